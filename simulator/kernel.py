@@ -1,0 +1,360 @@
+"""The simulated operating system: threads on CPUs, driven by a policy, on top of the engine.
+
+The kernel turns each thread's program into events. A running thread's zero-time steps run at once; a
+compute step becomes one CPU event at its end; sleeping and I/O become wake-up events. A quantum expiry is
+an event only while some thread is waiting for a CPU: a quantum that ends with nobody else ready changes
+nothing (SPEC section 4), so a thread computing alone for 10^12 ms costs what one computing for 10 ms costs.
+Quantum boundaries stay on the grid `slice_start + k * quantum` from the dispatch, like a timer tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from simulator.chooser import Chooser
+from simulator.cpus import Cpu
+from simulator.devices import Device
+from simulator.engine import PRIORITY_CPU, PRIORITY_DISPATCH, PRIORITY_WAKE, Engine
+from simulator.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.policies import make_policy
+from simulator.program import run_program
+from simulator.scenario.model import Scenario
+from simulator.threads import State, Thread
+from simulator.trace import Listener, TraceEvent
+from simulator.violations import Violation
+
+#: The device every scenario has: it serves any number of requests at once.
+IMPLICIT_DEVICE = "io"
+
+
+class Kernel:
+    """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int,
+        listeners: Sequence[Listener] = (),
+        max_steps: int | None = None,
+    ) -> None:
+        machine = scenario.machine
+        self.scenario = scenario
+        self.engine = Engine()
+        self.chooser = Chooser(seed)
+        self.policy = make_policy(machine.policy)
+        self.context_switch = machine.context_switch
+        self.cpus = [Cpu(index) for index in range(machine.cpus)]
+        self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
+        for device in machine.devices:
+            self.devices[device.name] = Device(device.name, device.servers)
+        self.threads = [
+            Thread(index, spec.name, spec.process, spec.arrival, spec.priority, run_program(spec.program))
+            for index, spec in enumerate(scenario.threads())
+        ]
+        self.max_steps = max_steps
+        self.steps = 0
+        self.context_switches = 0
+        self.violations: list[Violation] = []
+        self.end_time = 0
+        self.complete = False
+        self._finished = 0
+        self._dispatch_pending = False
+        self._listeners = tuple(listeners)
+        for thread in self.threads:  # declaration order: same-instant arrivals keep it
+            self.engine.schedule(thread.arrival, PRIORITY_WAKE, self._arrive, thread)
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    def run(self, until: int | None = None) -> None:
+        """Run to the end, to `until` (ns), or to the step bound, whichever comes first."""
+        if not self.threads:
+            self.complete = True
+            return
+        self.engine.run(until)
+        self.complete = self._finished == len(self.threads)
+        if self.complete or self.violations:
+            self.end_time = self.engine.now
+        else:
+            self.end_time = until if until is not None else self.engine.now
+        self._close(self.end_time)
+
+    def _close(self, end: int) -> None:
+        """Charge every unfinished thread and busy CPU up to `end`."""
+        for thread in self.threads:
+            if thread.state is not State.DONE:
+                thread.close(end)
+        for cpu in self.cpus:
+            thread = cpu.thread
+            if thread is None:
+                continue
+            if thread.state is State.SWITCHING:
+                cpu.switching += end - cpu.switch_start
+            else:
+                cpu.busy += end - cpu.run_start
+
+    def _emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
+        trace_event = TraceEvent(self.engine.now, cpu, thread, event, details)
+        for listener in self._listeners:
+            listener(trace_event)
+
+    # -- becoming ready and dispatching ------------------------------------------------------------------
+
+    def _arrive(self, thread: Thread) -> None:
+        thread.transition(State.READY, self.engine.now)
+        if self._listeners:
+            self._emit(None, thread.name, "arrive")
+        self.policy.add(thread, "arrival")
+        self._request_dispatch()
+
+    def _request_dispatch(self) -> None:
+        if not self._dispatch_pending:
+            self._dispatch_pending = True
+            self.engine.schedule(self.engine.now, PRIORITY_DISPATCH, self._dispatch, None)
+
+    def _dispatch(self, _: None) -> None:
+        """Idle CPUs pick threads in index order; then running threads learn that others are waiting."""
+        self._dispatch_pending = False
+        policy = self.policy
+        for cpu in self.cpus:
+            if cpu.thread is None and len(policy):
+                thread = policy.pick(cpu.index)
+                if thread is not None:
+                    self._start(cpu, thread)
+        if not len(policy):
+            return
+        now = self.engine.now
+        for cpu in self.cpus:
+            thread = cpu.thread
+            if thread is None or thread.state is not State.RUNNING:
+                continue
+            if policy.should_preempt(thread) and thread.preemptible:
+                self._account_segment(cpu, thread)
+                self._preempt(cpu, thread)
+            elif cpu.time_slice is not None and cpu.expiry is None and thread.preemptible:
+                self._arm_expiry(cpu, now)
+
+    def _start(self, cpu: Cpu, thread: Thread) -> None:
+        """Give `cpu` to `thread`, paying a context switch if the CPU last ran another thread."""
+        now = self.engine.now
+        cpu.thread = thread
+        thread.cpu = cpu
+        if thread.last_cpu is not None and thread.last_cpu != cpu.index:
+            thread.migrations += 1
+        previous = cpu.last_thread
+        cpu.last_thread = thread
+        if previous is not None and previous is not thread:
+            self.context_switches += 1
+            if self.context_switch:
+                thread.transition(State.SWITCHING, now)
+                cpu.switch_start = now
+                cpu.token += 1
+                if self._listeners:
+                    self._emit(cpu.index, thread.name, "switch", ("from", previous.name))
+                self.engine.schedule(now + self.context_switch, PRIORITY_CPU, self._switched, (cpu, cpu.token))
+                return
+        self._begin_running(cpu, thread)
+
+    def _switched(self, event: tuple[Cpu, int]) -> None:
+        cpu, token = event
+        if token != cpu.token:
+            return
+        assert cpu.thread is not None
+        cpu.switching += self.engine.now - cpu.switch_start
+        self._begin_running(cpu, cpu.thread)
+
+    def _begin_running(self, cpu: Cpu, thread: Thread) -> None:
+        now = self.engine.now
+        thread.transition(State.RUNNING, now)
+        if thread.first_run is None:
+            thread.first_run = now
+        if self._listeners:
+            self._emit(cpu.index, thread.name, "run")
+        cpu.run_start = now
+        cpu.segment_start = now
+        cpu.time_slice = self.policy.time_slice(thread)
+        cpu.slice_start = now
+        cpu.expiry = None
+        self._advance(cpu, thread)
+
+    # -- running a thread's program ----------------------------------------------------------------------
+
+    def _advance(self, cpu: Cpu, thread: Thread) -> None:
+        """Run `thread`'s steps on `cpu` at the current instant until it computes or leaves the CPU."""
+        now = self.engine.now
+        while True:
+            if thread.remaining:
+                self._compute(cpu, thread, now)
+                return
+            if self.max_steps is not None and self.steps >= self.max_steps:
+                self._hit_step_bound(thread)
+                return
+            self.steps += 1
+            try:
+                operation = thread.program.send(None)
+            except StopIteration:
+                self._finish(cpu, thread)
+                return
+            if isinstance(operation, Compute):
+                duration = operation.duration
+                if operation.jitter:
+                    duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
+                thread.remaining = duration
+                thread.preemptible = operation.preemptible
+            elif isinstance(operation, Sleep):
+                self._leave(cpu, thread, State.SLEEPING)
+                thread.voluntary_switches += 1
+                if self._listeners:
+                    self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
+                self.engine.schedule(now + operation.duration, PRIORITY_WAKE, self._wake, thread)
+                return
+            elif isinstance(operation, Io):
+                self._leave(cpu, thread, State.BLOCKED)
+                thread.voluntary_switches += 1
+                if self._listeners:
+                    self._emit(
+                        cpu.index, thread.name, "block",
+                        ("device", operation.device), ("duration", operation.duration),
+                    )  # fmt: skip
+                self._request_io(self.devices[operation.device], thread, operation.duration)
+                return
+            elif isinstance(operation, Yield):
+                if len(self.policy):
+                    self._leave(cpu, thread, State.READY)
+                    thread.voluntary_switches += 1
+                    if self._listeners:
+                        self._emit(cpu.index, thread.name, "yield")
+                    self.policy.add(thread, "yield")
+                    return
+                # Nobody else is ready: continue at once, with the rest of the quantum.
+            elif isinstance(operation, Exit):
+                self._finish(cpu, thread)
+                return
+            else:  # pragma: no cover - the loader only builds the operations above
+                raise TypeError(f"thread {thread.name}: unknown operation {operation!r}")
+
+    def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
+        """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule."""
+        time_slice = cpu.time_slice
+        if time_slice is not None and now - cpu.slice_start >= time_slice:
+            if len(self.policy):
+                self._preempt(cpu, thread)
+                return
+            # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
+            cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
+        cpu.segment_start = now
+        if time_slice is not None and thread.preemptible and len(self.policy):
+            self._arm_expiry(cpu, now)
+        else:
+            cpu.expiry = None
+            cpu.token += 1
+            self.engine.schedule(now + thread.remaining, PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+
+    def _arm_expiry(self, cpu: Cpu, now: int) -> None:
+        """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
+        time_slice = cpu.time_slice
+        thread = cpu.thread
+        assert time_slice is not None and thread is not None
+        elapsed = now - cpu.slice_start
+        periods = max(1, -(-elapsed // time_slice))  # ceiling, and at least one full quantum
+        cpu.expiry = cpu.slice_start + periods * time_slice
+        # The compute end so far is segment_start + remaining; the CPU event comes at the earlier of the two.
+        compute_end = cpu.segment_start + thread.remaining
+        cpu.token += 1
+        self.engine.schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+
+    def _cpu_event(self, event: tuple[Cpu, int]) -> None:
+        """A compute step ended, or the quantum of the thread computing on this CPU expired."""
+        cpu, token = event
+        if token != cpu.token:
+            return
+        thread = cpu.thread
+        assert thread is not None
+        now = self.engine.now
+        self._account_segment(cpu, thread)
+        if thread.remaining == 0:
+            cpu.expiry = None
+            self._advance(cpu, thread)
+            return
+        # The armed quantum expired in the middle of a compute step.
+        cpu.expiry = None
+        if len(self.policy):
+            self._preempt(cpu, thread)
+        else:
+            self._compute(cpu, thread, now)
+
+    def _account_segment(self, cpu: Cpu, thread: Thread) -> None:
+        now = self.engine.now
+        thread.remaining -= now - cpu.segment_start
+        cpu.segment_start = now
+
+    # -- leaving the CPU ---------------------------------------------------------------------------------
+
+    def _leave(self, cpu: Cpu, thread: Thread, state: State) -> None:
+        """Take `thread` off `cpu` into `state`; the CPU becomes idle and will dispatch."""
+        now = self.engine.now
+        thread.transition(state, now)
+        cpu.busy += now - cpu.run_start
+        cpu.thread = None
+        cpu.expiry = None
+        cpu.token += 1
+        thread.cpu = None
+        thread.last_cpu = cpu.index
+        self._request_dispatch()
+
+    def _preempt(self, cpu: Cpu, thread: Thread) -> None:
+        self._leave(cpu, thread, State.READY)
+        thread.involuntary_switches += 1
+        if self._listeners:
+            self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
+        self.policy.add(thread, "preempted")
+
+    def _finish(self, cpu: Cpu, thread: Thread) -> None:
+        self._leave(cpu, thread, State.DONE)
+        thread.completion = self.engine.now
+        if self._listeners:
+            self._emit(cpu.index, thread.name, "exit")
+        self._finished += 1
+        if self._finished == len(self.threads):
+            self.engine.stop()
+
+    def _wake(self, thread: Thread) -> None:
+        thread.transition(State.READY, self.engine.now)
+        if self._listeners:
+            self._emit(None, thread.name, "wake")
+        self.policy.add(thread, "wakeup")
+        self._request_dispatch()
+
+    # -- I/O devices -------------------------------------------------------------------------------------
+
+    def _request_io(self, device: Device, thread: Thread, duration: int) -> None:
+        if device.has_free_server():
+            self._serve(device, thread, duration)
+        else:
+            device.queue.append((thread, duration))
+
+    def _serve(self, device: Device, thread: Thread, duration: int) -> None:
+        device.in_service += 1
+        device.requests += 1
+        device.busy_time += duration
+        if self._listeners:
+            self._emit(None, thread.name, "io_start", ("device", device.name))
+        self.engine.schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
+
+    def _io_done(self, event: tuple[Device, Thread]) -> None:
+        device, thread = event
+        device.in_service -= 1
+        if self._listeners:
+            self._emit(None, thread.name, "io_done", ("device", device.name))
+        self._wake(thread)
+        if device.queue:
+            self._serve(device, *device.queue.popleft())
+
+    # -- bounds ------------------------------------------------------------------------------------------
+
+    def _hit_step_bound(self, thread: Thread) -> None:
+        message = f"stopped after {self.steps} steps (the step bound, --max-steps {self.max_steps})"
+        self.violations.append(Violation("step_bound", self.engine.now, None, message))
+        if self._listeners:
+            self._emit(None, thread.name, "step_bound", ("steps", self.steps))
+        self.engine.stop()

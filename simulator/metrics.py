@@ -1,0 +1,133 @@
+"""The metrics of one run (SPEC section 5), computed from the kernel once the run is over.
+
+Times here are integer nanoseconds; reports convert them to the scenario's time unit.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import attrs
+
+from simulator.kernel import Kernel
+from simulator.scenario.model import PolicySpec
+from simulator.threads import State
+from simulator.violations import Violation
+
+
+@attrs.frozen
+class ThreadMetrics:
+    """One thread's times (ns) and switch counts. `switching` is time spent being switched in."""
+
+    name: str
+    process: str
+    arrival: int
+    first_run: int | None
+    completion: int | None
+    cpu_time: int
+    waiting: int
+    blocked: int
+    sleeping: int
+    switching: int
+    voluntary_switches: int
+    involuntary_switches: int
+    migrations: int
+
+    @property
+    def response(self) -> int | None:
+        """first_run - arrival, or None if the thread never ran."""
+        return None if self.first_run is None else self.first_run - self.arrival
+
+    @property
+    def turnaround(self) -> int | None:
+        """completion - arrival, or None if the thread did not finish."""
+        return None if self.completion is None else self.completion - self.arrival
+
+
+@attrs.frozen
+class CpuMetrics:
+    """One CPU's busy, idle and switching time (ns) over the run."""
+
+    cpu: int
+    busy: int
+    idle: int
+    switching: int
+
+    def utilization(self, end_time: int) -> Fraction:
+        """The fraction of the run this CPU spent running threads."""
+        return Fraction(self.busy, end_time) if end_time else Fraction(0)
+
+
+@attrs.frozen
+class RunMetrics:
+    """Everything a report shows about one run."""
+
+    scenario: str
+    seed: int
+    time_unit: str
+    policy: PolicySpec
+    cpus: int
+    context_switch: int
+    end_time: int
+    complete: bool
+    threads: tuple[ThreadMetrics, ...]
+    cpu_stats: tuple[CpuMetrics, ...]
+    context_switches: int
+    steps: int
+    violations: tuple[Violation, ...]
+
+    def average(self, field: str) -> Fraction | None:
+        """The mean of a per-thread time (ns) over the threads that have one, or None."""
+        values = [value for value in (getattr(thread, field) for thread in self.threads) if value is not None]
+        return Fraction(sum(values), len(values)) if values else None
+
+    @property
+    def completed(self) -> int:
+        """How many threads finished."""
+        return sum(1 for thread in self.threads if thread.completion is not None)
+
+    def throughput(self) -> Fraction | None:
+        """Completed threads per nanosecond of the run, or None for a run of no time."""
+        return Fraction(self.completed, self.end_time) if self.end_time else None
+
+
+def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
+    """Read the metrics off a kernel whose run is over."""
+    threads = tuple(
+        ThreadMetrics(
+            name=thread.name,
+            process=thread.process,
+            arrival=thread.arrival,
+            first_run=thread.first_run,
+            completion=thread.completion,
+            cpu_time=thread.time_in[State.RUNNING],
+            waiting=thread.time_in[State.READY],
+            blocked=thread.time_in[State.BLOCKED],
+            sleeping=thread.time_in[State.SLEEPING],
+            switching=thread.time_in[State.SWITCHING],
+            voluntary_switches=thread.voluntary_switches,
+            involuntary_switches=thread.involuntary_switches,
+            migrations=thread.migrations,
+        )
+        for thread in kernel.threads
+    )
+    end = kernel.end_time
+    cpus = tuple(
+        CpuMetrics(cpu.index, cpu.busy, end - cpu.busy - cpu.switching, cpu.switching) for cpu in kernel.cpus
+    )
+    scenario = kernel.scenario
+    return RunMetrics(
+        scenario=scenario.name,
+        seed=seed,
+        time_unit=scenario.time_unit,
+        policy=scenario.machine.policy,
+        cpus=scenario.machine.cpus,
+        context_switch=scenario.machine.context_switch,
+        end_time=end,
+        complete=kernel.complete,
+        threads=threads,
+        cpu_stats=cpus,
+        context_switches=kernel.context_switches,
+        steps=kernel.steps,
+        violations=tuple(kernel.violations),
+    )

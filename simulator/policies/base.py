@@ -1,0 +1,69 @@
+"""The interface every scheduling policy implements, and its parameters.
+
+The kernel owns threads, CPUs and time; a policy only decides *who runs next* and *for how long*:
+
+- `add(thread, reason)`: a thread became ready (`arrival`, `wakeup`, `preempted` or `yield`);
+- `pick(cpu)`: remove and return the thread that CPU `cpu` should run next, or None;
+- `__len__()`: how many threads are ready;
+- `time_slice(thread)`: how long `thread` may run before the kernel asks again (None: until it leaves);
+- `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies).
+
+The kernel calls `should_preempt` only while some thread is ready, and applies a time slice only while some
+thread is ready: a slice that ends with nobody waiting changes nothing and costs nothing (SPEC section 4).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import attrs
+
+from simulator.scenario.model import PolicySpec
+
+if TYPE_CHECKING:
+    from simulator.threads import Thread
+
+ReadyReason = Literal["arrival", "wakeup", "preempted", "yield"]
+ParameterKind = Literal["duration", "integer", "boolean"]
+
+
+@attrs.frozen
+class Parameter:
+    """A policy parameter: its kind, default (durations in ns) and a line of help."""
+
+    name: str
+    kind: ParameterKind
+    default: int | bool
+    help: str
+
+
+class Policy(ABC):
+    """Base class of scheduling policies. Subclasses set `name`, `summary` and `parameters`."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+
+    def __init__(self, spec: PolicySpec) -> None:
+        self.spec = spec
+
+    @abstractmethod
+    def add(self, thread: Thread, reason: ReadyReason) -> None:
+        """`thread` became ready."""
+
+    @abstractmethod
+    def pick(self, cpu: int) -> Thread | None:
+        """Remove and return the next thread for CPU `cpu`, or None if none may run there."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """The number of ready threads."""
+
+    def time_slice(self, thread: Thread) -> int | None:
+        """How long `thread` may run, from its dispatch, before it can be preempted (None: no limit)."""
+        return None
+
+    def should_preempt(self, running: Thread) -> bool:
+        """Whether some ready thread should take the CPU from `running` at once."""
+        return False

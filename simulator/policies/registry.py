@@ -1,0 +1,115 @@
+"""The known policies, and turning `rr:quantum=4` or `{name: rr, quantum: 4}` into a PolicySpec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from simulator.errors import did_you_mean
+from simulator.policies.base import Parameter, Policy
+from simulator.policies.fcfs import Fcfs
+from simulator.policies.rr import RoundRobin
+from simulator.scenario.model import PolicySpec
+from simulator.timeunits import TimeValueError, from_ns, to_ns, type_name
+
+#: Every policy by name, in the order `threadsim policies` lists them.
+POLICIES: dict[str, type[Policy]] = {policy.name: policy for policy in (Fcfs, RoundRobin)}
+
+#: Minimum value of positive parameters (a quantum of 0 would never let a thread run).
+_POSITIVE = {"quantum"}
+
+
+class PolicyError(ValueError):
+    """A bad policy name or parameter; `key` is the parameter at fault (None: the name)."""
+
+    def __init__(self, key: str | None, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def make_policy(spec: PolicySpec) -> Policy:
+    """A fresh policy object for one run."""
+    return POLICIES[spec.name](spec)
+
+
+def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit: str) -> PolicySpec:
+    """Check a policy name and its parameters (durations in `time_unit`) and fill in defaults."""
+    if not isinstance(name, str):
+        raise PolicyError(None, f"policy name must be a string, got {type_name(name)}")
+    if name not in POLICIES:
+        known = ", ".join(POLICIES)
+        raise PolicyError(None, f"unknown policy {name!r}{did_you_mean(name, POLICIES)} (known: {known})")
+    policy = POLICIES[name]
+    by_name = {parameter.name: parameter for parameter in policy.parameters}
+    for key in raw_params:
+        if key not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise PolicyError(
+                key,
+                f"policy {name!r} has no parameter {key!r}{did_you_mean(key, by_name)} (parameters: {known})",
+            )
+    values: list[tuple[str, int | bool]] = []
+    for parameter in policy.parameters:
+        if parameter.name in raw_params:
+            value = _convert(parameter, raw_params[parameter.name], time_unit)
+        else:
+            value = parameter.default
+        values.append((parameter.name, value))
+    return PolicySpec(name, tuple(values))
+
+
+def parse_policy_text(text: str, time_unit: str) -> PolicySpec:
+    """Parse the command line's `--policy NAME[:KEY=VALUE,...]`."""
+    name, _, rest = text.partition(":")
+    params: dict[str, object] = {}
+    if rest.strip():
+        for item in rest.split(","):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip():
+                raise PolicyError(None, f"expected KEY=VALUE in {text!r}, got {item!r}")
+            params[key.strip()] = value.strip()
+    return build_policy_spec(name.strip(), params, time_unit)
+
+
+def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool:
+    if parameter.kind == "duration":
+        try:
+            value = to_ns(raw, time_unit)
+        except TimeValueError as exc:
+            raise PolicyError(parameter.name, str(exc)) from None
+    elif parameter.kind == "integer":
+        value = _integer(parameter.name, raw)
+    else:
+        return _boolean(parameter.name, raw)
+    if parameter.name in _POSITIVE and value <= 0:
+        raise PolicyError(parameter.name, f"{parameter.name} must be positive")
+    return value
+
+
+def _integer(key: str, raw: object) -> int:
+    if isinstance(raw, bool):
+        raise PolicyError(key, f"expected an integer, got {type_name(raw)}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    raise PolicyError(key, f"expected an integer, got {raw!r}")
+
+
+def _boolean(key: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false", "yes", "no", "1", "0"):
+        return raw.lower() in ("true", "yes", "1")
+    raise PolicyError(key, f"expected true or false, got {raw!r}")
+
+
+def describe_value(parameter: Parameter, value: int | bool, time_unit: str) -> object:
+    """A parameter value for reports: durations in `time_unit`."""
+    if parameter.kind == "duration":
+        assert isinstance(value, int)
+        return from_ns(value, time_unit)
+    return value

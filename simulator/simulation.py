@@ -1,0 +1,60 @@
+"""Running a scenario: the one function most callers need, and command-line style overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from simulator.kernel import Kernel
+from simulator.metrics import RunMetrics, collect_metrics
+from simulator.scenario.model import PolicySpec, Scenario
+from simulator.trace import Listener
+
+#: The default step bound: a run that executes more operations than this stops with a violation.
+DEFAULT_MAX_STEPS = 10_000_000
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    until: int | None = None,
+    max_steps: int | None = DEFAULT_MAX_STEPS,
+    listeners: Sequence[Listener] = (),
+) -> RunMetrics:
+    """Run `scenario` once and return its metrics.
+
+    `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
+    operations executed (None: no bound). Each listener is called with every trace event, in order.
+    """
+    if until is not None and until < 0:
+        raise ValueError(f"until must not be negative, got {until}")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    run_seed = scenario.seed if seed is None else seed
+    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps)
+    kernel.run(until)
+    return collect_metrics(kernel, seed=run_seed)
+
+
+def with_overrides(
+    scenario: Scenario,
+    *,
+    cpus: int | None = None,
+    policy: PolicySpec | None = None,
+    context_switch: int | None = None,
+) -> Scenario:
+    """The scenario with its machine's CPUs, policy or context-switch cost replaced where given."""
+    machine = scenario.machine
+    if cpus is not None:
+        if cpus < 1:
+            raise ValueError(f"cpus must be at least 1, got {cpus}")
+        machine = attrs.evolve(machine, cpus=cpus)
+    if policy is not None:
+        machine = attrs.evolve(machine, policy=policy)
+    if context_switch is not None:
+        if context_switch < 0:
+            raise ValueError(f"context_switch must not be negative, got {context_switch}")
+        machine = attrs.evolve(machine, context_switch=context_switch)
+    return attrs.evolve(scenario, machine=machine)

@@ -1,0 +1,99 @@
+"""A thread at run time: its state, its program and its accounting.
+
+Every state change goes through `Thread.transition`, which checks it against the allowed transitions and
+charges the time spent in the state being left. So each thread's times add up by construction:
+turnaround = cpu_time + waiting + blocked + sleeping + switching.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from simulator.program import ProgramGenerator
+
+if TYPE_CHECKING:
+    from simulator.cpus import Cpu
+
+
+class State(enum.IntEnum):
+    """SPEC section 4's states, plus `switching`: dispatched, while the CPU switches to it."""
+
+    NEW = 0
+    READY = 1
+    SWITCHING = 2
+    RUNNING = 3
+    BLOCKED = 4
+    SLEEPING = 5
+    DONE = 6
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+_ALLOWED: dict[State, frozenset[State]] = {
+    State.NEW: frozenset({State.READY}),
+    State.READY: frozenset({State.SWITCHING, State.RUNNING}),
+    State.SWITCHING: frozenset({State.RUNNING}),
+    State.RUNNING: frozenset({State.READY, State.BLOCKED, State.SLEEPING, State.DONE}),
+    State.BLOCKED: frozenset({State.READY}),
+    State.SLEEPING: frozenset({State.READY}),
+    State.DONE: frozenset(),
+}
+# Bit masks of _ALLOWED: the check sits on the hot path.
+_ALLOWED_MASK = tuple(sum(1 << int(target) for target in _ALLOWED[State(s)]) for s in range(len(State)))
+
+
+class TransitionError(RuntimeError):
+    """The kernel tried a state change that the model forbids: a bug in threadsim, not user input."""
+
+
+class Thread:
+    """A thread's run-time state. Created by the kernel from a ThreadSpec."""
+
+    __slots__ = (
+        "index", "name", "process", "arrival", "priority", "program",
+        "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
+        "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
+    )  # fmt: skip
+
+    def __init__(
+        self, index: int, name: str, process: str, arrival: int, priority: int, program: ProgramGenerator
+    ) -> None:
+        self.index = index
+        self.name = name
+        self.process = process
+        self.arrival = arrival
+        self.priority = priority
+        self.program = program
+        self.state = State.NEW
+        self.since = arrival
+        #: Time spent in each state, indexed by State.
+        self.time_in = [0] * len(State)
+        self.cpu: Cpu | None = None
+        self.last_cpu: int | None = None
+        #: CPU time left in the current compute step.
+        self.remaining = 0
+        self.preemptible = True
+        self.first_run: int | None = None
+        self.completion: int | None = None
+        self.voluntary_switches = 0
+        self.involuntary_switches = 0
+        self.migrations = 0
+
+    def transition(self, new: State, now: int) -> None:
+        """Move to state `new` at `now`, charging the time spent in the current state."""
+        old = self.state
+        if not (_ALLOWED_MASK[old] >> new) & 1:
+            raise TransitionError(f"thread {self.name}: {old} -> {new} is not a valid transition")
+        self.time_in[old] += now - self.since
+        self.since = now
+        self.state = new
+
+    def close(self, now: int) -> None:
+        """Charge the time in the current state up to `now` (a run stopped before the thread ended)."""
+        self.time_in[self.state] += now - self.since
+        self.since = now
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.name} {self.state}>"

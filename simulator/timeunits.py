@@ -1,0 +1,96 @@
+"""Exact simulated time: integer nanoseconds inside, a scenario's `time_unit` outside.
+
+No float ever holds a time. Durations from a scenario are parsed from their text (an integer, a decimal
+read exactly, or a string with a unit) and must come to a whole number of nanoseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+NS_PER_UNIT: dict[str, int] = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+UNIT_ALIASES: dict[str, str] = {"µs": "us", "μs": "us"}
+
+_DURATION_TEXT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zµμ]*)\s*$")
+
+
+class TimeValueError(ValueError):
+    """A duration or instant that is not a whole, non-negative number of nanoseconds."""
+
+
+def to_ns(value: object, unit: str) -> int:
+    """Convert a scenario value (int, Decimal, or text such as "250us") to integer nanoseconds.
+
+    Bare numbers are in `unit`. Raises TimeValueError with a message meant for the user.
+    """
+    if isinstance(value, bool):
+        raise TimeValueError(f"expected a duration, got {str(value).lower()}")
+    if isinstance(value, int):
+        amount, value_unit = Decimal(value), unit
+    elif isinstance(value, Decimal):
+        amount, value_unit = value, unit
+    elif isinstance(value, str):
+        amount, value_unit = _parse_text(value, unit)
+    else:
+        raise TimeValueError(f"expected a duration, got {type_name(value)}")
+    if not amount.is_finite():
+        raise TimeValueError(f"duration must be finite, got {value}")
+    if amount < 0:
+        raise TimeValueError(f"duration must not be negative, got {value}")
+    ns = amount * NS_PER_UNIT[value_unit]
+    if ns != ns.to_integral_value():
+        shown = value if isinstance(value, str) else f"{value} {unit}"
+        raise TimeValueError(f"{shown} is not a whole number of nanoseconds")
+    return int(ns)
+
+
+def _parse_text(text: str, unit: str) -> tuple[Decimal, str]:
+    match = _DURATION_TEXT.match(text)
+    if match is None:
+        raise TimeValueError(f"expected a duration such as 5, 0.4 or \"250us\", got {text!r}")
+    number, suffix = match.groups()
+    suffix = UNIT_ALIASES.get(suffix, suffix) or unit
+    if suffix not in NS_PER_UNIT:
+        known = ", ".join(NS_PER_UNIT)
+        raise TimeValueError(f"unknown time unit {suffix!r} in {text!r} (known units: {known})")
+    try:
+        return Decimal(number), suffix
+    except InvalidOperation as exc:  # the regex admits only digits, so this is defensive
+        raise TimeValueError(f"cannot read {text!r} as a duration") from exc
+
+
+def from_ns(ns: int, unit: str) -> int | float:
+    """A time in `unit` for reports: an int when whole, else a decimal exact to the nanosecond."""
+    per_unit = NS_PER_UNIT[unit]
+    whole, rest = divmod(ns, per_unit)
+    if rest == 0:
+        return whole
+    # Dividing two exact integers as a Decimal and converting once keeps the shortest exact repr
+    # for every value a report can hold (at most 18 significant digits are ever needed for ns).
+    return float(Decimal(ns) / Decimal(per_unit))
+
+
+def format_time(ns: int, unit: str) -> str:
+    """Text for a time in `unit`, e.g. '24' or '0.25'."""
+    value = from_ns(ns, unit)
+    return str(value)
+
+
+def type_name(value: object) -> str:
+    """The YAML-ish name of a Python value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, Decimal | float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
