@@ -37,10 +37,10 @@ def to_ns(value: object, unit: str) -> int:
     if not amount.is_finite():
         raise TimeValueError(f"duration must be finite, got {value}")
     if amount < 0:
-        raise TimeValueError(f"duration must not be negative, got {value}")
+        raise TimeValueError(f"duration must not be negative, got {amount:f}")
     ns = amount * NS_PER_UNIT[value_unit]
     if ns != ns.to_integral_value():
-        shown = value if isinstance(value, str) else f"{value} {unit}"
+        shown = value if isinstance(value, str) else f"{value:f} {unit}"
         raise TimeValueError(f"{shown} is not a whole number of nanoseconds")
     return int(ns)
 

@@ -1,0 +1,70 @@
+"""The `threadsim` command line: parses options and calls one function of `simulator.commands` each."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from simulator import commands
+from simulator.errors import InputErrors, UsageError
+
+
+def _exit_for_errors(function, /, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2."""
+    try:
+        status = function(**kwargs)
+    except InputErrors as errors:
+        for error in errors.errors:
+            click.echo(str(error), err=True)
+        sys.exit(2)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="threadsim", prog_name="threadsim")
+def main() -> None:
+    """threadsim: a deterministic simulator of threads and processes sharing CPUs.
+
+    Same scenario + same seed = byte-identical output.
+    """
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for every random choice (default: the scenario's).")
+@click.option("--cpus", type=click.IntRange(min=1), help="Number of CPUs (overrides machine.cpus).")
+@click.option("--policy", metavar="SPEC", help="Scheduling policy, e.g. rr or rr:quantum=4 (see `threadsim policies`).")
+@click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers in time_unit).")
+@click.option("--until", metavar="D", help="Stop the run at this time; the report says complete: false.")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
+@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
+              help="Write the timeline; the format follows the extension (.jsonl event log, .txt Gantt). Repeatable.")
+@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
+              help="Width of the Gantt chart in columns.")
+def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
+        until: str | None, max_steps: int | None, report: str, timelines: tuple[str, ...], width: int) -> None:
+    """Run SCENARIO and print its report. Exit status 0: no violation, 1: violation, 2: bad input."""
+    _exit_for_errors(
+        commands.run, scenario_path=scenario, out=click.get_text_stream("stdout"), seed=seed, cpus=cpus,
+        policy=policy, context_switch=context_switch, until=until, max_steps=max_steps, report=report,
+        timelines=timelines, width=width,
+    )
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(scenarios: tuple[str, ...]) -> None:
+    """Check scenario files and report every error found (exit status 2 if any)."""
+    _exit_for_errors(commands.validate, paths=scenarios, out=click.get_text_stream("stdout"),
+                     err=click.get_text_stream("stderr"))
+
+
+@main.command()
+def policies() -> None:
+    """List the scheduling policies with their parameters and defaults."""
+    _exit_for_errors(commands.policies, out=click.get_text_stream("stdout"))

@@ -1,0 +1,126 @@
+"""What each command does, as one keyword-only function per command. `simulator.cli` only parses options.
+
+Functions return the exit status (SPEC section 6): 0 no violation, 1 a violation was found. Bad input
+raises InputErrors (file problems) or UsageError (option problems); the CLI turns both into status 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO
+
+from simulator.errors import InputErrors, UsageError
+from simulator.output.json_report import render_json
+from simulator.output.recorder import IntervalRecorder
+from simulator.output.text_report import render_text
+from simulator.output.timeline import TimelineWriter, open_timeline
+from simulator.output.values import human_duration
+from simulator.policies import POLICIES, PolicyError, parse_policy_text
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.model import PolicySpec, Scenario
+from simulator.simulation import simulate, with_overrides
+from simulator.timeunits import TimeValueError, to_ns
+from simulator.trace import Listener
+
+
+def run(
+    *,
+    scenario_path: str,
+    out: IO[str],
+    seed: int | None = None,
+    cpus: int | None = None,
+    policy: str | None = None,
+    context_switch: str | None = None,
+    until: str | None = None,
+    max_steps: int | None = None,
+    report: str = "text",
+    timelines: Sequence[str] = (),
+    width: int = 80,
+) -> int:
+    """`threadsim run`: simulate one scenario and print its report."""
+    scenario = load_scenario(scenario_path)
+    unit = scenario.time_unit
+    scenario = with_overrides(
+        scenario,
+        cpus=cpus,
+        policy=_policy_option(policy, unit),
+        context_switch=_duration_option("--context-switch", context_switch, unit),
+    )
+    until_ns = _duration_option("--until", until, unit)
+    names = [thread.name for thread in scenario.threads()]
+    recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
+    writers: list[TimelineWriter] = []
+    for path in timelines:
+        try:
+            writers.append(open_timeline(path, unit=unit, thread_names=names, cpus=scenario.machine.cpus,
+                                         width=width))  # fmt: skip
+        except ValueError as error:
+            raise UsageError(f"--timeline: {error}") from None
+        except OSError as error:
+            raise UsageError(f"--timeline: cannot write {path!r}: {error.strerror}") from None
+    listeners: list[Listener] = [*writers, *([recorder] if recorder else [])]
+    kwargs = {"max_steps": max_steps} if max_steps is not None else {}
+    metrics = simulate(scenario, seed=seed, until=until_ns, listeners=listeners, **kwargs)
+    for writer in writers:
+        writer.close(metrics)
+    if recorder is not None:
+        recorder.finish(metrics.end_time)
+        out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width))
+    else:
+        out.write(render_json(metrics))
+    return 1 if metrics.violations else 0
+
+
+def validate(*, paths: Sequence[str], out: IO[str], err: IO[str]) -> int:
+    """`threadsim validate`: check every file, print every error found; 2 if any file is bad."""
+    status = 0
+    for path in paths:
+        try:
+            scenario = load_scenario(path)
+        except InputErrors as errors:
+            status = 2
+            for error in errors.errors:
+                err.write(f"{error}\n")
+            continue
+        threads = sum(1 for _ in scenario.threads())
+        out.write(f"{path}: ok ({len(scenario.processes)} processes, {threads} threads)\n")
+    return status
+
+
+def policies(*, out: IO[str]) -> int:
+    """`threadsim policies`: every policy with its parameters and their defaults."""
+    for policy in POLICIES.values():
+        out.write(f"{policy.name}\n    {policy.summary}\n")
+        for parameter in policy.parameters:
+            default = (human_duration(int(parameter.default)) if parameter.kind == "duration"
+                       else str(parameter.default).lower())  # fmt: skip
+            out.write(f"    {parameter.name} ({parameter.kind}, default {default}): {parameter.help}\n")
+        if not policy.parameters:
+            out.write("    (no parameters)\n")
+    out.write("\nSelect one with --policy NAME[:KEY=VALUE,...], e.g. --policy rr:quantum=4,\n"
+              "or in a scenario: machine: {policy: {name: rr, quantum: 4}}.\n"
+              "Bare durations are in the scenario's time_unit; \"5ms\" or \"250us\" name their unit.\n")  # fmt: skip
+    return 0
+
+
+def load(path: str) -> Scenario:
+    """Load a scenario for a command (InputErrors on bad input)."""
+    return load_scenario(path)
+
+
+def _policy_option(text: str | None, unit: str) -> PolicySpec | None:
+    if text is None:
+        return None
+    try:
+        return parse_policy_text(text, unit)
+    except PolicyError as error:
+        raise UsageError(f"--policy {text!r}: {error.message}") from None
+
+
+def _duration_option(option: str, text: str | None, unit: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return to_ns(text, unit)
+    except TimeValueError as error:
+        raise UsageError(f"{option}: {error}") from None

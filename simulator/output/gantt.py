@@ -1,0 +1,124 @@
+"""The text Gantt chart: a row per CPU and a row per thread, scaled to a width.
+
+Each column covers an equal slice of the run; it shows whatever its row spent the most time on in that
+slice (ties go to the more interesting state: running, switching, blocked, sleeping, ready, absent).
+A column is 1, 2 or 5 times a power of ten nanoseconds, the smallest such that the run fits the width, so
+axis labels fall on round numbers and textbook schedules line up with their numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from simulator.output.recorder import Interval, IntervalRecorder
+from simulator.threads import State
+from simulator.timeunits import format_time
+
+THREAD_SYMBOLS = {
+    State.RUNNING: "#",
+    State.SWITCHING: "~",
+    State.BLOCKED: "b",
+    State.SLEEPING: "z",
+    State.READY: ".",
+}
+CPU_IDLE = "."
+CPU_SWITCHING = "~"
+ABSENT = " "
+# Tie-break order: earlier wins.
+_PRECEDENCE = ("#", "~", "b", "z", ".", " ")
+_SPARE_GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def thread_glyphs(names: Sequence[str]) -> dict[str, str]:
+    """One character per thread for CPU rows: the names' last or first characters if those are all
+    distinct, else letters in declaration order ('?' past 62 threads)."""
+    for pick in (lambda name: name[-1], lambda name: name[0]):
+        glyphs = [pick(name) for name in names]
+        if len(set(glyphs)) == len(glyphs) and not set(glyphs) & {CPU_IDLE, CPU_SWITCHING, " "}:
+            return dict(zip(names, glyphs, strict=True))
+    return {name: _SPARE_GLYPHS[i] if i < len(_SPARE_GLYPHS) else "?" for i, name in enumerate(names)}
+
+
+def column_width(end: int, width: int) -> int:
+    """The ns per column: the smallest 1, 2 or 5 times a power of ten that fits `end` in `width` columns."""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if -(-end // step) <= width:
+                return step
+        magnitude *= 10
+
+
+def _row(cells: list[dict[str, int]], step: int) -> str:
+    chars = []
+    for spent in cells:
+        covered = sum(spent.values())
+        spent[ABSENT] = spent.get(ABSENT, 0) + step - covered
+        chars.append(max(spent, key=lambda s: (spent[s], -_rank(s))))
+    return "".join(chars)
+
+
+def _rank(symbol: str) -> int:
+    return _PRECEDENCE.index(symbol) if symbol in _PRECEDENCE else 0
+
+
+def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) -> list[dict[str, int]]:
+    """Time spent on each symbol in each column; each span visits only the columns it overlaps."""
+    cells: list[dict[str, int]] = [{} for _ in range(columns)]
+    for start, stop, symbol in spans:
+        index = start // step
+        while index < columns and index * step < stop:
+            overlap = min(stop, (index + 1) * step) - max(start, index * step)
+            cells[index][symbol] = cells[index].get(symbol, 0) + overlap
+            index += 1
+    return cells
+
+
+def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) -> list[str]:
+    """The chart's lines: a scale line, CPU rows, thread rows, an axis and a legend."""
+    names = recorder.thread_names
+    glyphs = thread_glyphs(names)
+    labels = [f"CPU{cpu}" for cpu in range(recorder.cpus)] + names
+    label_width = max(len(label) for label in labels)
+    if end == 0:
+        return ["Timeline: (the run took no time)"]
+    step = column_width(end, width)
+    columns = -(-end // step)
+    lines = [f"Timeline (1 column = {format_time(step, unit)} {unit})"]
+    for cpu, intervals in enumerate(recorder.cpu_rows):
+        spans = [
+            (i.start, i.end, CPU_SWITCHING if i.state is State.SWITCHING else glyphs[i.thread or ""])
+            for i in intervals
+        ]
+        row = _row(_accumulate(spans, columns, step), step).replace(ABSENT, CPU_IDLE)
+        lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
+    for name in names:
+        spans = [(i.start, i.end, THREAD_SYMBOLS[i.state]) for i in recorder.threads[name]]
+        lines.append(f"{name:<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
+    lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
+    lines.append(
+        "legend: # running  . ready  b blocked (I/O)  z sleeping  ~ context switch"
+        "   CPU rows: . idle, "
+        + " ".join(f"{glyphs[name]}={name}" for name in names[:12])
+        + (" ..." if len(names) > 12 else "")
+    )
+    return lines
+
+
+def _axis(end: int, columns: int, step: int, unit: str) -> str:
+    """Labels under the chart: the time at the left edge of every tenth column, and the end."""
+    axis = [" "] * (columns + 2)
+    spacing = 10
+    last_end = -1
+    for column in range(0, columns + 1, spacing):
+        label = format_time(column * step, unit)
+        position = column  # the label starts under the column's left edge ('|' is at position 0)
+        if position <= last_end or position + len(label) > columns + 2:
+            continue
+        axis[position : position + len(label)] = label
+        last_end = position + len(label)
+    end_label = format_time(end, unit)
+    start = columns + 2 - len(end_label)
+    if start > last_end:
+        axis[start:] = end_label
+    return "".join(axis).rstrip()

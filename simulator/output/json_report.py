@@ -1,0 +1,83 @@
+"""The JSON report (SPEC section 8). Fields are only ever added within a format version."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from simulator.metrics import RunMetrics
+from simulator.output.values import average_value, policy_parameters, rounded, time_value
+from simulator.timeunits import NS_PER_UNIT
+
+FORMAT = "threadsim-report/1"
+
+
+def report_dict(metrics: RunMetrics) -> dict[str, Any]:
+    """The JSON report as plain values, keys in a fixed order."""
+    unit = metrics.time_unit
+
+    def t(ns: int | None) -> int | float | None:
+        return time_value(ns, unit)
+
+    throughput = metrics.throughput()
+    return {
+        "format": FORMAT,
+        "scenario": metrics.scenario,
+        "seed": metrics.seed,
+        "time_unit": unit,
+        "policy": {"name": metrics.policy.name, **policy_parameters(metrics.policy, unit)},
+        "cpus": metrics.cpus,
+        "context_switch": t(metrics.context_switch),
+        "end_time": t(metrics.end_time),
+        "complete": metrics.complete,
+        "threads": [
+            {
+                "name": thread.name,
+                "process": thread.process,
+                "arrival": t(thread.arrival),
+                "first_run": t(thread.first_run),
+                "completion": t(thread.completion),
+                "cpu_time": t(thread.cpu_time),
+                "waiting": t(thread.waiting),
+                "blocked": t(thread.blocked),
+                "sleeping": t(thread.sleeping),
+                "switching": t(thread.switching),
+                "response": t(thread.response),
+                "turnaround": t(thread.turnaround),
+                "voluntary_switches": thread.voluntary_switches,
+                "involuntary_switches": thread.involuntary_switches,
+                "migrations": thread.migrations,
+            }
+            for thread in metrics.threads
+        ],
+        "averages": {
+            "waiting": average_value(metrics.average("waiting"), unit),
+            "response": average_value(metrics.average("response"), unit),
+            "turnaround": average_value(metrics.average("turnaround"), unit),
+        },
+        "cpu_stats": [
+            {
+                "cpu": cpu.cpu,
+                "busy": t(cpu.busy),
+                "idle": t(cpu.idle),
+                "switching": t(cpu.switching),
+                "utilization": rounded(cpu.utilization(metrics.end_time)),
+            }
+            for cpu in metrics.cpu_stats
+        ],
+        "context_switches": metrics.context_switches,
+        "completed": metrics.completed,
+        "throughput": None if throughput is None else rounded(throughput * NS_PER_UNIT[unit], places=6),
+        "steps": metrics.steps,
+        "memory": {},
+        "violations": [
+            {"kind": violation.kind, "time": t(violation.time), "thread": violation.thread,
+             "message": violation.message}
+            for violation in metrics.violations
+        ],  # fmt: skip
+    }
+
+
+def render_json(metrics: RunMetrics) -> str:
+    """The JSON report as text (2-space indent, fixed key order, a final newline)."""
+    return json.dumps(report_dict(metrics), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,102 @@
+"""The text report of `threadsim run` (SPEC section 6): header, Gantt chart, metrics, violations."""
+
+from __future__ import annotations
+
+from simulator.metrics import RunMetrics
+from simulator.output.gantt import render_gantt
+from simulator.output.recorder import IntervalRecorder
+from simulator.output.values import average_value, policy_text, rounded
+from simulator.timeunits import NS_PER_UNIT, format_time
+
+
+def reproduce_command(metrics: RunMetrics, scenario_file: str) -> str:
+    """The command line that reproduces this run from its own output."""
+    unit = metrics.time_unit
+    return (
+        f"threadsim run {scenario_file} --seed {metrics.seed} --policy {policy_text(metrics.policy, unit)}"
+        f" --cpus {metrics.cpus} --context-switch {format_time(metrics.context_switch, unit)}"
+    )
+
+
+def render_text(
+    metrics: RunMetrics, recorder: IntervalRecorder, *, scenario_file: str, width: int = 80
+) -> str:
+    """The whole text report."""
+    unit = metrics.time_unit
+    lines = [
+        f"threadsim: scenario {metrics.scenario} ({scenario_file})",
+        f"seed {metrics.seed} | policy {policy_text(metrics.policy, unit)} | cpus {metrics.cpus}"
+        f" | context switch {format_time(metrics.context_switch, unit)} {unit} | times in {unit}",
+        f"reproduce: {reproduce_command(metrics, scenario_file)}",
+        "",
+        *render_gantt(recorder, metrics.end_time, unit, width),
+        "",
+        *metrics_table(metrics),
+        "",
+        *violation_lines(metrics),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def metrics_table(metrics: RunMetrics) -> list[str]:
+    """The per-thread and per-CPU tables and the run's totals."""
+    unit = metrics.time_unit
+
+    def t(ns: int | None) -> str:
+        return "-" if ns is None else format_time(ns, unit)
+
+    def avg(field: str) -> str:
+        value = average_value(metrics.average(field), unit)
+        return "-" if value is None else str(value)
+
+    header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked",
+              "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
+    rows = [
+        [thread.name, thread.process, t(thread.arrival), t(thread.first_run), t(thread.completion),
+         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.sleeping), t(thread.switching),
+         t(thread.response), t(thread.turnaround), str(thread.voluntary_switches),
+         str(thread.involuntary_switches), str(thread.migrations)]
+        for thread in metrics.threads
+    ]  # fmt: skip
+    averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", avg("response"), avg("turnaround"),
+                "", "", ""]  # fmt: skip
+    lines = _table(header, [*rows, averages])
+    lines.append("")
+    cpu_rows = [
+        [f"CPU{cpu.cpu}", t(cpu.busy), t(cpu.idle), t(cpu.switching),
+         f"{rounded(cpu.utilization(metrics.end_time) * 100, places=1)}%"]
+        for cpu in metrics.cpu_stats
+    ]  # fmt: skip
+    lines.extend(_table(["cpu", "busy", "idle", "switching", "utilization"], cpu_rows))
+    lines.append("")
+    throughput = metrics.throughput()
+    shown = "-" if throughput is None else f"{rounded(throughput * NS_PER_UNIT[unit], places=6)} per {unit}"
+    state = "complete" if metrics.complete else "incomplete"
+    lines.append(
+        f"end time {t(metrics.end_time)} ({state}) | context switches {metrics.context_switches}"
+        f" | completed {metrics.completed}/{len(metrics.threads)} | throughput {shown}"
+    )
+    return lines
+
+
+def violation_lines(metrics: RunMetrics) -> list[str]:
+    """'violations: none', or one line per violation."""
+    if not metrics.violations:
+        return ["violations: none"]
+    lines = [f"violations: {len(metrics.violations)}"]
+    for violation in metrics.violations:
+        who = f" {violation.thread}" if violation.thread else ""
+        lines.append(f"  [{violation.kind}] at {format_time(violation.time, metrics.time_unit)}{who}: "
+                     f"{violation.message}")  # fmt: skip
+    return lines
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = f"{cells[0]:<{widths[0]}}"
+        rest = [f"{cell:>{width}}" for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest]).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
