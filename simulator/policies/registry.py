@@ -19,12 +19,16 @@ _POSITIVE = {"quantum"}
 
 
 class PolicyError(ValueError):
-    """A bad policy name or parameter; `key` is the parameter at fault (None: the name)."""
+    """A bad policy name or parameter; `key` is the parameter at fault (None: the name).
 
-    def __init__(self, key: str | None, message: str) -> None:
+    `unknown_key` is true when the parameter's name itself is wrong (not its value).
+    """
+
+    def __init__(self, key: str | None, message: str, *, unknown_key: bool = False) -> None:
         super().__init__(message)
         self.key = key
         self.message = message
+        self.unknown_key = unknown_key
 
 
 def make_policy(spec: PolicySpec) -> Policy:
@@ -47,6 +51,7 @@ def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit:
             raise PolicyError(
                 key,
                 f"policy {name!r} has no parameter {key!r}{did_you_mean(key, by_name)} (parameters: {known})",
+                unknown_key=True,
             )
     values: list[tuple[str, int | bool]] = []
     for parameter in policy.parameters:

@@ -70,8 +70,8 @@ class _Checker:
         self.time_unit = "ms"
         self.devices: set[str] = {"io"}
 
-    def fail(self, path: PathKey, message: str) -> None:
-        self.errors.append(self.source.error(path, message))
+    def fail(self, path: PathKey, message: str, *, at_key: bool = False) -> None:
+        self.errors.append(self.source.error(path, message, at_key=at_key))
 
     # -- the whole file ----------------------------------------------------------------------------------
 
@@ -113,10 +113,10 @@ class _Checker:
             if key in allowed:
                 continue
             if key in not_yet:
-                self.fail((*path, key), f"{key!r} is not supported yet by this version of threadsim")
+                self.fail((*path, key), f"{key!r} is not supported yet by this version of threadsim", at_key=True)
             else:
                 hint = did_you_mean(key, (*allowed, *not_yet))
-                self.fail((*path, key), f"unknown key {key!r} in {what}{hint}")
+                self.fail((*path, key), f"unknown key {key!r} in {what}{hint}", at_key=True)
 
     # -- the machine -------------------------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ class _Checker:
                 where: PathKey = (*path, error.key)
             else:
                 where = (*path, "name") if isinstance(raw, dict) else path
-            self.fail(where, error.message)
+            self.fail(where, error.message, at_key=error.unknown_key)
             return None
 
     def device_specs(self, raw: object, path: PathKey) -> tuple[DeviceSpec, ...]:
@@ -171,7 +171,8 @@ class _Checker:
                 continue
             for key in settings:
                 if key != "servers":
-                    self.fail((*here, key), f"unknown key {key!r} in device{did_you_mean(key, ['servers'])}")
+                    self.fail((*here, key), f"unknown key {key!r} in device{did_you_mean(key, ['servers'])}",
+                              at_key=True)
             servers: int | None = None
             if "servers" in settings and settings["servers"] != "unlimited":
                 servers = self.integer(settings, here, "servers", 1, minimum=1)
@@ -320,7 +321,7 @@ class _Checker:
         for key in value:
             if key not in ("duration", "jitter", "preemptible"):
                 hint = did_you_mean(key, ("duration", "jitter", "preemptible"))
-                self.fail((*path, key), f"unknown key {key!r} in compute{hint}")
+                self.fail((*path, key), f"unknown key {key!r} in compute{hint}", at_key=True)
         if "duration" not in value:
             self.fail(path, "compute needs a 'duration'")
             return None
@@ -336,7 +337,8 @@ class _Checker:
             return Io("io", self.duration_value(value, path), line=line)
         for key in value:
             if key not in ("device", "duration"):
-                self.fail((*path, key), f"unknown key {key!r} in io{did_you_mean(key, ('device', 'duration'))}")
+                hint = did_you_mean(key, ("device", "duration"))
+                self.fail((*path, key), f"unknown key {key!r} in io{hint}", at_key=True)
         if "duration" not in value:
             self.fail(path, "io needs a 'duration'")
             return None
@@ -353,7 +355,8 @@ class _Checker:
             return None
         for key in value:
             if key not in ("times", "do"):
-                self.fail((*path, key), f"unknown key {key!r} in repeat{did_you_mean(key, ('times', 'do'))}")
+                hint = did_you_mean(key, ("times", "do"))
+                self.fail((*path, key), f"unknown key {key!r} in repeat{hint}", at_key=True)
         if "times" not in value or "do" not in value:
             self.fail(path, "repeat needs 'times' and 'do'")
             return None

@@ -20,6 +20,8 @@ PathKey = tuple[str | int, ...]
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -40,18 +42,22 @@ class Source:
     file: str
     data: object
     positions: dict[PathKey, tuple[int, int]] = attrs.field(eq=False, repr=False)
+    key_positions: dict[PathKey, tuple[int, int]] = attrs.field(factory=dict, eq=False, repr=False)
 
-    def location(self, path: PathKey) -> Location:
-        """The location of the value at `path`, or of its nearest ancestor that has one."""
+    def location(self, path: PathKey, *, at_key: bool = False) -> Location:
+        """The location of the value at `path` (of its key, with `at_key`), or of its nearest ancestor."""
+        if at_key and tuple(path) in self.key_positions:
+            line, column = self.key_positions[tuple(path)]
+            return Location(self.file, line, column, format_path(path))
         probe = tuple(path)
         while probe not in self.positions and probe:
             probe = probe[:-1]
         line, column = self.positions.get(probe, (1, 1))
         return Location(self.file, line, column, format_path(path))
 
-    def error(self, path: PathKey, message: str) -> InputError:
-        """An input error at `path`."""
-        return InputError(self.location(path), message)
+    def error(self, path: PathKey, message: str, *, at_key: bool = False) -> InputError:
+        """An input error at `path` (pointing at its key, with `at_key`)."""
+        return InputError(self.location(path, at_key=at_key), message)
 
 
 def load_source(path: str | Path, *, display_name: str | None = None) -> Source:
@@ -87,19 +93,23 @@ def parse_source(text: str, file: str) -> Source:
     if node is None:
         raise InputError(Location(file, 1, 1, "(top)"), "the file is empty; a scenario is a YAML mapping")
     positions: dict[PathKey, tuple[int, int]] = {}
-    data = _convert(loader, node, (), positions, file)
-    return Source(file, data, positions)
+    key_positions: dict[PathKey, tuple[int, int]] = {}
+    data = _convert(loader, node, (), (positions, key_positions), file)
+    return Source(file, data, positions, key_positions)
 
 
 def _convert(
     loader: yaml.SafeLoader,
     node: yaml.Node,
     path: PathKey,
-    positions: dict[PathKey, tuple[int, int]],
+    tables: tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]],
     file: str,
 ) -> object:
+    positions, key_positions = tables
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     here = Location(file, node.start_mark.line + 1, node.start_mark.column + 1, format_path(path))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in (_MAP_TAG, _SEQ_TAG):
+        raise InputError(here, f"unsupported YAML tag {node.tag!r}")
     if isinstance(node, yaml.MappingNode):
         if any(key.tag == _MERGE_TAG for key, _ in node.value):
             raise InputError(here, "YAML merge keys ('<<') are not supported in scenarios")
@@ -115,15 +125,20 @@ def _convert(
                 key = str(key_node.value)
             if key in mapping:
                 raise InputError(key_here, f"duplicate key {key!r}")
-            mapping[key] = _convert(loader, value_node, (*path, key), positions, file)
+            key_positions[(*path, key)] = (key_here.line, key_here.column)
+            mapping[key] = _convert(loader, value_node, (*path, key), tables, file)
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [
-            _convert(loader, item, (*path, index), positions, file) for index, item in enumerate(node.value)
+            _convert(loader, item, (*path, index), tables, file) for index, item in enumerate(node.value)
         ]
     if node.tag == _FLOAT_TAG:
         return _exact_decimal(node.value, here)
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:  # an unknown tag on a scalar, such as !!python/name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(here, f"unsupported YAML value: {problem}") from None
 
 
 def _exact_decimal(text: str, here: Location) -> Decimal:
