@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -10,7 +12,7 @@ from simulator import commands
 from simulator.errors import InputErrors, UsageError
 
 
-def _exit_for_errors(function, /, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
     """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2."""
     try:
         status = function(**kwargs)
@@ -37,20 +39,20 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for every random choice (default: the scenario's).")
 @click.option("--cpus", type=click.IntRange(min=1), help="Number of CPUs (overrides machine.cpus).")
 @click.option("--policy", metavar="SPEC", help="Scheduling policy, e.g. rr or rr:quantum=4 (see `threadsim policies`).")
-@click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers in time_unit).")
+@click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers: time_unit).")
 @click.option("--until", metavar="D", help="Stop the run at this time; the report says complete: false.")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline; the format follows the extension (.jsonl event log, .txt Gantt). Repeatable.")
+              help="Write the timeline; the extension picks the format (.jsonl event log, .txt Gantt). Repeatable.")
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
         until: str | None, max_steps: int | None, report: str, timelines: tuple[str, ...], width: int) -> None:
     """Run SCENARIO and print its report. Exit status 0: no violation, 1: violation, 2: bad input."""
     _exit_for_errors(
-        commands.run, scenario_path=scenario, out=click.get_text_stream("stdout"), seed=seed, cpus=cpus,
+        commands.run, scenario_path=scenario, out=sys.stdout, seed=seed, cpus=cpus,
         policy=policy, context_switch=context_switch, until=until, max_steps=max_steps, report=report,
         timelines=timelines, width=width,
     )
@@ -60,11 +62,11 @@ def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, c
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files and report every error found (exit status 2 if any)."""
-    _exit_for_errors(commands.validate, paths=scenarios, out=click.get_text_stream("stdout"),
-                     err=click.get_text_stream("stderr"))
+    _exit_for_errors(commands.validate, paths=scenarios, out=sys.stdout,
+                     err=sys.stderr)
 
 
 @main.command()
 def policies() -> None:
     """List the scheduling policies with their parameters and defaults."""
-    _exit_for_errors(commands.policies, out=click.get_text_stream("stdout"))
+    _exit_for_errors(commands.policies, out=sys.stdout)

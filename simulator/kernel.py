@@ -85,10 +85,9 @@ class Kernel:
             if thread.state is not State.DONE:
                 thread.close(end)
         for cpu in self.cpus:
-            thread = cpu.thread
-            if thread is None:
+            if cpu.thread is None:
                 continue
-            if thread.state is State.SWITCHING:
+            if cpu.thread.state is State.SWITCHING:
                 cpu.switching += end - cpu.switch_start
             else:
                 cpu.busy += end - cpu.run_start

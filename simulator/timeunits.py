@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 NS_PER_UNIT: dict[str, int] = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 UNIT_ALIASES: dict[str, str] = {"µs": "us", "μs": "us"}
 
-_DURATION_TEXT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zµμ]*)\s*$")
+_DURATION_TEXT = re.compile(r"^\s*(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*([a-zµμ]*)\s*$")
 
 
 class TimeValueError(ValueError):

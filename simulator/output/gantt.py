@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.output.recorder import Interval, IntervalRecorder
+from simulator.output.recorder import IntervalRecorder
 from simulator.threads import State
 from simulator.timeunits import format_time
 

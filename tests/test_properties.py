@@ -1,0 +1,162 @@
+"""Property tests over generated scenarios: invariants every run must keep, whatever the workload."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import (
+    Compute,
+    DeviceSpec,
+    Exit,
+    Io,
+    MachineSpec,
+    Operation,
+    PolicySpec,
+    ProcessSpec,
+    Repeat,
+    Scenario,
+    Sleep,
+    ThreadSpec,
+    TraceEvent,
+    Yield,
+    simulate,
+)
+from simulator.output.json_report import render_json
+from simulator.program import run_program
+
+US = 1_000
+durations = st.integers(min_value=0, max_value=20).map(lambda n: n * US)
+
+
+@st.composite
+def computes(draw: st.DrawFn) -> Compute:
+    duration = draw(durations)
+    jitter = draw(st.sampled_from([0, 0, duration // 2]))
+    return Compute(duration, jitter, preemptible=draw(st.booleans()))
+
+
+def operations(devices: list[str]) -> st.SearchStrategy[Operation]:
+    """Primitive operations, nested in small `repeat`s. `exit` is inserted by `scenarios`."""
+    leaves = st.one_of(
+        computes(),
+        durations.map(Sleep),
+        st.just(Yield()),
+        st.tuples(st.sampled_from(devices), durations).map(lambda pair: Io(*pair)),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.tuples(st.integers(0, 3), st.lists(inner, max_size=3)).map(
+            lambda pair: Repeat(pair[0], tuple(pair[1]))
+        ),
+        max_leaves=8,
+    )
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    devices = draw(st.lists(st.integers(1, 2), max_size=2))
+    device_specs = tuple(DeviceSpec(f"d{i}", servers) for i, servers in enumerate(devices))
+    device_names = ["io", *(spec.name for spec in device_specs)]
+    policy = draw(st.sampled_from([PolicySpec("fcfs")]) | st.integers(1, 15).map(
+        lambda q: PolicySpec("rr", (("quantum", q * US),))))  # fmt: skip
+    machine = MachineSpec(
+        cpus=draw(st.integers(1, 3)),
+        policy=policy,
+        context_switch=draw(st.sampled_from([0, 0, US, 3 * US])),
+        devices=device_specs,
+    )
+    processes = []
+    for p in range(draw(st.integers(1, 3))):
+        arrival = draw(st.integers(0, 10)) * US
+        threads = []
+        for t in range(draw(st.integers(1, 3))):
+            program = draw(st.lists(operations(device_names), max_size=6))
+            if draw(st.integers(0, 9)) == 0:
+                program.insert(draw(st.integers(0, len(program))), Exit())
+            threads.append(ThreadSpec(f"p{p}t{t}", f"p{p}", arrival + draw(st.integers(0, 5)) * US,
+                                      tuple(program)))  # fmt: skip
+        processes.append(ProcessSpec(f"p{p}", arrival, tuple(threads)))
+    return Scenario("generated", "us", draw(st.integers(0, 2**32)), machine, tuple(processes))
+
+
+def compute_bounds(program: tuple[Operation, ...]) -> tuple[int, int]:
+    """The least and most CPU time a program can use (up to its first exit)."""
+    low = high = 0
+    for operation in run_program(program):
+        if isinstance(operation, Exit):
+            break
+        if isinstance(operation, Compute):
+            low += operation.duration - operation.jitter
+            high += operation.duration + operation.jitter
+    return low, high
+
+
+class InvariantChecker:
+    """A trace listener that checks, event by event, that time is monotonic and CPUs are exclusive."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.on_cpu: dict[int, str] = {}
+        self.cpu_of: dict[str, int] = {}
+
+    def __call__(self, event: TraceEvent) -> None:
+        assert event.time >= self.now, "time went backwards"
+        self.now = event.time
+        name, cpu = event.thread, event.cpu
+        if event.event in ("switch", "run"):
+            assert cpu is not None and name is not None
+            assert self.on_cpu.get(cpu, name) == name, f"CPU{cpu} runs {self.on_cpu.get(cpu)} and {name}"
+            assert self.cpu_of.get(name, cpu) == cpu, f"{name} on CPU{self.cpu_of.get(name)} and CPU{cpu}"
+            self.on_cpu[cpu] = name
+            self.cpu_of[name] = cpu
+        elif event.event in ("preempt", "yield", "sleep", "block", "exit"):
+            assert cpu is not None and name is not None and self.on_cpu.get(cpu) == name
+            del self.on_cpu[cpu]
+            del self.cpu_of[name]
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_runs_keep_every_invariant(scenario: Scenario) -> None:
+    """Exclusive CPUs, monotonic time, exact CPU time, times that add up, and every thread ends."""
+    checker = InvariantChecker()
+    metrics = simulate(scenario, listeners=[checker])
+    assert metrics.complete and not metrics.violations
+    assert not checker.on_cpu  # every CPU is free at the end
+    specs = {spec.name: spec for spec in scenario.threads()}
+    for thread in metrics.threads:
+        low, high = compute_bounds(specs[thread.name].program)
+        assert low <= thread.cpu_time <= high
+        if low == high:
+            assert thread.cpu_time == low
+        assert thread.completion is not None
+        assert thread.turnaround == (
+            thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
+        )
+        assert thread.first_run is None or thread.first_run >= thread.arrival
+    for cpu in metrics.cpu_stats:
+        assert cpu.busy + cpu.idle + cpu.switching == metrics.end_time and cpu.idle >= 0
+    assert sum(cpu.busy for cpu in metrics.cpu_stats) == sum(t.cpu_time for t in metrics.threads)
+    assert sum(cpu.switching for cpu in metrics.cpu_stats) == sum(t.switching for t in metrics.threads)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_the_same_scenario_and_seed_give_the_same_report(scenario: Scenario) -> None:
+    """A run is a pure function of (scenario, seed)."""
+    assert render_json(simulate(scenario)) == render_json(simulate(scenario))
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_stopping_early_charges_every_thread_up_to_the_bound(scenario: Scenario) -> None:
+    """With --until, the accounting still adds up to the (shorter) end of the run."""
+    full = simulate(scenario)
+    until = full.end_time // 2
+    metrics = simulate(scenario, until=until)
+    assert metrics.end_time <= full.end_time
+    for thread in metrics.threads:
+        if thread.completion is None:
+            spent = thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
+            assert spent == max(0, metrics.end_time - thread.arrival)
