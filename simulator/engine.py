@@ -2,7 +2,9 @@
 
 Same-instant order is a promise to users (SPEC section 4). Entries are `(time, priority, sequence,
 callback, argument)`: at one instant, lower priorities run first, and within a priority the entry scheduled
-first runs first (the sequence number is a stable counter, never an `id()`).
+first runs first (the sequence number is a stable counter, never an `id()`). Work deferred with `defer`
+runs once nothing more is scheduled at the current instant, before time moves on: the kernel dispatches
+idle CPUs that way, after every arrival, wake-up and preemption of the instant.
 """
 
 from __future__ import annotations
@@ -15,21 +17,21 @@ from typing import Any
 PRIORITY_WAKE = 0
 #: CPU events: a compute step ending, a quantum expiring, a context switch completing.
 PRIORITY_CPU = 1
-#: Idle CPUs pick their next thread after everything else at that instant.
-PRIORITY_DISPATCH = 2
 
 
 class Engine:
     """Runs callbacks in time order. Time is integer nanoseconds and never goes backwards."""
 
-    __slots__ = ("now", "events", "_heap", "_sequence", "_stopped")
+    __slots__ = ("now", "events", "_heap", "_sequence", "_stopped", "_deferred")
 
     def __init__(self) -> None:
         self.now = 0
+        #: Callbacks run so far (scheduled and deferred).
         self.events = 0
         self._heap: list[tuple[int, int, int, Callable[[Any], None], Any]] = []
         self._sequence = 0
         self._stopped = False
+        self._deferred: list[Callable[[], None]] = []
 
     def schedule(self, time: int, priority: int, callback: Callable[[Any], None], argument: Any) -> None:
         """Call `callback(argument)` at `time` (not before now)."""
@@ -38,6 +40,10 @@ class Engine:
         self._sequence += 1
         heapq.heappush(self._heap, (time, priority, self._sequence, callback, argument))
 
+    def defer(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when nothing more is scheduled at the current instant (in the order deferred)."""
+        self._deferred.append(callback)
+
     def stop(self) -> None:
         """End `run` after the current callback."""
         self._stopped = True
@@ -45,14 +51,26 @@ class Engine:
     def run(self, until: int | None = None) -> None:
         """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
         heap = self._heap
+        deferred = self._deferred
         pop = heapq.heappop
         limit = until if until is not None else -1
         events = self.events
-        while heap and not self._stopped:
-            if limit >= 0 and heap[0][0] > limit:
+        now = self.now
+        while not self._stopped:
+            if heap and (not deferred or heap[0][0] == now):
+                if limit >= 0 and heap[0][0] > limit:
+                    break
+                now, _, _, callback, argument = pop(heap)
+                self.now = now
+                events += 1
+                callback(argument)
+            elif deferred:
+                # The instant is over: run what was deferred to its end (it may schedule more at now).
+                batch = deferred[:]
+                deferred.clear()
+                events += len(batch)
+                for work in batch:
+                    work()
+            else:
                 break
-            time, _, _, callback, argument = pop(heap)
-            self.now = time
-            events += 1
-            callback(argument)
         self.events = events

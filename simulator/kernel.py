@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from simulator.chooser import Chooser
 from simulator.cpus import Cpu
 from simulator.devices import Device
-from simulator.engine import PRIORITY_CPU, PRIORITY_DISPATCH, PRIORITY_WAKE, Engine
+from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.operations import Compute, Exit, Io, Sleep, Yield
-from simulator.policies import make_policy
+from simulator.policies import ReadyReason, make_policy
 from simulator.program import run_program
 from simulator.scenario.model import Scenario
 from simulator.threads import State, Thread
@@ -55,11 +55,22 @@ class Kernel:
         self.max_steps = max_steps
         self.steps = 0
         self.context_switches = 0
+        #: How many times a CPU was given to a thread, and how many sleeping or blocked threads woke.
+        self.dispatches = 0
+        self.wakeups = 0
         self.violations: list[Violation] = []
         self.end_time = 0
         self.complete = False
         self._finished = 0
         self._dispatch_pending = False
+        #: Threads in the policy's ready queue (kept here: the hot path asks often).
+        self._ready = 0
+        #: Some running CPU may be computing under a time slice with no expiry armed (nobody was waiting).
+        self._unarmed = False
+        self._preemptive = self.policy.preemptive
+        self._schedule = self.engine.schedule
+        self._defer = self.engine.defer
+        self._dispatch_callback = self._dispatch
         self._listeners = tuple(listeners)
         for thread in self.threads:  # declaration order: same-instant arrivals keep it
             self.engine.schedule(thread.arrival, PRIORITY_WAKE, self._arrive, thread)
@@ -103,39 +114,52 @@ class Kernel:
         thread.transition(State.READY, self.engine.now)
         if self._listeners:
             self._emit(None, thread.name, "arrive")
-        self.policy.add(thread, "arrival")
-        self._request_dispatch()
+        self._enqueue(thread, "arrival")
+
+    def _enqueue(self, thread: Thread, reason: ReadyReason) -> None:
+        """Hand a thread that just became ready to the policy; idle CPUs look at the end of the instant."""
+        self.policy.add(thread, reason)
+        self._ready += 1
+        if not self._dispatch_pending:
+            self._request_dispatch()
 
     def _request_dispatch(self) -> None:
         if not self._dispatch_pending:
             self._dispatch_pending = True
-            self.engine.schedule(self.engine.now, PRIORITY_DISPATCH, self._dispatch, None)
+            self._defer(self._dispatch_callback)
 
-    def _dispatch(self, _: None) -> None:
+    def _dispatch(self) -> None:
         """Idle CPUs pick threads in index order; then running threads learn that others are waiting."""
         self._dispatch_pending = False
         policy = self.policy
-        for cpu in self.cpus:
-            if cpu.thread is None and len(policy):
-                thread = policy.pick(cpu.index)
-                if thread is not None:
-                    self._start(cpu, thread)
-        if not len(policy):
+        if self._ready:
+            for cpu in self.cpus:
+                if cpu.thread is None:
+                    thread = policy.pick(cpu.index)
+                    if thread is not None:
+                        self._ready -= 1
+                        self._start(cpu, thread)
+                        if not self._ready:
+                            break
+        if not self._ready or not (self._unarmed or self._preemptive):
             return
+        self._unarmed = False
         now = self.engine.now
         for cpu in self.cpus:
             thread = cpu.thread
-            if thread is None or thread.state is not State.RUNNING:
+            # A thread being switched in, or in a non-preemptible call, is looked at when that ends.
+            if thread is None or thread.state is not State.RUNNING or not thread.preemptible:
                 continue
-            if policy.should_preempt(thread) and thread.preemptible:
+            if self._preemptive and policy.should_preempt(thread):
                 self._account_segment(cpu, thread)
                 self._preempt(cpu, thread)
-            elif cpu.time_slice is not None and cpu.expiry is None and thread.preemptible:
+            elif cpu.time_slice is not None and cpu.expiry is None:
                 self._arm_expiry(cpu, now)
 
     def _start(self, cpu: Cpu, thread: Thread) -> None:
         """Give `cpu` to `thread`, paying a context switch if the CPU last ran another thread."""
         now = self.engine.now
+        self.dispatches += 1
         cpu.thread = thread
         thread.cpu = cpu
         if thread.last_cpu is not None and thread.last_cpu != cpu.index:
@@ -150,7 +174,7 @@ class Kernel:
                 cpu.token += 1
                 if self._listeners:
                     self._emit(cpu.index, thread.name, "switch", ("from", previous.name))
-                self.engine.schedule(now + self.context_switch, PRIORITY_CPU, self._switched, (cpu, cpu.token))
+                self._schedule(now + self.context_switch, PRIORITY_CPU, self._switched, (cpu, cpu.token))
                 return
         self._begin_running(cpu, thread)
 
@@ -171,10 +195,20 @@ class Kernel:
             self._emit(cpu.index, thread.name, "run")
         cpu.run_start = now
         cpu.segment_start = now
-        cpu.time_slice = self.policy.time_slice(thread)
+        time_slice = cpu.time_slice = self.policy.time_slice(thread)
         cpu.slice_start = now
-        cpu.expiry = None
-        self._advance(cpu, thread)
+        if not thread.remaining:
+            cpu.expiry = None
+            self._advance(cpu, thread)
+        elif time_slice is not None and thread.preemptible and self._ready:
+            # Resuming a preempted compute with others waiting (the common case under load): a fresh
+            # quantum, so the next boundary is one quantum away.
+            expiry = cpu.expiry = now + time_slice
+            cpu.token += 1
+            self._schedule(min(expiry, now + thread.remaining), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+        else:
+            cpu.expiry = None
+            self._compute(cpu, thread, now)
 
     # -- running a thread's program ----------------------------------------------------------------------
 
@@ -205,7 +239,7 @@ class Kernel:
                 thread.voluntary_switches += 1
                 if self._listeners:
                     self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
-                self.engine.schedule(now + operation.duration, PRIORITY_WAKE, self._wake, thread)
+                self._schedule(now + operation.duration, PRIORITY_WAKE, self._wake, thread)
                 return
             elif isinstance(operation, Io):
                 self._leave(cpu, thread, State.BLOCKED)
@@ -218,12 +252,12 @@ class Kernel:
                 self._request_io(self.devices[operation.device], thread, operation.duration)
                 return
             elif isinstance(operation, Yield):
-                if len(self.policy):
+                if self._ready:
                     self._leave(cpu, thread, State.READY)
                     thread.voluntary_switches += 1
                     if self._listeners:
                         self._emit(cpu.index, thread.name, "yield")
-                    self.policy.add(thread, "yield")
+                    self._enqueue(thread, "yield")
                     return
                 # Nobody else is ready: continue at once, with the rest of the quantum.
             elif isinstance(operation, Exit):
@@ -236,18 +270,20 @@ class Kernel:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule."""
         time_slice = cpu.time_slice
         if time_slice is not None and now - cpu.slice_start >= time_slice:
-            if len(self.policy):
+            if self._ready:
                 self._preempt(cpu, thread)
                 return
             # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
             cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
         cpu.segment_start = now
-        if time_slice is not None and thread.preemptible and len(self.policy):
-            self._arm_expiry(cpu, now)
-        else:
-            cpu.expiry = None
-            cpu.token += 1
-            self.engine.schedule(now + thread.remaining, PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+        if time_slice is not None and thread.preemptible:
+            if self._ready:
+                self._arm_expiry(cpu, now)
+                return
+            self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
+        cpu.expiry = None
+        cpu.token += 1
+        self._schedule(now + thread.remaining, PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
 
     def _arm_expiry(self, cpu: Cpu, now: int) -> None:
         """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
@@ -260,7 +296,7 @@ class Kernel:
         # The compute end so far is segment_start + remaining; the CPU event comes at the earlier of the two.
         compute_end = cpu.segment_start + thread.remaining
         cpu.token += 1
-        self.engine.schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+        self._schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""
@@ -270,14 +306,15 @@ class Kernel:
         thread = cpu.thread
         assert thread is not None
         now = self.engine.now
-        self._account_segment(cpu, thread)
+        thread.remaining -= now - cpu.segment_start
+        cpu.segment_start = now
         if thread.remaining == 0:
             cpu.expiry = None
             self._advance(cpu, thread)
             return
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
-        if len(self.policy):
+        if self._ready:
             self._preempt(cpu, thread)
         else:
             self._compute(cpu, thread, now)
@@ -299,14 +336,15 @@ class Kernel:
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
-        self._request_dispatch()
+        if not self._dispatch_pending:
+            self._request_dispatch()
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
         self._leave(cpu, thread, State.READY)
         thread.involuntary_switches += 1
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
-        self.policy.add(thread, "preempted")
+        self._enqueue(thread, "preempted")
 
     def _finish(self, cpu: Cpu, thread: Thread) -> None:
         self._leave(cpu, thread, State.DONE)
@@ -318,11 +356,11 @@ class Kernel:
             self.engine.stop()
 
     def _wake(self, thread: Thread) -> None:
+        self.wakeups += 1
         thread.transition(State.READY, self.engine.now)
         if self._listeners:
             self._emit(None, thread.name, "wake")
-        self.policy.add(thread, "wakeup")
-        self._request_dispatch()
+        self._enqueue(thread, "wakeup")
 
     # -- I/O devices -------------------------------------------------------------------------------------
 
@@ -338,7 +376,7 @@ class Kernel:
         device.busy_time += duration
         if self._listeners:
             self._emit(None, thread.name, "io_start", ("device", device.name))
-        self.engine.schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
+        self._schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
 
     def _io_done(self, event: tuple[Device, Thread]) -> None:
         device, thread = event

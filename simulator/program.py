@@ -19,7 +19,10 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
     """Yield the primitive operations of a YAML program in order, unrolling `repeat` lazily."""
     for operation in operations:
         if isinstance(operation, Repeat):
+            body = operation.body
+            # A body without nested repeats is replayed from the tuple itself: no generator per pass.
+            flat = not any(isinstance(inner, Repeat) for inner in body)
             for _ in range(operation.times):
-                yield from run_program(operation.body)
+                yield from (body if flat else run_program(body))  # type: ignore[misc]
         else:
             yield operation

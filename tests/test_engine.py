@@ -2,36 +2,37 @@
 
 import pytest
 
-from simulator.engine import PRIORITY_CPU, PRIORITY_DISPATCH, PRIORITY_WAKE, Engine
+from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 
 
 def test_callbacks_run_in_time_then_priority_then_scheduling_order() -> None:
     """Same instant: lower priority first; same priority: the one scheduled first."""
     engine = Engine()
     seen: list[str] = []
-    engine.schedule(5, PRIORITY_DISPATCH, seen.append, "dispatch@5")
     engine.schedule(5, PRIORITY_CPU, seen.append, "cpu@5")
     engine.schedule(5, PRIORITY_WAKE, seen.append, "wake-a@5")
     engine.schedule(5, PRIORITY_WAKE, seen.append, "wake-b@5")
-    engine.schedule(1, PRIORITY_DISPATCH, seen.append, "dispatch@1")
+    engine.schedule(1, PRIORITY_CPU, seen.append, "cpu@1")
     engine.run()
-    assert seen == ["dispatch@1", "wake-a@5", "wake-b@5", "cpu@5", "dispatch@5"]
-    assert engine.now == 5 and engine.events == 5
+    assert seen == ["cpu@1", "wake-a@5", "wake-b@5", "cpu@5"]
+    assert engine.now == 5 and engine.events == 4
 
 
-def test_callbacks_may_schedule_at_the_current_instant() -> None:
-    """A callback can add work at `now`; it runs in the same instant, in priority order."""
+def test_deferred_work_runs_when_the_instant_has_nothing_else_scheduled() -> None:
+    """defer() waits for every callback at the current instant, even ones scheduled meanwhile."""
     engine = Engine()
     seen: list[str] = []
 
-    def first(_: object) -> None:
+    def cpu(_: object) -> None:
         seen.append("cpu")
-        engine.schedule(engine.now, PRIORITY_WAKE, seen.append, "wake-later")
+        engine.defer(lambda: seen.append(f"deferred@{engine.now}"))
+        engine.schedule(engine.now, PRIORITY_WAKE, seen.append, "wake-scheduled-at-now")
 
-    engine.schedule(3, PRIORITY_CPU, first, None)
-    engine.schedule(3, PRIORITY_DISPATCH, seen.append, "dispatch")
+    engine.schedule(3, PRIORITY_CPU, cpu, None)
+    engine.schedule(3, PRIORITY_CPU, seen.append, "cpu-2")
+    engine.schedule(4, PRIORITY_WAKE, seen.append, "wake@4")
     engine.run()
-    assert seen == ["cpu", "wake-later", "dispatch"]
+    assert seen == ["cpu", "wake-scheduled-at-now", "cpu-2", "deferred@3", "wake@4"]
 
 
 def test_scheduling_in_the_past_is_refused() -> None:

@@ -8,8 +8,10 @@ The kernel owns threads, CPUs and time; a policy only decides *who runs next* an
 - `time_slice(thread)`: how long `thread` may run before the kernel asks again (None: until it leaves);
 - `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies).
 
-The kernel calls `should_preempt` only while some thread is ready, and applies a time slice only while some
-thread is ready: a slice that ends with nobody waiting changes nothing and costs nothing (SPEC section 4).
+The kernel calls `should_preempt` only while some thread is ready (and only if `preemptive` is true), and
+applies a time slice only while some thread is ready: a slice that ends with nobody waiting changes nothing
+and costs nothing (SPEC section 4). The kernel counts ready threads itself; `__len__` is for the policy's
+own use and for tests.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Policy(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     parameters: ClassVar[tuple[Parameter, ...]] = ()
+    #: Whether `should_preempt` can ever say yes; the kernel skips asking policies that never preempt.
+    preemptive: ClassVar[bool] = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec

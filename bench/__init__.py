@@ -1,0 +1,1 @@
+"""`make bench`: threadsim's speed and memory against SimPy and a bare heapq loop, measured in one run."""

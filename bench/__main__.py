@@ -1,0 +1,98 @@
+"""`make bench`: the standard workload in threadsim, SimPy and a bare heapq loop, in one invocation.
+
+Each measurement runs in its own Python process, so that peak memory (ru_maxrss) is that run's alone.
+Figures are reported as ratios against the baselines measured in the same invocation: wall-clock speed
+varies from machine to machine and from minute to minute, ratios much less.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+from bench import workload
+
+#: (threads, cycles): about one million events each.
+SIZES = ((1_000, 165), (100_000, 2))
+IMPLEMENTATIONS = ("heapq", "simpy", "threadsim")
+
+
+def measure(impl: str, threads: int, cycles: int) -> dict[str, float] | None:
+    """One measurement in a fresh process; None if the implementation is not installed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.workload", impl, str(threads), str(cycles)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        if "No module named 'simpy'" in result.stderr:
+            return None
+        raise RuntimeError(f"{impl} failed:\n{result.stderr}")
+    return dict(json.loads(result.stdout))
+
+
+def cpu_model() -> str:
+    """The processor's name, where the OS says it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
+def main() -> None:
+    print("threadsim benchmark: threads alternating 5 ms CPU bursts and 20 ms sleeps, RR quantum 2 ms, 4 CPUs")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
+          f"Python {platform.python_version()}")  # fmt: skip
+    print("events: dispatches + quantum expiries + wake-ups, counted by each implementation; rates exclude")
+    print("building the model (its time is shown as setup)")
+    print()
+    header = f"{'threads':>8} {'impl':<10} {'events':>10} {'setup s':>8} {'run s':>7} {'events/s':>10} {'peak MiB':>9}"
+    print(header)
+    rates: dict[tuple[str, int], float] = {}
+    for threads, cycles in SIZES:
+        for impl in IMPLEMENTATIONS:
+            result = measure(impl, threads, cycles)
+            if result is None:
+                print(f"{threads:>8} {impl:<10} (not installed: pip install 'threadsim[bench]')")
+                continue
+            rate = result["events"] / result["run_seconds"]
+            rates[impl, threads] = rate
+            print(f"{threads:>8} {impl:<10} {int(result['events']):>10,} {result['setup_seconds']:>8.2f} "
+                  f"{result['run_seconds']:>7.2f} {rate / 1e6:>9.3f}M {result['peak_mib']:>9.1f}")  # fmt: skip
+    print()
+    print("ratios (events per second):")
+    for threads, _ in SIZES:
+        ours = rates["threadsim", threads]
+        bases = [base for base in ("simpy", "heapq") if (base, threads) in rates]
+        parts = [f"{ours / rates[base, threads]:.2f}x {base}" for base in bases]
+        print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
+    small, large = (rates["threadsim", threads] for threads, _ in SIZES)
+    print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
+    print()
+    print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
+    for burst in ("10", "1000000000000"):
+        print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
+
+
+def cost_in_events(burst: str) -> int:
+    """Engine callbacks for a thread computing `burst` ms while another arrives and leaves."""
+    from simulator import parse_scenario
+    from simulator.kernel import Kernel
+
+    kernel = Kernel(parse_scenario(
+        f"machine: {{policy: {{name: rr, quantum: 4}}}}\n"
+        f"threads: [{{name: A, burst: {burst}}}, {{name: B, burst: 1, arrival: 2}}]\n"
+    ), seed=0)  # fmt: skip
+    kernel.run()
+    return kernel.engine.events
+
+
+if __name__ == "__main__":
+    assert workload.CPUS == 4
+    main()

@@ -1,0 +1,150 @@
+"""The standard benchmark workload, written three ways.
+
+Threads alternate CPU bursts and sleeps under round robin on 4 CPUs. Each implementation counts the same
+model events: dispatches (a CPU given to a thread), quantum expiries (a thread preempted) and wake-ups.
+
+Each `run_*` builds its model (timed as setup), then simulates (timed as the run) and returns
+(events, setup seconds, run seconds). Events per second are events / run seconds.
+
+Run one measurement: `python -m bench.workload IMPL THREADS CYCLES`; it prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import resource
+import sys
+import time
+from collections import deque
+
+CPUS = 4
+QUANTUM = 2_000_000  # ns
+BURST = 5_000_000
+SLEEP = 20_000_000
+STAGGER = 10_000  # arrivals 10 us apart
+
+
+def run_threadsim(threads: int, cycles: int) -> tuple[int, float, float]:
+    """threadsim, with its metrics (always on)."""
+    start = time.perf_counter()
+    from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Repeat, Scenario, Sleep, ThreadSpec
+    from simulator.kernel import Kernel
+
+    program = (Repeat(cycles, (Compute(BURST), Sleep(SLEEP))),)
+    scenario = Scenario(
+        name="bench",
+        time_unit="ms",
+        seed=0,
+        machine=MachineSpec(cpus=CPUS, policy=PolicySpec("rr", (("quantum", QUANTUM),))),
+        processes=tuple(
+            ProcessSpec(f"p{i}", i * STAGGER, (ThreadSpec(f"t{i}", f"p{i}", i * STAGGER, program),))
+            for i in range(threads)
+        ),
+    )
+    kernel = Kernel(scenario, seed=0, max_steps=None)
+    ready = time.perf_counter()
+    kernel.run()
+    done = time.perf_counter()
+    assert kernel.complete
+    preemptions = sum(thread.involuntary_switches for thread in kernel.threads)
+    return kernel.dispatches + preemptions + kernel.wakeups, ready - start, done - ready
+
+
+def run_simpy(threads: int, cycles: int) -> tuple[int, float, float]:
+    """SimPy 4: the CPUs are a Resource; a thread releases it at the end of each quantum."""
+    import simpy
+
+    start = time.perf_counter()
+    env = simpy.Environment()
+    cpu = simpy.Resource(env, capacity=CPUS)
+    counts = [0]
+
+    def thread(arrival: int):  # type: ignore[no-untyped-def]
+        yield env.timeout(arrival)
+        for _ in range(cycles):
+            remaining = BURST
+            while remaining:
+                with cpu.request() as request:
+                    yield request
+                    counts[0] += 1  # dispatch
+                    slice_ = min(QUANTUM, remaining)
+                    yield env.timeout(slice_)
+                    remaining -= slice_
+                    if remaining:
+                        counts[0] += 1  # quantum expiry
+            yield env.timeout(SLEEP)
+            counts[0] += 1  # wake-up
+
+    for i in range(threads):
+        env.process(thread(i * STAGGER))
+    ready = time.perf_counter()
+    env.run()
+    return counts[0], ready - start, time.perf_counter() - ready
+
+
+def run_heapq(threads: int, cycles: int) -> tuple[int, float, float]:
+    """A bare heapq loop written for just this workload: the floor for Python."""
+    start = time.perf_counter()
+    heap: list[tuple[int, int, int, int]] = []  # (time, kind, sequence, thread)
+    ready: deque[int] = deque()
+    remaining = [BURST] * threads
+    cycles_left = [cycles] * threads
+    running: list[int] = [-1] * CPUS
+    idle = list(range(CPUS))
+    sequence = 0
+    events = 0
+    WAKE, SLICE_END = 0, 1
+    for i in range(threads):
+        heap.append((i * STAGGER, WAKE, i, i))
+    heapq.heapify(heap)
+    sequence = threads
+    cpu_of = [0] * threads
+    ready_at = time.perf_counter()
+    while heap:
+        now, kind, _, thread = heapq.heappop(heap)
+        if kind == WAKE:
+            events += thread >= 0 and cycles_left[thread] < cycles
+            ready.append(thread)
+        else:
+            cpu = cpu_of[thread]
+            run = min(QUANTUM, remaining[thread])
+            remaining[thread] -= run
+            running[cpu] = -1
+            idle.append(cpu)
+            if remaining[thread]:
+                events += 1
+                ready.append(thread)
+            else:
+                cycles_left[thread] -= 1
+                remaining[thread] = BURST
+                if cycles_left[thread]:
+                    sequence += 1
+                    heapq.heappush(heap, (now + SLEEP, WAKE, sequence, thread))
+        if heap and heap[0][0] == now:
+            continue  # dispatch after everything else at this instant
+        idle.sort()
+        while idle and ready:
+            cpu = idle.pop(0)
+            thread = ready.popleft()
+            running[cpu] = thread
+            cpu_of[thread] = cpu
+            events += 1
+            sequence += 1
+            heapq.heappush(heap, (now + min(QUANTUM, remaining[thread]), SLICE_END, sequence, thread))
+    return events, ready_at - start, time.perf_counter() - ready_at
+
+
+IMPLEMENTATIONS = {"threadsim": run_threadsim, "simpy": run_simpy, "heapq": run_heapq}
+
+
+def main() -> None:
+    impl, threads, cycles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    events, setup, run = IMPLEMENTATIONS[impl](threads, cycles)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"impl": impl, "threads": threads, "events": events, "setup_seconds": setup,
+                      "run_seconds": run, "peak_mib": peak_kib / 1024}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
