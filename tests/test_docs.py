@@ -1,0 +1,48 @@
+"""The documentation stays true: its Python examples run, and its sample output is what threadsim prints."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from tests.conftest import ROOT
+
+
+def python_blocks(text: str) -> list[str]:
+    """The ```python blocks of a Markdown text."""
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README's Python example runs and prints what its comment says."""
+    monkeypatch.chdir(ROOT)
+    blocks = python_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out.splitlines()[0] == "5.666666666666667"
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/scenarios.md", "docs/outputs.md", "docs/policies.md"])
+def test_sample_reports_in_the_docs_are_current(document: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every `$ threadsim run scenarios/...` sample with output shown matches a real run."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / document).read_text(encoding="utf-8")
+    samples = re.findall(r"```\n\$ threadsim (run scenarios/\S+)\n(.*?)```", text, flags=re.DOTALL)
+    for command, shown in samples:
+        result = CliRunner().invoke(main, command.split())
+        assert result.output == shown, f"{document}: output of 'threadsim {command}' changed"
+
+
+def test_scenario_excerpts_in_docs_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each scenario section of docs/scenarios.md shows an excerpt of that scenario's real report."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    sections = re.findall(r"### `(scenarios/\S+\.yaml)`\n.*?```\n(.*?)```", text, flags=re.DOTALL)
+    assert len(sections) == len(list((ROOT / "scenarios").glob("*.yaml")))
+    for path, excerpt in sections:
+        output = CliRunner().invoke(main, ["run", path]).output
+        assert excerpt in output, f"docs/scenarios.md: the excerpt for {path} is out of date"
