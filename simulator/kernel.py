@@ -19,7 +19,7 @@ from simulator.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.policies import ReadyReason, make_policy
 from simulator.program import run_program
 from simulator.scenario.model import Scenario
-from simulator.threads import State, Thread
+from simulator.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.trace import Listener, TraceEvent
 from simulator.violations import Violation
 
@@ -93,12 +93,12 @@ class Kernel:
     def _close(self, end: int) -> None:
         """Charge every unfinished thread and busy CPU up to `end`."""
         for thread in self.threads:
-            if thread.state is not State.DONE:
+            if thread.state is not DONE:
                 thread.close(end)
         for cpu in self.cpus:
             if cpu.thread is None:
                 continue
-            if cpu.thread.state is State.SWITCHING:
+            if cpu.thread.state is SWITCHING:
                 cpu.switching += end - cpu.switch_start
             else:
                 cpu.busy += end - cpu.run_start
@@ -111,7 +111,7 @@ class Kernel:
     # -- becoming ready and dispatching ------------------------------------------------------------------
 
     def _arrive(self, thread: Thread) -> None:
-        thread.transition(State.READY, self.engine.now)
+        thread.transition(READY, self.engine.now)
         if self._listeners:
             self._emit(None, thread.name, "arrive")
         self._enqueue(thread, "arrival")
@@ -120,11 +120,7 @@ class Kernel:
         """Hand a thread that just became ready to the policy; idle CPUs look at the end of the instant."""
         self.policy.add(thread, reason)
         self._ready += 1
-        if not self._dispatch_pending:
-            self._request_dispatch()
-
-    def _request_dispatch(self) -> None:
-        if not self._dispatch_pending:
+        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
             self._dispatch_pending = True
             self._defer(self._dispatch_callback)
 
@@ -148,7 +144,7 @@ class Kernel:
         for cpu in self.cpus:
             thread = cpu.thread
             # A thread being switched in, or in a non-preemptible call, is looked at when that ends.
-            if thread is None or thread.state is not State.RUNNING or not thread.preemptible:
+            if thread is None or thread.state is not RUNNING or not thread.preemptible:
                 continue
             if self._preemptive and policy.should_preempt(thread):
                 self._account_segment(cpu, thread)
@@ -169,7 +165,7 @@ class Kernel:
         if previous is not None and previous is not thread:
             self.context_switches += 1
             if self.context_switch:
-                thread.transition(State.SWITCHING, now)
+                thread.transition(SWITCHING, now)
                 cpu.switch_start = now
                 cpu.token += 1
                 if self._listeners:
@@ -188,7 +184,7 @@ class Kernel:
 
     def _begin_running(self, cpu: Cpu, thread: Thread) -> None:
         now = self.engine.now
-        thread.transition(State.RUNNING, now)
+        thread.transition(RUNNING, now)
         if thread.first_run is None:
             thread.first_run = now
         if self._listeners:
@@ -235,14 +231,14 @@ class Kernel:
                 thread.remaining = duration
                 thread.preemptible = operation.preemptible
             elif isinstance(operation, Sleep):
-                self._leave(cpu, thread, State.SLEEPING)
+                self._leave(cpu, thread, SLEEPING)
                 thread.voluntary_switches += 1
                 if self._listeners:
                     self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
                 self._schedule(now + operation.duration, PRIORITY_WAKE, self._wake, thread)
                 return
             elif isinstance(operation, Io):
-                self._leave(cpu, thread, State.BLOCKED)
+                self._leave(cpu, thread, BLOCKED)
                 thread.voluntary_switches += 1
                 if self._listeners:
                     self._emit(
@@ -253,7 +249,7 @@ class Kernel:
                 return
             elif isinstance(operation, Yield):
                 if self._ready:
-                    self._leave(cpu, thread, State.READY)
+                    self._leave(cpu, thread, READY)
                     thread.voluntary_switches += 1
                     if self._listeners:
                         self._emit(cpu.index, thread.name, "yield")
@@ -336,18 +332,19 @@ class Kernel:
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
-        if not self._dispatch_pending:
-            self._request_dispatch()
+        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
-        self._leave(cpu, thread, State.READY)
+        self._leave(cpu, thread, READY)
         thread.involuntary_switches += 1
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
         self._enqueue(thread, "preempted")
 
     def _finish(self, cpu: Cpu, thread: Thread) -> None:
-        self._leave(cpu, thread, State.DONE)
+        self._leave(cpu, thread, DONE)
         thread.completion = self.engine.now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
@@ -357,7 +354,7 @@ class Kernel:
 
     def _wake(self, thread: Thread) -> None:
         self.wakeups += 1
-        thread.transition(State.READY, self.engine.now)
+        thread.transition(READY, self.engine.now)
         if self._listeners:
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
