@@ -70,7 +70,10 @@ class Kernel:
         self._preemptive = self.policy.preemptive
         self._schedule = self.engine.schedule
         self._defer = self.engine.defer
+        # Bound once: `self._cpu_event` would build a new bound-method object at every schedule.
         self._dispatch_callback = self._dispatch
+        self._on_cpu_event = self._cpu_event
+        self._on_wake = self._wake
         self._listeners = tuple(listeners)
         for thread in self.threads:  # declaration order: same-instant arrivals keep it
             self.engine.schedule(thread.arrival, PRIORITY_WAKE, self._arrive, thread)
@@ -201,7 +204,7 @@ class Kernel:
             # quantum, so the next boundary is one quantum away.
             expiry = cpu.expiry = now + time_slice
             cpu.token += 1
-            self._schedule(min(expiry, now + thread.remaining), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+            self._schedule(min(expiry, now + thread.remaining), PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
         else:
             cpu.expiry = None
             self._compute(cpu, thread, now)
@@ -235,7 +238,7 @@ class Kernel:
                 thread.voluntary_switches += 1
                 if self._listeners:
                     self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
-                self._schedule(now + operation.duration, PRIORITY_WAKE, self._wake, thread)
+                self._schedule(now + operation.duration, PRIORITY_WAKE, self._on_wake, thread)
                 return
             elif isinstance(operation, Io):
                 self._leave(cpu, thread, BLOCKED)
@@ -279,7 +282,7 @@ class Kernel:
             self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
         cpu.expiry = None
         cpu.token += 1
-        self._schedule(now + thread.remaining, PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+        self._schedule(now + thread.remaining, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _arm_expiry(self, cpu: Cpu, now: int) -> None:
         """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
@@ -292,7 +295,7 @@ class Kernel:
         # The compute end so far is segment_start + remaining; the CPU event comes at the earlier of the two.
         compute_end = cpu.segment_start + thread.remaining
         cpu.token += 1
-        self._schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._cpu_event, (cpu, cpu.token))
+        self._schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""
