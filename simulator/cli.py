@@ -45,7 +45,8 @@ def main() -> None:
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline; the extension picks the format (.jsonl event log, .txt Gantt). Repeatable.")
+              help="Write the timeline; the extension picks the format: .jsonl (event log), .csv, .trace.json "
+              "(Perfetto), .svg, .html, .txt (Gantt). Repeatable.")
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,

@@ -13,8 +13,8 @@ from simulator.errors import InputErrors, UsageError
 from simulator.output.json_report import render_json
 from simulator.output.recorder import IntervalRecorder
 from simulator.output.text_report import render_text
-from simulator.output.timeline import TimelineWriter, open_timeline
-from simulator.output.values import human_duration
+from simulator.output.timeline import TimelineInfo, TimelineWriter, open_timeline
+from simulator.output.values import human_duration, policy_text
 from simulator.policies import POLICIES, PolicyError, parse_policy_text
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import PolicySpec, Scenario
@@ -49,11 +49,20 @@ def run(
     until_ns = _duration_option("--until", until, unit)
     names = [thread.name for thread in scenario.threads()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
+    run_seed = scenario.seed if seed is None else seed
+    info = TimelineInfo(
+        scenario=scenario.name,
+        time_unit=unit,
+        cpus=scenario.machine.cpus,
+        threads=tuple((thread.name, thread.process) for thread in scenario.threads()),
+        width=width,
+        header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | "
+        f"cpus {scenario.machine.cpus}",
+    )
     writers: list[TimelineWriter] = []
     for path in timelines:
         try:
-            writers.append(open_timeline(path, unit=unit, thread_names=names, cpus=scenario.machine.cpus,
-                                         width=width))  # fmt: skip
+            writers.append(open_timeline(path, info))
         except ValueError as error:
             raise UsageError(f"--timeline: {error}") from None
         except OSError as error:

@@ -33,15 +33,17 @@ def run_in_process(args: list[str], hash_seed: str, cwd: Path) -> bytes:
 
 
 def test_reports_and_timelines_are_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
-    """Two interpreters with different PYTHONHASHSEED print the same bytes and write the same event log."""
+    """Two interpreters with different PYTHONHASHSEED print the same bytes and write the same timelines."""
     scenario = tmp_path / "jittery.yaml"
     scenario.write_text(JITTERY)
     outputs = []
+    formats = (".jsonl", ".csv", ".trace.json", ".svg", ".html", ".txt")
     for hash_seed in ("1", "2"):
-        log = tmp_path / f"events-{hash_seed}.jsonl"
-        text = run_in_process(["run", str(scenario), "--seed", "42", "--timeline", str(log)], hash_seed, ROOT)
+        files = [tmp_path / f"timeline-{hash_seed}{extension}" for extension in formats]
+        timeline_args = [arg for path in files for arg in ("--timeline", str(path))]
+        text = run_in_process(["run", str(scenario), "--seed", "42", *timeline_args], hash_seed, ROOT)
         json_report = run_in_process(["run", str(scenario), "--seed", "42", "--report", "json"], hash_seed, ROOT)
-        outputs.append((text, json_report, log.read_bytes()))
+        outputs.append((text, json_report, *(path.read_bytes() for path in files)))
     assert outputs[0] == outputs[1]
     other_seed = run_in_process(["run", str(scenario), "--seed", "43", "--report", "json"], "1", ROOT)
     assert other_seed != outputs[0][1]  # the seed really is used

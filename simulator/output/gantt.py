@@ -9,10 +9,14 @@ axis labels fall on round numbers and textbook schedules line up with their numb
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import IO
 
+from simulator.metrics import RunMetrics
 from simulator.output.recorder import IntervalRecorder
+from simulator.output.timeline import TimelineInfo
 from simulator.threads import State
 from simulator.timeunits import format_time
+from simulator.trace import TraceEvent
 
 THREAD_SYMBOLS = {
     State.RUNNING: "#",
@@ -122,3 +126,21 @@ def _axis(end: int, columns: int, step: int, unit: str) -> str:
     if start > last_end:
         axis[start:] = end_label
     return "".join(axis).rstrip()
+
+
+class GanttTextWriter:
+    """`.txt`: the text Gantt chart alone. It needs every interval, so it keeps them (one per state change)."""
+
+    def __init__(self, stream: IO[str], info: TimelineInfo) -> None:
+        self.stream = stream
+        self.width = info.width
+        self.recorder = IntervalRecorder(info.thread_names, info.cpus)
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.recorder(event)
+
+    def close(self, metrics: RunMetrics) -> None:
+        self.recorder.finish(metrics.end_time)
+        lines = render_gantt(self.recorder, metrics.end_time, metrics.time_unit, self.width)
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.close()

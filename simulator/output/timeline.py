@@ -1,23 +1,43 @@
 """`--timeline PATH`: timeline files, their format chosen by the file's extension (SPEC section 6).
 
-Each writer is a trace listener that is opened before the run and closed after it, so that formats which
-can stream (the `.jsonl` event log) write each event as it happens and keep memory flat.
+Each writer is a trace listener: opened before the run, called with every event, and closed after the run
+with its metrics. Writers stream: what they keep in memory does not grow with the length of the run (the
+text chart and the SVG/HTML charts keep a bounded summary; see each module).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Protocol
 
+import attrs
+
 from simulator.metrics import RunMetrics
-from simulator.output.gantt import render_gantt
-from simulator.output.recorder import IntervalRecorder
-from simulator.timeunits import from_ns
 from simulator.trace import TraceEvent
 
-#: Detail keys whose values are times (ns inside, the scenario's unit in files).
-TIME_DETAILS = frozenset({"duration", "remaining"})
+
+@attrs.frozen
+class TimelineInfo:
+    """What a timeline writer knows before the run: the scenario's shape."""
+
+    scenario: str
+    time_unit: str
+    cpus: int
+    #: (thread, process) pairs in declaration order.
+    threads: tuple[tuple[str, str], ...]
+    width: int = 80
+    header: str = ""
+
+    @property
+    def thread_names(self) -> list[str]:
+        """Thread names in declaration order."""
+        return [name for name, _ in self.threads]
+
+    @property
+    def processes(self) -> list[str]:
+        """Process names in order of first appearance."""
+        return list(dict.fromkeys(process for _, process in self.threads))
 
 
 class TimelineWriter(Protocol):
@@ -28,55 +48,27 @@ class TimelineWriter(Protocol):
     def close(self, metrics: RunMetrics) -> None: ...
 
 
-class EventLogWriter:
-    """`.jsonl`: one JSON object per event, written as the run goes."""
+def _formats() -> dict[str, Callable[[IO[str], TimelineInfo], TimelineWriter]]:
+    # Imported here: each format module imports this one for TimelineInfo.
+    from simulator.output.chrome_trace import ChromeTraceWriter
+    from simulator.output.csv_timeline import CsvWriter
+    from simulator.output.event_log import EventLogWriter
+    from simulator.output.gantt import GanttTextWriter
+    from simulator.output.html_chart import HtmlChartWriter
+    from simulator.output.svg_chart import SvgChartWriter
 
-    def __init__(self, stream: IO[str], unit: str) -> None:
-        self.stream = stream
-        self.unit = unit
-
-    def __call__(self, event: TraceEvent) -> None:
-        self.stream.write(json.dumps(event_record(event, self.unit), separators=(",", ":")) + "\n")
-
-    def close(self, metrics: RunMetrics) -> None:
-        self.stream.close()
-
-
-def event_record(event: TraceEvent, unit: str) -> dict[str, object]:
-    """An event as the event log writes it."""
-    state = event.state
-    details = {key: from_ns(value, unit) if key in TIME_DETAILS and isinstance(value, int) else value
-               for key, value in event.details}  # fmt: skip
     return {
-        "time": from_ns(event.time, unit),
-        "cpu": event.cpu,
-        "thread": event.thread,
-        "event": event.event,
-        "state": None if state is None else str(state),
-        "details": details,
+        ".trace.json": ChromeTraceWriter,
+        ".jsonl": EventLogWriter,
+        ".csv": CsvWriter,
+        ".svg": SvgChartWriter,
+        ".html": HtmlChartWriter,
+        ".txt": GanttTextWriter,
     }
 
 
-class GanttTextWriter:
-    """`.txt`: the text Gantt chart alone."""
-
-    def __init__(self, stream: IO[str], recorder: IntervalRecorder, width: int) -> None:
-        self.stream = stream
-        self.recorder = recorder
-        self.width = width
-
-    def __call__(self, event: TraceEvent) -> None:
-        self.recorder(event)
-
-    def close(self, metrics: RunMetrics) -> None:
-        self.recorder.finish(metrics.end_time)
-        self.stream.write("\n".join(render_gantt(self.recorder, metrics.end_time, metrics.time_unit,
-                                                 self.width)) + "\n")  # fmt: skip
-        self.stream.close()
-
-
-#: Known extensions, longest first so that `.trace.json` can later win over `.json`.
-FORMATS = (".jsonl", ".txt")
+#: Known extensions, longest first so that `.trace.json` is matched before any shorter suffix.
+FORMATS = (".trace.json", ".jsonl", ".csv", ".svg", ".html", ".txt")
 
 
 def timeline_format(path: str) -> str:
@@ -88,10 +80,8 @@ def timeline_format(path: str) -> str:
     raise ValueError(f"cannot tell the timeline format of {path!r}: use one of {', '.join(FORMATS)}")
 
 
-def open_timeline(path: str, *, unit: str, thread_names: list[str], cpus: int, width: int) -> TimelineWriter:
+def open_timeline(path: str, info: TimelineInfo) -> TimelineWriter:
     """Open a writer for `path`. Raises ValueError for an unknown format, OSError if it can't be written."""
     extension = timeline_format(path)
-    stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by the writer
-    if extension == ".jsonl":
-        return EventLogWriter(stream, unit)
-    return GanttTextWriter(stream, IntervalRecorder(thread_names, cpus), width)
+    stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - the writer closes it
+    return _formats()[extension](stream, info)

@@ -1,0 +1,137 @@
+"""What the SVG and HTML charts draw: bars per lane, collected while the run goes, laid out at its end.
+
+During the run, each closed interval is packed into a temporary file (32 bytes each), so memory does not
+grow with the run. At the end, with the run's length known, a lane with at most `EXACT_LIMIT` intervals is
+drawn interval by interval; a denser lane is aggregated: each pixel column shows what the lane spent most
+of that column on, and neighbouring columns that show the same thing merge into one bar.
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+from collections.abc import Iterator
+
+import attrs
+
+from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.timeline import TimelineInfo
+from simulator.threads import State
+from simulator.trace import TraceEvent
+
+#: Intervals per lane drawn one by one; a lane with more is aggregated per pixel column.
+EXACT_LIMIT = 2000
+#: Width of the time axis in pixels (the SVG scales; this sets the aggregation grain).
+PLOT_WIDTH = 1200
+
+_RECORD = struct.Struct("<iiiiqq")  # lane, state, thread index (-1: none), reason index (-1: none), start, end
+
+
+@attrs.frozen
+class Lane:
+    """A row of the chart: a CPU or a thread."""
+
+    label: str
+    kind: str  # "cpu" or "thread"
+    thread_index: int = -1  # for thread lanes: the thread's index (its colour)
+
+
+@attrs.frozen
+class Bar:
+    """Something to draw: `lane` spent [start, end) ns in `state` (on CPU lanes, running `thread`).
+
+    `count` is how many intervals it stands for (more than 1 when a dense lane was aggregated).
+    """
+
+    lane: int
+    start: int
+    end: int
+    state: State
+    thread: int = -1
+    reason: str | None = None
+    count: int = 1
+
+
+class ChartData:
+    """A trace listener that spills intervals to disk and yields bars once the run's end is known."""
+
+    def __init__(self, info: TimelineInfo) -> None:
+        self.info = info
+        self.lanes = [Lane(f"CPU{cpu}", "cpu") for cpu in range(info.cpus)]
+        self.lanes += [Lane(name, "thread", index) for index, (name, _) in enumerate(info.threads)]
+        self.thread_index = {name: index for index, (name, _) in enumerate(info.threads)}
+        self.counts = [0] * len(self.lanes)
+        self.reasons: dict[str, int] = {}
+        self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
+        self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval)
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.tracker(event)
+
+    def _reason_index(self, reason: str | None) -> int:
+        if reason is None:
+            return -1
+        return self.reasons.setdefault(reason, len(self.reasons))
+
+    def _thread_interval(self, name: str, interval: Interval) -> None:
+        lane = self.info.cpus + self.thread_index[name]
+        self._store(lane, interval, self.thread_index[name])
+
+    def _cpu_interval(self, cpu: int, interval: Interval) -> None:
+        self._store(cpu, interval, self.thread_index.get(interval.thread or "", -1))
+
+    def _store(self, lane: int, interval: Interval, thread: int) -> None:
+        self.counts[lane] += 1
+        self.spill.write(_RECORD.pack(lane, int(interval.state), thread, self._reason_index(interval.reason),
+                                      interval.start, interval.end))  # fmt: skip
+
+    def bars(self, end: int) -> Iterator[Bar]:
+        """Every bar to draw for a run of `end` ns: exact lanes first, in file order, then aggregated lanes."""
+        self.tracker.finish(end)
+        reasons = list(self.reasons)
+        dense = [count > EXACT_LIMIT for count in self.counts]
+        columns: dict[int, list[dict[tuple[int, int], list[int]]]] = {
+            lane: [{} for _ in range(PLOT_WIDTH)] for lane, is_dense in enumerate(dense) if is_dense
+        }
+        self.spill.seek(0)
+        try:
+            while chunk := self.spill.read(_RECORD.size * 4096):
+                for lane, state, thread, reason, start, stop in _RECORD.iter_unpack(chunk):
+                    if not dense[lane]:
+                        yield Bar(lane, start, stop, State(state), thread, reasons[reason] if reason >= 0 else None)
+                    elif end:
+                        _accumulate(columns[lane], state, thread, start, stop, end)
+        finally:
+            self.spill.close()
+        for lane, cells in columns.items():
+            yield from _merge(lane, cells, end)
+
+
+def _accumulate(cells: list[dict[tuple[int, int], list[int]]], state: int, thread: int, start: int, stop: int,
+                end: int) -> None:  # fmt: skip
+    """Add [start, stop) to the pixel columns it overlaps: time spent and intervals seen, per (state, thread)."""
+    first = start * PLOT_WIDTH // end
+    last = min(PLOT_WIDTH - 1, max(first, (stop - 1) * PLOT_WIDTH // end))
+    for column in range(first, last + 1):
+        column_start, column_end = column * end // PLOT_WIDTH, (column + 1) * end // PLOT_WIDTH
+        overlap = min(stop, column_end) - max(start, column_start)
+        if overlap > 0:
+            entry = cells[column].setdefault((state, thread), [0, 0])
+            entry[0] += overlap
+            entry[1] += 1
+
+
+def _merge(lane: int, cells: list[dict[tuple[int, int], list[int]]], end: int) -> Iterator[Bar]:
+    """The dominant (state, thread) of each column, neighbours with the same one merged into a bar."""
+    current: tuple[int, int] | None = None
+    run_start = count = 0
+    for column, spent in enumerate(cells + [{}]):
+        # Most time wins; ties go to the lower state number, then thread, so the choice is deterministic.
+        key = max(spent, key=lambda k: (spent[k][0], -k[0], -k[1])) if spent else None
+        if key != current:
+            if current is not None:
+                yield Bar(lane, run_start * end // PLOT_WIDTH, column * end // PLOT_WIDTH, State(current[0]),
+                          current[1], None, count)  # fmt: skip
+            current, run_start, count = key, column, 0
+        if spent:
+            count += sum(entry[1] for entry in spent.values())

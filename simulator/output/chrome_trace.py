@@ -1,0 +1,108 @@
+"""`.trace.json`: the Chrome trace event format (JSON object form), which Perfetto UI and chrome://tracing open.
+
+Tracks: a "CPUs" process (pid 1) with a track per CPU (tid = CPU index + 1) showing who ran; then a process
+per simulated process (pid 2, 3, ...) with a track per thread (tid = its declaration index + 1) showing
+its states as slices (`ph: "X"`): running, ready, blocked (with the reason), sleeping, switching.
+Wake-ups are thread-scoped instant events (`ph: "i"`, `s: "t"`); violations are global instant events
+(`s: "g"`). Times (`ts`, `dur`) are in microseconds, as the format requires, exact to the nanosecond
+(three decimals). Events are written as their slices end: viewers sort them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from simulator import __version__
+from simulator.metrics import RunMetrics
+from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.timeline import TimelineInfo
+from simulator.threads import State
+from simulator.timeunits import from_ns
+from simulator.trace import TraceEvent
+
+#: pid and tid 0 are avoided: trace viewers treat them as the kernel's idle task.
+CPU_PID = 1
+
+
+def micros(ns: int) -> int | float:
+    """ns as exact microseconds."""
+    return from_ns(ns, "us")
+
+
+class ChromeTraceWriter:
+    """Streams a Chrome trace: metadata first, then slices and instants as they happen."""
+
+    def __init__(self, stream: IO[str], info: TimelineInfo) -> None:
+        self.stream = stream
+        self.info = info
+        self.pid = {process: index + 2 for index, process in enumerate(info.processes)}
+        self.tid = {name: index + 1 for index, (name, _) in enumerate(info.threads)}
+        self.process_of = dict(info.threads)
+        self.first = True
+        header = {
+            "displayTimeUnit": "ns" if info.time_unit in ("ns", "us") else "ms",
+            "otherData": {"generator": f"threadsim {__version__}", "scenario": info.scenario,
+                          "time_unit": info.time_unit, "run": info.header},
+        }  # fmt: skip
+        stream.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"traceEvents":[\n')
+        self._metadata()
+        self.tracker = IntervalTracker(info.cpus, self._thread_slice, self._cpu_slice)
+
+    def _emit(self, record: dict[str, object]) -> None:
+        prefix = "" if self.first else ",\n"
+        self.first = False
+        self.stream.write(prefix + json.dumps(record, separators=(",", ":")))
+
+    def _metadata(self) -> None:
+        self._emit({"name": "process_name", "ph": "M", "pid": CPU_PID, "args": {"name": "CPUs"}})
+        self._emit({"name": "process_sort_index", "ph": "M", "pid": CPU_PID, "args": {"sort_index": CPU_PID}})
+        for cpu in range(self.info.cpus):
+            tid = cpu + 1
+            self._emit({"name": "thread_name", "ph": "M", "pid": CPU_PID, "tid": tid, "args": {"name": f"CPU{cpu}"}})
+            self._emit({"name": "thread_sort_index", "ph": "M", "pid": CPU_PID, "tid": tid,
+                        "args": {"sort_index": tid}})  # fmt: skip
+        for process, pid in self.pid.items():
+            self._emit({"name": "process_name", "ph": "M", "pid": pid, "args": {"name": process}})
+            self._emit({"name": "process_sort_index", "ph": "M", "pid": pid, "args": {"sort_index": pid}})
+        for name, process in self.info.threads:
+            tid = self.tid[name]
+            self._emit({"name": "thread_name", "ph": "M", "pid": self.pid[process], "tid": tid, "args": {"name": name}})
+            self._emit({"name": "thread_sort_index", "ph": "M", "pid": self.pid[process], "tid": tid,
+                        "args": {"sort_index": tid}})  # fmt: skip
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.tracker(event)
+        if event.event == "wake" and event.thread is not None:
+            name = event.thread
+            self._emit({"name": "wake", "cat": "thread", "ph": "i", "s": "t", "ts": micros(event.time),
+                        "pid": self.pid[self.process_of[name]], "tid": self.tid[name]})  # fmt: skip
+
+    def _thread_slice(self, name: str, interval: Interval) -> None:
+        args: dict[str, object] = {}
+        if interval.reason:
+            args["reason"] = interval.reason
+        if interval.cpu is not None:
+            args["cpu"] = interval.cpu
+        label = str(interval.state)
+        if interval.state is State.BLOCKED and interval.reason:
+            label = f"blocked: {interval.reason}"
+        self._emit({"name": label, "cat": str(interval.state), "ph": "X", "ts": micros(interval.start),
+                    "dur": micros(interval.end - interval.start), "pid": self.pid[self.process_of[name]],
+                    "tid": self.tid[name], "args": args})  # fmt: skip
+
+    def _cpu_slice(self, cpu: int, interval: Interval) -> None:
+        name = interval.thread or "?"
+        switching = interval.state is State.SWITCHING
+        self._emit({"name": f"switch to {name}" if switching else name, "cat": str(interval.state), "ph": "X",
+                    "ts": micros(interval.start), "dur": micros(interval.end - interval.start), "pid": CPU_PID,
+                    "tid": cpu + 1, "args": {"thread": name, "process": self.process_of.get(name, "")}})  # fmt: skip
+
+    def close(self, metrics: RunMetrics) -> None:
+        self.tracker.finish(metrics.end_time)
+        for violation in metrics.violations:
+            self._emit({"name": violation.kind, "cat": "violation", "ph": "i", "s": "g",
+                        "ts": micros(violation.time), "pid": CPU_PID, "tid": 1,
+                        "args": {"message": violation.message, "thread": violation.thread}})  # fmt: skip
+        self.stream.write("\n]}\n")
+        self.stream.close()

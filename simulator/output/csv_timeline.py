@@ -1,0 +1,42 @@
+"""`.csv`: one row per thread state interval: thread, process, cpu, state, start, end, reason.
+
+Rows are written as intervals end (each thread's rows are in time order); memory does not grow with the run.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import IO
+
+from simulator.metrics import RunMetrics
+from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.timeline import TimelineInfo
+from simulator.timeunits import from_ns
+from simulator.trace import TraceEvent
+
+COLUMNS = ("thread", "process", "cpu", "state", "start", "end", "reason")
+
+
+class CsvWriter:
+    """Streams thread intervals as CSV rows (times in the scenario's unit; empty cells for none)."""
+
+    def __init__(self, stream: IO[str], info: TimelineInfo) -> None:
+        self.stream = stream
+        self.unit = info.time_unit
+        self.process_of = dict(info.threads)
+        self.rows = csv.writer(stream, lineterminator="\n")
+        self.rows.writerow(COLUMNS)
+        self.tracker = IntervalTracker(info.cpus, self._write, lambda cpu, interval: None)
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.tracker(event)
+
+    def _write(self, name: str, interval: Interval) -> None:
+        self.rows.writerow((
+            name, self.process_of[name], "" if interval.cpu is None else interval.cpu, str(interval.state),
+            from_ns(interval.start, self.unit), from_ns(interval.end, self.unit), interval.reason or "",
+        ))  # fmt: skip
+
+    def close(self, metrics: RunMetrics) -> None:
+        self.tracker.finish(metrics.end_time)
+        self.stream.close()

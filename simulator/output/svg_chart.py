@@ -1,0 +1,212 @@
+"""`.svg`: a standalone Gantt chart (no scripts, no external fonts or files).
+
+A lane per CPU and per thread; a colour per thread; states told apart without colour too: running is a
+full solid bar, blocked a full hatched bar, sleeping a half-height dotted bar, ready a thin grey line,
+switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a red marker at each
+violation. Every bar has a tooltip (`<title>`). The HTML page embeds the same drawing (see html_chart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import escape
+from typing import IO
+
+from simulator.metrics import RunMetrics
+from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
+from simulator.output.timeline import TimelineInfo
+from simulator.threads import State
+from simulator.timeunits import format_time
+from simulator.trace import TraceEvent
+
+LABEL_WIDTH = 160
+LANE_HEIGHT = 16
+LANE_PITCH = 20
+TOP = 78
+GROUP_GAP = 10
+AXIS_HEIGHT = 42
+RIGHT_MARGIN = 30
+
+PATTERNS = """<defs>
+<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">\
+<rect width="6" height="6" fill="#e8e8e8"/><rect width="2.5" height="6" fill="#555"/></pattern>
+<pattern id="dots" width="4" height="4" patternUnits="userSpaceOnUse">\
+<rect width="4" height="4" fill="#f4f4f4"/><circle cx="2" cy="2" r="1" fill="#444"/></pattern>
+<pattern id="cross" width="6" height="6" patternUnits="userSpaceOnUse">\
+<rect width="6" height="6" fill="#fff"/><path d="M0 0L6 6M6 0L0 6" stroke="#222" stroke-width="1"/></pattern>
+</defs>"""
+
+STATE_LABELS = {
+    State.RUNNING: "running",
+    State.READY: "ready",
+    State.BLOCKED: "blocked",
+    State.SLEEPING: "sleeping",
+    State.SWITCHING: "switching",
+}
+
+
+def thread_colour(index: int) -> str:
+    """A distinct, deterministic colour per thread (golden-angle hues)."""
+    hue = (index * 137.508) % 360
+    lightness = 42 + (index % 3) * 8
+    return f"hsl({hue:.1f},62%,{lightness}%)"
+
+
+def nice_step(span: int, most: int = 10) -> int:
+    """The smallest 1, 2 or 5 times a power of ten (ns) that cuts `span` into at most `most` steps."""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if span // step <= most:
+                return step
+        magnitude *= 10
+
+
+def lane_y(lane: int, cpus: int) -> int:
+    """Top of a lane: CPU lanes first, then a gap, then thread lanes."""
+    return TOP + lane * LANE_PITCH + (GROUP_GAP if lane >= cpus else 0)
+
+
+def chart_height(lanes: int, cpus: int) -> int:
+    """Total height of the drawing."""
+    return lane_y(lanes, cpus) + AXIS_HEIGHT
+
+
+def _x(time: int, end: int) -> float:
+    return time * PLOT_WIDTH / end if end else 0.0
+
+
+def _bar_shape(bar: Bar, y: int) -> tuple[float, float, str]:
+    """(y, height, fill) of a bar."""
+    colour = thread_colour(bar.thread) if bar.thread >= 0 else "#888"
+    state = bar.state
+    if state is State.RUNNING:
+        return y, LANE_HEIGHT, colour
+    if state is State.SWITCHING:
+        return y, LANE_HEIGHT, "url(#cross)"
+    if state is State.BLOCKED:
+        return y, LANE_HEIGHT, "url(#hatch)"
+    if state is State.SLEEPING:
+        return y + LANE_HEIGHT / 4, LANE_HEIGHT / 2, "url(#dots)"
+    return y + LANE_HEIGHT / 2 - 2, 4, "#9a9a9a"
+
+
+def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
+    span = f"{format_time(bar.start, unit)}–{format_time(bar.end, unit)} {unit}"
+    if lane.kind == "cpu":
+        who = names[bar.thread] if bar.thread >= 0 else "?"
+        what = f"{lane.label}: {who}" + (" (context switch)" if bar.state is State.SWITCHING else "")
+    else:
+        what = f"{lane.label}: {STATE_LABELS[bar.state]}" + (f" ({bar.reason})" if bar.reason else "")
+    dense = f" [dense: {bar.count} intervals, showing the most common]" if bar.count > 1 else ""
+    return f"{what}, {span}{dense}"
+
+
+def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool) -> Iterator[str]:
+    """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot."""
+    lanes, cpus, unit, end = data.lanes, info.cpus, info.time_unit, metrics.end_time
+    names = info.thread_names
+    width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
+    height = chart_height(len(lanes), cpus)
+    plot_height = lane_y(len(lanes), cpus)
+    yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
+           f'id="chart" data-end="{end}" data-unit="{unit}">\n')  # fmt: skip
+    yield f"<title>threadsim: {escape(info.scenario)}</title>\n{PATTERNS}\n"
+    yield f'<rect width="{width}" height="{height}" fill="#fff"/>\n'
+    state = "complete" if metrics.complete else "incomplete"
+    yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {escape(info.scenario)}</text>\n'
+           f'<text x="10" y="38">{escape(info.header)} | end {format_time(end, unit)} {unit} ({state})'
+           f" | times in {unit}</text>\n")  # fmt: skip
+    yield from _legend(metrics)
+    for index, lane in enumerate(lanes):
+        y = lane_y(index, cpus)
+        stripe = "#f3f5f8" if index % 2 == 0 else "#fff"
+        yield f'<rect x="{LABEL_WIDTH}" y="{y - 2}" width="{PLOT_WIDTH}" height="{LANE_PITCH}" fill="{stripe}"/>\n'
+        colour = thread_colour(lane.thread_index) if lane.kind == "thread" else "#333"
+        marker = (f'<rect x="{LABEL_WIDTH - 12}" y="{y + 3}" width="8" height="10" fill="{colour}"/>'
+                  if lane.kind == "thread" else "")  # fmt: skip
+        yield (f'<text class="lane-label" x="{LABEL_WIDTH - 16}" y="{y + 12}" text-anchor="end">'
+               f"{escape(lane.label)}</text>{marker}\n")  # fmt: skip
+    if interactive:
+        yield (f'<svg id="plot" x="{LABEL_WIDTH}" y="0" width="{PLOT_WIDTH}" height="{plot_height}" '
+               f'viewBox="0 0 {PLOT_WIDTH} {plot_height}" preserveAspectRatio="none">\n')  # fmt: skip
+    else:
+        yield f'<g id="plot" transform="translate({LABEL_WIDTH},0)">\n'
+    labels: list[str] = []
+    for bar in data.bars(end):
+        lane = lanes[bar.lane]
+        top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
+        x0, x1 = _x(bar.start, end), _x(bar.end, end)
+        tip = escape(_tooltip(bar, lane, names, unit))
+        yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
+               f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
+        if not interactive and lane.kind == "cpu" and bar.state is State.RUNNING and x1 - x0 >= 34:
+            name = escape(names[bar.thread]) if bar.thread >= 0 else "?"
+            labels.append(f'<text x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
+                          f'text-anchor="middle" fill="#fff" font-size="10">{name}</text>\n')  # fmt: skip
+    yield from _violations(metrics, end, plot_height)
+    yield "</svg>\n" if interactive else "</g>\n"
+    yield from labels
+    yield from _axis(end, unit, plot_height, interactive)
+    yield "</svg>\n"
+
+
+def _legend(metrics: RunMetrics) -> Iterator[str]:
+    items = [
+        ("running", "#4a7fc1", 0, LANE_HEIGHT),
+        ("ready", "#9a9a9a", LANE_HEIGHT / 2 - 2, 4),
+        ("blocked (I/O)", "url(#hatch)", 0, LANE_HEIGHT),
+        ("sleeping", "url(#dots)", LANE_HEIGHT / 4, LANE_HEIGHT / 2),
+        ("context switch", "url(#cross)", 0, LANE_HEIGHT),
+    ]
+    x = 10
+    yield '<g class="legend">\n'
+    for label, fill, dy, height in items:
+        yield (f'<rect x="{x}" y="{48 + dy:g}" width="22" height="{height:g}" fill="{fill}" stroke="#ccc" '
+               f'stroke-width="0.5"/><text x="{x + 27}" y="{60}">{label}</text>\n')  # fmt: skip
+        x += 40 + 7 * len(label)
+    yield (f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="#d00" stroke-width="2"/>'
+           f'<text x="{x + 12}" y="60">violation</text>\n')  # fmt: skip
+    yield "</g>\n"
+
+
+def _violations(metrics: RunMetrics, end: int, plot_height: int) -> Iterator[str]:
+    for violation in metrics.violations:
+        x = _x(violation.time, end)
+        tip = escape(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
+        yield (f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
+               f'stroke="#d00" stroke-width="2" vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')
+
+
+def _axis(end: int, unit: str, plot_height: int, interactive: bool) -> Iterator[str]:
+    """Ticks and labels under the lanes. The HTML page redraws them when zoomed."""
+    y = plot_height + 4
+    yield (f'<g id="axis" data-y="{y}"><line x1="{LABEL_WIDTH}" y1="{y}" x2="{LABEL_WIDTH + PLOT_WIDTH}" '
+           f'y2="{y}" stroke="#333"/>\n')  # fmt: skip
+    if end:
+        step = nice_step(end)
+        for tick in range(0, end + 1, step):
+            x = LABEL_WIDTH + _x(tick, end)
+            yield (f'<line class="tick" x1="{x:.2f}" y1="{y}" x2="{x:.2f}" y2="{y + 5}" stroke="#333"/>'
+                   f'<text class="tick-label" x="{x:.2f}" y="{y + 17}" text-anchor="middle">'
+                   f"{format_time(tick, unit)}</text>\n")  # fmt: skip
+    yield (f'<text x="{LABEL_WIDTH + PLOT_WIDTH / 2}" y="{y + 33}" text-anchor="middle" fill="#555">'
+           f"time ({unit})</text></g>\n")  # fmt: skip
+
+
+class SvgChartWriter:
+    """Collects bars during the run (spilled to disk) and writes the SVG at the end."""
+
+    def __init__(self, stream: IO[str], info: TimelineInfo) -> None:
+        self.stream = stream
+        self.info = info
+        self.data = ChartData(info)
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.data(event)
+
+    def close(self, metrics: RunMetrics) -> None:
+        for piece in render_svg(self.info, metrics, self.data, interactive=False):
+            self.stream.write(piece)
+        self.stream.close()

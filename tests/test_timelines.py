@@ -1,0 +1,170 @@
+"""Tests of the timeline formats: event log, CSV, Chrome trace, SVG and HTML charts, text chart."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.output.chart_data import EXACT_LIMIT, PLOT_WIDTH
+from simulator.output.timeline import timeline_format
+from tests.conftest import SCENARIOS
+
+MIXED = str(SCENARIOS / "mixed-io.yaml")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run_with(tmp_path: Path, scenario: str, *names: str, extra: tuple[str, ...] = ()) -> tuple[dict, list[Path]]:
+    """Run a scenario writing the named timeline files; return its JSON report and the paths."""
+    paths = [tmp_path / name for name in names]
+    args = ["run", scenario, "--report", "json", *extra]
+    for path in paths:
+        args += ["--timeline", str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout), paths
+
+
+def test_formats_are_chosen_by_extension() -> None:
+    """The longest known extension wins; unknown ones are refused with the list of formats."""
+    assert timeline_format("a/b/run.trace.json") == ".trace.json"
+    assert timeline_format("RUN.SVG") == ".svg"
+    with pytest.raises(ValueError, match="use one of .trace.json, .jsonl, .csv, .svg, .html, .txt"):
+        timeline_format("run.json")
+
+
+def test_csv_rows_add_up_to_each_threads_metrics(tmp_path: Path) -> None:
+    """One row per state interval; per thread, the rows' durations are its metrics."""
+    report, (path,) = run_with(tmp_path, MIXED, "run.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == ["thread", "process", "cpu", "state", "start", "end", "reason"]
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for row in rows:
+        assert float(row["start"]) < float(row["end"])
+        totals[row["thread"], row["state"]] += float(row["end"]) - float(row["start"])
+        assert (row["cpu"] != "") == (row["state"] in ("running", "switching"))
+    field = {"running": "cpu_time", "ready": "waiting", "blocked": "blocked", "sleeping": "sleeping",
+             "switching": "switching"}  # fmt: skip
+    for thread in report["threads"]:
+        for state, metric in field.items():
+            assert totals[thread["name"], state] == pytest.approx(thread[metric]), (thread["name"], state)
+    reasons = {row["reason"] for row in rows if row["state"] == "blocked"}
+    assert reasons == {"I/O on disk"}
+    assert {row["reason"] for row in rows if row["state"] == "ready"} <= {"arrival", "preempted", "wakeup", "yield"}
+
+
+def test_chrome_trace_follows_the_trace_event_format(tmp_path: Path) -> None:
+    """Documented fields: M metadata names every track, X slices have ts/dur in exact µs, i instants have a scope."""
+    report, (path,) = run_with(tmp_path, MIXED, "run.trace.json", extra=("--max-steps", "20"))
+    trace = json.loads(path.read_text())
+    assert trace["displayTimeUnit"] in ("ms", "ns")
+    events = trace["traceEvents"]
+    named_tracks = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    named_processes = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    slices: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for event in events:
+        assert event["ph"] in ("M", "X", "i")
+        assert isinstance(event["name"], str) and isinstance(event["pid"], int)
+        if event["ph"] == "X":
+            assert {"ts", "dur", "pid", "tid", "cat", "args"} <= set(event)
+            assert event["dur"] > 0 and event["ts"] >= 0
+            assert (event["pid"], event["tid"]) in named_tracks
+            slices[event["pid"], event["tid"]].append((event["ts"], event["ts"] + event["dur"]))
+        elif event["ph"] == "i":
+            assert event["s"] in ("t", "g") and event["ts"] >= 0
+        assert event["pid"] in named_processes and event["pid"] > 0
+    for intervals in slices.values():  # slices on one track never overlap
+        intervals.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(intervals, intervals[1:], strict=False))
+    # Times are exact microseconds: 2.5 ms is 2500 µs.
+    switch = next(e for e in events if e["ph"] == "X" and e["name"] == "switching")
+    assert (switch["ts"], switch["dur"]) == (2000, 500)
+    assert any(e["ph"] == "i" and e["name"] == "wake" for e in events)
+    violations = [e for e in events if e.get("cat") == "violation"]
+    assert [e["name"] for e in violations] == [v["kind"] for v in report["violations"]] == ["step_bound"]
+    assert violations[0]["s"] == "g"
+    process_names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert process_names == {"CPUs", "compute", "db", "logger"}
+
+
+def svg_root(path: Path) -> ElementTree.Element:
+    """The parsed SVG document (fails if it is not well-formed XML)."""
+    return ElementTree.parse(path).getroot()
+
+
+def test_svg_is_standalone_with_a_lane_per_cpu_and_thread(tmp_path: Path) -> None:
+    """Lanes, legend, axis in the scenario's unit, tooltips, violation marker; nothing external."""
+    report, (path,) = run_with(tmp_path, MIXED, "run.svg", extra=("--max-steps", "20"))
+    text = path.read_text()
+    root = svg_root(path)
+    labels = [node.text for node in root.iter(f"{SVG}text") if node.get("class") == "lane-label"]
+    assert labels == ["CPU0", "CPU1", "cruncher1", "cruncher2", "reader1", "reader2", "logger"]
+    ticks = [node.text for node in root.iter(f"{SVG}text") if node.get("class") == "tick-label"]
+    assert ticks[0] == "0" and len(ticks) >= 3
+    assert "time (ms)" in text and "blocked (I/O)" in text
+    bars = [node for node in root.iter(f"{SVG}rect") if "bar" in (node.get("class") or "")]
+    assert bars and all(bar.find(f"{SVG}title") is not None for bar in bars)
+    assert {bar.get("class") for bar in bars} >= {"bar running", "bar ready", "bar blocked", "bar switching"}
+    assert len([n for n in root.iter(f"{SVG}line") if n.get("class") == "violation"]) == len(report["violations"]) == 1
+    for forbidden in ("<script", "href=\"http", "xlink:href", "@import", "url(http"):
+        assert forbidden not in text
+
+
+def test_svg_aggregates_dense_lanes(tmp_path: Path) -> None:
+    """A lane with more intervals than EXACT_LIMIT is drawn as at most one bar per pixel column."""
+    scenario = tmp_path / "dense.yaml"
+    scenario.write_text(
+        "machine: {policy: {name: rr, quantum: 1}}\n"
+        f"threads: [{{name: a, burst: {3 * EXACT_LIMIT}}}, {{name: b, burst: {3 * EXACT_LIMIT}}}]\n"
+    )
+    _, (path,) = run_with(tmp_path, str(scenario), "dense.svg")
+    root = svg_root(path)
+    bars = [node for node in root.iter(f"{SVG}rect") if "bar" in (node.get("class") or "")]
+    assert len(bars) <= 3 * PLOT_WIDTH
+    assert any("dense:" in (bar.find(f"{SVG}title").text or "") for bar in bars)  # type: ignore[union-attr]
+
+
+def test_html_is_a_standalone_page(tmp_path: Path) -> None:
+    """The page inlines its drawing, style and script, and loads nothing from elsewhere."""
+    _, (path,) = run_with(tmp_path, MIXED, "run.html")
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>") and '<svg id="plot"' in text and "<script>" in text
+    for forbidden in ("src=", "href=\"http", "<link", "@import", "url(http"):
+        assert forbidden not in text
+
+
+def chromium() -> str | None:
+    """The headless browser, if one is installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(chromium() is None, reason="no Chromium installed (.ci/run installs Debian's chromium)")
+def test_html_renders_every_lane_and_the_axis_in_a_real_browser(tmp_path: Path) -> None:
+    """Headless Chromium runs the page's script, lays out the chart and reports what it drew."""
+    _, (path,) = run_with(tmp_path, MIXED, "run.html")
+    browser = chromium()
+    assert browser is not None
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    body = next(line for line in result.stdout.splitlines() if "<body" in line)
+    assert 'data-rendered="true"' in body, result.stderr[-2000:]
+    assert 'data-lanes="7"' in body
+    labels = int(body.split('data-axis-labels="')[1].split('"')[0])
+    assert labels >= 3
+
+
+def test_text_chart_file_is_the_reports_chart(tmp_path: Path) -> None:
+    """--timeline x.txt holds the same chart as the text report."""
+    path = tmp_path / "chart.txt"
+    result = CliRunner().invoke(main, ["run", MIXED, "--timeline", str(path)])
+    assert path.read_text() in result.stdout
