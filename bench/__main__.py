@@ -18,6 +18,8 @@ from bench import workload
 #: (threads, cycles): about one million events each.
 SIZES = ((1_000, 165), (100_000, 2))
 IMPLEMENTATIONS = ("heapq", "simpy", "threadsim")
+#: Cycles giving about 1 and 10 million trace events with 1,000 threads.
+STREAM_CYCLES = (137, 1370)
 
 
 def measure(impl: str, threads: int, cycles: int) -> dict[str, float] | None:
@@ -74,6 +76,13 @@ def main() -> None:
         print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
     small, large = (rates["threadsim", threads] for threads, _ in SIZES)
     print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
+    print()
+    print("streaming the .jsonl event log (1,000 threads; trace events, peak memory of the whole process):")
+    for cycles in STREAM_CYCLES:
+        result = measure("threadsim-jsonl", 1_000, cycles)
+        assert result is not None
+        print(f"  {int(result['events']):>11,} events in {result['run_seconds']:6.1f} s, "
+              f"peak {result['peak_mib']:6.1f} MiB")  # fmt: skip
     print()
     print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
     for burst in ("10", "1000000000000"):

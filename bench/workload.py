@@ -27,12 +27,53 @@ STAGGER = 10_000  # arrivals 10 us apart
 
 def run_threadsim(threads: int, cycles: int) -> tuple[int, float, float]:
     """threadsim, with its metrics (always on)."""
-    start = time.perf_counter()
-    from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Repeat, Scenario, Sleep, ThreadSpec
     from simulator.kernel import Kernel
 
+    start = time.perf_counter()
+    scenario = _bench_scenario(threads, cycles)
+    kernel = Kernel(scenario, seed=0, max_steps=None)
+    ready = time.perf_counter()
+    kernel.run()
+    done = time.perf_counter()
+    assert kernel.complete
+    preemptions = sum(thread.involuntary_switches for thread in kernel.threads)
+    return kernel.dispatches + preemptions + kernel.wakeups, ready - start, done - ready
+
+
+def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
+    """threadsim writing the `.jsonl` event log to a temporary file; counts trace events, not model events."""
+    import tempfile
+
+    from simulator.metrics import collect_metrics
+    from simulator.output.event_log import EventLogWriter
+    from simulator.output.timeline import TimelineInfo
+
+    start = time.perf_counter()
+    scenario = _bench_scenario(threads, cycles)
+    info = TimelineInfo("bench", "ms", CPUS, tuple((t.name, t.process) for t in scenario.threads()))
+    with tempfile.TemporaryDirectory() as folder:
+        writer = EventLogWriter(open(f"{folder}/events.jsonl", "w", encoding="utf-8"), info)  # noqa: SIM115
+        counted = [0]
+
+        def listener(event: object) -> None:
+            counted[0] += 1
+            writer(event)  # type: ignore[arg-type]
+
+        from simulator.kernel import Kernel
+
+        kernel = Kernel(scenario, seed=0, max_steps=None, listeners=[listener])
+        ready = time.perf_counter()
+        kernel.run()
+        writer.close(collect_metrics(kernel, seed=0))
+        done = time.perf_counter()
+    return counted[0], ready - start, done - ready
+
+
+def _bench_scenario(threads: int, cycles: int):  # type: ignore[no-untyped-def]
+    from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Repeat, Scenario, Sleep, ThreadSpec
+
     program = (Repeat(cycles, (Compute(BURST), Sleep(SLEEP))),)
-    scenario = Scenario(
+    return Scenario(
         name="bench",
         time_unit="ms",
         seed=0,
@@ -42,13 +83,6 @@ def run_threadsim(threads: int, cycles: int) -> tuple[int, float, float]:
             for i in range(threads)
         ),
     )
-    kernel = Kernel(scenario, seed=0, max_steps=None)
-    ready = time.perf_counter()
-    kernel.run()
-    done = time.perf_counter()
-    assert kernel.complete
-    preemptions = sum(thread.involuntary_switches for thread in kernel.threads)
-    return kernel.dispatches + preemptions + kernel.wakeups, ready - start, done - ready
 
 
 def run_simpy(threads: int, cycles: int) -> tuple[int, float, float]:
@@ -135,7 +169,12 @@ def run_heapq(threads: int, cycles: int) -> tuple[int, float, float]:
     return events, ready_at - start, time.perf_counter() - ready_at
 
 
-IMPLEMENTATIONS = {"threadsim": run_threadsim, "simpy": run_simpy, "heapq": run_heapq}
+IMPLEMENTATIONS = {
+    "threadsim": run_threadsim,
+    "simpy": run_simpy,
+    "heapq": run_heapq,
+    "threadsim-jsonl": run_threadsim_jsonl,
+}
 
 
 def main() -> None:

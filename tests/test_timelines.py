@@ -168,3 +168,15 @@ def test_text_chart_file_is_the_reports_chart(tmp_path: Path) -> None:
     path = tmp_path / "chart.txt"
     result = CliRunner().invoke(main, ["run", MIXED, "--timeline", str(path)])
     assert path.read_text() in result.stdout
+
+
+def test_event_log_lines_are_exactly_json_dumps_of_the_record(tmp_path: Path) -> None:
+    """The hand-assembled lines equal json.dumps of event_record, for every event of a run."""
+    from simulator import load_scenario, simulate
+    from simulator.output.event_log import event_record
+
+    events: list = []
+    _, (path,) = run_with(tmp_path, MIXED, "run.jsonl", extra=("--seed", "3"))
+    simulate(load_scenario(MIXED), seed=3, listeners=[events.append])
+    expected = [json.dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
+    assert path.read_text().splitlines() == expected
