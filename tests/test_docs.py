@@ -46,3 +46,11 @@ def test_scenario_excerpts_in_docs_are_current(monkeypatch) -> None:  # type: ig
     for path, excerpt in sections:
         output = CliRunner().invoke(main, ["run", path]).output
         assert excerpt in output, f"docs/scenarios.md: the excerpt for {path} is out of date"
+
+
+def test_the_csv_sample_in_outputs_md_is_current(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/outputs.md shows the real CSV timeline of the RR textbook scenario."""
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "rr.csv"
+    CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--timeline", str(path)])
+    assert path.read_text() in (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")

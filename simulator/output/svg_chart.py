@@ -154,7 +154,7 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
 
 def _legend(metrics: RunMetrics) -> Iterator[str]:
     items = [
-        ("running", "#4a7fc1", 0, LANE_HEIGHT),
+        ("running (colour per thread)", "#4a7fc1", 0, LANE_HEIGHT),
         ("ready", "#9a9a9a", LANE_HEIGHT / 2 - 2, 4),
         ("blocked (I/O)", "url(#hatch)", 0, LANE_HEIGHT),
         ("sleeping", "url(#dots)", LANE_HEIGHT / 4, LANE_HEIGHT / 2),
