@@ -44,6 +44,11 @@ class Engine:
         self._sequence += 1
         heapq.heappush(self._heap, (time, priority, self._sequence, callback, argument))
 
+    @property
+    def idle(self) -> bool:
+        """Whether nothing at all is scheduled or deferred."""
+        return not self._heap and not self._deferred
+
     def stop(self) -> None:
         """End `run` after the current callback."""
         self._stopped = True

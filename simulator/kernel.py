@@ -1,7 +1,10 @@
 """The simulated operating system: threads on CPUs, driven by a policy, on top of the engine.
 
-The kernel turns each thread's program into events. A running thread's zero-time steps run at once; a
-compute step becomes one CPU event at its end; sleeping and I/O become wake-up events. A quantum expiry is
+The kernel turns each thread's program into events. A running thread takes one step per event: the step
+that follows a compute (or a dispatch) runs at once, and each further zero-time step is a new CPU event at
+the same instant, so that steps of threads running on different CPUs at one instant interleave, as real
+parallel threads do. A compute step becomes one CPU event at its end; sleeping and I/O become wake-up
+events. A quantum expiry is
 an event only while some thread is waiting for a CPU: a quantum that ends with nobody else ready changes
 nothing (SPEC section 4), so a thread computing alone for 10^12 ms costs what one computing for 10 ms costs.
 Quantum boundaries stay on the grid `slice_start + k * quantum` from the dispatch, like a timer tick.
@@ -15,10 +18,15 @@ from simulator.chooser import Chooser
 from simulator.cpus import Cpu
 from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
+from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.policies import ReadyReason, make_policy
+from simulator.processes import Process, make_sync_objects
 from simulator.program import run_program
-from simulator.scenario.model import Scenario
+from simulator.races import Clock, RaceDetector
+from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
+from simulator.steps import ProgramSteps
+from simulator.sync import Completion
 from simulator.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.trace import Listener, TraceEvent
 from simulator.violations import Violation
@@ -27,7 +35,7 @@ from simulator.violations import Violation
 IMPLICIT_DEVICE = "io"
 
 
-class Kernel:
+class Kernel(ProgramSteps):
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
 
     def __init__(
@@ -48,10 +56,6 @@ class Kernel:
         self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
         for device in machine.devices:
             self.devices[device.name] = Device(device.name, device.servers)
-        self.threads = [
-            Thread(index, spec.name, spec.process, spec.arrival, spec.priority, run_program(spec.program))
-            for index, spec in enumerate(scenario.threads())
-        ]
         self.max_steps = max_steps
         self.steps = 0
         self.context_switches = 0
@@ -59,8 +63,18 @@ class Kernel:
         self.dispatches = 0
         self.wakeups = 0
         self.violations: list[Violation] = []
+        self.races = RaceDetector()
         self.end_time = 0
         self.complete = False
+        self.step_bound_hit = False
+        self.threads: list[Thread] = []
+        #: Process instances by name, in the order they started.
+        self.processes: dict[str, Process] = {}
+        self.ipc = make_sync_objects(machine.ipc)
+        self._forks: dict[str, int] = {}
+        self._reported_cycles: set[frozenset[str]] = set()
+        self._deadlocked: set[str] = set()
+        self._steps_by_type = self._step_handlers()
         self._finished = 0
         self._dispatch_pending = False
         #: Threads in the policy's ready queue (kept here: the hot path asks often).
@@ -75,23 +89,93 @@ class Kernel:
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
         self._listeners = tuple(listeners)
-        for thread in self.threads:  # declaration order: same-instant arrivals keep it
-            self.engine.schedule(thread.arrival, PRIORITY_WAKE, self._arrive, thread)
+        for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
+            if spec.start == "arrival":
+                process = self._start_process(spec, spec.name, dict(spec.memory), "")
+                for thread_spec in spec.threads:
+                    if thread_spec.start == "arrival":
+                        self._create_thread(thread_spec, process, thread_spec.arrival, None)
+
+    # -- processes and threads ---------------------------------------------------------------------------
+
+    def _start_process(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> Process:
+        process = Process(spec, name, memory, suffix)
+        self.processes[name] = process
+        return process
+
+    def _create_thread(self, spec: ThreadSpec, process: Process, arrival: int, parent: Clock | None) -> Thread:
+        """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork)."""
+        thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
+                        run_program(spec.program))  # fmt: skip
+        thread.proc = process
+        thread.done = Completion(thread.name, "thread")
+        process.threads[spec.name] = thread
+        process.live += 1
+        process.completion.live.append(thread)
+        thread.done.live.append(thread)
+        self.threads.append(thread)
+        self.races.start(thread.index, parent)
+        self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
+        return thread
+
+    def _fork(self, parent: Process, template: str) -> Process:
+        """A new instance of the forked process `template`, its memory a copy of `parent`'s right now."""
+        count = self._forks[template] = self._forks.get(template, 0) + 1
+        suffix = "" if count == 1 else f"#{count}"
+        spec = next(spec for spec in self.scenario.processes if spec.name == template)
+        return self._start_process(spec, template + suffix, dict(parent.memory), suffix)
 
     # -- running -----------------------------------------------------------------------------------------
 
     def run(self, until: int | None = None) -> None:
-        """Run to the end, to `until` (ns), or to the step bound, whichever comes first."""
-        if not self.threads:
-            self.complete = True
-            return
-        self.engine.run(until)
+        """Run to the end, to `until` (ns), or to the step bound, whichever comes first.
+
+        When nothing can happen any more but threads remain blocked, they are reported as stuck. The
+        expectations are checked when the run ended by itself (not at `until` or the step bound).
+        """
+        if self.threads:
+            self.engine.run(until)
         self.complete = self._finished == len(self.threads)
-        if self.complete or self.violations:
+        exhausted = self.engine.idle and not self.step_bound_hit
+        if self.complete or self.step_bound_hit or exhausted:
             self.end_time = self.engine.now
         else:
             self.end_time = until if until is not None else self.engine.now
+        if exhausted and not self.complete:
+            self._report_stuck()
         self._close(self.end_time)
+        if self.complete or exhausted:
+            self._check_expectations()
+
+    def _check_expectations(self) -> None:
+        for expectation in self.scenario.expect:
+            if expectation.text == "no_data_race":
+                for race in self.races.races:
+                    first, second = race.first, race.second
+                    times = "" if race.count == 1 else f" ({race.count} times)"
+                    self._violation("data_race", None,
+                                    f"data race on {race.variable}: {first.thread} {first.op} at line {first.line}"
+                                    f" and {second.thread} {second.op} at line {second.line}{times}")  # fmt: skip
+            elif expectation.expression is not None:
+                self._check_expectation(expectation.text, expectation.expression)
+
+    def _check_expectation(self, text: str, expression: Expression) -> None:
+        def read(node: Expression) -> int:
+            assert isinstance(node, Variable) and node.process is not None
+            return self.processes[node.process].memory[node.name]
+
+        try:
+            if evaluate(expression, read):
+                return
+        except KeyError as missing:
+            self._violation("expect", None, f"{text} cannot be checked: process {missing} never ran")
+            return
+        except EvaluationError as error:
+            self._violation("expect", None, f"{text} cannot be checked: {error}")
+            return
+        shown = {str(variable): variable for variable in variables(expression)}
+        values = ", ".join(f"{name} = {read(variable)}" for name, variable in shown.items())
+        self._violation("expect", None, f"{text} is false" + (f" ({values})" if values else ""))
 
     def _close(self, end: int) -> None:
         """Charge every unfinished thread and busy CPU up to `end`."""
@@ -116,7 +200,7 @@ class Kernel:
     def _arrive(self, thread: Thread) -> None:
         thread.transition(READY, self.engine.now)
         if self._listeners:
-            self._emit(None, thread.name, "arrive")
+            self._emit(None, thread.name, "arrive", ("process", thread.process))
         self._enqueue(thread, "arrival")
 
     def _enqueue(self, thread: Thread, reason: ReadyReason) -> None:
@@ -212,58 +296,68 @@ class Kernel:
     # -- running a thread's program ----------------------------------------------------------------------
 
     def _advance(self, cpu: Cpu, thread: Thread) -> None:
-        """Run `thread`'s steps on `cpu` at the current instant until it computes or leaves the CPU."""
+        """Run `thread`'s next step on `cpu` now. A step that takes no time and leaves the thread running
+        schedules the following one as a new CPU event at this same instant."""
         now = self.engine.now
-        while True:
-            if thread.remaining:
+        if thread.remaining:
+            self._compute(cpu, thread, now)
+            return
+        if self.max_steps is not None and self.steps >= self.max_steps:
+            self._hit_step_bound(thread)
+            return
+        self.steps += 1
+        result, thread.result = thread.result, None
+        try:
+            operation = thread.program.send(result)
+        except StopIteration:
+            self._finish(cpu, thread)
+            return
+        if isinstance(operation, Compute):
+            duration = operation.duration
+            if operation.jitter:
+                duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
+            thread.remaining = duration
+            thread.preemptible = operation.preemptible
+            if duration:
                 self._compute(cpu, thread, now)
                 return
-            if self.max_steps is not None and self.steps >= self.max_steps:
-                self._hit_step_bound(thread)
-                return
-            self.steps += 1
-            try:
-                operation = thread.program.send(None)
-            except StopIteration:
-                self._finish(cpu, thread)
-                return
-            if isinstance(operation, Compute):
-                duration = operation.duration
-                if operation.jitter:
-                    duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
-                thread.remaining = duration
-                thread.preemptible = operation.preemptible
-            elif isinstance(operation, Sleep):
-                self._leave(cpu, thread, SLEEPING)
+        elif isinstance(operation, Sleep):
+            self._leave(cpu, thread, SLEEPING)
+            thread.voluntary_switches += 1
+            if self._listeners:
+                self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
+            self._schedule(now + operation.duration, PRIORITY_WAKE, self._on_wake, thread)
+            return
+        elif isinstance(operation, Io):
+            self._leave(cpu, thread, BLOCKED)
+            thread.voluntary_switches += 1
+            if self._listeners:
+                self._emit(
+                    cpu.index, thread.name, "block",
+                    ("device", operation.device), ("duration", operation.duration),
+                )  # fmt: skip
+            self._request_io(self.devices[operation.device], thread, operation.duration)
+            return
+        elif isinstance(operation, Yield):
+            if self._ready:
+                self._leave(cpu, thread, READY)
                 thread.voluntary_switches += 1
                 if self._listeners:
-                    self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
-                self._schedule(now + operation.duration, PRIORITY_WAKE, self._on_wake, thread)
+                    self._emit(cpu.index, thread.name, "yield")
+                self._enqueue(thread, "yield")
                 return
-            elif isinstance(operation, Io):
-                self._leave(cpu, thread, BLOCKED)
-                thread.voluntary_switches += 1
-                if self._listeners:
-                    self._emit(
-                        cpu.index, thread.name, "block",
-                        ("device", operation.device), ("duration", operation.duration),
-                    )  # fmt: skip
-                self._request_io(self.devices[operation.device], thread, operation.duration)
-                return
-            elif isinstance(operation, Yield):
-                if self._ready:
-                    self._leave(cpu, thread, READY)
-                    thread.voluntary_switches += 1
-                    if self._listeners:
-                        self._emit(cpu.index, thread.name, "yield")
-                    self._enqueue(thread, "yield")
-                    return
-                # Nobody else is ready: continue at once, with the rest of the quantum.
-            elif isinstance(operation, Exit):
-                self._finish(cpu, thread)
-                return
-            else:  # pragma: no cover - the loader only builds the operations above
-                raise TypeError(f"thread {thread.name}: unknown operation {operation!r}")
+            # Nobody else is ready: continue at once, with the rest of the quantum.
+        elif isinstance(operation, Exit):
+            self._finish(cpu, thread)
+            return
+        elif not self._steps_by_type[type(operation)](cpu, thread, operation):
+            return  # it blocked
+        # The step took no time and the thread goes on: its next step is a CPU event at this instant, after
+        # the steps other CPUs already have due now.
+        cpu.segment_start = now
+        cpu.expiry = None
+        cpu.token += 1
+        self._schedule(now, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule."""
@@ -351,6 +445,17 @@ class Kernel:
         thread.completion = self.engine.now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
+        # Whoever joins this thread (or waits for its process) happens after everything it did.
+        done = thread.done
+        self.races.release(thread.index, done.clock)
+        done.live.clear()
+        done.finish(self)
+        process = thread.proc
+        process.completion.live.remove(thread)
+        self.races.release(thread.index, process.completion.clock)
+        process.live -= 1
+        if process.live == 0:
+            process.completion.finish(self)
         self._finished += 1
         if self._finished == len(self.threads):
             self.engine.stop()
@@ -390,6 +495,7 @@ class Kernel:
     # -- bounds ------------------------------------------------------------------------------------------
 
     def _hit_step_bound(self, thread: Thread) -> None:
+        self.step_bound_hit = True
         message = f"stopped after {self.steps} steps (the step bound, --max-steps {self.max_steps})"
         self.violations.append(Violation("step_bound", self.engine.now, None, message))
         if self._listeners:

@@ -9,20 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 
-from simulator.operations import Operation, Primitive, Repeat
+from simulator.expressions import Binary, Register
+from simulator.operations import Check, If, Incr, Load, Operation, Primitive, Repeat, Store, While
 
-#: What the kernel drives: it sends the result of each operation (None for the operations so far).
+#: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
 ProgramGenerator = Generator[Primitive, object, None]
+
+#: The register an `incr` loads into: a name no scenario can write (registers are identifiers).
+INCR_REGISTER = "%incr"
+
+_STRUCTURED = (Repeat, While, If, Incr)
 
 
 def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
-    """Yield the primitive operations of a YAML program in order, unrolling `repeat` lazily."""
+    """Yield the primitive operations of a YAML program in order, unrolling structure lazily.
+
+    `while` and `if` yield a Check step and branch on the value the kernel sends back; `incr` yields a Load
+    into a hidden register and a Store of that register plus `by`: two steps, so another thread can run
+    between them.
+    """
     for operation in operations:
         if isinstance(operation, Repeat):
             body = operation.body
-            # A body without nested repeats is replayed from the tuple itself: no generator per pass.
-            flat = not any(isinstance(inner, Repeat) for inner in body)
+            # A body without structure is replayed from the tuple itself: no generator per pass.
+            flat = not any(isinstance(inner, _STRUCTURED) for inner in body)
             for _ in range(operation.times):
                 yield from (body if flat else run_program(body))  # type: ignore[misc]
+        elif isinstance(operation, While):
+            while (yield Check(operation.cond, line=operation.line)):
+                yield from run_program(operation.body)
+        elif isinstance(operation, If):
+            taken = yield Check(operation.cond, line=operation.line)
+            yield from run_program(operation.then if taken else operation.otherwise)
+        elif isinstance(operation, Incr):
+            yield Load(operation.var, INCR_REGISTER, line=operation.line)
+            value = Binary("+", Register(INCR_REGISTER), operation.by)
+            yield Store(operation.var, value, line=operation.line)
         else:
             yield operation

@@ -14,6 +14,9 @@ from simulator.program import ProgramGenerator
 
 if TYPE_CHECKING:
     from simulator.cpus import Cpu
+    from simulator.processes import Process
+    from simulator.races import Clock
+    from simulator.sync import Completion, SyncObject
 
 
 class State(enum.IntEnum):
@@ -59,6 +62,8 @@ class Thread:
         "index", "name", "process", "arrival", "priority", "program",
         "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
+        "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
+        "receive_into", "done", "forked",
     )  # fmt: skip
 
     def __init__(
@@ -84,6 +89,25 @@ class Thread:
         self.voluntary_switches = 0
         self.involuntary_switches = 0
         self.migrations = 0
+        #: The process instance it belongs to (set by the kernel).
+        self.proc: Process = None  # type: ignore[assignment]
+        #: Private integer registers, 0 until set.
+        self.registers: dict[str, int] = {}
+        #: What the kernel sends into the program at the next step (a condition's value).
+        self.result: int | None = None
+        #: While blocked on synchronization: the object and a sentence saying why.
+        self.waiting_on: SyncObject | None = None
+        self.waiting_reason = ""
+        #: Bumped at each park and wake, so a stale timeout can tell it is stale.
+        self.wait_serial = 0
+        #: A put that waits for room: the item and its clock. A get's item, and the register it goes to.
+        self.pending: tuple[int, Clock] | None = None
+        self.received: int | None = None
+        self.receive_into: str | None = None
+        #: The thread's end, which join waits for (set by the kernel).
+        self.done: Completion = None  # type: ignore[assignment]
+        #: The last instance of each process this thread forked (for wait_process).
+        self.forked: dict[str, Process] = {}
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""
@@ -93,6 +117,10 @@ class Thread:
         self.time_in[old] += now - self.since
         self.since = now
         self.state = new
+
+    def cpu_index(self) -> int | None:
+        """The CPU it runs on, if any."""
+        return self.cpu.index if self.cpu is not None else None
 
     def close(self, now: int) -> None:
         """Charge the time in the current state up to `now` (a run stopped before the thread ended)."""

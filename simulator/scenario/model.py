@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from simulator.expressions import Expression
 from simulator.operations import Operation
 
 
@@ -33,13 +34,25 @@ class DeviceSpec:
 
 
 @attrs.frozen
+class SyncSpec:
+    """A synchronization object: mutex, semaphore (`value` = initial count), condition (bound to `mutex`),
+    event, barrier (`value` = parties), queue or channel (`value` = capacity)."""
+
+    name: str
+    kind: str
+    value: int = 0
+    mutex: str = ""
+
+
+@attrs.frozen
 class MachineSpec:
-    """The CPUs, the scheduling policy, the context-switch cost and the I/O devices."""
+    """The CPUs, the scheduling policy, the context-switch cost, the I/O devices and the IPC objects."""
 
     cpus: int
     policy: PolicySpec
     context_switch: int = 0
     devices: tuple[DeviceSpec, ...] = ()
+    ipc: tuple[SyncSpec, ...] = ()
 
 
 @attrs.frozen
@@ -51,16 +64,31 @@ class ThreadSpec:
     arrival: int
     program: tuple[Operation, ...]
     priority: int = 0
+    #: "arrival": exists from its arrival; "spawned": started by a `spawn` operation.
+    start: str = "arrival"
     line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class ProcessSpec:
-    """A process and the threads it starts with."""
+    """A process: its threads, its memory (variables and initial values) and its synchronization objects."""
 
     name: str
     arrival: int
     threads: tuple[ThreadSpec, ...]
+    memory: tuple[tuple[str, int], ...] = ()
+    sync: tuple[SyncSpec, ...] = ()
+    #: "arrival": exists from its arrival; "forked": each `fork` starts a new instance.
+    start: str = "arrival"
+
+
+@attrs.frozen
+class Expectation:
+    """A check at the end of a run: an expression over `process.var`, or `no_deadlock` / `no_data_race`."""
+
+    text: str
+    expression: Expression | None = None
+    line: int = attrs.field(default=0, eq=False)
 
 
 @attrs.frozen
@@ -73,9 +101,16 @@ class Scenario:
     machine: MachineSpec
     processes: tuple[ProcessSpec, ...]
     description: str = ""
+    expect: tuple[Expectation, ...] = ()
     file: str = attrs.field(default="", eq=False)
 
     def threads(self) -> Iterator[ThreadSpec]:
-        """Every thread in declaration order."""
+        """Every thread in declaration order (including those started later by spawn or fork)."""
         for process in self.processes:
             yield from process.threads
+
+    def initial_threads(self) -> Iterator[ThreadSpec]:
+        """The threads that exist without being spawned or forked, in declaration order."""
+        for process in self.processes:
+            if process.start == "arrival":
+                yield from (thread for thread in process.threads if thread.start == "arrival")
