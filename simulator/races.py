@@ -122,7 +122,10 @@ class RaceDetector:
     def _report(self, variable: str, first: Access, second: Access) -> None:
         key = (variable, first.line, second.line, first.write, second.write)
         found = self._races.get(key)
-        self._races[key] = Race(variable, first, second) if found is None else attrs.evolve(found, count=found.count + 1)
+        if found is None:
+            self._races[key] = Race(variable, first, second)
+        else:
+            self._races[key] = attrs.evolve(found, count=found.count + 1)
 
     @property
     def races(self) -> list[Race]:
