@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from simulator.errors import InputErrors, UsageError
+from simulator.output.activity import ActivityLog
 from simulator.output.json_report import render_json
 from simulator.output.recorder import IntervalRecorder
 from simulator.output.text_report import render_text
@@ -49,6 +50,7 @@ def run(
     until_ns = _duration_option("--until", until, unit)
     names = [thread.name for thread in scenario.threads()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
+    activity = ActivityLog() if report == "text" else None
     run_seed = scenario.seed if seed is None else seed
     info = TimelineInfo(
         scenario=scenario.name,
@@ -67,14 +69,16 @@ def run(
             raise UsageError(f"--timeline: {error}") from None
         except OSError as error:
             raise UsageError(f"--timeline: cannot write {path!r}: {error.strerror}") from None
-    listeners: list[Listener] = [*writers, *([recorder] if recorder else [])]
+    listeners: list[Listener] = list(writers)
+    if recorder is not None and activity is not None:
+        listeners += [recorder, activity]
     kwargs = {"max_steps": max_steps} if max_steps is not None else {}
     metrics = simulate(scenario, seed=seed, until=until_ns, listeners=listeners, **kwargs)
     for writer in writers:
         writer.close(metrics)
     if recorder is not None:
         recorder.finish(metrics.end_time)
-        out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width))
+        out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity))
     else:
         out.write(render_json(metrics))
     return 1 if metrics.violations else 0

@@ -153,9 +153,9 @@ class Kernel(ProgramSteps):
                 for race in self.races.races:
                     first, second = race.first, race.second
                     times = "" if race.count == 1 else f" ({race.count} times)"
-                    self._violation("data_race", None,
-                                    f"data race on {race.variable}: {first.thread} {first.op} at line {first.line}"
-                                    f" and {second.thread} {second.op} at line {second.line}{times}")  # fmt: skip
+                    message = (f"data race on {race.variable}: {first.thread} {first.op} at line {first.line} and "
+                               f"{second.thread} {second.op} at line {second.line}{times}")  # fmt: skip
+                    self.violations.append(Violation("data_race", second.time, second.thread, message))
             elif expectation.expression is not None:
                 self._check_expectation(expectation.text, expectation.expression)
 

@@ -10,6 +10,7 @@ from fractions import Fraction
 import attrs
 
 from simulator.kernel import Kernel
+from simulator.races import Race
 from simulator.scenario.model import PolicySpec
 from simulator.threads import State
 from simulator.violations import Violation
@@ -75,6 +76,10 @@ class RunMetrics:
     context_switches: int
     steps: int
     violations: tuple[Violation, ...]
+    #: Final memory of each process instance that has any: (process, ((variable, value), ...)).
+    memory: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    #: Every racing pair of accesses found (a violation only under `expect: [no_data_race]`).
+    races: tuple[Race, ...] = ()
 
     def average(self, field: str) -> Fraction | None:
         """The mean of a per-thread time (ns) over the threads that have one, or None."""
@@ -130,4 +135,8 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         context_switches=kernel.context_switches,
         steps=kernel.steps,
         violations=tuple(kernel.violations),
+        memory=tuple(
+            (process.name, tuple(process.memory.items())) for process in kernel.processes.values() if process.memory
+        ),
+        races=tuple(kernel.races.races),
     )

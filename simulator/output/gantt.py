@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from simulator.metrics import RunMetrics
-from simulator.output.recorder import IntervalRecorder
+from simulator.output.recorder import Interval, IntervalRecorder
 from simulator.output.timeline import TimelineInfo
 from simulator.threads import State
 from simulator.timeunits import format_time
@@ -28,8 +28,10 @@ THREAD_SYMBOLS = {
 CPU_IDLE = "."
 CPU_SWITCHING = "~"
 ABSENT = " "
+#: Blocked on a synchronization object (a lock, a condition, a queue...) rather than on I/O.
+SYNC_WAIT = "w"
 # Tie-break order: earlier wins.
-_PRECEDENCE = ("#", "~", "b", "z", ".", " ")
+_PRECEDENCE = ("#", "~", "w", "b", "z", ".", " ")
 _SPARE_GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -60,6 +62,12 @@ def _row(cells: list[dict[str, int]], step: int) -> str:
         spent[ABSENT] = spent.get(ABSENT, 0) + step - covered
         chars.append(max(spent, key=lambda s: (spent[s], -_rank(s))))
     return "".join(chars)
+
+
+def _symbol(interval: Interval) -> str:
+    if interval.state is State.BLOCKED and interval.reason and not interval.reason.startswith("I/O"):
+        return SYNC_WAIT
+    return THREAD_SYMBOLS[interval.state]
 
 
 def _rank(symbol: str) -> int:
@@ -97,11 +105,12 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
         row = _row(_accumulate(spans, columns, step), step).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
     for name in names:
-        spans = [(i.start, i.end, THREAD_SYMBOLS[i.state]) for i in recorder.threads[name]]
+        spans = [(i.start, i.end, _symbol(i)) for i in recorder.threads[name]]
         lines.append(f"{name:<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines.append(
-        "legend: # running  . ready  b blocked (I/O)  z sleeping  ~ context switch"
+        "legend: # running  . ready  w waiting (lock, condition, queue...)  b blocked (I/O)  z sleeping"
+        "  ~ context switch"
         "   CPU rows: . idle, "
         + " ".join(f"{glyphs[name]}={name}" for name in names[:12])
         + (" ..." if len(names) > 12 else "")

@@ -7,6 +7,7 @@ from typing import Any
 
 from simulator.metrics import RunMetrics
 from simulator.output.values import average_value, policy_parameters, rounded, time_value
+from simulator.races import Access
 from simulator.timeunits import NS_PER_UNIT
 
 FORMAT = "threadsim-report/1"
@@ -69,13 +70,23 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "completed": metrics.completed,
         "throughput": None if throughput is None else rounded(throughput * NS_PER_UNIT[unit], places=6),
         "steps": metrics.steps,
-        "memory": {},
+        "memory": {process: dict(variables) for process, variables in metrics.memory},
+        "data_races": [
+            {"variable": race.variable, "count": race.count,
+             "first": access_dict(race.first, unit), "second": access_dict(race.second, unit)}
+            for race in metrics.races
+        ],  # fmt: skip
         "violations": [
             {"kind": violation.kind, "time": t(violation.time), "thread": violation.thread,
              "message": violation.message}
             for violation in metrics.violations
         ],  # fmt: skip
     }
+
+
+def access_dict(access: Access, unit: str) -> dict[str, Any]:
+    """One side of a race, for the JSON report."""
+    return {"time": time_value(access.time, unit), "thread": access.thread, "op": access.op, "line": access.line}
 
 
 def render_json(metrics: RunMetrics) -> str:

@@ -43,6 +43,8 @@ def _reason(event: TraceEvent, state: State) -> str | None:
     details = dict(event.details)
     if state is State.BLOCKED and "device" in details:
         return f"I/O on {details['device']}"
+    if state is State.BLOCKED and "reason" in details:
+        return str(details["reason"])
     if state is State.SWITCHING and "from" in details:
         return f"switch from {details['from']}"
     if state is State.SLEEPING:

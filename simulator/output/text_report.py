@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.metrics import RunMetrics
+from simulator.output.activity import ActivityLog
 from simulator.output.gantt import render_gantt
 from simulator.output.recorder import IntervalRecorder
 from simulator.output.values import average_value, policy_text, rounded
@@ -19,7 +20,12 @@ def reproduce_command(metrics: RunMetrics, scenario_file: str) -> str:
 
 
 def render_text(
-    metrics: RunMetrics, recorder: IntervalRecorder, *, scenario_file: str, width: int = 80
+    metrics: RunMetrics,
+    recorder: IntervalRecorder,
+    *,
+    scenario_file: str,
+    width: int = 80,
+    activity: ActivityLog | None = None,
 ) -> str:
     """The whole text report."""
     unit = metrics.time_unit
@@ -33,6 +39,9 @@ def render_text(
         "",
         *metrics_table(metrics),
         "",
+        *(activity.lines(metrics.time_unit) if activity is not None else []),
+        *memory_lines(metrics),
+        *race_lines(metrics),
         *violation_lines(metrics),
     ]
     return "\n".join(lines) + "\n"
@@ -77,6 +86,31 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
         f" | completed {metrics.completed}/{len(metrics.threads)} | throughput {shown}"
     )
     return lines
+
+
+def memory_lines(metrics: RunMetrics) -> list[str]:
+    """Final memory of each process that has any (nothing when no process declares memory)."""
+    if not metrics.memory:
+        return []
+    lines = ["memory at the end:"]
+    for process, variables in metrics.memory:
+        lines.append(f"  {process}: " + ", ".join(f"{name} = {value}" for name, value in variables))
+    return [*lines, ""]
+
+
+def race_lines(metrics: RunMetrics) -> list[str]:
+    """The data races found: each racing pair of accesses, with both sides' time, thread and line."""
+    if not metrics.races:
+        return [] if not metrics.memory else ["data races: none", ""]
+    unit = metrics.time_unit
+    lines = [f"data races: {len(metrics.races)} (pairs of accesses ordered by no synchronization)"]
+    for race in metrics.races:
+        times = f", {race.count} times" if race.count > 1 else ""
+        first, second = race.first, race.second
+        lines.append(f"  {race.variable}: {first.thread} {first.op} (line {first.line}) at "
+                     f"{format_time(first.time, unit)} races with {second.thread} {second.op} (line {second.line})"
+                     f" at {format_time(second.time, unit)}{times}")  # fmt: skip
+    return [*lines, ""]
 
 
 def violation_lines(metrics: RunMetrics) -> list[str]:

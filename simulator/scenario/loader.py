@@ -11,10 +11,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from simulator.errors import InputError, InputErrors, did_you_mean
-from simulator.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
+from simulator.errors import InputError, InputErrors, Location, did_you_mean
+from simulator.expressions import ExpressionError, parse_expression, variables
+from simulator.operations import Compute, Fork, If, Operation, Repeat, While
 from simulator.policies.registry import PolicyError, build_policy_spec
-from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec
+from simulator.scenario.model import (
+    DeviceSpec,
+    Expectation,
+    MachineSpec,
+    PolicySpec,
+    ProcessSpec,
+    Scenario,
+    SyncSpec,
+    ThreadSpec,
+)
+from simulator.scenario.programs import ProgramParser, Scope, is_identifier
 from simulator.scenario.source import PathKey, Source, load_source, parse_source
 from simulator.timeunits import NS_PER_UNIT, TimeValueError, to_ns, type_name
 
@@ -23,23 +34,19 @@ T = TypeVar("T")
 #: Keys of the scenario language that later versions of threadsim implement (SPEC sections 2, 3 and 10).
 #: They get a clear "not supported yet" instead of "unknown key".
 _NOT_YET_KEYS = {
-    "top": {"expect"},
-    "machine": {"ipc", "queues", "balance_interval", "migration_cost", "tiebreak"},
-    "process": {"memory", "sync", "gil", "affinity", "start", "tickets", "nice"},
-    "thread": {"affinity", "start", "tickets", "nice"},
+    "machine": {"queues", "balance_interval", "migration_cost", "tiebreak"},
+    "process": {"gil", "affinity", "tickets", "nice"},
+    "thread": {"affinity", "tickets", "nice"},
 }
-_NOT_YET_OPERATIONS = {
-    "load", "store", "let", "incr", "atomic", "while", "if", "assert", "lock", "unlock", "acquire",
-    "release", "wait", "notify", "notify_all", "set_event", "clear_event", "wait_event", "barrier", "put",
-    "get", "send", "recv", "spawn", "join", "fork", "wait_process",
-}  # fmt: skip
-_OPERATIONS = ("compute", "sleep", "yield", "io", "exit", "repeat")
-_BARE_OPERATIONS = ("yield", "exit")
 
-_TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads")
-_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices")
-_PROCESS_KEYS = ("name", "arrival", "threads")
-_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst")
+_TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
+_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc")
+_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start")
+_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start")
+#: Object kinds a process's `sync` can declare, and those the machine's `ipc` can.
+_SYNC_KINDS = ("mutex", "semaphore", "condition", "event", "barrier", "queue")
+_IPC_KINDS = ("channel", "mutex", "semaphore", "event", "queue")
+_CHECKS = ("no_deadlock", "no_data_race")
 
 
 def load_scenario(path: str | Path, *, display_name: str | None = None) -> Scenario:
@@ -69,9 +76,13 @@ class _Checker:
         self.errors: list[InputError] = []
         self.time_unit = "ms"
         self.devices: set[str] = {"io"}
+        self.ipc: tuple[SyncSpec, ...] = ()
 
     def fail(self, path: PathKey, message: str, *, at_key: bool = False) -> None:
         self.errors.append(self.source.error(path, message, at_key=at_key))
+
+    def fail_at(self, location: Location, message: str) -> None:
+        self.errors.append(InputError(location, message))
 
     # -- the whole file ----------------------------------------------------------------------------------
 
@@ -94,6 +105,7 @@ class _Checker:
         seed = self.integer(data, (), "seed", 0, minimum=0)
         machine = self.machine(data.get("machine", {}), ("machine",))
         processes = self.processes(data)
+        expect = self.expectations(data, processes)
         if self.errors or machine is None:
             raise InputErrors(self.errors)
         return Scenario(
@@ -103,6 +115,7 @@ class _Checker:
             seed=seed,
             machine=machine,
             processes=processes,
+            expect=expect,
             file=self.source.file,
         )
 
@@ -128,10 +141,11 @@ class _Checker:
         cpus = self.integer(raw, path, "cpus", 1, minimum=1)
         context_switch = self.duration(raw, path, "context_switch", 0)
         devices = self.device_specs(raw.get("devices", {}), (*path, "devices"))
+        self.ipc = self.sync_specs(raw.get("ipc", {}), (*path, "ipc"), _IPC_KINDS)
         policy = self.policy(raw.get("policy", "fcfs"), (*path, "policy"))
         if policy is None:
             return None
-        return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices)
+        return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=self.ipc)
 
     def policy(self, raw: object, path: PathKey) -> PolicySpec | None:
         if isinstance(raw, str):
@@ -195,6 +209,7 @@ class _Checker:
                 names[name] = path
 
         raw_processes = self.sequence(data, (), "processes")
+        survey = _Survey(raw_processes)
         for index, raw in enumerate(raw_processes):
             path: PathKey = ("processes", index)
             if not isinstance(raw, dict):
@@ -202,27 +217,48 @@ class _Checker:
                 continue
             self.keys(raw, path, _PROCESS_KEYS, "process", "process")
             name = self.name(raw, path)
+            start = self.choice(raw, path, "start", ("arrival", "forked"), "arrival")
+            if start == "forked" and "memory" in raw:
+                self.fail((*path, "memory"), "a forked process declares no memory: it starts with a copy of the "
+                                             "memory of the process that forks it")  # fmt: skip
+            if start == "forked" and "arrival" in raw:
+                self.fail((*path, "arrival"), "a forked process starts when it is forked: it has no arrival")
             arrival = self.duration(raw, path, "arrival", 0)
             if name is not None:
                 claim(process_names, name, (*path, "name"), "process")
-            threads = []
+            memory = self.memory(raw.get("memory", {}), (*path, "memory")) if start == "arrival" else ()
+            sync = self.sync_specs(raw.get("sync", {}), (*path, "sync"), _SYNC_KINDS)
+            for spec in sync:
+                if any(spec.name == ipc.name for ipc in self.ipc):
+                    self.fail((*path, "sync", spec.name), f"{spec.name!r} is also a machine ipc object: rename one")
+            variables = frozenset(dict(memory)) if start == "arrival" else survey.forked_variables(name or "")
             raw_threads = self.sequence(raw, path, "threads")
             if not raw_threads and "threads" in raw:
                 self.fail((*path, "threads"), "a process needs at least one thread")
             elif "threads" not in raw:
                 self.fail(path, "a process needs 'threads'")
+            scope = Scope(
+                variables=variables,
+                objects={**{spec.name: spec.kind for spec in self.ipc}, **{spec.name: spec.kind for spec in sync}},
+                threads=frozenset(survey.threads.get(index, {})),
+                spawned=frozenset(n for n, how in survey.threads.get(index, {}).items() if how == "spawned"),
+                forkable=survey.forkable,
+            )
+            threads = []
             for thread_index, raw_thread in enumerate(raw_threads):
                 thread_path: PathKey = (*path, "threads", thread_index)
-                thread = self.thread(raw_thread, thread_path, name or "?", arrival)
+                thread = self.thread(raw_thread, thread_path, name or "?", arrival, scope)
                 if thread is not None:
                     claim(thread_names, thread.name, (*thread_path, "name"), "thread")
                     threads.append(thread)
             if name is not None:
-                processes.append(ProcessSpec(name, arrival, tuple(threads)))
+                processes.append(ProcessSpec(name, arrival, tuple(threads), memory, sync, start))
 
+        empty = Scope(frozenset(), {spec.name: spec.kind for spec in self.ipc}, frozenset(), frozenset(),
+                      survey.forkable)  # fmt: skip
         for index, raw in enumerate(self.sequence(data, (), "threads")):
             path = ("threads", index)
-            thread = self.thread(raw, path, None, 0)
+            thread = self.thread(raw, path, None, 0, empty)
             if thread is None:
                 continue
             claim(process_names, thread.name, (*path, "name"), "process")
@@ -232,12 +268,18 @@ class _Checker:
             self.fail((), "a scenario needs 'processes' or 'threads'")
         return tuple(processes)
 
-    def thread(self, raw: object, path: PathKey, process: str | None, process_arrival: int) -> ThreadSpec | None:
+    def thread(self, raw: object, path: PathKey, process: str | None, process_arrival: int,
+               scope: Scope) -> ThreadSpec | None:  # fmt: skip
         if not isinstance(raw, dict):
             self.fail(path, f"a thread must be a mapping, got {type_name(raw)}")
             return None
         self.keys(raw, path, _THREAD_KEYS, "thread", "thread")
         name = self.name(raw, path)
+        start = self.choice(raw, path, "start", ("arrival", "spawned"), "arrival")
+        if start == "spawned" and process is None:
+            self.fail((*path, "start"), "only a thread of a process (under 'processes') can be spawned")
+        if start == "spawned" and "arrival" in raw:
+            self.fail((*path, "arrival"), "a spawned thread starts when it is spawned: it has no arrival")
         arrival = self.duration(raw, path, "arrival", process_arrival)
         if process is not None and arrival < process_arrival:
             self.fail((*path, "arrival"), "a thread cannot arrive before its process")
@@ -249,7 +291,7 @@ class _Checker:
             line = self.source.location((*path, "burst")).line
             program = (Compute(self.duration(raw, path, "burst", 0), line=line),)
         elif "program" in raw:
-            program = self.program(raw["program"], (*path, "program"))
+            program = ProgramParser(self, scope).program(raw["program"], (*path, "program"))
         else:
             self.fail(path, "a thread needs a 'program' or a 'burst'")
         if name is None:
@@ -260,109 +302,116 @@ class _Checker:
             arrival=arrival,
             program=program,
             priority=priority,
+            start=start,
             line=self.source.location(path).line,
         )
 
-    # -- programs ----------------------------------------------------------------------------------------
+    # -- memory, synchronization objects, expectations ---------------------------------------------------
 
-    def program(self, raw: object, path: PathKey) -> tuple[Operation, ...]:
-        if not isinstance(raw, list):
-            self.fail(path, f"a program must be a list of operations, got {type_name(raw)}")
+    def memory(self, raw: object, path: PathKey) -> tuple[tuple[str, int], ...]:
+        if not isinstance(raw, dict):
+            self.fail(path, f"memory must be a mapping of variable names to integers, got {type_name(raw)}")
             return ()
-        operations = []
-        for index, item in enumerate(raw):
-            operation = self.operation(item, (*path, index))
-            if operation is not None:
-                operations.append(operation)
-        return tuple(operations)
+        variables = []
+        for name, value in raw.items():
+            if not is_identifier(name):
+                self.fail((*path, name), f"{name!r} is not a variable name (letters, digits, _)", at_key=True)
+            elif isinstance(value, bool) or not isinstance(value, int):
+                self.fail((*path, name), f"a variable's initial value must be an integer, got {type_name(value)}")
+            else:
+                variables.append((name, value))
+        return tuple(variables)
 
-    def operation(self, raw: object, path: PathKey) -> Operation | None:
-        line = self.source.location(path).line
-        if isinstance(raw, str):
-            if raw in _BARE_OPERATIONS:
-                return Yield(line=line) if raw == "yield" else Exit(line=line)
-            if raw in _OPERATIONS:
-                self.fail(path, f"operation {raw!r} needs a value, e.g. '{raw}: 5'")
-                return None
-            self.unknown_operation(raw, path)
-            return None
-        if not isinstance(raw, dict) or len(raw) != 1:
-            shown = f"a mapping with {len(raw)} keys" if isinstance(raw, dict) else type_name(raw)
-            self.fail(path, f"an operation is a one-key mapping such as 'compute: 5' or a word such as "
-                            f"'yield', got {shown}")  # fmt: skip
-            return None
-        ((kind, value),) = raw.items()
-        here = (*path, kind)
-        if kind == "compute":
-            return self.compute(value, here, line)
-        if kind == "sleep":
-            return Sleep(self.duration_value(value, here), line=line)
-        if kind == "io":
-            return self.io(value, here, line)
-        if kind in _BARE_OPERATIONS:
+    def sync_specs(self, raw: object, path: PathKey, kinds: tuple[str, ...]) -> tuple[SyncSpec, ...]:
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected a mapping of object names to kinds, got {type_name(raw)}")
+            return ()
+        specs: list[SyncSpec] = []
+        for name, declaration in raw.items():
+            here = (*path, name)
+            if not is_identifier(name):
+                self.fail(here, f"{name!r} is not an object name (letters, digits, _)", at_key=True)
+                continue
+            if isinstance(declaration, str):
+                kind, value = declaration, None
+            elif isinstance(declaration, dict) and len(declaration) == 1:
+                ((kind, value),) = declaration.items()
+                here = (*here, kind)
+            else:
+                self.fail(here, f"declare an object as a kind ({', '.join(kinds)}), e.g. 'mutex' or "
+                                f"{{semaphore: 1}}, got {type_name(declaration)}")  # fmt: skip
+                continue
+            if kind not in kinds:
+                hint = did_you_mean(str(kind), kinds)
+                self.fail(here, f"unknown object kind {kind!r}{hint} (kinds: {', '.join(kinds)})")
+                continue
+            spec = self.sync_spec(name, kind, value, here, specs)
+            if spec is not None:
+                specs.append(spec)
+        return tuple(specs)
+
+    def sync_spec(self, name: str, kind: str, value: object, path: PathKey, earlier: list[SyncSpec]) -> SyncSpec | None:
+        if kind in ("mutex", "event"):
             if value is not None:
-                self.fail(here, f"{kind!r} takes no value")
-            return Yield(line=line) if kind == "yield" else Exit(line=line)
-        if kind == "repeat":
-            return self.repeat(value, here, line)
-        self.unknown_operation(kind, path)
-        return None
-
-    def unknown_operation(self, kind: str, path: PathKey) -> None:
-        if kind in _NOT_YET_OPERATIONS:
-            self.fail(path, f"operation {kind!r} is not supported yet by this version of threadsim")
-        else:
-            hint = did_you_mean(kind, (*_OPERATIONS, *_NOT_YET_OPERATIONS))
-            self.fail(path, f"unknown operation {kind!r}{hint}")
-
-    def compute(self, value: object, path: PathKey, line: int) -> Compute | None:
-        if not isinstance(value, dict):
-            return Compute(self.duration_value(value, path), line=line)
-        for key in value:
-            if key not in ("duration", "jitter", "preemptible"):
-                hint = did_you_mean(key, ("duration", "jitter", "preemptible"))
-                self.fail((*path, key), f"unknown key {key!r} in compute{hint}", at_key=True)
-        if "duration" not in value:
-            self.fail(path, "compute needs a 'duration'")
+                self.fail(path, f"a {kind} takes no value")
+            return SyncSpec(name, kind)
+        if kind == "condition":
+            mutexes = [spec.name for spec in earlier if spec.kind == "mutex"]
+            if value not in mutexes:
+                hint = did_you_mean(str(value), mutexes)
+                known = ", ".join(mutexes) or "none"
+                self.fail(path, f"a condition needs the name of a mutex declared before it{hint} (mutexes: {known})")
+                return None
+            return SyncSpec(name, kind, mutex=str(value))
+        minimum = 0 if kind == "semaphore" else 1
+        what = {"semaphore": "initial count", "barrier": "number of parties"}.get(kind, "capacity")
+        if value is None and kind == "semaphore":
+            value = 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(path, f"a {kind} needs its {what}: an integer of at least {minimum}, got {value!r}")
             return None
-        duration = self.duration(value, path, "duration", 0)
-        jitter = self.duration(value, path, "jitter", 0)
-        if jitter > duration:
-            self.fail((*path, "jitter"), "jitter cannot exceed the duration (a duration is never negative)")
-        preemptible = self.boolean(value, path, "preemptible", True)
-        return Compute(duration, jitter, preemptible, line=line)
+        return SyncSpec(name, kind, value)
 
-    def io(self, value: object, path: PathKey, line: int) -> Io | None:
-        if not isinstance(value, dict):
-            return Io("io", self.duration_value(value, path), line=line)
-        for key in value:
-            if key not in ("device", "duration"):
-                hint = did_you_mean(key, ("device", "duration"))
-                self.fail((*path, key), f"unknown key {key!r} in io{hint}", at_key=True)
-        if "duration" not in value:
-            self.fail(path, "io needs a 'duration'")
-            return None
-        device = self.string(value, path, "device", "io")
-        if device not in self.devices:
-            known = ", ".join(sorted(self.devices))
-            self.fail((*path, "device"),
-                      f"unknown device {device!r}{did_you_mean(device, self.devices)} (devices: {known})")  # fmt: skip
-        return Io(device, self.duration(value, path, "duration", 0), line=line)
+    def expectations(self, data: Mapping[str, object], processes: tuple[ProcessSpec, ...]) -> tuple[Expectation, ...]:
+        raw = self.sequence(data, (), "expect")
+        memory = {process.name: {name for name, _ in process.memory} for process in processes}
+        for process in processes:
+            if process.start == "forked":
+                memory[process.name] = set(_Survey.from_specs(processes).forked_variables(process.name))
+        expectations = []
+        for index, item in enumerate(raw):
+            path: PathKey = ("expect", index)
+            if item in _CHECKS:
+                expectations.append(Expectation(str(item), None, self.source.location(path).line))
+                continue
+            if not isinstance(item, str):
+                self.fail(path, f"an expectation is an expression such as 'app.counter == 2' or one of "
+                                f"{', '.join(_CHECKS)}, got {type_name(item)}")  # fmt: skip
+                continue
+            try:
+                expression = parse_expression(item, lambda _: True, qualified=True)
+            except ExpressionError as error:
+                self.fail_at(self.source.text_location(path, error.offset), f"{error.message} in expectation {item!r}")
+                continue
+            for variable in variables(expression):
+                assert variable.process is not None
+                if variable.process not in memory:
+                    self.fail(path, f"unknown process {variable.process!r} in {item!r}"
+                                    f"{did_you_mean(variable.process, memory)}")  # fmt: skip
+                elif variable.name not in memory[variable.process]:
+                    known = ", ".join(sorted(memory[variable.process])) or "none"
+                    hint = did_you_mean(variable.name, memory[variable.process])
+                    self.fail(path, f"process {variable.process!r} has no variable {variable.name!r}{hint} "
+                                    f"(variables: {known})")  # fmt: skip
+            expectations.append(Expectation(item, expression, self.source.location(path).line))
+        return tuple(expectations)
 
-    def repeat(self, value: object, path: PathKey, line: int) -> Repeat | None:
-        if not isinstance(value, dict):
-            self.fail(path, f"repeat needs a mapping such as {{times: 3, do: [...]}}, got {type_name(value)}")
-            return None
-        for key in value:
-            if key not in ("times", "do"):
-                hint = did_you_mean(key, ("times", "do"))
-                self.fail((*path, key), f"unknown key {key!r} in repeat{hint}", at_key=True)
-        if "times" not in value or "do" not in value:
-            self.fail(path, "repeat needs 'times' and 'do'")
-            return None
-        times = self.integer(value, path, "times", 0, minimum=0)
-        body = self.program(value["do"], (*path, "do"))
-        return Repeat(times, body, line=line)
+    def choice(self, raw: Mapping[str, object], path: PathKey, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = raw.get(key, default)
+        if value not in choices:
+            self.fail((*path, key), f"{key} must be one of {', '.join(choices)}, got {value!r}")
+            return default
+        return str(value)
 
     # -- values ------------------------------------------------------------------------------------------
 
@@ -424,3 +473,81 @@ class _Checker:
             return default
         return value
 
+
+
+class _Survey:
+    """What the checker needs to know about all processes before it reads any program: each process's
+    threads (and how they start), which processes are forked, and which processes fork which."""
+
+    def __init__(self, raw_processes: list[object]) -> None:
+        self.threads: dict[int, dict[str, str]] = {}
+        self.memory: dict[str, set[str]] = {}
+        self.forks: dict[str, set[str]] = {}  # process -> processes it forks
+        forkable = set()
+        for index, raw in enumerate(raw_processes):
+            if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+                continue
+            name = raw["name"]
+            if raw.get("start") == "forked":
+                forkable.add(name)
+            memory = raw.get("memory")
+            self.memory[name] = {key for key in memory if is_identifier(key)} if isinstance(memory, dict) else set()
+            threads = raw.get("threads")
+            self.threads[index] = {}
+            self.forks[name] = set()
+            for thread in threads if isinstance(threads, list) else []:
+                if isinstance(thread, dict) and isinstance(thread.get("name"), str):
+                    start = thread.get("start")
+                    self.threads[index][thread["name"]] = start if isinstance(start, str) else "arrival"
+                    self.forks[name].update(_forked_names(thread.get("program")))
+        self.forkable = frozenset(forkable)
+
+    @classmethod
+    def from_specs(cls, processes: tuple[ProcessSpec, ...]) -> _Survey:
+        survey = cls([])
+        survey.forkable = frozenset(p.name for p in processes if p.start == "forked")
+        for process in processes:
+            survey.memory[process.name] = {name for name, _ in process.memory}
+            survey.forks[process.name] = {op.process for thread in process.threads
+                                          for op in _walk(thread.program) if isinstance(op, Fork)}  # fmt: skip
+        return survey
+
+    def forked_variables(self, name: str) -> frozenset[str]:
+        """A forked process's variables: those of the processes that fork it (through other forks too)."""
+        seen: set[str] = set()
+        variables: set[str] = set()
+        frontier = [name]
+        while frontier:
+            target = frontier.pop()
+            for parent, children in self.forks.items():
+                if target in children and parent not in seen:
+                    seen.add(parent)
+                    variables |= self.memory.get(parent, set())
+                    frontier.append(parent)
+        return frozenset(variables)
+
+
+def _forked_names(program: object) -> set[str]:
+    """Names in `fork:` operations anywhere in a raw program."""
+    found: set[str] = set()
+    if isinstance(program, list):
+        for item in program:
+            if isinstance(item, dict) and len(item) == 1:
+                ((kind, value),) = item.items()
+                if kind == "fork" and isinstance(value, str):
+                    found.add(value)
+                elif isinstance(value, dict):
+                    for key in ("do", "then", "else"):
+                        found |= _forked_names(value.get(key))
+    return found
+
+
+def _walk(program: tuple[Operation, ...]) -> list[Operation]:
+    operations: list[Operation] = []
+    for operation in program:
+        operations.append(operation)
+        if isinstance(operation, Repeat | While):
+            operations.extend(_walk(operation.body))
+        elif isinstance(operation, If):
+            operations.extend(_walk(operation.then) + _walk(operation.otherwise))
+    return operations

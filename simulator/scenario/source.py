@@ -43,6 +43,14 @@ class Source:
     data: object
     positions: dict[PathKey, tuple[int, int]] = attrs.field(eq=False, repr=False)
     key_positions: dict[PathKey, tuple[int, int]] = attrs.field(factory=dict, eq=False, repr=False)
+    #: Paths of quoted scalars (their text starts one column after the quote).
+    quoted: set[PathKey] = attrs.field(factory=set, eq=False, repr=False)
+
+    def text_location(self, path: PathKey, offset: int) -> Location:
+        """The location of character `offset` inside the scalar text at `path` (for expression errors)."""
+        location = self.location(path)
+        shift = offset + (1 if tuple(path) in self.quoted else 0)
+        return attrs.evolve(location, column=location.column + shift)
 
     def location(self, path: PathKey, *, at_key: bool = False) -> Location:
         """The location of the value at `path` (of its key, with `at_key`), or of its nearest ancestor."""
@@ -94,18 +102,19 @@ def parse_source(text: str, file: str) -> Source:
         raise InputError(Location(file, 1, 1, "(top)"), "the file is empty; a scenario is a YAML mapping")
     positions: dict[PathKey, tuple[int, int]] = {}
     key_positions: dict[PathKey, tuple[int, int]] = {}
-    data = _convert(loader, node, (), (positions, key_positions), file)
-    return Source(file, data, positions, key_positions)
+    quoted: set[PathKey] = set()
+    data = _convert(loader, node, (), (positions, key_positions, quoted), file)
+    return Source(file, data, positions, key_positions, quoted)
 
 
 def _convert(
     loader: yaml.SafeLoader,
     node: yaml.Node,
     path: PathKey,
-    tables: tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]],
+    tables: tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]], set[PathKey]],
     file: str,
 ) -> object:
-    positions, key_positions = tables
+    positions, key_positions, quoted = tables
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     here = Location(file, node.start_mark.line + 1, node.start_mark.column + 1, format_path(path))
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in (_MAP_TAG, _SEQ_TAG):
@@ -132,6 +141,8 @@ def _convert(
         return [
             _convert(loader, item, (*path, index), tables, file) for index, item in enumerate(node.value)
         ]
+    if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
+        quoted.add(path)
     if node.tag == _FLOAT_TAG:
         return _exact_decimal(node.value, here)
     try:

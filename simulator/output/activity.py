@@ -1,0 +1,60 @@
+"""The text report's lists of shared-memory accesses and synchronization waits, kept short.
+
+A trace listener that keeps the first `limit` of each (and counts the rest): enough to read what happened in
+a small scenario; the event log (`--timeline run.jsonl`) has every one.
+"""
+
+from __future__ import annotations
+
+from simulator.timeunits import format_time
+from simulator.trace import TraceEvent
+
+MEMORY_EVENTS = ("load", "store", "atomic")
+
+
+class ActivityLog:
+    """Collects memory accesses and waits on synchronization objects, up to `limit` of each."""
+
+    def __init__(self, limit: int = 40) -> None:
+        self.limit = limit
+        self.accesses: list[TraceEvent] = []
+        self.waits: list[TraceEvent] = []
+        self.more_accesses = 0
+        self.more_waits = 0
+
+    def __call__(self, event: TraceEvent) -> None:
+        if event.event in MEMORY_EVENTS:
+            if len(self.accesses) < self.limit:
+                self.accesses.append(event)
+            else:
+                self.more_accesses += 1
+        elif event.event in ("block", "rewait") and any(key == "reason" for key, _ in event.details):
+            if len(self.waits) < self.limit:
+                self.waits.append(event)
+            else:
+                self.more_waits += 1
+
+    def lines(self, unit: str) -> list[str]:
+        """The two lists as report lines (nothing for a scenario without memory or synchronization)."""
+        lines: list[str] = []
+        if self.accesses:
+            lines.append("shared-memory accesses:")
+            for event in self.accesses:
+                details = dict(event.details)
+                what = f"{details['op']} " if event.event == "atomic" else ""
+                old = f" (was {details['old']})" if event.event == "atomic" else ""
+                verb = "read" if event.event == "load" else "wrote"
+                lines.append(f"  {format_time(event.time, unit):>8}  {event.thread}: {what}{verb} {details['var']}"
+                             f" = {details['value']}{old}  (line {details['line']})")  # fmt: skip
+            if self.more_accesses:
+                lines.append(f"  ... and {self.more_accesses} more (--timeline run.jsonl has them all)")
+            lines.append("")
+        if self.waits:
+            lines.append("waits on synchronization objects:")
+            for event in self.waits:
+                reason = dict(event.details)["reason"]
+                lines.append(f"  {format_time(event.time, unit):>8}  {event.thread} waits for {reason}")
+            if self.more_waits:
+                lines.append(f"  ... and {self.more_waits} more (--timeline run.jsonl has them all)")
+            lines.append("")
+        return lines
