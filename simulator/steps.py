@@ -166,11 +166,17 @@ class ProgramSteps:
     def _step_lock(self, cpu: Cpu, thread: Thread, op: Lock) -> bool:
         mutex = self._object(thread, op.obj)
         assert isinstance(mutex, Mutex)
-        return mutex.lock(self, thread)
+        was_free = mutex.owner is None
+        going_on = mutex.lock(self, thread)
+        if was_free and self._listeners:
+            self._emit(cpu.index, thread.name, "lock", ("object", mutex.name))
+        return going_on
 
     def _step_unlock(self, cpu: Cpu, thread: Thread, op: Unlock) -> bool:
         mutex = self._object(thread, op.obj)
         assert isinstance(mutex, Mutex)
+        if mutex.owner is thread and self._listeners:
+            self._emit(cpu.index, thread.name, "unlock", ("object", mutex.name))
         return mutex.unlock(self, thread)
 
     def _step_acquire(self, cpu: Cpu, thread: Thread, op: Acquire) -> bool:
@@ -351,7 +357,7 @@ class ProgramSteps:
             return
         self._reported_cycles.add(names)
         self._deadlocked.update(names)
-        links = "; ".join(f"{member.name} waits for {member.waiting_reason}" for member in path)
+        links = "; ".join(f"{member.name} waits for {_current_reason(member)}" for member in path)
         self._violation("deadlock", None, f"deadlock cycle: {links}")
 
     _reported_cycles: set[frozenset[str]]
@@ -361,5 +367,13 @@ class ProgramSteps:
         """Nothing can run any more, yet threads remain: report those not already in a reported cycle."""
         stuck = [t for t in self.threads if t.state is BLOCKED and t.name not in self._deadlocked]
         if stuck:
-            links = "; ".join(f"{t.name} waits for {t.waiting_reason}" for t in stuck)
+            links = "; ".join(f"{t.name} waits for {_current_reason(t)}" for t in stuck)
             self._violation("deadlock", None, f"stuck: nothing can run any more: {links}")
+
+
+def _current_reason(thread: Thread) -> str:
+    """What a blocked thread waits for, as of now: a mutex may have changed hands since it parked."""
+    obj = thread.waiting_on
+    if isinstance(obj, Mutex) and obj.owner is not None:
+        return f"mutex {obj.name} held by {obj.owner.name}"
+    return thread.waiting_reason
