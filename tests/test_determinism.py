@@ -28,7 +28,7 @@ def run_in_process(args: list[str], hash_seed: str, cwd: Path) -> bytes:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     result = subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, env=env,
                             cwd=cwd, check=False)  # fmt: skip
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode in (0, 1), result.stderr.decode()  # 1: the run found violations
     return result.stdout
 
 
