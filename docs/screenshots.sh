@@ -18,3 +18,5 @@ shoot() {  # shoot SCENARIO NAME WIDTH HEIGHT [threadsim options...]
 }
 shoot scenarios/rr-textbook.yaml rr-textbook 1400 270
 shoot scenarios/mixed-io.yaml mixed-io 1400 400
+shoot scenarios/lost-update.yaml lost-update 1400 250
+shoot scenarios/counter-mutex.yaml counter-mutex 1400 250

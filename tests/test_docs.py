@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -54,3 +55,26 @@ def test_the_csv_sample_in_outputs_md_is_current(tmp_path, monkeypatch) -> None:
     path = tmp_path / "rr.csv"
     CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--timeline", str(path)])
     assert path.read_text() in (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+
+
+def test_the_race_report_in_races_md_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/races.md shows the real end of the lost-update-2cpu report, and its JSON race entry."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "races.md").read_text(encoding="utf-8")
+    shown = re.search(r"\$ threadsim run scenarios/lost-update-2cpu.yaml\n\.\.\.\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    output = CliRunner().invoke(main, ["run", "scenarios/lost-update-2cpu.yaml"]).output
+    assert output.endswith(shown.group(1))
+    report = CliRunner().invoke(main, ["run", "scenarios/lost-update-2cpu.yaml", "--report", "json"]).output
+    first_race = json.dumps(json.loads(report)["data_races"][0], indent=2).replace("\n", "\n    ")
+    assert first_race in text
+
+
+def test_the_race_excerpt_in_the_readme_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's lost-update-2cpu excerpt lines appear in the real report."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"\$ threadsim run scenarios/lost-update-2cpu.yaml\n\.\.\.\n(.*?)\n  \.\.\.\n```", text, re.DOTALL)
+    assert shown is not None
+    output = CliRunner().invoke(main, ["run", "scenarios/lost-update-2cpu.yaml"]).output
+    assert shown.group(1) in output

@@ -1,7 +1,8 @@
 """`.svg`: a standalone Gantt chart (no scripts, no external fonts or files).
 
 A lane per CPU and per thread; a colour per thread; states told apart without colour too: running is a
-full solid bar, blocked a full hatched bar, sleeping a half-height dotted bar, ready a thin grey line,
+full solid bar, blocked on I/O a full diagonally hatched bar, waiting on a lock or other object a full
+horizontally striped bar, sleeping a half-height dotted bar, ready a thin grey line,
 switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a red marker at each
 violation. Every bar has a tooltip (`<title>`). The HTML page embeds the same drawing (see html_chart).
 """
@@ -30,6 +31,8 @@ RIGHT_MARGIN = 30
 PATTERNS = """<defs>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">\
 <rect width="6" height="6" fill="#e8e8e8"/><rect width="2.5" height="6" fill="#555"/></pattern>
+<pattern id="wait" width="4" height="4" patternUnits="userSpaceOnUse">\
+<rect width="4" height="4" fill="#f1e4c8"/><rect width="4" height="1.5" fill="#8a5a00"/></pattern>
 <pattern id="dots" width="4" height="4" patternUnits="userSpaceOnUse">\
 <rect width="4" height="4" fill="#f4f4f4"/><circle cx="2" cy="2" r="1" fill="#444"/></pattern>
 <pattern id="cross" width="6" height="6" patternUnits="userSpaceOnUse">\
@@ -85,7 +88,8 @@ def _bar_shape(bar: Bar, y: int) -> tuple[float, float, str]:
     if state is State.SWITCHING:
         return y, LANE_HEIGHT, "url(#cross)"
     if state is State.BLOCKED:
-        return y, LANE_HEIGHT, "url(#hatch)"
+        waits_on_object = bar.reason is not None and not bar.reason.startswith("I/O")
+        return y, LANE_HEIGHT, "url(#wait)" if waits_on_object else "url(#hatch)"
     if state is State.SLEEPING:
         return y + LANE_HEIGHT / 4, LANE_HEIGHT / 2, "url(#dots)"
     return y + LANE_HEIGHT / 2 - 2, 4, "#9a9a9a"
@@ -157,6 +161,7 @@ def _legend(metrics: RunMetrics) -> Iterator[str]:
         ("running (colour per thread)", "#4a7fc1", 0, LANE_HEIGHT),
         ("ready", "#9a9a9a", LANE_HEIGHT / 2 - 2, 4),
         ("blocked (I/O)", "url(#hatch)", 0, LANE_HEIGHT),
+        ("waiting (lock, queue...)", "url(#wait)", 0, LANE_HEIGHT),
         ("sleeping", "url(#dots)", LANE_HEIGHT / 4, LANE_HEIGHT / 2),
         ("context switch", "url(#cross)", 0, LANE_HEIGHT),
     ]
