@@ -74,7 +74,8 @@ def test_the_race_excerpt_in_the_readme_is_current(monkeypatch) -> None:  # type
     """The README's lost-update-2cpu excerpt lines appear in the real report."""
     monkeypatch.chdir(ROOT)
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    shown = re.search(r"\$ threadsim run scenarios/lost-update-2cpu.yaml\n\.\.\.\n(.*?)\n  \.\.\.\n```", text, re.DOTALL)
+    pattern = r"\$ threadsim run scenarios/lost-update-2cpu.yaml\n\.\.\.\n(.*?)\n  \.\.\.\n```"
+    shown = re.search(pattern, text, re.DOTALL)
     assert shown is not None
     output = CliRunner().invoke(main, ["run", "scenarios/lost-update-2cpu.yaml"]).output
     assert shown.group(1) in output
