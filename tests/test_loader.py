@@ -160,3 +160,32 @@ def test_every_error_in_a_file_is_reported_in_file_order() -> None:
 def test_single_errors_are_pinned(text: str, expected: str) -> None:
     """Each kind of mistake has an exact, located message."""
     assert errors_of(text) == [expected]
+
+
+def test_expression_errors_point_inside_the_expression() -> None:
+    """The column is that of the problem within the expression, quoted or not."""
+    lines = errors_of("""\
+        processes:
+          - name: p
+            memory: {x: 0}
+            threads:
+              - name: A
+                program:
+                  - store: {var: x, value: x + * 2}
+                  - store: {var: x, value: "x + (1"}
+                  - while: {cond: x < 3 < 4, do: [yield]}
+                  - load: {var: y, into: r}
+                  - load: {var: x, into: x}
+        expect: [p.z == 1, q.x == 2]
+        """)
+    assert lines == [
+        "s.yaml:7:40: processes[0].threads[0].program[0].store.value: unexpected '*' in expression 'x + * 2'",
+        "s.yaml:8:43: processes[0].threads[0].program[1].store.value: expected ')' in expression 'x + (1'",
+        "s.yaml:9:33: processes[0].threads[0].program[2].while.cond: chained comparisons are not supported; "
+        "use 'and' in expression 'x < 3 < 4'",
+        "s.yaml:10:25: processes[0].threads[0].program[3].load.var: unknown shared variable 'y' (variables: x)",
+        "s.yaml:11:34: processes[0].threads[0].program[4].load.into: 'x' is a shared variable; name a register "
+        "here (or use store)",
+        "s.yaml:12:10: expect[0]: process 'p' has no variable 'z' (variables: x)",
+        "s.yaml:12:20: expect[1]: unknown process 'q' in 'q.x == 2'",
+    ]

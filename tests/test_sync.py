@@ -175,3 +175,26 @@ def test_spawn_join_fork_and_wait_process() -> None:
     assert not metrics.violations
     assert [t.name for t in metrics.threads] == ["main", "t", "w", "w#2"]
     assert dict(metrics.memory) == {"p": (("x", 2),), "c": (("x", 20),), "c#2": (("x", 20),)}
+
+
+def test_ipc_channels_carry_values_between_processes() -> None:
+    """send/recv on a machine.ipc channel hand values from one process to another, in order."""
+    metrics = run_yaml("""\
+        machine: {cpus: 2, ipc: {pipe: {channel: 1}, done: event}}
+        processes:
+          - name: producer
+            threads:
+              - name: p
+                program: [send: {channel: pipe, value: 5}, send: {channel: pipe, value: 7}, set_event: done]
+          - name: consumer
+            memory: {total: 0}
+            threads:
+              - name: c
+                program:
+                  - recv: {channel: pipe, into: a}
+                  - recv: {channel: pipe, into: b}
+                  - wait_event: done
+                  - store: {var: total, value: a * 10 + b}
+        expect: [consumer.total == 57]
+        """)
+    assert not metrics.violations and metrics.complete
