@@ -1,25 +1,95 @@
-"""The one owner of every random choice in a run (SPEC section 7).
+"""The one owner of every random choice and scheduling decision in a run (SPEC section 7).
 
-It is seeded by the run's seed and records each choice it makes, so that a run is a pure function of
-(scenario, seed) and of (scenario, recorded choices). Nothing else in threadsim draws random numbers.
+Two kinds of choice, kept apart so that either can be replayed without disturbing the other:
+
+- *Random draws* (duration jitter, and same-instant ties under `machine.tiebreak: random`) come from a
+  private generator seeded by the run's seed: the same seed gives the same draws.
+- *Scheduling decisions* (preempt the running thread before its next step? which ready thread runs next?)
+  come from a `Strategy`: the default one never preempts and keeps the policy's order; an explorer's
+  strategy decides otherwise. Decision points are numbered in the order they occur, and every decision
+  that differs from the default is recorded as (point, value).
+
+A run is therefore a pure function of (scenario, seed, recorded decisions): replaying the decisions with the
+same seed reproduces it exactly. Nothing else in threadsim draws random numbers.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from simulator.threads import Thread
+
+
+class Strategy(Protocol):
+    """Makes the scheduling decisions of a controlled run."""
+
+    def on_step(self) -> None:
+        """A visible step (one that touches shared memory or a synchronization object) is about to run."""
+        ...
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        """Whether to take the CPU from `running` before its next (visible) step; `ready` could run instead."""
+        ...
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        """Which of `ready` (in the policy's order; 0 is the policy's own pick) an idle CPU runs next."""
+        ...
 
 
 class Chooser:
-    """Seeded choices, recorded in the order they were made."""
+    """Seeded draws, strategy decisions, and the record of both."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, strategy: Strategy | None = None) -> None:
         self.seed = seed
         # A private generator: never the global `random`, whose state other code can touch.
         self._random = random.Random(seed)
+        self.strategy = strategy
+        #: Decision points met so far, and the non-default decisions as (point, value).
+        self.points = 0
+        self.decisions: list[tuple[int, int]] = []
+        self.preemptions = 0
+        #: Every random draw, in order (jitter values and tie-break keys).
         self.choices: list[int] = []
 
+    @property
+    def controlled(self) -> bool:
+        """Whether a strategy makes scheduling decisions (otherwise the kernel never asks)."""
+        return self.strategy is not None
+
     def integer(self, low: int, high: int) -> int:
-        """A uniform integer in [low, high], recorded."""
+        """A uniform integer in [low, high] from the seed, recorded."""
         value = low if low == high else self._random.randint(low, high)
         self.choices.append(value)
         return value
+
+    def tiebreak(self) -> int:
+        """A random key that orders events scheduled for the same instant and priority."""
+        key = self._random.getrandbits(31)
+        self.choices.append(key)
+        return key
+
+    def preempt(self, running: Thread, ready: Sequence[Thread]) -> bool:
+        """Ask the strategy whether to preempt `running` now."""
+        assert self.strategy is not None
+        point = self.points
+        self.points += 1
+        if self.strategy.preempt(point, running, ready):
+            self.decisions.append((point, 1))
+            self.preemptions += 1
+            return True
+        return False
+
+    def pick(self, ready: Sequence[Thread]) -> int:
+        """Ask the strategy which ready thread runs next (an index into `ready`)."""
+        assert self.strategy is not None
+        point = self.points
+        self.points += 1
+        index = self.strategy.pick(point, ready)
+        if not 0 <= index < len(ready):
+            index = 0
+        if index:
+            self.decisions.append((point, index))
+        return index

@@ -22,9 +22,11 @@ PRIORITY_CPU = 1
 class Engine:
     """Runs callbacks in time order. Time is integer nanoseconds and never goes backwards."""
 
-    __slots__ = ("now", "events", "defer", "_heap", "_sequence", "_stopped", "_deferred")
+    __slots__ = ("now", "events", "defer", "_heap", "_sequence", "_stopped", "_deferred", "_tiebreak")
 
-    def __init__(self) -> None:
+    def __init__(self, tiebreak: Callable[[], int] | None = None) -> None:
+        """`tiebreak`, if given, draws a key that orders callbacks of the same instant and priority (instead
+        of the order they were scheduled in)."""
         self.now = 0
         #: Callbacks run so far (scheduled and deferred).
         self.events = 0
@@ -32,6 +34,7 @@ class Engine:
         self._sequence = 0
         self._stopped = False
         self._deferred: list[Callable[[], None]] = []
+        self._tiebreak = tiebreak
         #: defer(callback): call `callback()` once nothing more is scheduled at the current instant, in the
         #: order deferred. It is the list's own append: the kernel defers its dispatch step at most once per
         #: instant, but that is still the engine's most frequent call.
@@ -42,7 +45,8 @@ class Engine:
         if time < self.now:
             raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
         self._sequence += 1
-        heapq.heappush(self._heap, (time, priority, self._sequence, callback, argument))
+        key = self._sequence if self._tiebreak is None else (self._tiebreak() << 40) | self._sequence
+        heapq.heappush(self._heap, (time, priority, key, callback, argument))
 
     @property
     def idle(self) -> bool:

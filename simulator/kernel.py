@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.chooser import Chooser
+from simulator.chooser import Chooser, Strategy
 from simulator.cpus import Cpu
 from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
-from simulator.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
 from simulator.policies import ReadyReason, make_policy
 from simulator.processes import Process, make_sync_objects
 from simulator.program import run_program
@@ -34,6 +34,20 @@ from simulator.violations import Violation
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
 
+_INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
+
+
+def is_visible(operation: Primitive) -> bool:
+    """Whether a step can affect or observe another thread: it touches shared memory or a synchronization
+    object. Only before such steps can a switch of threads change what anyone computes; exploration
+    decides there, and nowhere else."""
+    if isinstance(operation, _INVISIBLE):
+        return False
+    if isinstance(operation, Let | Check | Assert):
+        expression = operation.value if isinstance(operation, Let) else operation.cond
+        return any(True for _ in variables(expression))
+    return True
+
 
 class Kernel(ProgramSteps):
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
@@ -45,11 +59,14 @@ class Kernel(ProgramSteps):
         seed: int,
         listeners: Sequence[Listener] = (),
         max_steps: int | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         machine = scenario.machine
         self.scenario = scenario
-        self.engine = Engine()
-        self.chooser = Chooser(seed)
+        self.chooser = Chooser(seed, strategy)
+        self.engine = Engine(self.chooser.tiebreak if machine.tiebreak == "random" else None)
+        #: An explorer's strategy makes scheduling decisions: the kernel asks before visible steps.
+        self._controlled = self.chooser.controlled
         self.policy = make_policy(machine.policy)
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
@@ -218,10 +235,16 @@ class Kernel(ProgramSteps):
         if self._ready:
             for cpu in self.cpus:
                 if cpu.thread is None:
-                    thread = policy.pick(cpu.index)
-                    if thread is not None:
+                    chosen: Thread | None
+                    if self._controlled and self._ready > 1:
+                        candidates = policy.ready_threads()
+                        chosen = candidates[self.chooser.pick(candidates)]
+                        policy.take(chosen)
+                    else:
+                        chosen = policy.pick(cpu.index)
+                    if chosen is not None:
                         self._ready -= 1
-                        self._start(cpu, thread)
+                        self._start(cpu, chosen)
                         if not self._ready:
                             break
         if not self._ready or not (self._unarmed or self._preemptive):
@@ -305,13 +328,23 @@ class Kernel(ProgramSteps):
         if self.max_steps is not None and self.steps >= self.max_steps:
             self._hit_step_bound(thread)
             return
+        operation = thread.next_op
+        if operation is None:
+            result, thread.result = thread.result, None
+            try:
+                operation = thread.program.send(result)
+            except StopIteration:
+                self._finish(cpu, thread)
+                return
+        else:
+            thread.next_op = None
+        if self._controlled and is_visible(operation):
+            self.chooser.strategy.on_step()  # type: ignore[union-attr]
+            if self._ready and self.chooser.preempt(thread, self.policy.ready_threads()):
+                thread.next_op = operation  # it runs this step when it gets a CPU again
+                self._preempt(cpu, thread)
+                return
         self.steps += 1
-        result, thread.result = thread.result, None
-        try:
-            operation = thread.program.send(result)
-        except StopIteration:
-            self._finish(cpu, thread)
-            return
         if isinstance(operation, Compute):
             duration = operation.duration
             if operation.jitter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from simulator.operations import Primitive
 from simulator.program import ProgramGenerator
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class Thread:
         "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
-        "receive_into", "done", "forked",
+        "receive_into", "done", "forked", "next_op",
     )  # fmt: skip
 
     def __init__(
@@ -108,6 +109,8 @@ class Thread:
         self.done: Completion = None  # type: ignore[assignment]
         #: The last instance of each process this thread forked (for wait_process).
         self.forked: dict[str, Process] = {}
+        #: The next operation, already taken from the program when a preemption came before it.
+        self.next_op: Primitive | None = None
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""

@@ -6,7 +6,9 @@ The kernel owns threads, CPUs and time; a policy only decides *who runs next* an
 - `pick(cpu)`: remove and return the thread that CPU `cpu` should run next, or None;
 - `__len__()`: how many threads are ready;
 - `time_slice(thread)`: how long `thread` may run before the kernel asks again (None: until it leaves);
-- `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies).
+- `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies);
+- `ready_threads()` and `take(thread)`: the ready threads in pick order, and removing one, for an explorer
+  that decides which thread runs next.
 
 The kernel calls `should_preempt` only while some thread is ready (and only if `preemptive` is true), and
 applies a time slice only while some thread is ready: a slice that ends with nobody waiting changes nothing
@@ -17,6 +19,7 @@ own use and for tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
@@ -63,6 +66,14 @@ class Policy(ABC):
     @abstractmethod
     def __len__(self) -> int:
         """The number of ready threads."""
+
+    @abstractmethod
+    def ready_threads(self) -> Sequence[Thread]:
+        """The ready threads, in the order this policy would pick them (used by exploration)."""
+
+    @abstractmethod
+    def take(self, thread: Thread) -> None:
+        """Remove a ready `thread` chosen by exploration instead of by `pick`."""
 
     def time_slice(self, thread: Thread) -> int | None:
         """How long `thread` may run, from its dispatch, before it can be preempted (None: no limit)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from simulator.policies.base import Policy, ReadyReason
@@ -30,3 +31,9 @@ class Fcfs(Policy):
 
     def __len__(self) -> int:
         return len(self.ready_queue)
+
+    def ready_threads(self) -> Sequence[Thread]:
+        return list(self.ready_queue)
+
+    def take(self, thread: Thread) -> None:
+        self.ready_queue.remove(thread)

@@ -34,13 +34,13 @@ T = TypeVar("T")
 #: Keys of the scenario language that later versions of threadsim implement (SPEC sections 2, 3 and 10).
 #: They get a clear "not supported yet" instead of "unknown key".
 _NOT_YET_KEYS = {
-    "machine": {"queues", "balance_interval", "migration_cost", "tiebreak"},
+    "machine": {"queues", "balance_interval", "migration_cost"},
     "process": {"gil", "affinity", "tickets", "nice"},
     "thread": {"affinity", "tickets", "nice"},
 }
 
 _TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
-_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc")
+_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak")
 _PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start")
 _THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start")
 #: Object kinds a process's `sync` can declare, and those the machine's `ipc` can.
@@ -145,7 +145,9 @@ class _Checker:
         policy = self.policy(raw.get("policy", "fcfs"), (*path, "policy"))
         if policy is None:
             return None
-        return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=self.ipc)
+        tiebreak = self.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
+        return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=self.ipc,
+                           tiebreak=tiebreak)  # fmt: skip
 
     def policy(self, raw: object, path: PathKey) -> PolicySpec | None:
         if isinstance(raw, str):

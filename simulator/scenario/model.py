@@ -53,6 +53,9 @@ class MachineSpec:
     context_switch: int = 0
     devices: tuple[DeviceSpec, ...] = ()
     ipc: tuple[SyncSpec, ...] = ()
+    #: "fifo": same-instant events of one priority run in the order they were scheduled; "random": the
+    #: run's seed orders them.
+    tiebreak: str = "fifo"
 
 
 @attrs.frozen
