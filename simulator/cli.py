@@ -71,3 +71,48 @@ def validate(scenarios: tuple[str, ...]) -> None:
 def policies() -> None:
     """List the scheduling policies with their parameters and defaults."""
     _exit_for_errors(commands.policies, out=sys.stdout)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Schedules to run (for dfs: the most to run before stopping).")
+@click.option("--strategy", type=click.Choice(["random", "pct", "dfs"]), default="random", show_default=True,
+              help="random preemptions, PCT priorities, or depth-first search of every schedule.")
+@click.option("--depth", type=click.IntRange(min=1), default=2, show_default=True,
+              help="PCT: the bug depth to aim for (depth - 1 priority change points).")
+@click.option("--preemption-bound", type=click.IntRange(min=0), default=2, show_default=True,
+              help="dfs: the most preemptions a schedule may have.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes to run schedules in (random and pct); the report is the same for any number.")
+@click.option("--seed-start", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).")
+@click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
+@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+def explore(scenario: str, runs: int, strategy: str, depth: int, preemption_bound: int, jobs: int,
+            seed_start: int, every: bool, report: str) -> None:
+    """Run many schedules of SCENARIO; report each kind of failure with a shrunk replay token.
+
+    Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
+    """
+    _exit_for_errors(
+        commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
+        depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
+        report=report, progress=sys.stderr.isatty(),
+    )
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("token")
+@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
+              help="Write the timeline (see threadsim run --help). Repeatable.")
+@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
+              help="Width of the Gantt chart in columns.")
+def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int) -> None:
+    """Rerun exactly the schedule that TOKEN (printed by explore) records."""
+    _exit_for_errors(commands.replay, scenario_path=scenario, token=token, out=sys.stdout, err=sys.stderr,
+                     report=report, timelines=timelines, width=width)  # fmt: skip

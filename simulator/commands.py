@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO
 
+from simulator.chooser import Strategy
 from simulator.errors import InputErrors, UsageError
+from simulator.exploration.explorer import Explorer
+from simulator.exploration.report import render_explore_json, render_explore_text
+from simulator.exploration.strategies import ReplayStrategy
+from simulator.exploration.tokens import TokenError, scenario_hash
+from simulator.exploration.tokens import decode as decode_token
 from simulator.output.activity import ActivityLog
 from simulator.output.json_report import render_json
+from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
 from simulator.output.text_report import render_text
 from simulator.output.timeline import TimelineInfo, TimelineWriter, open_timeline
@@ -48,9 +55,30 @@ def run(
         context_switch=_duration_option("--context-switch", context_switch, unit),
     )
     until_ns = _duration_option("--until", until, unit)
+    return _run_and_report(scenario, scenario_path, out, seed=seed, until=until_ns, max_steps=max_steps, report=report,
+                           timelines=timelines, width=width)  # fmt: skip
+
+
+def _run_and_report(
+    scenario: Scenario,
+    scenario_path: str,
+    out: IO[str],
+    *,
+    seed: int | None = None,
+    until: int | None = None,
+    max_steps: int | None = None,
+    report: str = "text",
+    timelines: Sequence[str] = (),
+    width: int = 80,
+    strategy: Strategy | None = None,
+    reproduce: str | None = None,
+    activity_limit: int = 40,
+) -> int:
+    """Run once with the given timelines and print the report; the exit status."""
+    unit = scenario.time_unit
     names = [thread.name for thread in scenario.threads()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
-    activity = ActivityLog() if report == "text" else None
+    activity = ActivityLog(activity_limit) if report == "text" else None
     run_seed = scenario.seed if seed is None else seed
     info = TimelineInfo(
         scenario=scenario.name,
@@ -73,12 +101,13 @@ def run(
     if recorder is not None and activity is not None:
         listeners += [recorder, activity]
     kwargs = {"max_steps": max_steps} if max_steps is not None else {}
-    metrics = simulate(scenario, seed=seed, until=until_ns, listeners=listeners, **kwargs)
+    metrics = simulate(scenario, seed=seed, until=until, listeners=listeners, strategy=strategy, **kwargs)
     for writer in writers:
         writer.close(metrics)
     if recorder is not None:
         recorder.finish(metrics.end_time)
-        out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity))
+        out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
+                              reproduce=reproduce))  # fmt: skip
     else:
         out.write(render_json(metrics))
     return 1 if metrics.violations else 0
@@ -137,3 +166,56 @@ def _duration_option(option: str, text: str | None, unit: str) -> int | None:
         return to_ns(text, unit)
     except TimeValueError as error:
         raise UsageError(f"{option}: {error}") from None
+
+
+def explore(
+    *,
+    scenario_path: str,
+    out: IO[str],
+    err: IO[str],
+    runs: int = 1000,
+    strategy: str = "random",
+    depth: int = 2,
+    preemption_bound: int = 2,
+    jobs: int = 1,
+    seed_start: int = 0,
+    every: bool = False,
+    report: str = "text",
+    progress: bool = False,
+) -> int:
+    """`threadsim explore`: run many schedules, report each kind of failure with a shrunk replay token."""
+    scenario = load_scenario(scenario_path)
+    explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
+    bar = ProgressBar(err) if progress else None
+    if strategy == "dfs":
+        result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar)
+    else:
+        result = explorer.explore_seeds(strategy, runs, seed_start, depth=depth, jobs=jobs, every=every,
+                                        progress=bar)  # fmt: skip
+    if bar is not None:
+        bar.finish()
+    render = render_explore_json if report == "json" else render_explore_text
+    out.write(render(result, scenario_path))
+    return 1 if result.failed else 0
+
+
+def replay(
+    *, scenario_path: str, token: str, out: IO[str], err: IO[str], report: str = "text", timelines: Sequence[str] = (),
+    width: int = 80,
+) -> int:  # fmt: skip
+    """`threadsim replay`: rerun exactly the schedule a token records."""
+    try:
+        recorded = decode_token(token)
+    except TokenError as error:
+        raise UsageError(str(error)) from None
+    scenario = load_scenario(scenario_path)
+    current = scenario_hash(scenario_path)
+    strategy = ReplayStrategy(dict(recorded.decisions))
+    command = f"threadsim replay {scenario_path} {token}"
+    status = _run_and_report(scenario, scenario_path, out, seed=recorded.seed, report=report, timelines=timelines,
+                             width=width, strategy=strategy, reproduce=command, activity_limit=400)  # fmt: skip
+    if current != recorded.scenario_hash:
+        err.write(f"warning: {scenario_path} changed since this token was made (token: {recorded.scenario_hash}, "
+                  f"now: {current}); replayed the recorded decisions as far as they fit: {strategy.applied} of "
+                  f"{len(recorded.decisions)} applied\n")  # fmt: skip
+    return status

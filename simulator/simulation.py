@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from simulator.chooser import Strategy
 from simulator.kernel import Kernel
 from simulator.metrics import RunMetrics, collect_metrics
 from simulator.scenario.model import PolicySpec, Scenario
@@ -22,18 +23,20 @@ def simulate(
     until: int | None = None,
     max_steps: int | None = DEFAULT_MAX_STEPS,
     listeners: Sequence[Listener] = (),
+    strategy: Strategy | None = None,
 ) -> RunMetrics:
     """Run `scenario` once and return its metrics.
 
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
     operations executed (None: no bound). Each listener is called with every trace event, in order.
+    `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
     """
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps must be at least 1, got {max_steps}")
     run_seed = scenario.seed if seed is None else seed
-    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps)
+    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy)
     kernel.run(until)
     return collect_metrics(kernel, seed=run_seed)
 

@@ -1,4 +1,5 @@
-"""The text report's lists of shared-memory accesses and synchronization waits, kept short.
+"""The text report's lists of shared-memory accesses (with the thread switches between them) and
+synchronization waits, kept short.
 
 A trace listener that keeps the first `limit` of each (and counts the rest): enough to read what happened in
 a small scenario; the event log (`--timeline run.jsonl`) has every one.
@@ -23,7 +24,13 @@ class ActivityLog:
         self.more_waits = 0
 
     def __call__(self, event: TraceEvent) -> None:
-        if event.event in MEMORY_EVENTS:
+        if event.event in ("preempt", "run") and self.accesses:
+            # Thread switches between accesses: they are what makes an interleaving.
+            if len(self.accesses) < self.limit:
+                self.accesses.append(event)
+            else:
+                self.more_accesses += 1
+        elif event.event in MEMORY_EVENTS:
             if len(self.accesses) < self.limit:
                 self.accesses.append(event)
             else:
@@ -38,9 +45,15 @@ class ActivityLog:
         """The two lists as report lines (nothing for a scenario without memory or synchronization)."""
         lines: list[str] = []
         if self.accesses:
-            lines.append("shared-memory accesses:")
+            lines.append("shared-memory accesses (and thread switches between them):")
             for event in self.accesses:
                 details = dict(event.details)
+                if event.event == "preempt":
+                    lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} is preempted")
+                    continue
+                if event.event == "run":
+                    lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} runs on CPU{event.cpu}")
+                    continue
                 what = f"{details['op']} " if event.event == "atomic" else ""
                 old = f" (was {details['old']})" if event.event == "atomic" else ""
                 verb = "read" if event.event == "load" else "wrote"

@@ -26,6 +26,7 @@ def render_text(
     scenario_file: str,
     width: int = 80,
     activity: ActivityLog | None = None,
+    reproduce: str | None = None,
 ) -> str:
     """The whole text report."""
     unit = metrics.time_unit
@@ -33,7 +34,7 @@ def render_text(
         f"threadsim: scenario {metrics.scenario} ({scenario_file})",
         f"seed {metrics.seed} | policy {policy_text(metrics.policy, unit)} | cpus {metrics.cpus}"
         f" | context switch {format_time(metrics.context_switch, unit)} {unit} | times in {unit}",
-        f"reproduce: {reproduce_command(metrics, scenario_file)}",
+        f"reproduce: {reproduce or reproduce_command(metrics, scenario_file)}",
         "",
         *render_gantt(recorder, metrics.end_time, unit, width),
         "",

@@ -1,0 +1,1 @@
+"""Exploring schedules: strategies, replay tokens, the explorer, shrinking and its report."""

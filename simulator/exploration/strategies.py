@@ -1,0 +1,130 @@
+"""Scheduling strategies: who decides, at each decision point, whether to preempt and whom to run.
+
+Decision points come before *visible* steps (see `simulator.kernel.is_visible`) while another thread is
+ready, and at each dispatch with more than one ready thread. Every strategy is deterministic given its seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.threads import Thread
+
+#: Mixed into seeds so that exploration draws never repeat the run's own (jitter) draws.
+_SALT = 0x7A3B_C5E1
+
+
+class DefaultStrategy:
+    """Never preempts, keeps the policy's order: a controlled run that behaves like a plain one. It counts
+    visible steps (PCT needs to know how many a run has)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def on_step(self) -> None:
+        self.steps += 1
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return False
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        return 0
+
+
+class RandomStrategy(DefaultStrategy):
+    """Preempts with probability `probability` at each decision point; picks a ready thread uniformly."""
+
+    def __init__(self, seed: int, probability: float = 0.2) -> None:
+        super().__init__()
+        self.random = random.Random(seed ^ _SALT)
+        self.probability = probability
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return self.random.random() < self.probability
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        return self.random.randrange(len(ready))
+
+
+class PctStrategy(DefaultStrategy):
+    """Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010).
+
+    Each thread gets a random priority above `depth`; `depth - 1` change points are drawn among the first
+    `steps` visible steps; at the i-th change point the running thread's priority drops to i. The highest
+    priority ready thread always runs. A bug of depth d shows with probability at least 1/(n * k^(d-1))
+    per run, for n threads and k steps.
+    """
+
+    def __init__(self, seed: int, depth: int, steps: int) -> None:
+        super().__init__()
+        self.random = random.Random(seed ^ _SALT)
+        self.depth = depth
+        points = range(1, max(steps, depth) + 1)
+        self.change_points = sorted(self.random.sample(points, depth - 1)) if depth > 1 else []
+        self.priorities: dict[int, float] = {}
+        self.running: Thread | None = None
+
+    def priority(self, thread: Thread) -> float:
+        if thread.index not in self.priorities:
+            # Distinct initial priorities above every change-point priority (1..depth-1).
+            self.priorities[thread.index] = self.depth + self.random.random()
+        return self.priorities[thread.index]
+
+    def on_step(self) -> None:
+        self.steps += 1
+        if self.steps in self.change_points and self.running is not None:
+            self.priorities[self.running.index] = float(self.change_points.index(self.steps) + 1)
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        self.running = running
+        return max(self.priority(thread) for thread in ready) > self.priority(running)
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        best = max(range(len(ready)), key=lambda index: self.priority(ready[index]))
+        self.running = ready[best]
+        return best
+
+
+class ReplayStrategy(DefaultStrategy):
+    """Replays recorded decisions {point: value}; every other point takes the default."""
+
+    def __init__(self, decisions: Mapping[int, int]) -> None:
+        super().__init__()
+        self.decisions = dict(decisions)
+        self.applied = 0
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        if self.decisions.get(point) == 1:
+            self.applied += 1
+            return True
+        return False
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        value = self.decisions.get(point, 0)
+        if 0 < value < len(ready):
+            self.applied += 1
+            return value
+        return 0
+
+
+class DfsStrategy(DefaultStrategy):
+    """Follows `prefix` (one value per decision point) and then the defaults, recording every point it
+    meets as (number of alternatives, value taken, is it a preemption) for the depth-first explorer."""
+
+    def __init__(self, prefix: Sequence[int]) -> None:
+        super().__init__()
+        self.prefix = list(prefix)
+        self.trail: list[tuple[int, int, bool]] = []
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        value = self.prefix[point] if point < len(self.prefix) else 0
+        self.trail.append((2, value, True))
+        return value == 1
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        value = self.prefix[point] if point < len(self.prefix) else 0
+        self.trail.append((len(ready), value, False))
+        return value

@@ -1,0 +1,92 @@
+"""Replay tokens: a run's seed and its non-default scheduling decisions, short enough to paste.
+
+    ts1.<scenario hash>.<seed>.<decisions>
+
+`ts1` is the format version; the scenario hash is the first 8 hex digits of the SHA-256 of the scenario
+file's bytes; decisions are (point, value) pairs, points as gaps from the previous one, as unsigned
+varints in lowercase base32 without padding (`-` when there are none).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+import attrs
+
+VERSION = "ts1"
+_TOKEN = re.compile(r"^ts(\d+)\.([0-9a-f]{8})\.(\d+)\.([a-z2-7]+|-)$")
+
+
+class TokenError(ValueError):
+    """A token that cannot be read."""
+
+
+@attrs.frozen
+class ReplayToken:
+    """What a token holds."""
+
+    scenario_hash: str
+    seed: int
+    decisions: tuple[tuple[int, int], ...]
+
+    def __str__(self) -> str:
+        return encode(self)
+
+
+def scenario_hash(path: str | Path) -> str:
+    """The hash a token records for the scenario file at `path`."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def encode(token: ReplayToken) -> str:
+    """The token as text."""
+    numbers: list[int] = [len(token.decisions)]
+    previous = -1
+    for point, value in token.decisions:
+        numbers += [point - previous - 1, value]
+        previous = point
+    payload = bytearray()
+    for number in numbers if token.decisions else []:
+        while True:
+            byte = number & 0x7F
+            number >>= 7
+            payload.append(byte | (0x80 if number else 0))
+            if not number:
+                break
+    text = base64.b32encode(bytes(payload)).decode().rstrip("=").lower() if payload else "-"
+    return f"{VERSION}.{token.scenario_hash}.{token.seed}.{text}"
+
+
+def decode(text: str) -> ReplayToken:
+    """Read a token. Raises TokenError saying what is wrong."""
+    match = _TOKEN.match(text.strip())
+    if match is None:
+        raise TokenError(f"not a replay token: {text!r} (expected ts1.HASH.SEED.DECISIONS, as printed by explore)")
+    version, digest, seed, payload = match.groups()
+    if f"ts{version}" != VERSION:
+        raise TokenError(f"token format ts{version} is not supported (this threadsim reads {VERSION})")
+    decisions: list[tuple[int, int]] = []
+    if payload != "-":
+        padded = payload.upper() + "=" * (-len(payload) % 8)
+        try:
+            data = base64.b32decode(padded)
+        except ValueError:
+            raise TokenError(f"the decisions part of {text!r} is damaged") from None
+        numbers, number, shift = [], 0, 0
+        for byte in data:
+            number |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                numbers.append(number)
+                number, shift = 0, 0
+        if not numbers or len(numbers) != 1 + 2 * numbers[0]:
+            raise TokenError(f"the decisions part of {text!r} is damaged")
+        previous = -1
+        for index in range(numbers[0]):
+            point = previous + 1 + numbers[1 + 2 * index]
+            decisions.append((point, numbers[2 + 2 * index]))
+            previous = point
+    return ReplayToken(digest, int(seed), tuple(decisions))
