@@ -81,3 +81,29 @@ def test_the_race_excerpt_in_the_readme_is_current(monkeypatch) -> None:  # type
     assert shown is not None
     output = CliRunner().invoke(main, ["run", "scenarios/lost-update-2cpu.yaml"]).output
     assert shown.group(1) in output
+
+
+def test_exploration_samples_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each `$ threadsim explore ...` sample in docs/exploration.md is what the command prints (the slow
+    complete search of the ordered philosophers excepted), and each replay excerpt is part of the replay."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "exploration.md").read_text(encoding="utf-8")
+    samples = re.findall(r"```\n\$ threadsim (explore \S+.*?)\n(.*?)```", text, flags=re.DOTALL)
+    assert len(samples) >= 8
+    for command, shown in samples:
+        if "--runs 100000" in command:
+            continue
+        assert CliRunner().invoke(main, command.split()).stdout == shown, command
+    for command, shown in re.findall(r"```\n\$ threadsim (replay \S+ \S+)\n(.*?)```", text, flags=re.DOTALL):
+        output = CliRunner().invoke(main, command.split()).stdout
+        for part in shown.split("...\n"):
+            assert part.strip("\n") in output
+
+
+def test_the_readme_exploration_sample_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's explore sample is what the command prints."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```\n\$ threadsim explore scenarios/counter-incr.yaml\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    assert CliRunner().invoke(main, ["explore", "scenarios/counter-incr.yaml"]).stdout == shown.group(1)

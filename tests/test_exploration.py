@@ -1,0 +1,206 @@
+"""Tests of exploration, replay tokens and shrinking (simulator.exploration, explore and replay commands)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator import load_scenario
+from simulator.cli import main
+from simulator.exploration.explorer import Explorer, failures_of, signature
+from simulator.exploration.tokens import ReplayToken, TokenError, decode, encode, scenario_hash
+from tests.conftest import SCENARIOS
+
+INCR = str(SCENARIOS / "counter-incr.yaml")
+
+
+def explore_json(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """Run `threadsim explore ... --report json`."""
+    result = CliRunner().invoke(main, ["explore", *args, "--report", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def explorer_for(path: str) -> Explorer:
+    """An Explorer of a scenario file."""
+    return Explorer(path, load_scenario(path), scenario_hash(path))
+
+
+def test_tokens_round_trip_and_damaged_ones_are_refused() -> None:
+    """Encoding then decoding gives the token back; malformed text is a clear error."""
+    token = ReplayToken("0123abcd", 42, ((3, 1), (17, 2), (400, 1)))
+    assert decode(encode(token)) == token
+    assert encode(ReplayToken("0123abcd", 7, ())) == "ts1.0123abcd.7.-"
+    with pytest.raises(TokenError, match="not a replay token"):
+        decode("hello")
+    with pytest.raises(TokenError, match="token format ts2 is not supported"):
+        decode("ts2.0123abcd.1.-")
+    with pytest.raises(TokenError, match="damaged"):
+        decode("ts1.0123abcd.1.a")
+
+
+def test_random_exploration_finds_the_lost_update_and_shrinks_it_to_one_preemption() -> None:
+    """The plain run passes; exploration finds lost updates; the shrunk token is one preemption."""
+    code, report = explore_json(INCR, "--runs", "300")
+    assert code == 1 and report["runs"] == 300 and report["complete"]
+    (failure,) = report["failures"]
+    assert failure["kind"] == "expect" and failure["message"].startswith("app.counter == 20 is false")
+    assert (failure["preemptions"], failure["decisions"]) == (1, 1)
+    assert failure["reproduce"][0] == f"threadsim replay {INCR} {failure['token']}"
+
+
+def test_same_seeds_give_the_same_report_and_jobs_do_not_change_it() -> None:
+    """Exploration is deterministic, and --jobs 2 prints exactly what --jobs 1 prints."""
+    one = CliRunner().invoke(main, ["explore", INCR, "--runs", "200", "--seed-start", "5", "--all"])
+    again = CliRunner().invoke(main, ["explore", INCR, "--runs", "200", "--seed-start", "5", "--all"])
+    two = CliRunner().invoke(main, ["explore", INCR, "--runs", "200", "--seed-start", "5", "--all", "--jobs", "2"])
+    assert one.stdout == again.stdout == two.stdout
+    assert "every failing schedule:" in one.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["counter-incr.yaml", "lost-update.yaml", "dining-philosophers.yaml", "producer-consumer-queue.yaml"]
+)
+def test_every_reported_failure_replays_and_shrinking_keeps_it(name: str) -> None:
+    """Each failing schedule's token, and each shrunk token, replays to the same kind of failure."""
+    path = str(SCENARIOS / name)
+    explorer = explorer_for(path)
+    result = explorer.explore_seeds("random", 60, 0, every=True)
+    for kind, _, seed, token_text in result.every_failure:
+        token = decode(token_text)
+        metrics, _, applied = explorer.replay(seed, token.decisions)
+        assert applied == len(token.decisions)
+        assert kind in dict(failures_of(metrics))
+    for kind in result.kinds:
+        token = decode(kind.token)
+        metrics, chooser, _ = explorer.replay(token.seed, token.decisions)
+        found = {signature(k, m) for k, m in failures_of(metrics)}
+        assert signature(kind.kind, kind.message) in found
+        assert kind.decisions <= kind.original_decisions
+        assert tuple(chooser.decisions) == token.decisions
+
+
+def test_replay_reproduces_the_run_exactly(tmp_path: Path) -> None:
+    """replay of a token prints the same bytes every time, and the report reproduces itself."""
+    _, report = explore_json(INCR, "--runs", "50")
+    token = report["failures"][0]["token"]
+    first = CliRunner().invoke(main, ["replay", INCR, token])
+    second = CliRunner().invoke(main, ["replay", INCR, token])
+    assert first.exit_code == 1 and first.stdout == second.stdout
+    assert f"reproduce: threadsim replay {INCR} {token}" in first.stdout
+    assert "-- T1 is preempted" in first.stdout and "app.counter == 20 is false" in first.stdout
+
+
+def test_a_changed_scenario_is_said_clearly_and_replayed_as_far_as_it_fits(tmp_path: Path) -> None:
+    """A token made before an edit warns, and still replays the decisions that fit."""
+    copy = tmp_path / "counter.yaml"
+    shutil.copy(INCR, copy)
+    _, report = explore_json(str(copy), "--runs", "50")
+    token = report["failures"][0]["token"]
+    copy.write_text(copy.read_text().replace("times: 10", "times: 12"))
+    result = CliRunner().invoke(main, ["replay", str(copy), token])
+    assert result.exit_code == 1
+    assert "changed since this token was made" in result.stderr
+    assert "replayed the recorded decisions as far as they fit: 1 of 1 applied" in result.stderr
+
+
+def test_bad_tokens_are_usage_errors() -> None:
+    """A malformed token exits with status 2 and says why."""
+    result = CliRunner().invoke(main, ["replay", INCR, "not-a-token"])
+    assert result.exit_code == 2 and "not a replay token: 'not-a-token'" in result.stderr
+
+
+def test_dfs_proves_the_locked_counter_correct_within_bound_two(tmp_path: Path) -> None:
+    """Every schedule with at most 2 preemptions of a mutex-protected counter passes, and the search ends."""
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("""\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    memory: {counter: 0}
+    sync: {m: mutex}
+    threads:
+      - {name: T1, program: [repeat: {times: 3, do: [lock: m, incr: counter, unlock: m, compute: 1]}]}
+      - {name: T2, program: [repeat: {times: 3, do: [lock: m, incr: counter, unlock: m, compute: 1]}]}
+expect: [app.counter == 6, no_data_race]
+""")
+    code, report = explore_json(str(locked), "--strategy", "dfs", "--preemption-bound", "2", "--runs", "100000")
+    assert code == 0 and report["complete"] and report["failures"] == [] and report["runs"] > 50
+    text = CliRunner().invoke(main, ["explore", str(locked), "--strategy", "dfs"]).stdout
+    assert "no schedule with at most 2 preemptions fails" in text
+    code, report = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", "1")
+    assert code == 1 and report["complete"] and report["failures"][0]["preemptions"] == 1
+
+
+def test_dfs_finds_the_dining_philosophers_deadlock() -> None:
+    """The deadlock shows within the bound."""
+    code, report = explore_json(str(SCENARIOS / "dining-philosophers.yaml"), "--strategy", "dfs")
+    assert code == 1 and report["failures"][0]["kind"] == "deadlock"
+
+
+def test_pct_meets_its_probability_bound_on_a_bug_of_known_depth(tmp_path: Path) -> None:
+    """A depth-1 bug (B must run its check before A's store) among n = 2 threads: PCT finds it in at least
+    1/n of the runs; a depth-2 bug (an order of three accesses) in at least 1/(n k) of them."""
+    depth1 = tmp_path / "depth1.yaml"
+    depth1.write_text("""\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    memory: {x: 0}
+    threads:
+      - {name: A, program: [store: {var: x, value: 1}]}
+      - {name: B, program: [assert: x == 1]}
+""")
+    _, report = explore_json(str(depth1), "--strategy", "pct", "--depth", "1", "--runs", "200")
+    assert report["failures"][0]["runs"] >= 200 / 2
+    depth2 = tmp_path / "depth2.yaml"
+    depth2.write_text("""\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    memory: {x: 0, y: 0}
+    threads:
+      - {name: A, program: [store: {var: x, value: 1}, store: {var: x, value: 2}, store: {var: y, value: 1}]}
+      - {name: B, program: [load: {var: x, into: seen}, assert: seen != 1]}
+""")
+    steps = 5  # visible steps of the default schedule: A's three stores, B's load and assert
+    _, report = explore_json(str(depth2), "--strategy", "pct", "--depth", "2", "--runs", "400")
+    assert report["failures"] and report["failures"][0]["runs"] >= 400 / (2 * steps)
+
+
+def test_interrupting_prints_the_report_so_far(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C during exploration stops it and reports the schedules run so far."""
+    import simulator.exploration.explorer as explorer_module
+
+    original = explorer_module.run_seeds
+    calls = []
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(explorer_module, "run_seeds", interrupted)
+    result = CliRunner().invoke(main, ["explore", INCR, "--runs", "1000"])
+    assert "interrupted (Ctrl-C): the report covers the schedules run so far" in result.stdout
+    assert "ran 200 schedules" in result.stdout
+
+
+def test_random_tiebreak_lets_the_seed_order_same_instant_events(tmp_path: Path) -> None:
+    """With machine.tiebreak: random, different seeds order simultaneous arrivals differently."""
+    scenario = tmp_path / "ties.yaml"
+    scenario.write_text("machine: {tiebreak: random}\nthreads: [{name: A, burst: 1}, {name: B, burst: 1}, "
+                        "{name: C, burst: 1}, {name: D, burst: 1}]\n")  # fmt: skip
+    orders = set()
+    for seed in range(12):
+        output = CliRunner().invoke(main, ["run", str(scenario), "--seed", str(seed), "--report", "json"]).stdout
+        report = json.loads(output)
+        orders.add(tuple(thread["first_run"] for thread in report["threads"]))
+    assert len(orders) > 1
+    again = CliRunner().invoke(main, ["run", str(scenario), "--seed", "3", "--report", "json"]).stdout
+    assert again == CliRunner().invoke(main, ["run", str(scenario), "--seed", "3", "--report", "json"]).stdout
