@@ -23,10 +23,9 @@ from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitiv
 from simulator.policies import ReadyReason, make_policy
 from simulator.processes import Process, make_sync_objects
 from simulator.program import run_program
-from simulator.races import Clock, RaceDetector
+from simulator.races import Clock, RaceDetector, join
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.steps import ProgramSteps
-from simulator.sync import Completion
 from simulator.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.trace import Listener, TraceEvent
 from simulator.violations import Violation
@@ -125,11 +124,8 @@ class Kernel(ProgramSteps):
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
                         run_program(spec.program))  # fmt: skip
         thread.proc = process
-        thread.done = Completion(thread.name, "thread")
         process.threads[spec.name] = thread
         process.live += 1
-        process.completion.live.append(thread)
-        thread.done.live.append(thread)
         self.threads.append(thread)
         self.races.start(thread.index, parent)
         self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
@@ -478,16 +474,16 @@ class Kernel(ProgramSteps):
         thread.completion = self.engine.now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
-        # Whoever joins this thread (or waits for its process) happens after everything it did.
-        done = thread.done
-        self.races.release(thread.index, done.clock)
-        done.live.clear()
-        done.finish(self)
+        # Whoever joins this thread (or waits for its process) happens after everything it did. Completion
+        # objects that nobody has asked for yet are made later, from the clocks, if someone does.
         process = thread.proc
-        process.completion.live.remove(thread)
-        self.races.release(thread.index, process.completion.clock)
+        if thread.done is not None:
+            self.races.release(thread.index, thread.done.clock)
+            thread.done.finish(self)
         process.live -= 1
-        if process.live == 0:
+        if process.live == 0 and process.has_completion:
+            for member in process.threads.values():
+                join(process.completion.clock, self.races.clock(member.index))
             process.completion.finish(self)
         self._finished += 1
         if self._finished == len(self.threads):

@@ -36,16 +36,31 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
 class Process:
     """One instance of a declared process. A forked process's second instance is named `P#2`, and so on."""
 
+    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live")
+
     def __init__(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> None:
         self.spec = spec
         self.name = name
         #: Appended to the names of this instance's threads ('' for the first instance).
         self.suffix = suffix
         self.memory = memory
-        #: Per variable, the clock that atomic operations on it acquire and release.
-        self.atomic_clocks: dict[str, Clock] = {}
-        self.sync = make_sync_objects(spec.sync)
-        self.completion = Completion(name, "process")
+        #: Per variable, the clock that atomic operations on it acquire and release (made when first needed:
+        #: most processes of a large run never use one).
+        self.atomic_clocks: dict[str, Clock] | None = None
+        self.sync = make_sync_objects(spec.sync) if spec.sync else {}
+        self._completion: Completion | None = None
         self.threads: dict[str, Thread] = {}  # by declared name
-        #: Declared threads not ended yet (a process ends when this reaches 0 after it started).
+        #: Threads started and not ended yet (the instance ends when this comes back to 0).
         self.live = 0
+
+    @property
+    def has_completion(self) -> bool:
+        """Whether anyone has asked for this instance's completion yet."""
+        return self._completion is not None
+
+    @property
+    def completion(self) -> Completion:
+        """The end of this instance, which wait_process waits for (made when first needed)."""
+        if self._completion is None:
+            self._completion = Completion(self.name, "process", lambda: list(self.threads.values()))
+        return self._completion

@@ -74,33 +74,42 @@ class RaceDetector:
     # -- threads and synchronization -----------------------------------------------------------------------
 
     def start(self, thread: int, parent: Clock | None = None) -> None:
-        """A thread begins; `parent` is the clock it inherits (spawn, fork)."""
-        clock = dict(parent) if parent else {}
-        clock[thread] = clock.get(thread, 0) + 1
-        self.clocks[thread] = clock
+        """A thread begins; `parent` is the clock it inherits (spawn, fork). Without one, the clock is made
+        when first needed: most threads of a large run never synchronize or touch shared memory."""
+        if parent:
+            clock = dict(parent)
+            clock[thread] = clock.get(thread, 0) + 1
+            self.clocks[thread] = clock
+
+    def clock(self, thread: int) -> Clock:
+        """The thread's vector clock."""
+        clock = self.clocks.get(thread)
+        if clock is None:
+            clock = self.clocks[thread] = {thread: 1}
+        return clock
 
     def release(self, thread: int, into: Clock) -> None:
         """`thread` releases an object whose clock is `into`."""
-        clock = self.clocks[thread]
+        clock = self.clock(thread)
         join(into, clock)
         clock[thread] += 1
 
     def snapshot(self, thread: int) -> Clock:
         """A copy of the thread's clock (for an item put in a queue, a spawned child...), then a tick."""
-        clock = self.clocks[thread]
+        clock = self.clock(thread)
         copy = dict(clock)
         clock[thread] += 1
         return copy
 
     def acquire(self, thread: int, clock: Clock) -> None:
         """`thread` acquires an object (or receives an item) carrying `clock`."""
-        join(self.clocks[thread], clock)
+        join(self.clock(thread), clock)
 
     # -- memory --------------------------------------------------------------------------------------------
 
     def access(self, thread: int, space: str, variable: str, access: Access) -> None:
         """Check an access of `variable` in memory `space` (a process instance) and record it."""
-        clock = self.clocks[thread]
+        clock = self.clock(thread)
         history = self.history.get((space, variable))
         if history is None:
             history = self.history[(space, variable)] = _VariableHistory()

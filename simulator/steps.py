@@ -37,7 +37,7 @@ from simulator.operations import (
     WaitProcess,
 )
 from simulator.processes import Process
-from simulator.races import Access, RaceDetector
+from simulator.races import Access, RaceDetector, join
 from simulator.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject, WaitQueue
 from simulator.threads import BLOCKED, Thread
 from simulator.violations import Violation
@@ -121,6 +121,8 @@ class ProgramSteps:
 
     def _step_atomic(self, cpu: Cpu, thread: Thread, op: Atomic) -> bool:
         process = thread.proc
+        if process.atomic_clocks is None:
+            process.atomic_clocks = {}
         clock = process.atomic_clocks.setdefault(op.var, {})
         self.races.acquire(thread.index, clock)
         value = self._evaluate(thread, op.value, op.line)
@@ -252,10 +254,16 @@ class ProgramSteps:
         if target is None:
             self.misuse(thread, f"{thread.name} joins thread {op.thread + thread.proc.suffix}, which was never started")
             return True
-        return target.done.wait(self, thread)
+        done = target.ending()
+        if target.completion is not None and not done.done:  # it ended before anyone asked
+            done.clock = dict(self.races.clock(target.index))
+            done.done = True
+        return done.wait(self, thread)
 
     def _step_fork(self, cpu: Cpu, thread: Thread, op: Fork) -> bool:
         child = self._fork(thread.proc, op.process)
+        if thread.forked is None:
+            thread.forked = {}
         thread.forked[op.process] = child
         clock = self.races.snapshot(thread.index)
         for spec in child.spec.threads:
@@ -264,11 +272,16 @@ class ProgramSteps:
         return True
 
     def _step_wait_process(self, cpu: Cpu, thread: Thread, op: WaitProcess) -> bool:
-        child = thread.forked.get(op.process)
+        child = thread.forked.get(op.process) if thread.forked is not None else None
         if child is None:
             self.misuse(thread, f"{thread.name} waits for process {op.process}, which it never forked")
             return True
-        return child.completion.wait(self, thread)
+        completion = child.completion
+        if child.live == 0 and not completion.done:  # every thread of it ended before anyone asked
+            for member in child.threads.values():
+                join(completion.clock, self.races.clock(member.index))
+            completion.done = True
+        return completion.wait(self, thread)
 
     # -- blocking and waking (the Host interface of simulator.sync) ------------------------------------------
 

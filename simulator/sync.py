@@ -10,7 +10,7 @@ race detector (see simulator.races).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from simulator.races import Clock, RaceDetector
@@ -298,19 +298,22 @@ class Channel(SyncObject):
 
 
 class Completion(SyncObject):
-    """The end of a thread or a process instance, which join and wait_process wait for."""
+    """The end of a thread or a process instance, which join and wait_process wait for.
+
+    `members` gives the threads whose end it is (for deadlock cycles: who a joiner waits for).
+    """
 
     kind = "thread"
 
-    def __init__(self, name: str, kind: str) -> None:
+    def __init__(self, name: str, kind: str, members: Callable[[], list[Thread]]) -> None:
         super().__init__(name)
         self.kind = kind
         self.done = False
         self.waiters = WaitQueue()
-        self.live: list[Thread] = []
+        self.members = members
 
     def holders(self) -> list[Thread]:
-        return list(self.live)
+        return [] if self.done else [thread for thread in self.members() if thread.completion is None]
 
     def finish(self, host: Host) -> None:
         self.done = True

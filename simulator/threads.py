@@ -105,10 +105,10 @@ class Thread:
         self.pending: tuple[int, Clock] | None = None
         self.received: int | None = None
         self.receive_into: str | None = None
-        #: The thread's end, which join waits for (set by the kernel).
-        self.done: Completion = None  # type: ignore[assignment]
-        #: The last instance of each process this thread forked (for wait_process).
-        self.forked: dict[str, Process] = {}
+        #: The thread's end, which join waits for (made when first needed).
+        self.done: Completion | None = None
+        #: The last instance of each process this thread forked (for wait_process; made by the first fork).
+        self.forked: dict[str, Process] | None = None
         #: The next operation, already taken from the program when a preemption came before it.
         self.next_op: Primitive | None = None
 
@@ -120,6 +120,14 @@ class Thread:
         self.time_in[old] += now - self.since
         self.since = now
         self.state = new
+
+    def ending(self) -> Completion:
+        """The thread's end, which join waits for."""
+        if self.done is None:
+            from simulator.sync import Completion
+
+            self.done = Completion(self.name, "thread", lambda: [self])
+        return self.done
 
     def cpu_index(self) -> int | None:
         """The CPU it runs on, if any."""

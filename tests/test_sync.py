@@ -198,3 +198,27 @@ def test_ipc_channels_carry_values_between_processes() -> None:
         expect: [consumer.total == 57]
         """)
     assert not metrics.violations and metrics.complete
+
+
+def test_joining_what_already_ended_goes_on_and_still_orders_memory() -> None:
+    """A join (or wait_process) that comes after the end goes on at once, and the end still happens
+    before the joiner's next steps: no race on what the ended thread wrote."""
+    metrics = run_yaml("""\
+        machine: {cpus: 2}
+        processes:
+          - name: p
+            memory: {x: 0}
+            threads:
+              - name: main
+                program: [spawn: t, fork: c, compute: 10, join: t, wait_process: c, load: {var: x, into: r},
+                          store: {var: x, value: r + 1}]
+              - name: t
+                start: spawned
+                program: [store: {var: x, value: 5}]
+          - name: c
+            start: forked
+            threads:
+              - {name: w, program: [store: {var: x, value: 7}]}
+        expect: [p.x == 6, c.x == 7, no_data_race]
+        """)
+    assert not metrics.violations and metrics.complete
