@@ -116,3 +116,18 @@ def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], w
     """Rerun exactly the schedule that TOKEN (printed by explore) records."""
     _exit_for_errors(commands.replay, scenario_path=scenario, token=token, out=sys.stdout, err=sys.stderr,
                      report=report, timelines=timelines, width=width)  # fmt: skip
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--policy", "policies", metavar="SPEC", multiple=True, required=True,
+              help="A policy to compare, e.g. rr:quantum=4 (repeat for each).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for every run (default: the scenario's).")
+@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
+              help="Width of the Gantt charts in columns.")
+def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: str, width: int) -> None:
+    """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
+    _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,
+                     report=report, width=width)  # fmt: skip

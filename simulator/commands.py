@@ -17,6 +17,7 @@ from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import TokenError, scenario_hash
 from simulator.exploration.tokens import decode as decode_token
 from simulator.output.activity import ActivityLog
+from simulator.output.compare_report import render_compare_json, render_compare_text
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
@@ -219,3 +220,25 @@ def replay(
                   f"now: {current}); replayed the recorded decisions as far as they fit: {strategy.applied} of "
                   f"{len(recorded.decisions)} applied\n")  # fmt: skip
     return status
+
+
+def compare(
+    *, scenario_path: str, out: IO[str], policies: Sequence[str], seed: int | None = None, report: str = "text",
+    width: int = 80,
+) -> int:  # fmt: skip
+    """`threadsim compare`: run the scenario under each policy; 1 if any run found a violation."""
+    if len(policies) < 1:
+        raise UsageError("give at least one --policy")
+    scenario = load_scenario(scenario_path)
+    runs = []
+    for text in policies:
+        variant = with_overrides(scenario, policy=_policy_option(text, scenario.time_unit))
+        recorder = IntervalRecorder([thread.name for thread in variant.threads()], variant.machine.cpus)
+        metrics = simulate(variant, seed=seed, listeners=[recorder])
+        recorder.finish(metrics.end_time)
+        runs.append((metrics, recorder))
+    if report == "json":
+        out.write(render_compare_json([metrics for metrics, _ in runs]))
+    else:
+        out.write(render_compare_text(runs, scenario_path, width))
+    return 1 if any(metrics.violations for metrics, _ in runs) else 0

@@ -19,10 +19,10 @@ from simulator.cpus import Cpu
 from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
-from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
+from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Operation, Primitive, Sleep, Yield
 from simulator.policies import ReadyReason, make_policy
 from simulator.processes import Process, make_sync_objects
-from simulator.program import run_program
+from simulator.program import cpu_demand, run_program
 from simulator.races import Clock, RaceDetector, join
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.steps import ProgramSteps
@@ -91,6 +91,8 @@ class Kernel(ProgramSteps):
         self._reported_cycles: set[frozenset[str]] = set()
         self._deadlocked: set[str] = set()
         self._steps_by_type = self._step_handlers()
+        self._demands: dict[tuple[Operation, ...], int] = {}
+        self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
         #: Threads in the policy's ready queue (kept here: the hot path asks often).
@@ -124,6 +126,9 @@ class Kernel(ProgramSteps):
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
                         run_program(spec.program))  # fmt: skip
         thread.proc = process
+        thread.demand = self._demands.setdefault(spec.program, cpu_demand(spec.program))
+        thread.tickets = spec.tickets
+        thread.nice = spec.nice
         process.threads[spec.name] = thread
         process.live += 1
         self.threads.append(thread)
@@ -530,3 +535,41 @@ class Kernel(ProgramSteps):
         if self._listeners:
             self._emit(None, thread.name, "step_bound", ("steps", self.steps))
         self.engine.stop()
+
+
+class _PolicyView:
+    """What policies may ask the kernel (simulator.policies.base.PolicyContext)."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    @property
+    def now(self) -> int:
+        return self._kernel.engine.now
+
+    def cpu_time(self, thread: Thread) -> int:
+        used = thread.time_in[RUNNING]
+        if thread.state is RUNNING:
+            used += self._kernel.engine.now - thread.since
+        return used
+
+    def remaining_demand(self, thread: Thread) -> int:
+        return max(0, thread.demand - self.cpu_time(thread))
+
+    def next_burst(self, thread: Thread) -> int:
+        if thread.remaining:
+            if thread.state is RUNNING and thread.cpu is not None:
+                return thread.remaining - (self._kernel.engine.now - thread.cpu.segment_start)
+            return thread.remaining
+        if thread.next_op is None and thread.state is not DONE:
+            # Look ahead: the step after the last one is already determined.
+            try:
+                thread.next_op = thread.program.send(thread.result)
+                thread.result = None
+            except StopIteration:
+                return 0
+        operation = thread.next_op
+        return operation.duration if isinstance(operation, Compute) else 0
+
+    def draw(self, count: int) -> int:
+        return self._kernel.chooser.integer(0, count - 1)

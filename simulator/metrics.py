@@ -80,6 +80,8 @@ class RunMetrics:
     memory: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
     #: Every racing pair of accesses found (a violation only under `expect: [no_data_race]`).
     races: tuple[Race, ...] = ()
+    #: What the policy reports about itself (stride's strides, say), as JSON-ready values.
+    policy_details: tuple[tuple[str, object], ...] = ()
 
     def average(self, field: str) -> Fraction | None:
         """The mean of a per-thread time (ns) over the threads that have one, or None."""
@@ -139,4 +141,5 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
             (process.name, tuple(process.memory.items())) for process in kernel.processes.values() if process.memory
         ),
         races=tuple(kernel.races.races),
+        policy_details=tuple(kernel.policy.describe().items()),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 
 from simulator.expressions import Binary, Register
-from simulator.operations import Check, If, Incr, Load, Operation, Primitive, Repeat, Store, While
+from simulator.operations import Check, Compute, If, Incr, Load, Operation, Primitive, Repeat, Store, While
 
 #: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
 ProgramGenerator = Generator[Primitive, object, None]
@@ -47,3 +47,22 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
             yield Store(operation.var, value, line=operation.line)
         else:
             yield operation
+
+
+def cpu_demand(operations: Iterable[Operation]) -> int:
+    """The CPU time a program asks for (ns): its compute steps' nominal durations, repeats multiplied.
+
+    What threads will do is not always known in advance: a `while` body counts once, an `if` counts its
+    larger branch. Scheduling policies that need a job's length (sjf, srtf) use this.
+    """
+    total = 0
+    for operation in operations:
+        if isinstance(operation, Compute):
+            total += operation.duration
+        elif isinstance(operation, Repeat):
+            total += operation.times * cpu_demand(operation.body)
+        elif isinstance(operation, While):
+            total += cpu_demand(operation.body)
+        elif isinstance(operation, If):
+            total += max(cpu_demand(operation.then), cpu_demand(operation.otherwise))
+    return total

@@ -64,7 +64,7 @@ class Thread:
         "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
-        "receive_into", "done", "forked", "next_op",
+        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice",
     )  # fmt: skip
 
     def __init__(
@@ -109,8 +109,13 @@ class Thread:
         self.done: Completion | None = None
         #: The last instance of each process this thread forked (for wait_process; made by the first fork).
         self.forked: dict[str, Process] | None = None
-        #: The next operation, already taken from the program when a preemption came before it.
+        #: The next operation, already taken from the program (a preemption came before it, or a policy
+        #: looked at the next burst).
         self.next_op: Primitive | None = None
+        #: The CPU time its program asks for, and its tickets and nice value (set by the kernel).
+        self.demand = 0
+        self.tickets = 100
+        self.nice = 0
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""

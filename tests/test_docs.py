@@ -107,3 +107,15 @@ def test_the_readme_exploration_sample_is_current(monkeypatch) -> None:  # type:
     shown = re.search(r"```\n\$ threadsim explore scenarios/counter-incr.yaml\n(.*?)```", text, re.DOTALL)
     assert shown is not None
     assert CliRunner().invoke(main, ["explore", "scenarios/counter-incr.yaml"]).stdout == shown.group(1)
+
+
+def test_policies_md_samples_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/policies.md shows the real `threadsim policies` listing and compare table."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    listing = re.search(r"```\n\$ threadsim policies\n(.*?)```", text, re.DOTALL)
+    assert listing is not None
+    assert CliRunner().invoke(main, ["policies"]).stdout == listing.group(1)
+    table = re.search(r"```\n\$ threadsim (compare .*?)\n(.*?)\.\.\.\n```", text, re.DOTALL)
+    assert table is not None
+    assert CliRunner().invoke(main, table.group(1).split()).stdout.startswith(table.group(2))

@@ -140,7 +140,8 @@ def test_every_error_in_a_file_is_reported_in_file_order() -> None:
         ("threads: [{name: A, burst: 1}]\nprocesses: [{name: A, threads: [{name: B, burst: 1}]}]\n",
          "s.yaml:1:18: threads[0].name: duplicate process name 'A' (first declared at line 2)"),
         ("machine: {policy: lotery}\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:19: machine.policy: unknown policy 'lotery' (known: fcfs, rr)"),
+         "s.yaml:1:19: machine.policy: unknown policy 'lotery' (did you mean 'lottery'?) "
+         "(known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, stride, cfs)"),
         ("machine: {policy: {name: rr, quantm: 3}}\nthreads: [{name: A, burst: 1}]\n",
          "s.yaml:1:30: machine.policy.quantm: policy 'rr' has no parameter 'quantm' (did you mean 'quantum'?)"
          " (parameters: quantum)"),

@@ -7,8 +7,9 @@ from simulator.scenario.model import PolicySpec
 
 
 def test_every_policy_is_listed_with_a_summary() -> None:
-    """The registry holds fcfs and rr, each with a summary and documented parameters."""
-    assert list(POLICIES) == ["fcfs", "rr"]
+    """The registry holds every policy, each with a summary and documented parameters."""
+    assert list(POLICIES) == ["fcfs", "rr", "sjf", "srtf", "priority", "mlfq", "lottery", "stride", "cfs"]
+    assert all(parameter.help for policy in POLICIES.values() for parameter in policy.parameters)
     assert all(policy.summary for policy in POLICIES.values())
     assert [p.name for p in POLICIES["rr"].parameters] == ["quantum"]
 
@@ -31,7 +32,10 @@ def test_policy_text_is_parsed_with_defaults_filled_in(text: str, expected: Poli
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        ("round-robin", None, "unknown policy 'round-robin' (known: fcfs, rr)"),
+        ("round-robin", None, "unknown policy 'round-robin' (known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, "
+                              "stride, cfs)"),
+        ("sjf:estimate=guess", "estimate", "estimate must be one of remaining, next_burst, got 'guess'"),
+        ("mlfq:queues=0", "queues", "queues must be at least 1"),
         ("rr:quantum", None, "expected KEY=VALUE in 'rr:quantum', got 'quantum'"),
         ("rr:quantum=0", "quantum", "quantum must be positive"),
         ("fcfs:quantum=3", "quantum", "policy 'fcfs' has no parameter 'quantum' (parameters: none)"),

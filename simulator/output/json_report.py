@@ -27,6 +27,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "seed": metrics.seed,
         "time_unit": unit,
         "policy": {"name": metrics.policy.name, **policy_parameters(metrics.policy, unit)},
+        "policy_details": dict(metrics.policy_details),
         "cpus": metrics.cpus,
         "context_switch": t(metrics.context_switch),
         "end_time": t(metrics.end_time),

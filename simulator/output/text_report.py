@@ -86,6 +86,10 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
         f"end time {t(metrics.end_time)} ({state}) | context switches {metrics.context_switches}"
         f" | completed {metrics.completed}/{len(metrics.threads)} | throughput {shown}"
     )
+    for key, value in metrics.policy_details:
+        shown_value = (", ".join(f"{name}={item}" for name, item in value.items())
+                       if isinstance(value, dict) else str(value))  # fmt: skip
+        lines.append(f"{metrics.policy.name} {key}: {shown_value}")
     return lines
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import attrs
 
@@ -30,17 +30,46 @@ if TYPE_CHECKING:
     from simulator.threads import Thread
 
 ReadyReason = Literal["arrival", "wakeup", "preempted", "yield"]
-ParameterKind = Literal["duration", "integer", "boolean"]
+ParameterKind = Literal["duration", "integer", "boolean", "choice"]
+ParameterValue = int | bool | str
 
 
 @attrs.frozen
 class Parameter:
-    """A policy parameter: its kind, default (durations in ns) and a line of help."""
+    """A policy parameter: its kind, default (durations in ns), a line of help, and for a choice the
+    values allowed; `minimum` for integers and durations."""
 
     name: str
     kind: ParameterKind
-    default: int | bool
+    default: ParameterValue
     help: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 0
+
+
+class PolicyContext(Protocol):
+    """What a policy may ask the kernel about."""
+
+    @property
+    def now(self) -> int:
+        """The current time (ns)."""
+        ...
+
+    def cpu_time(self, thread: Thread) -> int:
+        """CPU time `thread` has used so far, its current run included."""
+        ...
+
+    def remaining_demand(self, thread: Thread) -> int:
+        """CPU time `thread`'s program still needs (from its compute steps; see docs/policies.md)."""
+        ...
+
+    def next_burst(self, thread: Thread) -> int:
+        """The CPU time of `thread`'s current or next compute step (0 if its next step is not a compute)."""
+        ...
+
+    def draw(self, count: int) -> int:
+        """A uniform integer in [0, count), from the run's seed (recorded by the chooser)."""
+        ...
 
 
 class Policy(ABC):
@@ -54,6 +83,15 @@ class Policy(ABC):
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec
+        self.context: PolicyContext = None  # type: ignore[assignment]  # set by attach()
+
+    def attach(self, context: PolicyContext) -> None:
+        """Called once by the kernel before the run."""
+        self.context = context
+
+    def describe(self) -> dict[str, object]:
+        """Policy state worth showing in reports (stride's strides, say); empty for most policies."""
+        return {}
 
     @abstractmethod
     def add(self, thread: Thread, reason: ReadyReason) -> None:

@@ -6,13 +6,21 @@ from collections.abc import Mapping
 
 from simulator.errors import did_you_mean
 from simulator.policies.base import Parameter, Policy
+from simulator.policies.cfs import Cfs
 from simulator.policies.fcfs import Fcfs
+from simulator.policies.lottery import Lottery
+from simulator.policies.mlfq import Mlfq
+from simulator.policies.priority import Priority
 from simulator.policies.rr import RoundRobin
+from simulator.policies.sjf import Sjf, Srtf
+from simulator.policies.stride import Stride
 from simulator.scenario.model import PolicySpec
 from simulator.timeunits import TimeValueError, from_ns, to_ns, type_name
 
 #: Every policy by name, in the order `threadsim policies` lists them.
-POLICIES: dict[str, type[Policy]] = {policy.name: policy for policy in (Fcfs, RoundRobin)}
+POLICIES: dict[str, type[Policy]] = {
+    policy.name: policy for policy in (Fcfs, RoundRobin, Sjf, Srtf, Priority, Mlfq, Lottery, Stride, Cfs)
+}
 
 #: Minimum value of positive parameters (a quantum of 0 would never let a thread run).
 _POSITIVE = {"quantum"}
@@ -53,7 +61,7 @@ def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit:
                 f"policy {name!r} has no parameter {key!r}{did_you_mean(key, by_name)} (parameters: {known})",
                 unknown_key=True,
             )
-    values: list[tuple[str, int | bool]] = []
+    values: list[tuple[str, int | bool | str]] = []
     for parameter in policy.parameters:
         if parameter.name in raw_params:
             value = _convert(parameter, raw_params[parameter.name], time_unit)
@@ -76,7 +84,12 @@ def parse_policy_text(text: str, time_unit: str) -> PolicySpec:
     return build_policy_spec(name.strip(), params, time_unit)
 
 
-def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool:
+def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool | str:
+    if parameter.kind == "choice":
+        if raw not in parameter.choices:
+            shown = ", ".join(parameter.choices)
+            raise PolicyError(parameter.name, f"{parameter.name} must be one of {shown}, got {raw!r}")
+        return str(raw)
     if parameter.kind == "duration":
         try:
             value = to_ns(raw, time_unit)
@@ -88,6 +101,8 @@ def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool:
         return _boolean(parameter.name, raw)
     if parameter.name in _POSITIVE and value <= 0:
         raise PolicyError(parameter.name, f"{parameter.name} must be positive")
+    if value < parameter.minimum:
+        raise PolicyError(parameter.name, f"{parameter.name} must be at least {parameter.minimum}")
     return value
 
 
@@ -112,7 +127,7 @@ def _boolean(key: str, raw: object) -> bool:
     raise PolicyError(key, f"expected true or false, got {raw!r}")
 
 
-def describe_value(parameter: Parameter, value: int | bool, time_unit: str) -> object:
+def describe_value(parameter: Parameter, value: int | bool | str, time_unit: str) -> object:
     """A parameter value for reports: durations in `time_unit`."""
     if parameter.kind == "duration":
         assert isinstance(value, int)

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+import attrs
+
 from simulator.errors import InputError, InputErrors, Location, did_you_mean
 from simulator.expressions import ExpressionError, parse_expression, variables
 from simulator.operations import Compute, Fork, If, Operation, Repeat, While
-from simulator.policies.registry import PolicyError, build_policy_spec
+from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.scenario.model import (
     DeviceSpec,
     Expectation,
@@ -35,14 +37,14 @@ T = TypeVar("T")
 #: They get a clear "not supported yet" instead of "unknown key".
 _NOT_YET_KEYS = {
     "machine": {"queues", "balance_interval", "migration_cost"},
-    "process": {"gil", "affinity", "tickets", "nice"},
-    "thread": {"affinity", "tickets", "nice"},
+    "process": {"gil", "affinity"},
+    "thread": {"affinity"},
 }
 
 _TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
 _MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak")
-_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start")
-_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start")
+_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice")
+_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice")
 #: Object kinds a process's `sync` can declare, and those the machine's `ipc` can.
 _SYNC_KINDS = ("mutex", "semaphore", "condition", "event", "barrier", "queue")
 _IPC_KINDS = ("channel", "mutex", "semaphore", "event", "queue")
@@ -151,6 +153,12 @@ class _Checker:
 
     def policy(self, raw: object, path: PathKey) -> PolicySpec | None:
         if isinstance(raw, str):
+            if ":" in raw:  # the command line's NAME:KEY=VALUE,... works here too
+                try:
+                    return parse_policy_text(raw, self.time_unit)
+                except PolicyError as error:
+                    self.fail(path, error.message)
+                    return None
             name: object = raw
             params: dict[str, object] = {}
         elif isinstance(raw, dict):
@@ -246,10 +254,11 @@ class _Checker:
                 spawned=frozenset(n for n, how in survey.threads.get(index, {}).items() if how == "spawned"),
                 forkable=survey.forkable,
             )
+            defaults = self.scheduling_defaults(raw, path, _Defaults())
             threads = []
             for thread_index, raw_thread in enumerate(raw_threads):
                 thread_path: PathKey = (*path, "threads", thread_index)
-                thread = self.thread(raw_thread, thread_path, name or "?", arrival, scope)
+                thread = self.thread(raw_thread, thread_path, name or "?", arrival, scope, defaults)
                 if thread is not None:
                     claim(thread_names, thread.name, (*thread_path, "name"), "thread")
                     threads.append(thread)
@@ -260,7 +269,7 @@ class _Checker:
                       survey.forkable)  # fmt: skip
         for index, raw in enumerate(self.sequence(data, (), "threads")):
             path = ("threads", index)
-            thread = self.thread(raw, path, None, 0, empty)
+            thread = self.thread(raw, path, None, 0, empty, _Defaults())
             if thread is None:
                 continue
             claim(process_names, thread.name, (*path, "name"), "process")
@@ -271,7 +280,7 @@ class _Checker:
         return tuple(processes)
 
     def thread(self, raw: object, path: PathKey, process: str | None, process_arrival: int,
-               scope: Scope) -> ThreadSpec | None:  # fmt: skip
+               scope: Scope, defaults: _Defaults) -> ThreadSpec | None:  # fmt: skip
         if not isinstance(raw, dict):
             self.fail(path, f"a thread must be a mapping, got {type_name(raw)}")
             return None
@@ -285,7 +294,7 @@ class _Checker:
         arrival = self.duration(raw, path, "arrival", process_arrival)
         if process is not None and arrival < process_arrival:
             self.fail((*path, "arrival"), "a thread cannot arrive before its process")
-        priority = self.integer(raw, path, "priority", 0)
+        own = self.scheduling_defaults(raw, path, defaults)
         program: tuple[Operation, ...] = ()
         if "burst" in raw and "program" in raw:
             self.fail((*path, "burst"), "give either 'burst' or 'program', not both")
@@ -303,8 +312,10 @@ class _Checker:
             process=process if process is not None else name,
             arrival=arrival,
             program=program,
-            priority=priority,
+            priority=own.priority,
             start=start,
+            tickets=own.tickets,
+            nice=own.nice,
             line=self.source.location(path).line,
         )
 
@@ -408,6 +419,15 @@ class _Checker:
             expectations.append(Expectation(item, expression, self.source.location(path).line))
         return tuple(expectations)
 
+    def scheduling_defaults(self, raw: Mapping[str, object], path: PathKey, inherited: _Defaults) -> _Defaults:
+        """priority, tickets and nice of a process (for its threads) or of a thread (over its process's)."""
+        nice = self.integer(raw, path, "nice", inherited.nice)
+        if not -20 <= nice <= 19:
+            self.fail((*path, "nice"), f"nice must be between -20 and 19, got {nice}")
+            nice = inherited.nice
+        return _Defaults(self.integer(raw, path, "priority", inherited.priority),
+                         self.integer(raw, path, "tickets", inherited.tickets, minimum=1), nice)  # fmt: skip
+
     def choice(self, raw: Mapping[str, object], path: PathKey, key: str, choices: tuple[str, ...], default: str) -> str:
         value = raw.get(key, default)
         if value not in choices:
@@ -475,6 +495,15 @@ class _Checker:
             return default
         return value
 
+
+
+@attrs.frozen
+class _Defaults:
+    """Scheduling attributes a thread takes from its process unless it gives its own."""
+
+    priority: int = 0
+    tickets: int = 100
+    nice: int = 0
 
 
 class _Survey:

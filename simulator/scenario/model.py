@@ -18,9 +18,9 @@ class PolicySpec:
     """A policy name and its parameters with every default filled in (durations in ns)."""
 
     name: str
-    params: tuple[tuple[str, int | bool], ...] = ()
+    params: tuple[tuple[str, int | bool | str], ...] = ()
 
-    def param(self, name: str) -> int | bool:
+    def param(self, name: str) -> int | bool | str:
         """The value of parameter `name`."""
         return dict(self.params)[name]
 
@@ -69,6 +69,9 @@ class ThreadSpec:
     priority: int = 0
     #: "arrival": exists from its arrival; "spawned": started by a `spawn` operation.
     start: str = "arrival"
+    #: Lottery and stride tickets, and the CFS nice value (-20 to 19).
+    tickets: int = 100
+    nice: int = 0
     line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 

@@ -1,0 +1,62 @@
+"""`threadsim compare`: one scenario under several policies, side by side."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from simulator.metrics import RunMetrics
+from simulator.output.gantt import render_gantt
+from simulator.output.json_report import report_dict
+from simulator.output.recorder import IntervalRecorder
+from simulator.output.values import average_value, policy_text
+from simulator.timeunits import format_time
+
+FORMAT = "threadsim-compare/1"
+
+
+def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], scenario_file: str, width: int) -> str:
+    """A table with a column per policy (averages, then each thread's turnaround and waiting), then each
+    policy's Gantt chart, one under another."""
+    first = runs[0][0]
+    unit = first.time_unit
+    labels = [policy_text(metrics.policy, unit) for metrics, _ in runs]
+    rows: list[list[str]] = []
+
+    def average(metrics: RunMetrics, field: str) -> str:
+        value = average_value(metrics.average(field), unit)
+        return "-" if value is None else str(value)
+
+    def time(value: int | None) -> str:
+        return "-" if value is None else format_time(value, unit)
+
+    for field in ("waiting", "response", "turnaround"):
+        rows.append([f"average {field}", *(average(metrics, field) for metrics, _ in runs)])
+    rows.append(["end time", *(time(metrics.end_time) for metrics, _ in runs)])
+    rows.append(["context switches", *(str(metrics.context_switches) for metrics, _ in runs)])
+    for index, thread in enumerate(first.threads):
+        rows.append([f"{thread.name} turnaround", *(time(m.threads[index].turnaround) for m, _ in runs)])
+        rows.append([f"{thread.name} waiting", *(time(m.threads[index].waiting) for m, _ in runs)])
+    header = ["", *labels]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        values = (cell.rjust(column_width) for cell, column_width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([cells[0].ljust(widths[0]), *values]).rstrip()
+
+    lines = [
+        f"threadsim compare: scenario {first.scenario} ({scenario_file})",
+        f"seed {first.seed} | cpus {first.cpus} | context switch {format_time(first.context_switch, unit)} {unit}"
+        f" | times in {unit}",
+        "",
+        line(header),
+        *(line(row) for row in rows),
+    ]
+    for (metrics, recorder), label in zip(runs, labels, strict=True):
+        lines += ["", f"--- {label} ---", *render_gantt(recorder, metrics.end_time, unit, width)]
+    return "\n".join(lines) + "\n"
+
+
+def render_compare_json(runs: Sequence[RunMetrics]) -> str:
+    """Every policy's full JSON report, in the order given."""
+    return json.dumps({"format": FORMAT, "runs": [report_dict(metrics) for metrics in runs]}, indent=2) + "\n"

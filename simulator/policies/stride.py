@@ -1,0 +1,62 @@
+"""Stride scheduling (Waldspurger and Weihl): deterministic proportional share by tickets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulator.policies.base import Parameter, ReadyReason
+from simulator.policies.ordered import OrderedPolicy
+from simulator.scenario.model import PolicySpec
+
+if TYPE_CHECKING:
+    from simulator.threads import Thread
+
+
+class Stride(OrderedPolicy):
+    """Each thread's stride is `big / tickets`; the ready thread with the lowest pass runs for a quantum,
+    and its pass grows by its stride for each quantum of CPU it used (pro rata for less). A thread that
+    arrives starts at the lowest pass among ready threads, so it cannot monopolize the CPU."""
+
+    name = "stride"
+    summary = "stride scheduling: lowest pass first, pass += stride per quantum used (stride = big / tickets)"
+    parameters = (
+        Parameter("quantum", "duration", 10_000_000, "time slice"),
+        Parameter("big", "integer", 10_000, "the constant divided by tickets to give strides", minimum=1),
+    )
+
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.passes: dict[int, int] = {}  # pass * quantum, exact
+        self.cpu_at_pick: dict[int, int] = {}
+        self.strides: dict[str, int] = {}
+
+    def stride(self, thread: Thread) -> int:
+        return int(self.spec.param("big")) // thread.tickets
+
+    def key(self, thread: Thread) -> int:
+        return self.passes[thread.index]
+
+    def add(self, thread: Thread, reason: ReadyReason) -> None:
+        self.strides[thread.name] = self.stride(thread)
+        if thread.index not in self.passes:
+            self.passes[thread.index] = min((self.passes[t.index] for t in self.ready), default=0)
+        elif thread.index in self.cpu_at_pick:
+            used = self.context.cpu_time(thread) - self.cpu_at_pick.pop(thread.index)
+            self.passes[thread.index] += self.stride(thread) * used
+        super().add(thread, reason)
+
+    def pick(self, cpu: int) -> Thread | None:
+        thread = super().pick(cpu)
+        if thread is not None:
+            self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
+        return thread
+
+    def take(self, thread: Thread) -> None:
+        super().take(thread)
+        self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
+
+    def time_slice(self, thread: Thread) -> int | None:
+        return int(self.spec.param("quantum"))
+
+    def describe(self) -> dict[str, object]:
+        return {"strides": dict(self.strides)}
