@@ -19,6 +19,7 @@ from simulator.cpus import Cpu
 from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
+from simulator.gil import Gil
 from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Operation, Primitive, Sleep, Yield
 from simulator.policies import ReadyReason, make_policy
 from simulator.processes import Process, make_sync_objects
@@ -352,6 +353,11 @@ class Kernel(ProgramSteps):
                 duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
             thread.remaining = duration
             thread.preemptible = operation.preemptible
+            gil = thread.proc.gil
+            if gil is not None:
+                thread.needs_gil = not operation.releases_gil
+                if operation.releases_gil and gil.holder is thread:
+                    self._release_gil(gil)  # C code that drops the GIL while it runs
             if duration:
                 self._compute(cpu, thread, now)
                 return
@@ -395,6 +401,8 @@ class Kernel(ProgramSteps):
 
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule."""
+        if thread.needs_gil and not self._take_gil(cpu, thread):
+            return
         time_slice = cpu.time_slice
         if time_slice is not None and now - cpu.slice_start >= time_slice:
             if self._ready:
@@ -456,6 +464,12 @@ class Kernel(ProgramSteps):
     def _leave(self, cpu: Cpu, thread: Thread, state: State) -> None:
         """Take `thread` off `cpu` into `state`; the CPU becomes idle and will dispatch."""
         now = self.engine.now
+        gil = thread.proc.gil
+        if gil is not None and state is not READY:
+            if gil.holder is thread:
+                self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
+            elif gil.reserved_for is thread:
+                self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
         thread.transition(state, now)
         cpu.busy += now - cpu.run_start
         cpu.thread = None
@@ -525,6 +539,65 @@ class Kernel(ProgramSteps):
         self._wake(thread)
         if device.queue:
             self._serve(device, *device.queue.popleft())
+
+    # -- the GIL ---------------------------------------------------------------------------------------------
+
+    def _take_gil(self, cpu: Cpu, thread: Thread) -> bool:
+        """`thread` is about to run Python code: whether it holds its process's GIL (taking it if it may);
+        if not, it waits for it."""
+        gil = thread.proc.gil
+        assert gil is not None
+        if gil.holder is thread:
+            if not (gil.drop_requested and len(gil.waiters)):
+                return True
+            self._release_gil(gil)  # asked to drop it while the OS had it preempted: drop it now
+        elif gil.holder is None and gil.reserved_for in (None, thread):
+            gil.holder, gil.reserved_for, gil.drop_requested = thread, None, False
+            gil.switches += 1
+            if self._listeners:
+                self._emit(cpu.index, thread.name, "gil", ("action", "take"), ("process", gil.name))
+            return True
+        self.park(thread, gil.waiters, gil, gil.reason())
+        self._schedule(self.engine.now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval,
+                       (thread, thread.wait_serial, gil.switches))  # fmt: skip
+        return False
+
+    def _gil_interval(self, event: tuple[Thread, int, int]) -> None:
+        """A waiter's switch interval ended: if the GIL has not changed hands meanwhile, ask for it."""
+        thread, serial, switches = event
+        gil = thread.proc.gil
+        if gil is None or thread.wait_serial != serial or thread.waiting_on is not gil:
+            return
+        now = self.engine.now
+        if gil.switches != switches or gil.holder is None:  # it moved meanwhile: wait another interval
+            self._schedule(now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval, (thread, serial, gil.switches))
+            return
+        holder = gil.holder
+        gil.drop_requested = True
+        if self._listeners:
+            self._emit(None, thread.name, "gil", ("action", "drop_request"), ("holder", holder.name))
+        cpu = holder.cpu
+        if cpu is None or holder.state is not RUNNING or not holder.needs_gil:
+            return  # not running Python code now: it drops the GIL when it next computes
+        if holder.remaining - (now - cpu.segment_start) > 0:
+            # The holder is running Python code: it drops the GIL at once (forced switching: it may not take
+            # it back before the waiter has had it), and waits for it to finish its compute.
+            self._account_segment(cpu, holder)
+            cpu.expiry = None
+            cpu.token += 1
+            self._compute(cpu, holder, now)
+
+    def _release_gil(self, gil: Gil) -> None:
+        """The holder lets go of the GIL; it goes to the longest waiter, if any."""
+        holder = gil.holder
+        gil.holder, gil.drop_requested = None, False
+        waiter = gil.waiters.pop()
+        gil.reserved_for = waiter
+        if self._listeners and holder is not None:
+            self._emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", gil.name))
+        if waiter is not None:
+            gil.switches += 1
+            self.unpark(waiter)
 
     # -- bounds ------------------------------------------------------------------------------------------
 

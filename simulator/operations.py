@@ -20,6 +20,8 @@ class Compute:
     duration: int
     jitter: int = 0
     preemptible: bool = True
+    #: In a process with a GIL: C code that drops the GIL while it runs.
+    releases_gil: bool = False
     line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from simulator.gil import Gil
 from simulator.races import Clock
 from simulator.scenario.model import ProcessSpec, SyncSpec
 from simulator.sync import Barrier, Channel, Completion, Condition, Event, Mutex, Semaphore, SyncObject
@@ -36,7 +37,7 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
 class Process:
     """One instance of a declared process. A forked process's second instance is named `P#2`, and so on."""
 
-    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live")
+    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live", "gil")
 
     def __init__(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> None:
         self.spec = spec
@@ -52,6 +53,8 @@ class Process:
         self.threads: dict[str, Thread] = {}  # by declared name
         #: Threads started and not ended yet (the instance ends when this comes back to 0).
         self.live = 0
+        #: The process's global interpreter lock, if it is a Python process (`gil: true`).
+        self.gil = Gil(name, spec.gil) if spec.gil is not None else None
 
     @property
     def has_completion(self) -> bool:

@@ -15,6 +15,7 @@ import attrs
 
 from simulator.errors import InputError, InputErrors, Location, did_you_mean
 from simulator.expressions import ExpressionError, parse_expression, variables
+from simulator.gil import DEFAULT_SWITCH_INTERVAL
 from simulator.operations import Compute, Fork, If, Operation, Repeat, While
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.scenario.model import (
@@ -37,13 +38,13 @@ T = TypeVar("T")
 #: They get a clear "not supported yet" instead of "unknown key".
 _NOT_YET_KEYS = {
     "machine": {"queues", "balance_interval", "migration_cost"},
-    "process": {"gil", "affinity"},
+    "process": {"affinity"},
     "thread": {"affinity"},
 }
 
 _TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
 _MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak")
-_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice")
+_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice", "gil")
 _THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice")
 #: Object kinds a process's `sync` can declare, and those the machine's `ipc` can.
 _SYNC_KINDS = ("mutex", "semaphore", "condition", "event", "barrier", "queue")
@@ -262,8 +263,9 @@ class _Checker:
                 if thread is not None:
                     claim(thread_names, thread.name, (*thread_path, "name"), "thread")
                     threads.append(thread)
+            gil = self.gil(raw.get("gil", False), (*path, "gil"))
             if name is not None:
-                processes.append(ProcessSpec(name, arrival, tuple(threads), memory, sync, start))
+                processes.append(ProcessSpec(name, arrival, tuple(threads), memory, sync, start, gil))
 
         empty = Scope(frozenset(), {spec.name: spec.kind for spec in self.ipc}, frozenset(), frozenset(),
                       survey.forkable)  # fmt: skip
@@ -418,6 +420,25 @@ class _Checker:
                                     f"(variables: {known})")  # fmt: skip
             expectations.append(Expectation(item, expression, self.source.location(path).line))
         return tuple(expectations)
+
+    def gil(self, raw: object, path: PathKey) -> int | None:
+        """`gil: true`, `gil: false` or `gil: {switch_interval: D}`: the switch interval, or None."""
+        if raw is False or raw is None:
+            return None
+        if raw is True:
+            return DEFAULT_SWITCH_INTERVAL
+        if isinstance(raw, dict):
+            for key in raw:
+                if key != "switch_interval":
+                    hint = did_you_mean(key, ["switch_interval"])
+                    self.fail((*path, key), f"unknown key {key!r} in gil{hint}", at_key=True)
+            interval = self.duration(raw, path, "switch_interval", DEFAULT_SWITCH_INTERVAL)
+            if interval <= 0:
+                self.fail((*path, "switch_interval"), "switch_interval must be positive")
+                return DEFAULT_SWITCH_INTERVAL
+            return interval
+        self.fail(path, f"gil must be true, false or {{switch_interval: D}}, got {type_name(raw)}")
+        return None
 
     def scheduling_defaults(self, raw: Mapping[str, object], path: PathKey, inherited: _Defaults) -> _Defaults:
         """priority, tickets and nice of a process (for its threads) or of a thread (over its process's)."""

@@ -86,6 +86,8 @@ class ProcessSpec:
     sync: tuple[SyncSpec, ...] = ()
     #: "arrival": exists from its arrival; "forked": each `fork` starts a new instance.
     start: str = "arrival"
+    #: A Python process's GIL switch interval (ns); None: no GIL (free-threaded).
+    gil: int | None = None
 
 
 @attrs.frozen

@@ -145,14 +145,16 @@ class ProgramParser:
         checker = self.checker
         if not isinstance(value, dict):
             return Compute(checker.duration_value(value, path), line=line)
-        if not self.keys(value, path, ("duration", "jitter", "preemptible"), "compute", required=("duration",)):
+        keys = ("duration", "jitter", "preemptible", "releases_gil")
+        if not self.keys(value, path, keys, "compute", required=("duration",)):
             return None
         duration = checker.duration(value, path, "duration", 0)
         jitter = checker.duration(value, path, "jitter", 0)
         if jitter > duration:
             self.fail((*path, "jitter"), "jitter cannot exceed the duration (a duration is never negative)")
         preemptible = checker.boolean(value, path, "preemptible", True)
-        return Compute(duration, jitter, preemptible, line=line)
+        releases_gil = checker.boolean(value, path, "releases_gil", False)
+        return Compute(duration, jitter, preemptible, releases_gil, line=line)
 
     def op_sleep(self, value: object, path: PathKey, line: int) -> Sleep:
         return Sleep(self.checker.duration_value(value, path), line=line)
