@@ -49,12 +49,15 @@ def run(
     """`threadsim run`: simulate one scenario and print its report."""
     scenario = load_scenario(scenario_path)
     unit = scenario.time_unit
-    scenario = with_overrides(
-        scenario,
-        cpus=cpus,
-        policy=_policy_option(policy, unit),
-        context_switch=_duration_option("--context-switch", context_switch, unit),
-    )
+    try:
+        scenario = with_overrides(
+            scenario,
+            cpus=cpus,
+            policy=_policy_option(policy, unit),
+            context_switch=_duration_option("--context-switch", context_switch, unit),
+        )
+    except ValueError as error:
+        raise UsageError(f"--cpus: {error}") from None
     until_ns = _duration_option("--until", until, unit)
     return _run_and_report(scenario, scenario_path, out, seed=seed, until=until_ns, max_steps=max_steps, report=report,
                            timelines=timelines, width=width)  # fmt: skip

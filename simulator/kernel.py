@@ -21,7 +21,8 @@ from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.gil import Gil
 from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Operation, Primitive, Sleep, Yield
-from simulator.policies import ReadyReason, make_policy
+from simulator.policies import Policy, ReadyReason, make_policy
+from simulator.policies.per_cpu import PerCpuQueues
 from simulator.processes import Process, make_sync_objects
 from simulator.program import cpu_demand, run_program
 from simulator.races import Clock, RaceDetector, join
@@ -67,7 +68,14 @@ class Kernel(ProgramSteps):
         self.engine = Engine(self.chooser.tiebreak if machine.tiebreak == "random" else None)
         #: An explorer's strategy makes scheduling decisions: the kernel asks before visible steps.
         self._controlled = self.chooser.controlled
-        self.policy = make_policy(machine.policy)
+        self.policy: Policy = make_policy(machine.policy)
+        self._per_cpu = machine.queues == "per_cpu"
+        if self._per_cpu:
+            self.policy = PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval,
+                                       lambda cpu: self.cpus[cpu].thread is not None)  # fmt: skip
+        self.migration_cost = machine.migration_cost
+        #: Some thread is pinned to some CPUs (dispatch must then check who may run where).
+        self._pinned = any(spec.affinity is not None for spec in scenario.threads())
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
         self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
@@ -130,6 +138,8 @@ class Kernel(ProgramSteps):
         thread.demand = self._demands.setdefault(spec.program, cpu_demand(spec.program))
         thread.tickets = spec.tickets
         thread.nice = spec.nice
+        if spec.affinity is not None:
+            thread.affinity = frozenset(spec.affinity)
         process.threads[spec.name] = thread
         process.live += 1
         self.threads.append(thread)
@@ -238,9 +248,13 @@ class Kernel(ProgramSteps):
             for cpu in self.cpus:
                 if cpu.thread is None:
                     chosen: Thread | None
-                    if self._controlled and self._ready > 1:
-                        candidates = policy.ready_threads()
-                        chosen = candidates[self.chooser.pick(candidates)]
+                    if (self._controlled and self._ready > 1) or (self._pinned and not self._per_cpu):
+                        candidates = [thread for thread in policy.ready_threads()
+                                      if thread.affinity is None or cpu.index in thread.affinity]  # fmt: skip
+                        if not candidates:
+                            continue
+                        index = self.chooser.pick(candidates) if self._controlled and len(candidates) > 1 else 0
+                        chosen = candidates[index]
                         policy.take(chosen)
                     else:
                         chosen = policy.pick(cpu.index)
@@ -274,16 +288,20 @@ class Kernel(ProgramSteps):
             thread.migrations += 1
         previous = cpu.last_thread
         cpu.last_thread = thread
+        cost = 0
         if previous is not None and previous is not thread:
             self.context_switches += 1
-            if self.context_switch:
-                thread.transition(SWITCHING, now)
-                cpu.switch_start = now
-                cpu.token += 1
-                if self._listeners:
-                    self._emit(cpu.index, thread.name, "switch", ("from", previous.name))
-                self._schedule(now + self.context_switch, PRIORITY_CPU, self._switched, (cpu, cpu.token))
-                return
+            cost = self.context_switch
+        if self.migration_cost and thread.last_cpu is not None and thread.last_cpu != cpu.index:
+            cost += self.migration_cost
+        if cost:
+            thread.transition(SWITCHING, now)
+            cpu.switch_start = now
+            cpu.token += 1
+            if self._listeners:
+                self._emit(cpu.index, thread.name, "switch", ("from", previous.name if previous else None))
+            self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
+            return
         self._begin_running(cpu, thread)
 
     def _switched(self, event: tuple[Cpu, int]) -> None:
@@ -405,20 +423,28 @@ class Kernel(ProgramSteps):
             return
         time_slice = cpu.time_slice
         if time_slice is not None and now - cpu.slice_start >= time_slice:
-            if self._ready:
+            if self._ready and self._waiting_for(cpu):
                 self._preempt(cpu, thread)
                 return
             # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
             cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
         cpu.segment_start = now
         if time_slice is not None and thread.preemptible:
-            if self._ready:
+            if self._ready and self._waiting_for(cpu):
                 self._arm_expiry(cpu, now)
                 return
             self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
         cpu.expiry = None
         cpu.token += 1
         self._schedule(now + thread.remaining, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+
+    def _waiting_for(self, cpu: Cpu) -> bool:
+        """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
+        if self._per_cpu:
+            return self.policy.has_waiting(cpu.index)
+        if self._pinned:
+            return any(t.affinity is None or cpu.index in t.affinity for t in self.policy.ready_threads())
+        return True
 
     def _arm_expiry(self, cpu: Cpu, now: int) -> None:
         """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
@@ -449,7 +475,7 @@ class Kernel(ProgramSteps):
             return
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
-        if self._ready:
+        if self._ready and self._waiting_for(cpu):
             self._preempt(cpu, thread)
         else:
             self._compute(cpu, thread, now)

@@ -53,6 +53,10 @@ def with_overrides(
     if cpus is not None:
         if cpus < 1:
             raise ValueError(f"cpus must be at least 1, got {cpus}")
+        for thread in scenario.threads():
+            if thread.affinity is not None and min(thread.affinity) >= cpus:
+                raise ValueError(f"thread {thread.name} may only run on CPUs {list(thread.affinity)}, "
+                                 f"which a machine of {cpus} CPUs does not have")  # fmt: skip
         machine = attrs.evolve(machine, cpus=cpus)
     if policy is not None:
         machine = attrs.evolve(machine, policy=policy)

@@ -64,14 +64,16 @@ def _row(cells: list[dict[str, int]], step: int) -> str:
     return "".join(chars)
 
 
-def _symbol(interval: Interval) -> str:
+def _symbol(interval: Interval, cpus: int) -> str:
     if interval.state is State.BLOCKED and interval.reason and not interval.reason.startswith("I/O"):
         return SYNC_WAIT
+    if interval.state is State.RUNNING and cpus > 1 and interval.cpu is not None:
+        return str(interval.cpu % 10)  # with several CPUs, where it ran
     return THREAD_SYMBOLS[interval.state]
 
 
 def _rank(symbol: str) -> int:
-    return _PRECEDENCE.index(symbol) if symbol in _PRECEDENCE else 0
+    return _PRECEDENCE.index(symbol) if symbol in _PRECEDENCE else 0  # a CPU digit ranks as running
 
 
 def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) -> list[dict[str, int]]:
@@ -105,12 +107,12 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
         row = _row(_accumulate(spans, columns, step), step).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
     for name in names:
-        spans = [(i.start, i.end, _symbol(i)) for i in recorder.threads[name]]
+        spans = [(i.start, i.end, _symbol(i, recorder.cpus)) for i in recorder.threads[name]]
         lines.append(f"{name:<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines.append(
-        "legend: # running  . ready  w waiting (lock, condition, queue...)  b blocked (I/O)  z sleeping"
-        "  ~ context switch"
+        ("legend: # running" if recorder.cpus == 1 else "legend: 0-9 running on that CPU")
+        + "  . ready  w waiting (lock, condition, queue...)  b blocked (I/O)  z sleeping  ~ context switch"
         "   CPU rows: . idle, "
         + " ".join(f"{glyphs[name]}={name}" for name in names[:12])
         + (" ..." if len(names) > 12 else "")

@@ -117,6 +117,10 @@ class Policy(ABC):
         """How long `thread` may run, from its dispatch, before it can be preempted (None: no limit)."""
         return None
 
+    def has_waiting(self, cpu: int) -> bool:
+        """Whether some ready thread waits for CPU `cpu` (per-CPU queues answer for that CPU's queue)."""
+        return len(self) > 0
+
     def should_preempt(self, running: Thread) -> bool:
         """Whether some ready thread should take the CPU from `running` at once."""
         return False

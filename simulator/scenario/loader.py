@@ -34,18 +34,12 @@ from simulator.timeunits import NS_PER_UNIT, TimeValueError, to_ns, type_name
 
 T = TypeVar("T")
 
-#: Keys of the scenario language that later versions of threadsim implement (SPEC sections 2, 3 and 10).
-#: They get a clear "not supported yet" instead of "unknown key".
-_NOT_YET_KEYS = {
-    "machine": {"queues", "balance_interval", "migration_cost"},
-    "process": {"affinity"},
-    "thread": {"affinity"},
-}
-
 _TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
-_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak")
-_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice", "gil")
-_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice")
+_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak", "queues", "balance_interval",
+                 "migration_cost")
+_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice", "gil",
+                 "affinity")
+_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice", "affinity")
 #: Object kinds a process's `sync` can declare, and those the machine's `ipc` can.
 _SYNC_KINDS = ("mutex", "semaphore", "condition", "event", "barrier", "queue")
 _IPC_KINDS = ("channel", "mutex", "semaphore", "event", "queue")
@@ -80,6 +74,7 @@ class _Checker:
         self.time_unit = "ms"
         self.devices: set[str] = {"io"}
         self.ipc: tuple[SyncSpec, ...] = ()
+        self.cpus = 1
 
     def fail(self, path: PathKey, message: str, *, at_key: bool = False) -> None:
         self.errors.append(self.source.error(path, message, at_key=at_key))
@@ -94,7 +89,7 @@ class _Checker:
         if not isinstance(data, dict):
             self.fail((), f"a scenario is a YAML mapping, got {type_name(data)}")
             raise InputErrors(self.errors)
-        self.keys(data, (), _TOP_KEYS, "top", "scenario")
+        self.keys(data, (), _TOP_KEYS, "scenario")
         version = data.get("version", 1)
         if version != 1 or isinstance(version, bool):
             self.fail(("version",), f"unsupported version {version!r} (this threadsim reads version 1)")
@@ -122,17 +117,10 @@ class _Checker:
             file=self.source.file,
         )
 
-    def keys(self, mapping: Mapping[str, object], path: PathKey, allowed: tuple[str, ...], kind: str,
-             what: str) -> None:  # fmt: skip
-        not_yet = _NOT_YET_KEYS.get(kind, set())
+    def keys(self, mapping: Mapping[str, object], path: PathKey, allowed: tuple[str, ...], what: str) -> None:
         for key in mapping:
-            if key in allowed:
-                continue
-            if key in not_yet:
-                self.fail((*path, key), f"{key!r} is not supported yet by this version of threadsim", at_key=True)
-            else:
-                hint = did_you_mean(key, (*allowed, *not_yet))
-                self.fail((*path, key), f"unknown key {key!r} in {what}{hint}", at_key=True)
+            if key not in allowed:
+                self.fail((*path, key), f"unknown key {key!r} in {what}{did_you_mean(key, allowed)}", at_key=True)
 
     # -- the machine -------------------------------------------------------------------------------------
 
@@ -140,7 +128,7 @@ class _Checker:
         if not isinstance(raw, dict):
             self.fail(path, f"machine must be a mapping, got {type_name(raw)}")
             return None
-        self.keys(raw, path, _MACHINE_KEYS, "machine", "machine")
+        self.keys(raw, path, _MACHINE_KEYS, "machine")
         cpus = self.integer(raw, path, "cpus", 1, minimum=1)
         context_switch = self.duration(raw, path, "context_switch", 0)
         devices = self.device_specs(raw.get("devices", {}), (*path, "devices"))
@@ -149,8 +137,14 @@ class _Checker:
         if policy is None:
             return None
         tiebreak = self.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
+        queues = self.choice(raw, path, "queues", ("global", "per_cpu"), "global")
+        balance = self.duration(raw, path, "balance_interval", 4_000_000)
+        if balance <= 0:
+            self.fail((*path, "balance_interval"), "balance_interval must be positive")
+        self.cpus = cpus
         return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=self.ipc,
-                           tiebreak=tiebreak)  # fmt: skip
+                           tiebreak=tiebreak, queues=queues, balance_interval=max(balance, 1),
+                           migration_cost=self.duration(raw, path, "migration_cost", 0))  # fmt: skip
 
     def policy(self, raw: object, path: PathKey) -> PolicySpec | None:
         if isinstance(raw, str):
@@ -226,7 +220,7 @@ class _Checker:
             if not isinstance(raw, dict):
                 self.fail(path, f"a process must be a mapping, got {type_name(raw)}")
                 continue
-            self.keys(raw, path, _PROCESS_KEYS, "process", "process")
+            self.keys(raw, path, _PROCESS_KEYS, "process")
             name = self.name(raw, path)
             start = self.choice(raw, path, "start", ("arrival", "forked"), "arrival")
             if start == "forked" and "memory" in raw:
@@ -286,7 +280,7 @@ class _Checker:
         if not isinstance(raw, dict):
             self.fail(path, f"a thread must be a mapping, got {type_name(raw)}")
             return None
-        self.keys(raw, path, _THREAD_KEYS, "thread", "thread")
+        self.keys(raw, path, _THREAD_KEYS, "thread")
         name = self.name(raw, path)
         start = self.choice(raw, path, "start", ("arrival", "spawned"), "arrival")
         if start == "spawned" and process is None:
@@ -318,6 +312,7 @@ class _Checker:
             start=start,
             tickets=own.tickets,
             nice=own.nice,
+            affinity=own.affinity,
             line=self.source.location(path).line,
         )
 
@@ -447,7 +442,28 @@ class _Checker:
             self.fail((*path, "nice"), f"nice must be between -20 and 19, got {nice}")
             nice = inherited.nice
         return _Defaults(self.integer(raw, path, "priority", inherited.priority),
-                         self.integer(raw, path, "tickets", inherited.tickets, minimum=1), nice)  # fmt: skip
+                         self.integer(raw, path, "tickets", inherited.tickets, minimum=1), nice,
+                         self.affinity(raw, path, inherited.affinity))  # fmt: skip
+
+    def affinity(self, raw: Mapping[str, object], path: PathKey,
+                 inherited: tuple[int, ...] | None) -> tuple[int, ...] | None:  # fmt: skip
+        """`affinity: [0, 2]`: the CPUs a thread may run on."""
+        if "affinity" not in raw:
+            return inherited
+        value = raw["affinity"]
+        here = (*path, "affinity")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.fail(here, f"affinity must be a non-empty list of CPU numbers such as [0, 2], got {type_name(value)}")
+            return inherited
+        cpus = []
+        for index, cpu in enumerate(value):
+            if isinstance(cpu, bool) or not isinstance(cpu, int) or not 0 <= cpu < self.cpus:
+                self.fail((*here, index), f"not a CPU of this machine (CPUs 0 to {self.cpus - 1}): {cpu!r}")
+            else:
+                cpus.append(cpu)
+        return tuple(sorted(set(cpus))) or inherited
 
     def choice(self, raw: Mapping[str, object], path: PathKey, key: str, choices: tuple[str, ...], default: str) -> str:
         value = raw.get(key, default)
@@ -525,6 +541,7 @@ class _Defaults:
     priority: int = 0
     tickets: int = 100
     nice: int = 0
+    affinity: tuple[int, ...] | None = None
 
 
 class _Survey:

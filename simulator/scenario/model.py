@@ -56,6 +56,11 @@ class MachineSpec:
     #: "fifo": same-instant events of one priority run in the order they were scheduled; "random": the
     #: run's seed orders them.
     tiebreak: str = "fifo"
+    #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns).
+    queues: str = "global"
+    balance_interval: int = 4_000_000
+    #: Time charged on a CPU before running a thread that last ran on another CPU (ns).
+    migration_cost: int = 0
 
 
 @attrs.frozen
@@ -72,6 +77,8 @@ class ThreadSpec:
     #: Lottery and stride tickets, and the CFS nice value (-20 to 19).
     tickets: int = 100
     nice: int = 0
+    #: The CPUs it may run on (None: any).
+    affinity: tuple[int, ...] | None = None
     line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
