@@ -119,3 +119,13 @@ def test_policies_md_samples_are_current(monkeypatch) -> None:  # type: ignore[n
     table = re.search(r"```\n\$ threadsim (compare .*?)\n(.*?)\.\.\.\n```", text, re.DOTALL)
     assert table is not None
     assert CliRunner().invoke(main, table.group(1).split()).stdout.startswith(table.group(2))
+
+
+def test_the_readme_compare_sample_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's compare table is what the command prints."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```\n\$ threadsim (compare .*?)\n(.*?)\.\.\.\n```", text, re.DOTALL)
+    assert shown is not None
+    output = CliRunner().invoke(main, shown.group(1).split()).stdout
+    assert shown.group(2) in output
