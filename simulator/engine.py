@@ -48,6 +48,10 @@ class Engine:
         key = self._sequence if self._tiebreak is None else (self._tiebreak() << 40) | self._sequence
         heapq.heappush(self._heap, (time, priority, key, callback, argument))
 
+    def quiet(self) -> bool:
+        """Whether nothing else is due at the current instant (no callback scheduled now, nothing deferred)."""
+        return not self._deferred and (not self._heap or self._heap[0][0] > self.now)
+
     @property
     def idle(self) -> bool:
         """Whether nothing at all is scheduled or deferred."""

@@ -109,6 +109,10 @@ class Kernel(ProgramSteps):
         #: Some running CPU may be computing under a time slice with no expiry armed (nobody was waiting).
         self._unarmed = False
         self._preemptive = self.policy.preemptive
+        self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
+        #: A preempted thread's CPU can go straight to the next ready thread when nothing else is due at that
+        #: instant (see _cpu_event): with one global queue, no pinning, no ranking preemption, no explorer.
+        self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
         self._schedule = self.engine.schedule
         self._defer = self.engine.defer
         # Bound once: `self._cpu_event` would build a new bound-method object at every schedule.
@@ -321,7 +325,7 @@ class Kernel(ProgramSteps):
             self._emit(cpu.index, thread.name, "run")
         cpu.run_start = now
         cpu.segment_start = now
-        time_slice = cpu.time_slice = self.policy.time_slice(thread)
+        time_slice = cpu.time_slice = self.policy.time_slice(thread) if self._slice == -1 else self._slice
         cpu.slice_start = now
         if not thread.remaining:
             cpu.expiry = None
@@ -476,6 +480,22 @@ class Kernel(ProgramSteps):
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
         if self._ready and self._waiting_for(cpu):
+            if self._handover and not self._dispatch_pending and self.engine.quiet():
+                # Nothing else happens at this instant and every other CPU is busy (a ready thread and an
+                # idle CPU would have a dispatch pending): the dispatch would give this CPU to the next
+                # thread. Do it now, without the round trip through the engine.
+                self._vacate(cpu, thread, READY)
+                thread.involuntary_switches += 1
+                if self._listeners:
+                    self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
+                self.policy.add(thread, "preempted")
+                following = self.policy.pick(cpu.index)
+                assert following is not None
+                self._start(cpu, following)
+                if self._unarmed and not self._dispatch_pending:  # running CPUs may need their expiry armed
+                    self._dispatch_pending = True
+                    self._defer(self._dispatch_callback)
+                return
             self._preempt(cpu, thread)
         else:
             self._compute(cpu, thread, now)
@@ -489,6 +509,13 @@ class Kernel(ProgramSteps):
 
     def _leave(self, cpu: Cpu, thread: Thread, state: State) -> None:
         """Take `thread` off `cpu` into `state`; the CPU becomes idle and will dispatch."""
+        self._vacate(cpu, thread, state)
+        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
+
+    def _vacate(self, cpu: Cpu, thread: Thread, state: State) -> None:
+        """Take `thread` off `cpu` into `state`, leaving the CPU idle."""
         now = self.engine.now
         gil = thread.proc.gil
         if gil is not None and state is not READY:
@@ -503,9 +530,6 @@ class Kernel(ProgramSteps):
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
-        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
-            self._dispatch_pending = True
-            self._defer(self._dispatch_callback)
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
         self._leave(cpu, thread, READY)

@@ -115,7 +115,8 @@ def test_stride_shares_converge_to_ticket_ratios(tickets: list[int]) -> None:
     threads = [ThreadSpec(f"T{i}", f"T{i}", 0, (Compute(10_000 * US),), tickets=t * 10)
                for i, t in enumerate(tickets)]  # fmt: skip
     until = 400 * US * len(tickets)
-    metrics = simulate(scenario(threads, "stride:quantum=1us"), until=until)
+    # A large `big` keeps strides' integer truncation (10000 // 70 = 142, not 142.86) from skewing shares.
+    metrics = simulate(scenario(threads, "stride:quantum=1us,big=1000000"), until=until)
     total = sum(tickets)
     for thread, share in zip(metrics.threads, tickets, strict=True):
         expected = Fraction(until * share, total)

@@ -80,6 +80,8 @@ class Policy(ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     #: Whether `should_preempt` can ever say yes; the kernel skips asking policies that never preempt.
     preemptive: ClassVar[bool] = False
+    #: Whether `time_slice` is the same for every thread (the kernel then asks once).
+    constant_time_slice: ClassVar[bool] = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec

@@ -18,6 +18,7 @@ class Fcfs(Policy):
 
     name = "fcfs"
     summary = "first come, first served: FIFO ready queue, non-preemptive"
+    constant_time_slice = True
 
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
