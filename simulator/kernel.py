@@ -19,6 +19,7 @@ from simulator.cpus import Cpu
 from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
+from simulator.footprints import Footprints
 from simulator.gil import Gil
 from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Operation, Primitive, Sleep, Yield
 from simulator.policies import Policy, ReadyReason, make_policy
@@ -61,13 +62,16 @@ class Kernel(ProgramSteps):
         listeners: Sequence[Listener] = (),
         max_steps: int | None = None,
         strategy: Strategy | None = None,
+        footprints: Footprints | None = None,
     ) -> None:
         machine = scenario.machine
         self.scenario = scenario
         self.chooser = Chooser(seed, strategy)
         self.engine = Engine(self.chooser.tiebreak if machine.tiebreak == "random" else None)
-        #: An explorer's strategy makes scheduling decisions: the kernel asks before visible steps.
+        #: An explorer's strategy makes scheduling decisions: the kernel asks before visible steps that may
+        #: conflict with another thread's (the others commute with everything: see simulator.footprints).
         self._controlled = self.chooser.controlled
+        self._footprints = footprints or (Footprints(scenario) if self._controlled else None)
         self.policy: Policy = make_policy(machine.policy)
         self._per_cpu = machine.queues == "per_cpu"
         if self._per_cpu:
@@ -138,6 +142,7 @@ class Kernel(ProgramSteps):
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork)."""
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
                         run_program(spec.program))  # fmt: skip
+        thread.template = spec.name
         thread.proc = process
         thread.demand = self._demands.setdefault(spec.program, cpu_demand(spec.program))
         thread.tickets = spec.tickets
@@ -364,7 +369,9 @@ class Kernel(ProgramSteps):
             thread.next_op = None
         if self._controlled and is_visible(operation):
             self.chooser.strategy.on_step()  # type: ignore[union-attr]
-            if self._ready and self.chooser.preempt(thread, self.policy.ready_threads()):
+            assert self._footprints is not None
+            if (self._ready and not self._footprints.independent(thread.template, operation)
+                    and self.chooser.preempt(thread, self.policy.ready_threads())):  # fmt: skip
                 thread.next_op = operation  # it runs this step when it gets a CPU again
                 self._preempt(cpu, thread)
                 return

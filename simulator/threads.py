@@ -64,7 +64,7 @@ class Thread:
         "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
-        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity",
+        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity", "template",
     )  # fmt: skip
 
     def __init__(
@@ -120,6 +120,8 @@ class Thread:
         self.needs_gil = False
         #: The CPUs it may run on (None: any).
         self.affinity: frozenset[int] | None = None
+        #: Its name as declared (a forked instance's threads are named `T#2`...).
+        self.template = name
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""

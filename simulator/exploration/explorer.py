@@ -3,8 +3,9 @@
 - `random` and `pct` run one schedule per seed (`seed_start`, `seed_start + 1`, ...), in parallel
   processes with `jobs > 1`; results are merged in seed order, so the report does not depend on `jobs`.
 - `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding), depth first.
-  Decisions are only made before visible steps, which is its partial-order reduction: switching threads
-  before a thread-local step (compute, register arithmetic, sleep) only reorders independent steps.
+  Partial-order reduction: decisions are made only before steps that may conflict with another thread's
+  (see simulator.kernel.is_visible and simulator.footprints); switching before any other step only
+  reorders independent steps.
 - A failure is shrunk by replaying its decisions with some removed, keeping any smaller set that still
   fails the same way, until no single decision can go.
 """
@@ -19,6 +20,7 @@ import attrs
 from simulator.chooser import Chooser, Strategy
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
 from simulator.exploration.tokens import ReplayToken
+from simulator.footprints import Footprints
 from simulator.kernel import Kernel
 from simulator.metrics import RunMetrics, collect_metrics
 from simulator.scenario.loader import load_scenario
@@ -99,10 +101,10 @@ def failures_of(metrics: RunMetrics) -> tuple[tuple[str, str], ...]:
     return tuple((kind, first[kind]) for kind in KINDS if kind in first)
 
 
-def run_schedule(scenario: Scenario, seed: int, strategy: Strategy,
+def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: Footprints | None = None,
                  max_steps: int = EXPLORE_MAX_STEPS) -> tuple[RunMetrics, Chooser]:  # fmt: skip
-    """Run one controlled schedule."""
-    kernel = Kernel(scenario, seed=seed, strategy=strategy, max_steps=max_steps)
+    """Run one controlled schedule (pass the scenario's footprints when running many)."""
+    kernel = Kernel(scenario, seed=seed, strategy=strategy, max_steps=max_steps, footprints=footprints)
     kernel.run()
     return collect_metrics(kernel, seed=seed), kernel.chooser
 
@@ -126,9 +128,10 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
 def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]) -> list[Outcome]:
     """Run one schedule per seed (in a worker process, or in this one)."""
     scenario = load_scenario(path)
+    footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
-        metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps))
+        metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints)
         outcomes.append(Outcome(seed, tuple(chooser.decisions), failures_of(metrics)))
     return outcomes
 
@@ -144,6 +147,7 @@ class Explorer:
     def __init__(self, path: str, scenario: Scenario, scenario_hash: str) -> None:
         self.path = path
         self.scenario = scenario
+        self.footprints = Footprints(scenario)
         self.hash = scenario_hash
 
     # -- random and pct --------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ class Explorer:
         try:
             while len(outcomes) < max_runs:
                 strategy = DfsStrategy(prefix)
-                metrics, chooser = run_schedule(self.scenario, seed, strategy)
+                metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
                 outcomes.append(Outcome(seed, tuple(chooser.decisions), failures_of(metrics)))
                 _tick(progress, outcomes, max_runs)
                 following = _next_prefix(strategy.trail, bound)
@@ -209,7 +213,7 @@ class Explorer:
     def replay(self, seed: int, decisions: Sequence[tuple[int, int]]) -> tuple[RunMetrics, Chooser, int]:
         """Replay a seed and decisions; also return how many decisions applied."""
         strategy = ReplayStrategy(dict(decisions))
-        metrics, chooser = run_schedule(self.scenario, seed, strategy)
+        metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
         return metrics, chooser, strategy.applied
 
     def shrink(self, seed: int, decisions: Sequence[tuple[int, int]], kind: str,
