@@ -117,6 +117,9 @@ class Kernel(ProgramSteps):
         #: A preempted thread's CPU can go straight to the next ready thread when nothing else is due at that
         #: instant (see _cpu_event): with one global queue, no pinning, no ranking preemption, no explorer.
         self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
+        #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
+        #: would take the CPU straight back, at the same instant, for ever).
+        self._controlled_picks = self._controlled and not self._preemptive
         self._schedule = self.engine.schedule
         self._defer = self.engine.defer
         # Bound once: `self._cpu_event` would build a new bound-method object at every schedule.
@@ -257,12 +260,12 @@ class Kernel(ProgramSteps):
             for cpu in self.cpus:
                 if cpu.thread is None:
                     chosen: Thread | None
-                    if (self._controlled and self._ready > 1) or (self._pinned and not self._per_cpu):
+                    if (self._controlled_picks and self._ready > 1) or (self._pinned and not self._per_cpu):
                         candidates = [thread for thread in policy.ready_threads()
                                       if thread.affinity is None or cpu.index in thread.affinity]  # fmt: skip
                         if not candidates:
                             continue
-                        index = self.chooser.pick(candidates) if self._controlled and len(candidates) > 1 else 0
+                        index = self.chooser.pick(candidates) if self._controlled_picks and len(candidates) > 1 else 0
                         chosen = candidates[index]
                         policy.take(chosen)
                     else:
@@ -370,9 +373,13 @@ class Kernel(ProgramSteps):
         if self._controlled and is_visible(operation):
             self.chooser.strategy.on_step()  # type: ignore[union-attr]
             assert self._footprints is not None
-            if (self._ready and not self._footprints.independent(thread.template, operation)
+            # A thread preempted before this step is not asked again until it has taken it: the policy may
+            # well give it the CPU straight back, and asking again could go on for ever.
+            if (self._ready and thread.held_back != (now, self.steps)
+                    and not self._footprints.independent(thread.template, operation)
                     and self.chooser.preempt(thread, self.policy.ready_threads())):  # fmt: skip
                 thread.next_op = operation  # it runs this step when it gets a CPU again
+                thread.held_back = (now, self.steps)
                 self._preempt(cpu, thread)
                 return
         self.steps += 1

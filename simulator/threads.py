@@ -64,7 +64,8 @@ class Thread:
         "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
-        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity", "template",
+        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity",
+        "template", "held_back",
     )  # fmt: skip
 
     def __init__(
@@ -122,6 +123,8 @@ class Thread:
         self.affinity: frozenset[int] | None = None
         #: Its name as declared (a forked instance's threads are named `T#2`...).
         self.template = name
+        #: (time, steps) when an explorer last preempted it before a step (it is not asked again until then).
+        self.held_back: tuple[int, int] | None = None
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""

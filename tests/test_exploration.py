@@ -204,3 +204,10 @@ def test_random_tiebreak_lets_the_seed_order_same_instant_events(tmp_path: Path)
     assert len(orders) > 1
     again = CliRunner().invoke(main, ["run", str(scenario), "--seed", "3", "--report", "json"]).stdout
     assert again == CliRunner().invoke(main, ["run", str(scenario), "--seed", "3", "--report", "json"]).stdout
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct", "dfs"])
+def test_exploring_under_a_preemptive_policy_terminates(strategy: str) -> None:
+    """srtf takes the CPU back for the shortest job at once; exploration must not fight it for ever."""
+    code, report = explore_json(str(SCENARIOS / "srtf-textbook.yaml"), "--strategy", strategy, "--runs", "30")
+    assert code == 0 and report["runs"] >= 1
