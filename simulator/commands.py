@@ -149,11 +149,6 @@ def policies(*, out: IO[str]) -> int:
     return 0
 
 
-def load(path: str) -> Scenario:
-    """Load a scenario for a command (InputErrors on bad input)."""
-    return load_scenario(path)
-
-
 def _policy_option(text: str | None, unit: str) -> PolicySpec | None:
     if text is None:
         return None

@@ -46,9 +46,6 @@ class Gil(SyncObject):
         #: Counts hand-overs, so a waiter can tell whether the GIL changed hands while it waited.
         self.switches = 0
 
-    def describe(self) -> str:
-        return f"the GIL of {self.name}"
-
     def holders(self) -> list[Thread]:
         return [self.holder] if self.holder is not None else []
 

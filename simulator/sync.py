@@ -75,9 +75,6 @@ class SyncObject:
         self.name = name
         self.clock: Clock = {}
 
-    def describe(self) -> str:
-        return f"{self.kind} {self.name}"
-
     def holders(self) -> list[Thread]:
         """The threads whose action this object waits for, when that is known (for deadlock cycles)."""
         return []

@@ -123,9 +123,3 @@ class Scenario:
         """Every thread in declaration order (including those started later by spawn or fork)."""
         for process in self.processes:
             yield from process.threads
-
-    def initial_threads(self) -> Iterator[ThreadSpec]:
-        """The threads that exist without being spawned or forked, in declaration order."""
-        for process in self.processes:
-            if process.start == "arrival":
-                yield from (thread for thread in process.threads if thread.start == "arrival")
