@@ -21,7 +21,7 @@ from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.footprints import Footprints
 from simulator.gil import Gil
-from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Operation, Primitive, Sleep, Yield
+from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.processes import Process, make_sync_objects
@@ -104,7 +104,6 @@ class Kernel(ProgramSteps):
         self._reported_cycles: set[frozenset[str]] = set()
         self._deadlocked: set[str] = set()
         self._steps_by_type = self._step_handlers()
-        self._demands: dict[tuple[Operation, ...], int] = {}
         self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
@@ -147,7 +146,7 @@ class Kernel(ProgramSteps):
                         run_program(spec.program))  # fmt: skip
         thread.template = spec.name
         thread.proc = process
-        thread.demand = self._demands.setdefault(spec.program, cpu_demand(spec.program))
+        thread.demand = cpu_demand(spec.program)
         thread.tickets = spec.tickets
         thread.nice = spec.nice
         if spec.affinity is not None:
