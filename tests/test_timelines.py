@@ -180,3 +180,37 @@ def test_event_log_lines_are_exactly_json_dumps_of_the_record(tmp_path: Path) ->
     simulate(load_scenario(MIXED), seed=3, listeners=[events.append])
     expected = [json.dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
     assert path.read_text().splitlines() == expected
+
+
+TWO_FORKS = """\
+machine: {cpus: 2}
+processes:
+  - name: p
+    memory: {x: 1}
+    sync: {m: mutex}
+    threads:
+      - {name: main, program: [lock: m, compute: 1, unlock: m, fork: c, fork: c, wait_process: c]}
+      - {name: other, program: [lock: m, compute: 1, unlock: m]}
+  - name: c
+    start: forked
+    threads:
+      - {name: w, program: [compute: 1, store: {var: x, value: 5}]}
+"""
+
+
+def test_every_format_shows_threads_of_a_second_forked_instance(tmp_path: Path) -> None:
+    """Threads no declaration names (w#2 of process c#2) get a row, a lane and a track in every output."""
+    scenario = tmp_path / "forks.yaml"
+    scenario.write_text(TWO_FORKS)
+    names = ["run.jsonl", "run.csv", "run.trace.json", "run.svg", "run.html", "run.txt"]
+    paths = [tmp_path / name for name in names]
+    args = ["run", str(scenario)] + [arg for path in paths for arg in ("--timeline", str(path))]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "w#2   |" in result.stdout
+    for path in paths:
+        assert "w#2" in path.read_text(), path.name
+    assert "c#2" in (tmp_path / "run.csv").read_text()
+    trace = json.loads((tmp_path / "run.trace.json").read_text())["traceEvents"]
+    handoffs = [event for event in trace if event["ph"] == "i" and event["name"] == "handoff of m"]
+    assert handoffs and handoffs[0]["args"] == {"object": "m", "from": "main"}

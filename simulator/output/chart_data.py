@@ -63,7 +63,14 @@ class ChartData:
         self.counts = [0] * len(self.lanes)
         self.reasons: dict[str, int] = {}
         self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
-        self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval)
+        self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval, self._learn)
+
+    def _learn(self, name: str, process: str) -> None:
+        """A thread of a second forked instance gets a lane when it starts."""
+        if name not in self.thread_index:
+            self.thread_index[name] = len(self.thread_index)
+            self.lanes.append(Lane(name, "thread", self.thread_index[name]))
+            self.counts.append(0)
 
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)
@@ -74,7 +81,7 @@ class ChartData:
         return self.reasons.setdefault(reason, len(self.reasons))
 
     def _thread_interval(self, name: str, interval: Interval) -> None:
-        lane = self.info.cpus + self.thread_index[name]
+        lane = self.info.cpus + self.thread_index[name]  # thread lanes follow the CPU lanes, in index order
         self._store(lane, interval, self.thread_index[name])
 
     def _cpu_interval(self, cpu: int, interval: Interval) -> None:

@@ -3,9 +3,10 @@
 Tracks: a "CPUs" process (pid 1) with a track per CPU (tid = CPU index + 1) showing who ran; then a process
 per simulated process (pid 2, 3, ...) with a track per thread (tid = its declaration index + 1) showing
 its states as slices (`ph: "X"`): running, ready, blocked (with the reason), sleeping, switching.
-Wake-ups are thread-scoped instant events (`ph: "i"`, `s: "t"`); violations are global instant events
-(`s: "g"`). Times (`ts`, `dur`) are in microseconds, as the format requires, exact to the nanosecond
-(three decimals). Events are written as their slices end: viewers sort them.
+Wake-ups and lock hand-offs are thread-scoped instant events (`ph: "i"`, `s: "t"`); violations are global
+instant events (`s: "g"`). Times (`ts`, `dur`) are in microseconds, as the format requires, exact to the
+nanosecond (three decimals). Events are written as their slices end: viewers sort them. Threads of a
+second forked instance get their tracks when they start.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class ChromeTraceWriter:
         }  # fmt: skip
         stream.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"traceEvents":[\n')
         self._metadata()
-        self.tracker = IntervalTracker(info.cpus, self._thread_slice, self._cpu_slice)
+        self.tracker = IntervalTracker(info.cpus, self._thread_slice, self._cpu_slice, self._new_thread)
 
     def _emit(self, record: dict[str, object]) -> None:
         prefix = "" if self.first else ",\n"
@@ -73,10 +74,28 @@ class ChromeTraceWriter:
 
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)
-        if event.event == "wake" and event.thread is not None:
+        if event.event in ("wake", "handoff") and event.thread is not None:
             name = event.thread
-            self._emit({"name": "wake", "cat": "thread", "ph": "i", "s": "t", "ts": micros(event.time),
-                        "pid": self.pid[self.process_of[name]], "tid": self.tid[name]})  # fmt: skip
+            details = dict(event.details)
+            record: dict[str, object] = {"name": event.event, "cat": "thread", "ph": "i", "s": "t",
+                                         "ts": micros(event.time), "pid": self.pid[self.process_of[name]],
+                                         "tid": self.tid[name]}  # fmt: skip
+            if event.event == "handoff":
+                record["name"] = f"handoff of {details['object']}"
+                record["args"] = {"object": details["object"], "from": details["from"]}
+            self._emit(record)
+
+    def _new_thread(self, name: str, process: str) -> None:
+        """A thread of a second forked instance: give it (and its process instance) a track."""
+        if name in self.tid:
+            return
+        if process not in self.pid:
+            self.pid[process] = len(self.pid) + 2
+            self._emit({"name": "process_name", "ph": "M", "pid": self.pid[process], "args": {"name": process}})
+        self.process_of[name] = process
+        self.tid[name] = len(self.tid) + 1
+        self._emit({"name": "thread_name", "ph": "M", "pid": self.pid[process], "tid": self.tid[name],
+                    "args": {"name": name}})  # fmt: skip
 
     def _thread_slice(self, name: str, interval: Interval) -> None:
         args: dict[str, object] = {}

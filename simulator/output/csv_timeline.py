@@ -26,7 +26,10 @@ class CsvWriter:
         self.process_of = dict(info.threads)
         self.rows = csv.writer(stream, lineterminator="\n")
         self.rows.writerow(COLUMNS)
-        self.tracker = IntervalTracker(info.cpus, self._write, lambda cpu, interval: None)
+        self.tracker = IntervalTracker(info.cpus, self._write, lambda cpu, interval: None, self._learn)
+
+    def _learn(self, name: str, process: str) -> None:
+        self.process_of.setdefault(name, process)
 
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)

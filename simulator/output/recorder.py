@@ -59,10 +59,14 @@ class IntervalTracker:
     Call `finish(end)` after the run to close what is still open.
     """
 
-    def __init__(self, cpus: int, on_thread: IntervalSink, on_cpu: CpuIntervalSink) -> None:
+    def __init__(self, cpus: int, on_thread: IntervalSink, on_cpu: CpuIntervalSink,
+                 on_arrive: Callable[[str, str], None] | None = None) -> None:  # fmt: skip
         self.cpus = cpus
         self.on_thread = on_thread
         self.on_cpu = on_cpu
+        #: Called with (thread, process) when a thread arrives: threads of a second forked instance are not
+        #: declared in the scenario, so writers learn of them here.
+        self.on_arrive = on_arrive
         self._open: dict[str, tuple[int, State, int | None, str | None]] = {}
         self._cpu_open: list[tuple[int, State, str] | None] = [None] * cpus
 
@@ -72,6 +76,8 @@ class IntervalTracker:
         if state is None or name is None:
             return
         now = event.time
+        if event.event == "arrive" and self.on_arrive is not None:
+            self.on_arrive(name, str(dict(event.details).get("process", name)))
         self._close_thread(name, now)
         if state is not State.DONE:
             cpu = event.cpu if state in _ON_CPU else None
@@ -114,4 +120,10 @@ class IntervalRecorder(IntervalTracker):
             cpus,
             lambda name, interval: self.threads[name].append(interval),
             lambda cpu, interval: self.cpu_rows[cpu].append(interval),
+            self._learn,
         )
+
+    def _learn(self, name: str, process: str) -> None:
+        if name not in self.threads:
+            self.thread_names.append(name)
+            self.threads[name] = []

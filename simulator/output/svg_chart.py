@@ -109,7 +109,7 @@ def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
 def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool) -> Iterator[str]:
     """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot."""
     lanes, cpus, unit, end = data.lanes, info.cpus, info.time_unit, metrics.end_time
-    names = info.thread_names
+    names = [lane.label for lane in lanes if lane.kind == "thread"]
     width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
     height = chart_height(len(lanes), cpus)
     plot_height = lane_y(len(lanes), cpus)
