@@ -96,7 +96,7 @@ class _Checker:
         name = self.string(data, (), "name", default_name)
         description = self.string(data, (), "description", "")
         unit = data.get("time_unit", "ms")
-        if unit not in NS_PER_UNIT:
+        if not isinstance(unit, str) or unit not in NS_PER_UNIT:
             self.fail(("time_unit",), f"time_unit must be one of {', '.join(NS_PER_UNIT)}, got {unit!r}")
         else:
             self.time_unit = unit

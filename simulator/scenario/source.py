@@ -86,7 +86,12 @@ def load_source(path: str | Path, *, display_name: str | None = None) -> Source:
 
 def parse_source(text: str, file: str) -> Source:
     """Parse YAML `text` (named `file` in messages). Raises InputError for empty or malformed YAML."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found while reading
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InputError(Location(file, line, column, "(top)"), f"invalid YAML: {exc.reason}") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
