@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 class ProgramSteps:
     """Memory, control and synchronization steps; blocking and waking; deadlock cycles."""
 
+    __slots__ = ()
+
     # Provided by the Kernel.
     engine: Engine
     scenario: Scenario
