@@ -18,6 +18,7 @@ from simulator import (
     simulate,
 )
 from tests.conftest import MS, SCENARIOS, by_name, run_yaml
+from tests.listeners import CpuStates
 
 US = 1_000
 
@@ -95,36 +96,24 @@ def pinned_workloads(draw: st.DrawFn) -> Scenario:
     return Scenario("pinned", "us", 0, machine, tuple(ProcessSpec(t.name, t.arrival, (t,)) for t in threads))
 
 
-class AffinityChecker:
-    """A listener: threads run only where allowed, and no CPU idles while a thread allowed on it waits."""
+class AffinityChecker(CpuStates):
+    """Threads run only where allowed, and no CPU idles while a thread allowed on it waits."""
 
     def __init__(self, scenario: Scenario) -> None:
+        super().__init__()
         self.allowed = {t.name: set(t.affinity) if t.affinity else set(range(scenario.machine.cpus))
                         for t in scenario.threads()}  # fmt: skip
         self.cpus = scenario.machine.cpus
-        self.ready: set[str] = set()
-        self.busy: dict[int, str] = {}
-        self.now = 0
-        self.problems: list[str] = []
 
-    def __call__(self, event: TraceEvent) -> None:
-        if event.time > self.now:
-            idle = set(range(self.cpus)) - set(self.busy)
-            for name in self.ready:
-                if self.allowed[name] & idle:
-                    self.problems.append(f"{name} waits at {self.now} while CPUs {sorted(idle)} idle")
-            self.now = event.time
-        name = event.thread or ""
-        if event.event in ("arrive", "wake", "preempt", "yield"):
-            self.ready.add(name)
-        if event.event in ("switch", "run"):
-            assert event.cpu is not None
-            if event.cpu not in self.allowed[name]:
-                self.problems.append(f"{name} runs on CPU{event.cpu}")
-            self.ready.discard(name)
-            self.busy[event.cpu] = name
-        if event.event in ("preempt", "yield", "sleep", "block", "exit") and event.cpu is not None:
-            self.busy.pop(event.cpu, None)
+    def between(self, start: int, end: int) -> None:
+        idle = set(range(self.cpus)) - set(self.running)
+        for name in self.ready:
+            if self.allowed[name] & idle:
+                self.problems.append(f"{name} waits at {start} while CPUs {sorted(idle)} idle")
+
+    def on_run(self, name: str, cpu: int) -> None:
+        if cpu not in self.allowed[name]:
+            self.problems.append(f"{name} runs on CPU{cpu}")
 
 
 @settings(max_examples=80, deadline=None)

@@ -16,11 +16,11 @@ from simulator import (
     Scenario,
     Sleep,
     ThreadSpec,
-    TraceEvent,
     parse_policy_text,
     simulate,
 )
 from simulator.output.json_report import report_dict
+from tests.listeners import CpuStates
 
 US = 1_000
 WORK_CONSERVING = ("fcfs", "rr:quantum=3us", "sjf", "srtf", "priority", "priority:preemptive=false",
@@ -49,30 +49,16 @@ def scenario(threads: list[ThreadSpec], policy: str, cpus: int = 1, seed: int = 
                     tuple(ProcessSpec(t.name, t.arrival, (t,)) for t in threads))  # fmt: skip
 
 
-class IdleWhileReady:
-    """A listener that records any span of time in which a CPU is idle while a thread is ready."""
+class IdleWhileReady(CpuStates):
+    """Records any span of time in which a CPU is idle while a thread is ready."""
 
     def __init__(self, cpus: int) -> None:
-        self.ready: set[str] = set()
-        self.busy: dict[int, str] = {}
+        super().__init__()
         self.cpus = cpus
-        self.now = 0
-        self.problems: list[tuple[int, int]] = []
 
-    def __call__(self, event: TraceEvent) -> None:
-        if event.time > self.now:
-            if self.ready and len(self.busy) < self.cpus:
-                self.problems.append((self.now, event.time))
-            self.now = event.time
-        name = event.thread or ""
-        if event.event in ("arrive", "wake", "preempt", "yield"):
-            self.ready.add(name)
-        if event.event in ("switch", "run"):
-            self.ready.discard(name)
-            assert event.cpu is not None
-            self.busy[event.cpu] = name
-        if event.event in ("preempt", "yield", "sleep", "block", "exit") and event.cpu is not None:
-            self.busy.pop(event.cpu, None)
+    def between(self, start: int, end: int) -> None:
+        if self.ready and len(self.running) < self.cpus:
+            self.problems.append((start, end))
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,33 +120,19 @@ def longest_burst(threads: list[ThreadSpec]) -> int:
     return longest
 
 
-class UrgencyChecker:
-    """A listener: whenever time moves on, no ready thread is more urgent than a running one."""
+class UrgencyChecker(CpuStates):
+    """Whenever time moves on, no ready thread is more urgent than a running one."""
 
     def __init__(self, priorities: dict[str, int]) -> None:
+        super().__init__()
         self.priorities = priorities
-        self.ready: set[str] = set()
-        self.running: dict[int, str] = {}
-        self.now = 0
-        self.problems: list[str] = []
 
-    def __call__(self, event: TraceEvent) -> None:
-        if event.time > self.now:
-            if self.ready and self.running:
-                most_urgent_waiting = min(self.priorities[name] for name in self.ready)
-                least_urgent_running = max(self.priorities[name] for name in self.running.values())
-                if most_urgent_waiting < least_urgent_running:
-                    self.problems.append(f"at {self.now}: {sorted(self.ready)} wait while {self.running} run")
-            self.now = event.time
-        name = event.thread or ""
-        if event.event in ("arrive", "wake", "preempt", "yield"):
-            self.ready.add(name)
-        if event.event in ("switch", "run"):
-            self.ready.discard(name)
-            assert event.cpu is not None
-            self.running[event.cpu] = name
-        if event.event in ("preempt", "yield", "sleep", "block", "exit") and event.cpu is not None:
-            self.running.pop(event.cpu, None)
+    def between(self, start: int, end: int) -> None:
+        if self.ready and self.running:
+            most_urgent_waiting = min(self.priorities[name] for name in self.ready)
+            least_urgent_running = max(self.priorities[name] for name in self.running.values())
+            if most_urgent_waiting < least_urgent_running:
+                self.problems.append(f"at {start}: {sorted(self.ready)} wait while {self.running} run")
 
 
 @settings(max_examples=60, deadline=None)
