@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter, ReadyReason
-from simulator.policies.ordered import OrderedPolicy
+from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def weight(thread: Thread) -> int:
     return NICE_TO_WEIGHT[thread.nice + 20]
 
 
-class Cfs(OrderedPolicy):
+class Cfs(ChargingPolicy):
     """The ready thread with the least virtual runtime runs. Running for t adds t * 1024 / weight to a
     thread's vruntime, so a lower nice (a higher weight) ages more slowly and gets more CPU. A thread's
     slice is its weight's share of `sched_latency` among the ready threads, at least `min_granularity`. A
@@ -44,8 +44,7 @@ class Cfs(OrderedPolicy):
 
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
-        self.vruntime: dict[int, int] = {}  # scaled by NICE_0_WEIGHT... kept exact as ns * 1024 / weight
-        self.cpu_at_pick: dict[int, int] = {}
+        self.vruntime: dict[int, int] = {}  # ns of CPU * 1024 / weight, in integers
         self.min_vruntime = 0
 
     def key(self, thread: Thread) -> int:
@@ -53,9 +52,8 @@ class Cfs(OrderedPolicy):
 
     def add(self, thread: Thread, reason: ReadyReason) -> None:
         index = thread.index
-        if index in self.cpu_at_pick:
-            used = self.context.cpu_time(thread) - self.cpu_at_pick.pop(index)
-            self.vruntime[index] += used * NICE_0_WEIGHT // weight(thread)
+        if index in self.vruntime:
+            self.vruntime[index] += self.used_since_pick(thread) * NICE_0_WEIGHT // weight(thread)
         floor = min((self.vruntime[t.index] for t in self.ready), default=self.min_vruntime)
         self.min_vruntime = max(self.min_vruntime, min(floor, self.vruntime.get(index, floor)))
         if index not in self.vruntime:
@@ -64,24 +62,13 @@ class Cfs(OrderedPolicy):
             self.vruntime[index] = max(self.vruntime[index], floor - int(self.spec.param("sched_latency")) // 2)
         super().add(thread, reason)
 
-    def pick(self, cpu: int) -> Thread | None:
-        thread = super().pick(cpu)
-        if thread is not None:
-            self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
-        return thread
-
-    def take(self, thread: Thread) -> None:
-        super().take(thread)
-        self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
-
     def time_slice(self, thread: Thread) -> int | None:
         total = weight(thread) + sum(weight(t) for t in self.ready)
         share = int(self.spec.param("sched_latency")) * weight(thread) // total
         return max(int(self.spec.param("min_granularity")), share)
 
     def running_vruntime(self, thread: Thread) -> int:
-        used = self.context.cpu_time(thread) - self.cpu_at_pick.get(thread.index, self.context.cpu_time(thread))
-        return self.vruntime[thread.index] + used * NICE_0_WEIGHT // weight(thread)
+        return self.vruntime[thread.index] + self.using_now(thread) * NICE_0_WEIGHT // weight(thread)
 
     def should_preempt(self, running: Thread) -> bool:
         best = self.best_waiting()

@@ -50,3 +50,32 @@ class OrderedPolicy(Policy):
     def best_waiting(self) -> float | int | None:
         """The smallest key among ready threads, or None."""
         return min((self.key(thread) for thread in self.ready), default=None)
+
+
+class ChargingPolicy(OrderedPolicy):
+    """An ordered policy that charges threads for the CPU they use (stride's pass, cfs's vruntime): it notes
+    each thread's CPU time when it is dispatched, and tells how much it has used since."""
+
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.cpu_at_pick: dict[int, int] = {}
+
+    def used_since_pick(self, thread: Thread) -> int:
+        """CPU time used since its last dispatch (0 if it has not been dispatched); forgets the dispatch."""
+        start = self.cpu_at_pick.pop(thread.index, None)
+        return 0 if start is None else self.context.cpu_time(thread) - start
+
+    def using_now(self, thread: Thread) -> int:
+        """CPU time a running thread has used since its dispatch, so far."""
+        now = self.context.cpu_time(thread)
+        return now - self.cpu_at_pick.get(thread.index, now)
+
+    def pick(self, cpu: int) -> Thread | None:
+        thread = super().pick(cpu)
+        if thread is not None:
+            self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
+        return thread
+
+    def take(self, thread: Thread) -> None:
+        super().take(thread)
+        self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)

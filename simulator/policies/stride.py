@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter, ReadyReason
-from simulator.policies.ordered import OrderedPolicy
+from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
     from simulator.threads import Thread
 
 
-class Stride(OrderedPolicy):
+class Stride(ChargingPolicy):
     """Each thread's stride is `big / tickets`; the ready thread with the lowest pass runs for a quantum,
     and its pass grows by its stride for each quantum of CPU it used (pro rata for less). A thread that
     arrives starts at the lowest pass among ready threads, so it cannot monopolize the CPU."""
@@ -27,7 +27,6 @@ class Stride(OrderedPolicy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.passes: dict[int, int] = {}  # pass * quantum, exact
-        self.cpu_at_pick: dict[int, int] = {}
         self.strides: dict[str, int] = {}
 
     def stride(self, thread: Thread) -> int:
@@ -40,20 +39,9 @@ class Stride(OrderedPolicy):
         self.strides[thread.name] = self.stride(thread)
         if thread.index not in self.passes:
             self.passes[thread.index] = min((self.passes[t.index] for t in self.ready), default=0)
-        elif thread.index in self.cpu_at_pick:
-            used = self.context.cpu_time(thread) - self.cpu_at_pick.pop(thread.index)
-            self.passes[thread.index] += self.stride(thread) * used
+        else:
+            self.passes[thread.index] += self.stride(thread) * self.used_since_pick(thread)
         super().add(thread, reason)
-
-    def pick(self, cpu: int) -> Thread | None:
-        thread = super().pick(cpu)
-        if thread is not None:
-            self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
-        return thread
-
-    def take(self, thread: Thread) -> None:
-        super().take(thread)
-        self.cpu_at_pick[thread.index] = self.context.cpu_time(thread)
 
     def time_slice(self, thread: Thread) -> int | None:
         return int(self.spec.param("quantum"))
