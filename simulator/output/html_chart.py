@@ -9,15 +9,12 @@ for the visible window. Hovering a bar shows what it was. Once drawn, the page r
 from __future__ import annotations
 
 from html import escape
-from typing import IO
 
 from simulator import __version__
 from simulator.metrics import RunMetrics
-from simulator.output.chart_data import PLOT_WIDTH, ChartData
-from simulator.output.svg_chart import LABEL_WIDTH, render_svg
-from simulator.output.timeline import TimelineInfo
+from simulator.output.chart_data import PLOT_WIDTH
+from simulator.output.svg_chart import LABEL_WIDTH, SvgChartWriter, render_svg
 from simulator.timeunits import NS_PER_UNIT
-from simulator.trace import TraceEvent
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 16px; color: #222; background: #fafafa; }
@@ -116,16 +113,8 @@ SCRIPT = """
 """
 
 
-class HtmlChartWriter:
-    """Collects bars during the run (spilled to disk) and writes the page at the end."""
-
-    def __init__(self, stream: IO[str], info: TimelineInfo) -> None:
-        self.stream = stream
-        self.info = info
-        self.data = ChartData(info)
-
-    def __call__(self, event: TraceEvent) -> None:
-        self.data(event)
+class HtmlChartWriter(SvgChartWriter):
+    """Collects bars like the SVG writer, and writes the page (the drawing, interactive) at the end."""
 
     def close(self, metrics: RunMetrics) -> None:
         write = self.stream.write
