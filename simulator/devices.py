@@ -12,16 +12,13 @@ if TYPE_CHECKING:
 class Device:
     """Serves at most `servers` requests at once (None: unlimited); the rest wait in FIFO order."""
 
-    __slots__ = ("name", "servers", "in_service", "queue", "busy_time", "requests")
+    __slots__ = ("name", "servers", "in_service", "queue")
 
     def __init__(self, name: str, servers: int | None) -> None:
         self.name = name
         self.servers = servers
         self.in_service = 0
         self.queue: deque[tuple[Thread, int]] = deque()
-        #: Total service time given, and the number of requests served.
-        self.busy_time = 0
-        self.requests = 0
 
     def has_free_server(self) -> bool:
         """Whether a new request can start service at once."""

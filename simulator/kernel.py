@@ -600,8 +600,6 @@ class Kernel(ProgramSteps):
 
     def _serve(self, device: Device, thread: Thread, duration: int) -> None:
         device.in_service += 1
-        device.requests += 1
-        device.busy_time += duration
         if self._listeners:
             self._emit(None, thread.name, "io_start", ("device", device.name))
         self._schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
