@@ -9,7 +9,7 @@ as they form.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.engine import PRIORITY_WAKE, Engine
 from simulator.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
@@ -41,6 +41,8 @@ from simulator.races import Access, RaceDetector, join
 from simulator.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject, WaitQueue
 from simulator.threads import BLOCKED, Thread
 from simulator.violations import Violation
+
+SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
 if TYPE_CHECKING:
     from simulator.cpus import Cpu
@@ -163,13 +165,16 @@ class ProgramSteps:
 
     # -- synchronization -------------------------------------------------------------------------------------
 
-    def _object(self, thread: Thread, name: str) -> SyncObject:
+    def _object(self, thread: Thread, name: str, kind: type[SyncKind]) -> SyncKind:
+        """The object `name` the thread can see (its process's, else the machine's ipc), of the kind the
+        loader checked it is."""
         found = thread.proc.sync.get(name)
-        return found if found is not None else self.ipc[name]
+        obj = found if found is not None else self.ipc[name]
+        assert isinstance(obj, kind), "the loader checks each operation's object kind"
+        return obj
 
     def _step_lock(self, cpu: Cpu, thread: Thread, op: Lock) -> bool:
-        mutex = self._object(thread, op.obj)
-        assert isinstance(mutex, Mutex)
+        mutex = self._object(thread, op.obj, Mutex)
         was_free = mutex.owner is None
         going_on = mutex.lock(self, thread)
         if was_free and self._listeners:
@@ -177,55 +182,45 @@ class ProgramSteps:
         return going_on
 
     def _step_unlock(self, cpu: Cpu, thread: Thread, op: Unlock) -> bool:
-        mutex = self._object(thread, op.obj)
-        assert isinstance(mutex, Mutex)
+        mutex = self._object(thread, op.obj, Mutex)
         if mutex.owner is thread and self._listeners:
             self._emit(cpu.index, thread.name, "unlock", ("object", mutex.name))
         return mutex.unlock(self, thread)
 
     def _step_acquire(self, cpu: Cpu, thread: Thread, op: Acquire) -> bool:
-        semaphore = self._object(thread, op.obj)
-        assert isinstance(semaphore, Semaphore)
+        semaphore = self._object(thread, op.obj, Semaphore)
         return semaphore.acquire(self, thread)
 
     def _step_release(self, cpu: Cpu, thread: Thread, op: Release) -> bool:
-        semaphore = self._object(thread, op.obj)
-        assert isinstance(semaphore, Semaphore)
+        semaphore = self._object(thread, op.obj, Semaphore)
         return semaphore.release(self, thread)
 
     def _step_wait(self, cpu: Cpu, thread: Thread, op: Wait) -> bool:
-        condition = self._object(thread, op.obj)
-        assert isinstance(condition, Condition)
+        condition = self._object(thread, op.obj, Condition)
         return condition.wait(self, thread, op.timeout)
 
     def _step_notify(self, cpu: Cpu, thread: Thread, op: Notify) -> bool:
-        condition = self._object(thread, op.obj)
-        assert isinstance(condition, Condition)
+        condition = self._object(thread, op.obj, Condition)
         return condition.notify(self, thread, op.all)
 
     def _step_set_event(self, cpu: Cpu, thread: Thread, op: SetEvent) -> bool:
-        event = self._object(thread, op.obj)
-        assert isinstance(event, Event)
+        event = self._object(thread, op.obj, Event)
         return event.set(self, thread, not op.clear)
 
     def _step_wait_event(self, cpu: Cpu, thread: Thread, op: WaitEvent) -> bool:
-        event = self._object(thread, op.obj)
-        assert isinstance(event, Event)
+        event = self._object(thread, op.obj, Event)
         return event.wait(self, thread)
 
     def _step_barrier(self, cpu: Cpu, thread: Thread, op: BarrierWait) -> bool:
-        barrier = self._object(thread, op.obj)
-        assert isinstance(barrier, Barrier)
+        barrier = self._object(thread, op.obj, Barrier)
         return barrier.arrive(self, thread)
 
     def _step_put(self, cpu: Cpu, thread: Thread, op: Put) -> bool:
-        channel = self._object(thread, op.obj)
-        assert isinstance(channel, Channel)
+        channel = self._object(thread, op.obj, Channel)
         return channel.put(self, thread, self._evaluate(thread, op.value, op.line))
 
     def _step_get(self, cpu: Cpu, thread: Thread, op: Get) -> bool:
-        channel = self._object(thread, op.obj)
-        assert isinstance(channel, Channel)
+        channel = self._object(thread, op.obj, Channel)
         thread.receive_into = op.into
         if channel.get(self, thread):
             self._deliver(thread)
