@@ -62,7 +62,7 @@ class Kernel(ProgramSteps):
         "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_reported_cycles",
         "_deadlocked", "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
+        "_slice", "_handover", "_idle", "_anyone_fits", "_step_limit", "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners",
     )  # fmt: skip
 
@@ -124,6 +124,12 @@ class Kernel(ProgramSteps):
         #: Some running CPU may be computing under a time slice with no expiry armed (nobody was waiting).
         self._unarmed = False
         self._preemptive = self.policy.preemptive
+        #: Idle CPUs (no thread running or being switched to).
+        self._idle = machine.cpus
+        #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
+        self._anyone_fits = not (self._per_cpu or self._pinned)
+        #: The step bound as a number (no bound: one never reached).
+        self._step_limit = max_steps if max_steps is not None else float("inf")
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
         #: A preempted thread's CPU can go straight to the next ready thread when nothing else is due at that
         #: instant (see _cpu_event): with one global queue, no pinning, no ranking preemption, no explorer.
@@ -259,7 +265,9 @@ class Kernel(ProgramSteps):
         """Hand a thread that just became ready to the policy; idle CPUs look at the end of the instant."""
         self.policy.add(thread, reason)
         self._ready += 1
-        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
+        # Idle CPUs look once, at the end of the instant; running ones, if an expiry may need arming or the
+        # newcomer may preempt. Otherwise the dispatch would find nothing to do.
+        if not self._dispatch_pending and (self._idle or self._unarmed or self._preemptive):
             self._dispatch_pending = True
             self._defer(self._dispatch_callback)
 
@@ -267,7 +275,8 @@ class Kernel(ProgramSteps):
         """Idle CPUs pick threads in index order; then running threads learn that others are waiting."""
         self._dispatch_pending = False
         policy = self.policy
-        if self._ready:
+        now = self.engine.now
+        if self._ready and self._idle:
             for cpu in self.cpus:
                 if cpu.thread is None:
                     chosen: Thread | None
@@ -283,13 +292,12 @@ class Kernel(ProgramSteps):
                         chosen = policy.pick(cpu.index)
                     if chosen is not None:
                         self._ready -= 1
-                        self._start(cpu, chosen)
-                        if not self._ready:
+                        self._start(cpu, chosen, now)
+                        if not self._ready or not self._idle:
                             break
         if not self._ready or not (self._unarmed or self._preemptive):
             return
         self._unarmed = False
-        now = self.engine.now
         for cpu in self.cpus:
             thread = cpu.thread
             # A thread being switched in, or in a non-preemptible call, is looked at when that ends.
@@ -301,43 +309,41 @@ class Kernel(ProgramSteps):
             elif cpu.time_slice is not None and cpu.expiry is None:
                 self._arm_expiry(cpu, now)
 
-    def _start(self, cpu: Cpu, thread: Thread) -> None:
-        """Give `cpu` to `thread`, paying a context switch if the CPU last ran another thread."""
-        now = self.engine.now
-        self.dispatches += 1
-        cpu.thread = thread
-        thread.cpu = cpu
-        if thread.last_cpu is not None and thread.last_cpu != cpu.index:
-            thread.migrations += 1
-        previous = cpu.last_thread
-        cpu.last_thread = thread
-        cost = 0
-        if previous is not None and previous is not thread:
-            self.context_switches += 1
-            cost = self.context_switch
-        if self.migration_cost and thread.last_cpu is not None and thread.last_cpu != cpu.index:
-            cost += self.migration_cost
-        if cost:
-            thread.transition(SWITCHING, now)
-            cpu.switch_start = now
-            cpu.token += 1
-            if self._listeners:
-                self._emit(cpu.index, thread.name, "switch", ("from", previous.name if previous else None))
-            self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
-            return
-        self._begin_running(cpu, thread)
-
-    def _switched(self, event: tuple[Cpu, int]) -> None:
-        cpu, token = event
-        if token != cpu.token:
-            return
-        assert cpu.thread is not None
-        cpu.switching += self.engine.now - cpu.switch_start
-        self._begin_running(cpu, cpu.thread)
-
-    def _begin_running(self, cpu: Cpu, thread: Thread) -> None:
-        now = self.engine.now
-        thread.transition(RUNNING, now)
+    def _start(self, cpu: Cpu, thread: Thread, now: int, switched: bool = False) -> None:
+        """Give `cpu` to `thread` at `now`, paying a context switch if the CPU last ran another thread; once
+        the switch is over (`switched`), the thread runs. One function for both halves: most dispatches pay
+        nothing and go straight on, and this is the hot path."""
+        if not switched:
+            self.dispatches += 1
+            self._idle -= 1
+            cpu.thread = thread
+            thread.cpu = cpu
+            last_cpu = thread.last_cpu
+            migrated = last_cpu is not None and last_cpu != cpu.index
+            if migrated:
+                thread.migrations += 1
+            previous = cpu.last_thread
+            cpu.last_thread = thread
+            cost = 0
+            if previous is not None and previous is not thread:
+                self.context_switches += 1
+                cost = self.context_switch
+            if migrated and self.migration_cost:
+                cost += self.migration_cost
+            if cost:
+                thread.transition(SWITCHING, now)
+                cpu.switch_start = now
+                cpu.token += 1
+                if self._listeners:
+                    self._emit(cpu.index, thread.name, "switch", ("from", previous.name if previous else None))
+                self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
+                return
+        if thread.state is READY:  # inline Thread.transition, checked: it is the hot path
+            thread.time_in[READY] += now - thread.since
+            thread.since = now
+            thread.state = RUNNING
+        else:
+            thread.transition(RUNNING, now)
         if thread.first_run is None:
             thread.first_run = now
         if self._listeners:
@@ -346,7 +352,8 @@ class Kernel(ProgramSteps):
         cpu.segment_start = now
         time_slice = cpu.time_slice = self.policy.time_slice(thread) if self._slice == -1 else self._slice
         cpu.slice_start = now
-        if not thread.remaining:
+        remaining = thread.remaining
+        if not remaining:
             cpu.expiry = None
             self._advance(cpu, thread)
         elif time_slice is not None and thread.preemptible and self._ready:
@@ -354,10 +361,20 @@ class Kernel(ProgramSteps):
             # quantum, so the next boundary is one quantum away.
             expiry = cpu.expiry = now + time_slice
             cpu.token += 1
-            self._schedule(min(expiry, now + thread.remaining), PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+            end = now + remaining
+            self._schedule(expiry if expiry < end else end, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
         else:
             cpu.expiry = None
             self._compute(cpu, thread, now)
+
+    def _switched(self, event: tuple[Cpu, int]) -> None:
+        cpu, token = event
+        if token != cpu.token:
+            return
+        assert cpu.thread is not None
+        now = self.engine.now
+        cpu.switching += now - cpu.switch_start
+        self._start(cpu, cpu.thread, now, switched=True)
 
     # -- running a thread's program ----------------------------------------------------------------------
 
@@ -368,7 +385,7 @@ class Kernel(ProgramSteps):
         if thread.remaining:
             self._compute(cpu, thread, now)
             return
-        if self.max_steps is not None and self.steps >= self.max_steps:
+        if self.steps >= self._step_limit:
             self._hit_step_bound(thread)
             return
         operation = thread.next_op
@@ -452,14 +469,14 @@ class Kernel(ProgramSteps):
             return
         time_slice = cpu.time_slice
         if time_slice is not None and now - cpu.slice_start >= time_slice:
-            if self._ready and self._waiting_for(cpu):
+            if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
                 self._preempt(cpu, thread)
                 return
             # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
             cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
         cpu.segment_start = now
         if time_slice is not None and thread.preemptible:
-            if self._ready and self._waiting_for(cpu):
+            if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
                 self._arm_expiry(cpu, now)
                 return
             self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
@@ -504,7 +521,7 @@ class Kernel(ProgramSteps):
             return
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
-        if self._ready and self._waiting_for(cpu):
+        if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
             if self._handover and not self._dispatch_pending and self.engine.quiet():
                 # Nothing else happens at this instant and every other CPU is busy (a ready thread and an
                 # idle CPU would have a dispatch pending): the dispatch would give this CPU to the next
@@ -516,7 +533,7 @@ class Kernel(ProgramSteps):
                 self.policy.add(thread, "preempted")
                 following = self.policy.pick(cpu.index)
                 assert following is not None
-                self._start(cpu, following)
+                self._start(cpu, following, now)
                 if self._unarmed and not self._dispatch_pending:  # running CPUs may need their expiry armed
                     self._dispatch_pending = True
                     self._defer(self._dispatch_callback)
@@ -548,9 +565,15 @@ class Kernel(ProgramSteps):
                 self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
             elif gil.reserved_for is thread:
                 self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
-        thread.transition(state, now)
+        if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow running
+            thread.time_in[RUNNING] += now - thread.since
+            thread.since = now
+            thread.state = state
+        else:
+            thread.transition(state, now)
         cpu.busy += now - cpu.run_start
         cpu.thread = None
+        self._idle += 1
         cpu.expiry = None
         cpu.token += 1
         thread.cpu = None
