@@ -9,8 +9,8 @@ idle CPUs that way, after every arrival, wake-up and preemption of the instant.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 #: Arrivals, wake-ups and I/O completions: they enter the ready queue first.
@@ -44,9 +44,10 @@ class Engine:
         """Call `callback(argument)` at `time` (not before now)."""
         if time < self.now:
             raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
-        self._sequence += 1
-        key = self._sequence if self._tiebreak is None else (self._tiebreak() << 40) | self._sequence
-        heapq.heappush(self._heap, (time, priority, key, callback, argument))
+        key = self._sequence = self._sequence + 1
+        if self._tiebreak is not None:
+            key |= self._tiebreak() << 40
+        heappush(self._heap, (time, priority, key, callback, argument))
 
     def quiet(self) -> bool:
         """Whether nothing else is due at the current instant (no callback scheduled now, nothing deferred)."""
@@ -65,23 +66,24 @@ class Engine:
         """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
         heap = self._heap
         deferred = self._deferred
-        pop = heapq.heappop
-        limit = until if until is not None else -1
+        limit = until if until is not None else float("inf")
         events = self.events
         now = self.now
         while not self._stopped:
-            if heap and (not deferred or heap[0][0] == now):
-                if limit >= 0 and heap[0][0] > limit:
-                    break
-                now, _, _, callback, argument = pop(heap)
-                self.now = now
-                events += 1
-                callback(argument)
-            elif deferred:
-                # Nothing else is scheduled at this instant: run the oldest deferred work (it may schedule
-                # more at now, which then runs before the rest of the deferred work).
-                events += 1
-                deferred.pop(0)()
-            else:
+            if heap:
+                time = heap[0][0]
+                if time == now or not deferred:
+                    if time > limit:
+                        break
+                    _, _, _, callback, argument = heappop(heap)
+                    self.now = now = time
+                    events += 1
+                    callback(argument)
+                    continue
+            if not deferred:
                 break
+            # Nothing else is scheduled at this instant: run the oldest deferred work (it may schedule more at
+            # now, which then runs before the rest of the deferred work).
+            events += 1
+            deferred.pop(0)()
         self.events = events
