@@ -464,25 +464,35 @@ class Kernel(ProgramSteps):
         self._schedule(now, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
-        """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule."""
+        """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule its CPU
+        event: the compute's end, or the quantum's if that comes first and someone is waiting."""
         if thread.needs_gil and not self._take_gil(cpu, thread):
             return
         time_slice = cpu.time_slice
-        if time_slice is not None and now - cpu.slice_start >= time_slice:
-            if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
-                self._preempt(cpu, thread)
-                return
-            # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
-            cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
+        end = now + thread.remaining
+        if time_slice is None:
+            cpu.expiry = None
+        else:
+            waiting = self._ready and (self._anyone_fits or self._waiting_for(cpu))
+            if now - cpu.slice_start >= time_slice:
+                if waiting:
+                    self._preempt(cpu, thread)
+                    return
+                # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
+                cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
+            if not thread.preemptible:
+                cpu.expiry = None
+            elif waiting:
+                # The quantum has begun at most one slice ago (renewed above): its boundary is the next.
+                expiry = cpu.expiry = cpu.slice_start + time_slice
+                if expiry < end:
+                    end = expiry
+            else:
+                cpu.expiry = None
+                self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
         cpu.segment_start = now
-        if time_slice is not None and thread.preemptible:
-            if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
-                self._arm_expiry(cpu, now)
-                return
-            self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
-        cpu.expiry = None
         cpu.token += 1
-        self._schedule(now + thread.remaining, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+        self._schedule(end, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _waiting_for(self, cpu: Cpu) -> bool:
         """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
