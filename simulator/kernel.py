@@ -62,7 +62,8 @@ class Kernel(ProgramSteps):
         "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_reported_cycles",
         "_deadlocked", "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_idle", "_anyone_fits", "_step_limit", "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
+        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_step_limit",
+        "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners",
     )  # fmt: skip
 
@@ -119,6 +120,8 @@ class Kernel(ProgramSteps):
         self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
+        #: A dispatch is giving out CPUs (see _refill).
+        self._dispatching = False
         #: Threads in the policy's ready queue (kept here: the hot path asks often).
         self._ready = 0
         #: Some running CPU may be computing under a time slice with no expiry armed (nobody was waiting).
@@ -274,6 +277,13 @@ class Kernel(ProgramSteps):
     def _dispatch(self) -> None:
         """Idle CPUs pick threads in index order; then running threads learn that others are waiting."""
         self._dispatch_pending = False
+        self._dispatching = True
+        try:
+            self._dispatch_now()
+        finally:
+            self._dispatching = False
+
+    def _dispatch_now(self) -> None:
         policy = self.policy
         now = self.engine.now
         if self._ready and self._idle:
@@ -426,14 +436,15 @@ class Kernel(ProgramSteps):
                 self._compute(cpu, thread, now)
                 return
         elif isinstance(operation, Sleep):
-            self._leave(cpu, thread, SLEEPING)
+            self._vacate(cpu, thread, SLEEPING)
             thread.voluntary_switches += 1
             if self._listeners:
                 self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
             self._schedule(now + operation.duration, PRIORITY_WAKE, self._on_wake, thread)
+            self._refill(cpu, now)
             return
         elif isinstance(operation, Io):
-            self._leave(cpu, thread, BLOCKED)
+            self._vacate(cpu, thread, BLOCKED)
             thread.voluntary_switches += 1
             if self._listeners:
                 self._emit(
@@ -441,6 +452,7 @@ class Kernel(ProgramSteps):
                     ("device", operation.device), ("duration", operation.duration),
                 )  # fmt: skip
             self._request_io(self.devices[operation.device], thread, operation.duration)
+            self._refill(cpu, now)
             return
         elif isinstance(operation, Yield):
             if self._ready:
@@ -532,22 +544,6 @@ class Kernel(ProgramSteps):
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
         if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
-            if self._handover and not self._dispatch_pending and self.engine.quiet():
-                # Nothing else happens at this instant and every other CPU is busy (a ready thread and an
-                # idle CPU would have a dispatch pending): the dispatch would give this CPU to the next
-                # thread. Do it now, without the round trip through the engine.
-                self._vacate(cpu, thread, READY)
-                thread.involuntary_switches += 1
-                if self._listeners:
-                    self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
-                self.policy.add(thread, "preempted")
-                following = self.policy.pick(cpu.index)
-                assert following is not None
-                self._start(cpu, following, now)
-                if self._unarmed and not self._dispatch_pending:  # running CPUs may need their expiry armed
-                    self._dispatch_pending = True
-                    self._defer(self._dispatch_callback)
-                return
             self._preempt(cpu, thread)
         else:
             self._compute(cpu, thread, now)
@@ -590,11 +586,37 @@ class Kernel(ProgramSteps):
         thread.last_cpu = cpu.index
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
-        self._leave(cpu, thread, READY)
+        self._vacate(cpu, thread, READY)
         thread.involuntary_switches += 1
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
-        self._enqueue(thread, "preempted")
+        self.policy.add(thread, "preempted")
+        self._ready += 1
+        self._refill(cpu, self.engine.now)
+
+    def _refill(self, cpu: Cpu, now: int) -> None:
+        """`cpu` has just been vacated, as the last thing its event does: give it the next ready thread now
+        if that is exactly what the end-of-instant dispatch would do, else leave it to the dispatch.
+
+        It is exactly that when nothing else is due at this instant, no dispatch is pending or running, and
+        there is one global queue with nobody pinned, no ranking preemption and no explorer: an idle CPU and
+        a ready thread never coexist without a pending dispatch, so every other CPU is busy and the dispatch
+        would give this one the policy's pick. Doing it now saves the round trip through the engine, on
+        every quantum expiry and sleep under load.
+        """
+        if self._dispatch_pending:
+            return
+        if self._ready and self._handover and not self._dispatching and self.engine.quiet():
+            following = self.policy.pick(cpu.index)
+            assert following is not None
+            self._ready -= 1
+            self._dispatching = True
+            self._start(cpu, following, now)
+            self._dispatching = False
+            if self._dispatch_pending or not self._unarmed:
+                return  # else running CPUs may need their expiry armed: the dispatch does that
+        self._dispatch_pending = True
+        self._defer(self._dispatch_callback)
 
     def _finish(self, cpu: Cpu, thread: Thread) -> None:
         self._leave(cpu, thread, DONE)
