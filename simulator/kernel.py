@@ -349,7 +349,7 @@ class Kernel(ProgramSteps):
                 self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
                 return
         if thread.state is READY:  # inline Thread.transition, checked: it is the hot path
-            thread.time_in[READY] += now - thread.since
+            thread.waiting += now - thread.since
             thread.since = now
             thread.state = RUNNING
         else:
@@ -572,7 +572,7 @@ class Kernel(ProgramSteps):
             elif gil.reserved_for is thread:
                 self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow running
-            thread.time_in[RUNNING] += now - thread.since
+            thread.cpu_time += now - thread.since
             thread.since = now
             thread.state = state
         else:
@@ -749,7 +749,7 @@ class _PolicyView:
         return self._kernel.engine.now
 
     def cpu_time(self, thread: Thread) -> int:
-        used = thread.time_in[RUNNING]
+        used = thread.cpu_time
         if thread.state is RUNNING:
             used += self._kernel.engine.now - thread.since
         return used

@@ -12,7 +12,6 @@ import attrs
 from simulator.kernel import Kernel
 from simulator.races import Race
 from simulator.scenario.model import PolicySpec
-from simulator.threads import State
 from simulator.violations import Violation
 
 
@@ -107,11 +106,11 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
             arrival=thread.arrival,
             first_run=thread.first_run,
             completion=thread.completion,
-            cpu_time=thread.time_in[State.RUNNING],
-            waiting=thread.time_in[State.READY],
-            blocked=thread.time_in[State.BLOCKED],
-            sleeping=thread.time_in[State.SLEEPING],
-            switching=thread.time_in[State.SWITCHING],
+            cpu_time=thread.cpu_time,
+            waiting=thread.waiting,
+            blocked=thread.blocked,
+            sleeping=thread.sleeping,
+            switching=thread.switching,
             voluntary_switches=thread.voluntary_switches,
             involuntary_switches=thread.involuntary_switches,
             migrations=thread.migrations,

@@ -1,8 +1,9 @@
 """A thread at run time: its state, its program and its accounting.
 
-Every state change goes through `Thread.transition`, which checks it against the allowed transitions and
-charges the time spent in the state being left. So each thread's times add up by construction:
-turnaround = cpu_time + waiting + blocked + sleeping + switching.
+Every state change is checked against the allowed transitions and charges the time spent in the state being
+left, so each thread's times add up by construction: turnaround = cpu_time + waiting + blocked + sleeping +
+switching. `Thread.transition` does both; the kernel's hot path inlines the two commonest changes where it
+knows the state being left, and calls it otherwise.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ _ALLOWED: dict[State, frozenset[State]] = {
 # Bit masks of _ALLOWED: the check sits on the hot path.
 _ALLOWED_MASK = tuple(sum(1 << int(target) for target in _ALLOWED[State(s)]) for s in range(len(State)))
 
+#: The attribute charged with the time spent in each state, indexed by State (none for new and done: a thread
+#: leaves `new` at its arrival, and never leaves `done`).
+_CHARGED: tuple[str | None, ...] = tuple(
+    {READY: "waiting", SWITCHING: "switching", RUNNING: "cpu_time", BLOCKED: "blocked", SLEEPING: "sleeping"}.get(state)
+    for state in State
+)
+
 
 class TransitionError(RuntimeError):
     """The kernel tried a state change that the model forbids: a bug in threadsim, not user input."""
@@ -61,7 +69,8 @@ class Thread:
 
     __slots__ = (
         "index", "name", "process", "arrival", "priority", "program",
-        "state", "since", "time_in", "cpu", "last_cpu", "remaining", "preemptible",
+        "state", "since", "cpu_time", "waiting", "switching", "blocked", "sleeping",
+        "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity",
@@ -79,8 +88,12 @@ class Thread:
         self.program = program
         self.state = State.NEW
         self.since = arrival
-        #: Time spent in each state, indexed by State.
-        self.time_in = [0] * len(State)
+        #: Time spent running, ready, switching in, blocked and sleeping (Thread.transition charges them).
+        self.cpu_time = 0
+        self.waiting = 0
+        self.switching = 0
+        self.blocked = 0
+        self.sleeping = 0
         self.cpu: Cpu | None = None
         self.last_cpu: int | None = None
         #: CPU time left in the current compute step.
@@ -131,7 +144,9 @@ class Thread:
         old = self.state
         if not (_ALLOWED_MASK[old] >> new) & 1:
             raise TransitionError(f"thread {self.name}: {old} -> {new} is not a valid transition")
-        self.time_in[old] += now - self.since
+        charged = _CHARGED[old]
+        if charged is not None:
+            setattr(self, charged, getattr(self, charged) + now - self.since)
         self.since = now
         self.state = new
 
@@ -149,7 +164,9 @@ class Thread:
 
     def close(self, now: int) -> None:
         """Charge the time in the current state up to `now` (a run stopped before the thread ended)."""
-        self.time_in[self.state] += now - self.since
+        charged = _CHARGED[self.state]
+        if charged is not None:
+            setattr(self, charged, getattr(self, charged) + now - self.since)
         self.since = now
 
     def __repr__(self) -> str:
