@@ -167,6 +167,7 @@ class Kernel(ProgramSteps):
                         run_program(spec.program))  # fmt: skip
         thread.template = spec.name
         thread.proc = process
+        thread.gil = process.gil
         thread.demand = cpu_demand(spec.program)
         thread.tickets = spec.tickets
         thread.nice = spec.nice
@@ -427,7 +428,7 @@ class Kernel(ProgramSteps):
                 duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
             thread.remaining = duration
             thread.preemptible = operation.preemptible
-            gil = thread.proc.gil
+            gil = thread.gil
             if gil is not None:
                 thread.needs_gil = not operation.releases_gil
                 if operation.releases_gil and gil.holder is thread:
@@ -565,7 +566,7 @@ class Kernel(ProgramSteps):
     def _vacate(self, cpu: Cpu, thread: Thread, state: State) -> None:
         """Take `thread` off `cpu` into `state`, leaving the CPU idle."""
         now = self.engine.now
-        gil = thread.proc.gil
+        gil = thread.gil
         if gil is not None and state is not READY:
             if gil.holder is thread:
                 self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
@@ -673,7 +674,7 @@ class Kernel(ProgramSteps):
     def _take_gil(self, cpu: Cpu, thread: Thread) -> bool:
         """`thread` is about to run Python code: whether it holds its process's GIL (taking it if it may);
         if not, it waits for it."""
-        gil = thread.proc.gil
+        gil = thread.gil
         assert gil is not None
         if gil.holder is thread:
             if not (gil.drop_requested and len(gil.waiters)):
@@ -693,7 +694,7 @@ class Kernel(ProgramSteps):
     def _gil_interval(self, event: tuple[Thread, int, int]) -> None:
         """A waiter's switch interval ended: if the GIL has not changed hands meanwhile, ask for it."""
         thread, serial, switches = event
-        gil = thread.proc.gil
+        gil = thread.gil
         if gil is None or thread.wait_serial != serial or thread.waiting_on is not gil:
             return
         now = self.engine.now

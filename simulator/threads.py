@@ -16,6 +16,7 @@ from simulator.program import ProgramGenerator
 
 if TYPE_CHECKING:
     from simulator.cpus import Cpu
+    from simulator.gil import Gil
     from simulator.processes import Process
     from simulator.races import Clock
     from simulator.sync import Completion, SyncObject
@@ -73,7 +74,7 @@ class Thread:
         "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
-        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "affinity",
+        "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
         "template", "held_back",
     )  # fmt: skip
 
@@ -132,6 +133,8 @@ class Thread:
         self.nice = 0
         #: Its current compute runs Python code in a process with a GIL.
         self.needs_gil = False
+        #: Its process's GIL, if it has one (proc.gil, kept here: the hot path asks at every CPU release).
+        self.gil: Gil | None = None
         #: The CPUs it may run on (None: any).
         self.affinity: frozenset[int] | None = None
         #: Its name as declared (a forked instance's threads are named `T#2`...).
