@@ -63,6 +63,13 @@ class Repeat:
     times: int
     body: tuple[Operation, ...]
     line: int = attrs.field(default=0, eq=False, kw_only=True)
+    #: The body has no structure of its own (no repeat, while, if or incr): each pass can be replayed from
+    #: the tuple itself. Worked out once here, not at every thread start.
+    flat: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @flat.default
+    def _body_is_flat(self) -> bool:
+        return not any(isinstance(inner, Repeat | While | If | Incr) for inner in self.body)
 
 
 # -- memory ------------------------------------------------------------------------------------------------

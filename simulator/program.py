@@ -18,8 +18,6 @@ ProgramGenerator = Generator[Primitive, object, None]
 #: The register an `incr` loads into: a name no scenario can write (registers are identifiers).
 INCR_REGISTER = "%incr"
 
-_STRUCTURED = (Repeat, While, If, Incr)
-
 
 def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
     """Yield the primitive operations of a YAML program in order, unrolling structure lazily.
@@ -32,7 +30,7 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
         if isinstance(operation, Repeat):
             body = operation.body
             # A body without structure is replayed from the tuple itself: no generator per pass.
-            flat = not any(isinstance(inner, _STRUCTURED) for inner in body)
+            flat = operation.flat
             for _ in range(operation.times):
                 yield from (body if flat else run_program(body))  # type: ignore[misc]
         elif isinstance(operation, While):
