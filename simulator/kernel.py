@@ -437,7 +437,7 @@ class Kernel(ProgramSteps):
                 self._compute(cpu, thread, now)
                 return
         elif isinstance(operation, Sleep):
-            self._vacate(cpu, thread, SLEEPING)
+            self._vacate(cpu, thread, SLEEPING, now)
             thread.voluntary_switches += 1
             if self._listeners:
                 self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
@@ -445,7 +445,7 @@ class Kernel(ProgramSteps):
             self._refill(cpu, now)
             return
         elif isinstance(operation, Io):
-            self._vacate(cpu, thread, BLOCKED)
+            self._vacate(cpu, thread, BLOCKED, now)
             thread.voluntary_switches += 1
             if self._listeners:
                 self._emit(
@@ -558,14 +558,13 @@ class Kernel(ProgramSteps):
 
     def _leave(self, cpu: Cpu, thread: Thread, state: State) -> None:
         """Take `thread` off `cpu` into `state`; the CPU becomes idle and will dispatch."""
-        self._vacate(cpu, thread, state)
+        self._vacate(cpu, thread, state, self.engine.now)
         if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
             self._dispatch_pending = True
             self._defer(self._dispatch_callback)
 
-    def _vacate(self, cpu: Cpu, thread: Thread, state: State) -> None:
-        """Take `thread` off `cpu` into `state`, leaving the CPU idle."""
-        now = self.engine.now
+    def _vacate(self, cpu: Cpu, thread: Thread, state: State, now: int) -> None:
+        """Take `thread` off `cpu` into `state` at `now`, leaving the CPU idle."""
         gil = thread.gil
         if gil is not None and state is not READY:
             if gil.holder is thread:
@@ -587,13 +586,14 @@ class Kernel(ProgramSteps):
         thread.last_cpu = cpu.index
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
-        self._vacate(cpu, thread, READY)
+        now = self.engine.now
+        self._vacate(cpu, thread, READY, now)
         thread.involuntary_switches += 1
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
         self.policy.add(thread, "preempted")
         self._ready += 1
-        self._refill(cpu, self.engine.now)
+        self._refill(cpu, now)
 
     def _refill(self, cpu: Cpu, now: int) -> None:
         """`cpu` has just been vacated, as the last thing its event does: give it the next ready thread now
@@ -641,7 +641,13 @@ class Kernel(ProgramSteps):
 
     def _wake(self, thread: Thread) -> None:
         self.wakeups += 1
-        thread.transition(READY, self.engine.now)
+        now = self.engine.now
+        if thread.state is SLEEPING:  # inline Thread.transition, checked: a sleeper may become ready
+            thread.sleeping += now - thread.since
+            thread.since = now
+            thread.state = READY
+        else:
+            thread.transition(READY, now)
         if self._listeners:
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
