@@ -66,14 +66,13 @@ class Engine:
         """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
         heap = self._heap
         deferred = self._deferred
-        limit = until if until is not None else float("inf")
         events = self.events
         now = self.now
         while not self._stopped:
             if heap:
                 time = heap[0][0]
                 if time == now or not deferred:
-                    if time > limit:
+                    if until is not None and time > until:
                         break
                     _, _, _, callback, argument = heappop(heap)
                     self.now = now = time

@@ -62,7 +62,7 @@ class Kernel(ProgramSteps):
         "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_reported_cycles",
         "_deadlocked", "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_step_limit",
+        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners",
     )  # fmt: skip
@@ -131,8 +131,7 @@ class Kernel(ProgramSteps):
         self._idle = machine.cpus
         #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
         self._anyone_fits = not (self._per_cpu or self._pinned)
-        #: The step bound as a number (no bound: one never reached).
-        self._step_limit = max_steps if max_steps is not None else float("inf")
+
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
         #: A preempted thread's CPU can go straight to the next ready thread when nothing else is due at that
         #: instant (see _cpu_event): with one global queue, no pinning, no ranking preemption, no explorer.
@@ -396,7 +395,7 @@ class Kernel(ProgramSteps):
         if thread.remaining:
             self._compute(cpu, thread, now)
             return
-        if self.steps >= self._step_limit:
+        if self.max_steps is not None and self.steps >= self.max_steps:
             self._hit_step_bound(thread)
             return
         operation = thread.next_op
