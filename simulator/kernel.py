@@ -595,14 +595,14 @@ class Kernel(ProgramSteps):
         self._refill(cpu, now)
 
     def _refill(self, cpu: Cpu, now: int) -> None:
-        """`cpu` has just been vacated, as the last thing its event does: give it the next ready thread now
+        """`cpu` has been vacated, and its event has nothing else to do: give it the next ready thread now
         if that is exactly what the end-of-instant dispatch would do, else leave it to the dispatch.
 
         It is exactly that when nothing else is due at this instant, no dispatch is pending or running, and
         there is one global queue with nobody pinned, no ranking preemption and no explorer: an idle CPU and
         a ready thread never coexist without a pending dispatch, so every other CPU is busy and the dispatch
         would give this one the policy's pick. Doing it now saves the round trip through the engine, on
-        every quantum expiry and sleep under load.
+        every quantum expiry, sleep, I/O request and thread end under load.
         """
         if self._dispatch_pending:
             return
@@ -619,8 +619,10 @@ class Kernel(ProgramSteps):
         self._defer(self._dispatch_callback)
 
     def _finish(self, cpu: Cpu, thread: Thread) -> None:
-        self._leave(cpu, thread, DONE)
-        thread.completion = self.engine.now
+        """`thread` ends on `cpu` (the last thing its event does: the CPU is refilled at the end)."""
+        now = self.engine.now
+        self._vacate(cpu, thread, DONE, now)
+        thread.completion = now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
         # Whoever joins this thread (or waits for its process) happens after everything it did. Completion
@@ -637,6 +639,7 @@ class Kernel(ProgramSteps):
         self._finished += 1
         if self._finished == len(self.threads):
             self.engine.stop()
+        self._refill(cpu, now)
 
     def _wake(self, thread: Thread) -> None:
         self.wakeups += 1
