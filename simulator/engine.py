@@ -9,7 +9,9 @@ idle CPUs that way, after every arrival, wake-up and preemption of the instant.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import Any
 
@@ -64,6 +66,10 @@ class Engine:
 
     def run(self, until: int | None = None) -> None:
         """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
+        with _collector_skips_existing_objects():
+            self._run(until)
+
+    def _run(self, until: int | None) -> None:
         heap = self._heap
         deferred = self._deferred
         events = self.events
@@ -86,3 +92,23 @@ class Engine:
             events += 1
             deferred.pop(0)()
         self.events = events
+
+
+@contextmanager
+def _collector_skips_existing_objects() -> Iterator[None]:
+    """While the body runs, Python's cycle collector ignores every object that exists when it starts.
+
+    The model (threads, their programs, processes) is built before a run and lives through it. Each full
+    collection during the run would walk all of it again: with 100,000 threads that cost a fifth of the run
+    (make bench). Freezing moves those objects out of the collector's sight, and unfreezing puts them back
+    (in the oldest generation), so nothing stays uncollectable. Left alone if the program has frozen
+    objects of its own, so as not to unfreeze them. Results never depend on when the collector runs.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
