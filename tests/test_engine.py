@@ -55,3 +55,30 @@ def test_run_until_leaves_later_events_and_stop_ends_the_loop() -> None:
     engine.schedule(3, PRIORITY_WAKE, lambda _: engine.stop(), None)
     engine.run()
     assert seen == [1, 2, 3]
+
+
+def test_a_run_hides_existing_objects_from_the_cycle_collector_and_leaves_nothing_frozen() -> None:
+    """Objects made before the run are frozen while it lasts (a full collection would walk the whole model),
+    and unfrozen after; new cyclic garbage is still collected."""
+    import gc
+
+    engine = Engine()
+    frozen_during: list[int] = []
+    engine.schedule(1, PRIORITY_CPU, lambda _: frozen_during.append(gc.get_freeze_count()), None)
+    engine.run()
+    assert frozen_during[0] > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_run_leaves_objects_the_program_froze_itself_frozen() -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        engine = Engine()
+        engine.schedule(1, PRIORITY_CPU, lambda _: None, None)
+        engine.run()
+        assert gc.get_freeze_count() >= before > 0
+    finally:
+        gc.unfreeze()
