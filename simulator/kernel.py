@@ -558,7 +558,9 @@ class Kernel(ProgramSteps):
     def _leave(self, cpu: Cpu, thread: Thread, state: State) -> None:
         """Take `thread` off `cpu` into `state`; the CPU becomes idle and will dispatch."""
         self._vacate(cpu, thread, state, self.engine.now)
-        if not self._dispatch_pending:  # idle CPUs look once, at the end of the instant
+        # Idle CPUs look once, at the end of the instant, if anyone is ready (whoever becomes ready later in
+        # the instant asks for a dispatch then).
+        if self._ready and not self._dispatch_pending:
             self._dispatch_pending = True
             self._defer(self._dispatch_callback)
 
@@ -604,9 +606,9 @@ class Kernel(ProgramSteps):
         would give this one the policy's pick. Doing it now saves the round trip through the engine, on
         every quantum expiry, sleep, I/O request and thread end under load.
         """
-        if self._dispatch_pending:
-            return
-        if self._ready and self._handover and not self._dispatching and self.engine.quiet():
+        if self._dispatch_pending or not self._ready:
+            return  # a dispatch is due anyway, or would find nobody (whoever becomes ready asks for one)
+        if self._handover and not self._dispatching and self.engine.quiet():
             following = self.policy.pick(cpu.index)
             assert following is not None
             self._ready -= 1
