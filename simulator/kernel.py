@@ -25,7 +25,7 @@ from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitiv
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.processes import Process, make_sync_objects
-from simulator.program import cpu_demand, run_program
+from simulator.program import as_script, cpu_demand, run_program
 from simulator.races import Clock, RaceDetector, join
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.steps import ProgramSteps
@@ -162,8 +162,9 @@ class Kernel(ProgramSteps):
 
     def _create_thread(self, spec: ThreadSpec, process: Process, arrival: int, parent: Clock | None) -> Thread:
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork)."""
+        script = as_script(spec.program)
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
-                        run_program(spec.program))  # fmt: skip
+                        run_program(spec.program) if script is None else None, script)  # fmt: skip
         thread.template = spec.name
         thread.proc = process
         thread.gil = process.gil
@@ -400,10 +401,8 @@ class Kernel(ProgramSteps):
             return
         operation = thread.next_op
         if operation is None:
-            result, thread.result = thread.result, None
-            try:
-                operation = thread.program.send(result)
-            except StopIteration:
+            operation = thread.next_operation()
+            if operation is None:
                 self._finish(cpu, thread)
                 return
         else:
@@ -775,10 +774,8 @@ class _PolicyView:
             return thread.remaining
         if thread.next_op is None and thread.state is not DONE:
             # Look ahead: the step after the last one is already determined.
-            try:
-                thread.next_op = thread.program.send(thread.result)
-                thread.result = None
-            except StopIteration:
+            thread.next_op = thread.next_operation()
+            if thread.next_op is None:
                 return 0
         operation = thread.next_op
         return operation.duration if isinstance(operation, Compute) else 0

@@ -3,6 +3,11 @@
 A program is a generator that yields primitive operations and is sent each operation's result (as SimPy
 drives its processes). `run_program` makes such a generator from a YAML program; a Python generator function
 written by hand can drive a thread the same way.
+
+Most YAML programs need no generator: when a program is only primitive operations and repeats of primitive
+operations (`as_script`), the thread steps through the program's own tuple with a few counters
+(`Thread.next_operation`), in the same order as `run_program`. With 100,000 threads a generator per thread
+is memory the processor has to fetch at every step; the counters sit in the thread beside its other state.
 """
 
 from __future__ import annotations
@@ -45,6 +50,19 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
             yield Store(operation.var, value, line=operation.line)
         else:
             yield operation
+
+
+def as_script(operations: tuple[Operation, ...]) -> tuple[Operation, ...] | None:
+    """The program itself if a thread can step through it without a generator: primitive operations and
+    repeats of primitive operations only. None if it has a `while`, an `if` (their steps depend on values
+    sent back), an `incr` or a repeat of structure."""
+    for operation in operations:
+        if isinstance(operation, Repeat):
+            if not operation.flat:
+                return None
+        elif isinstance(operation, While | If | Incr):
+            return None
+    return operations
 
 
 def cpu_demand(operations: Iterable[Operation]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from simulator.operations import Primitive
+from simulator.operations import Operation, Primitive, Repeat
 from simulator.program import ProgramGenerator
 
 if TYPE_CHECKING:
@@ -75,18 +75,28 @@ class Thread:
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
-        "template", "held_back",
+        "template", "held_back", "script", "pc", "body", "body_pc", "repeats",
     )  # fmt: skip
 
     def __init__(
-        self, index: int, name: str, process: str, arrival: int, priority: int, program: ProgramGenerator
+        self, index: int, name: str, process: str, arrival: int, priority: int, program: ProgramGenerator | None,
+        script: tuple[Operation, ...] | None = None,
     ) -> None:
+        """Its program is a generator (`program`), or a program of primitive operations and repeats of them
+        that it steps through itself (`script`, see simulator.program.as_script)."""
         self.index = index
         self.name = name
         self.process = process
         self.arrival = arrival
         self.priority = priority
         self.program = program
+        #: A script, and where the thread is in it: the next operation's index, and in a repeat, its body,
+        #: the next operation's index in the body, and the passes left (this one included).
+        self.script = script
+        self.pc = 0
+        self.body: tuple[Operation, ...] | None = None
+        self.body_pc = 0
+        self.repeats = 0
         self.state = State.NEW
         self.since = arrival
         #: Time spent running, ready, switching in, blocked and sleeping (Thread.transition charges them).
@@ -152,6 +162,39 @@ class Thread:
             setattr(self, charged, getattr(self, charged) + now - self.since)
         self.since = now
         self.state = new
+
+    def next_operation(self) -> Primitive | None:
+        """Take the program's next primitive operation (None: the program has ended). A generator is sent
+        the result of the last operation (a condition's value)."""
+        body = self.body
+        if body is not None:  # in a repeat of primitive operations
+            index = self.body_pc
+            operation = body[index]
+            index += 1
+            if index == len(body):
+                index = 0
+                self.repeats -= 1
+                if not self.repeats:
+                    self.body = None
+            self.body_pc = index
+            return operation  # type: ignore[return-value]
+        script = self.script
+        if script is None:
+            assert self.program is not None
+            result, self.result = self.result, None
+            try:
+                return self.program.send(result)
+            except StopIteration:
+                return None
+        while self.pc < len(script):
+            operation = script[self.pc]
+            self.pc += 1
+            if not isinstance(operation, Repeat):
+                return operation  # type: ignore[return-value]
+            if operation.times and operation.body:
+                self.body, self.body_pc, self.repeats = operation.body, 0, operation.times
+                return self.next_operation()
+        return None
 
     def ending(self) -> Completion:
         """The thread's end, which join waits for."""

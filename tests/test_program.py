@@ -1,8 +1,13 @@
 """Tests of simulator.program and simulator.chooser: programs as coroutines, recorded choices."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from simulator.chooser import Chooser
-from simulator.operations import Compute, Exit, Repeat, Sleep, Yield
-from simulator.program import run_program
+from simulator.expressions import Number
+from simulator.operations import Compute, Exit, If, Incr, Operation, Repeat, Sleep, While, Yield
+from simulator.program import as_script, run_program
+from simulator.threads import Thread
 
 
 def test_run_program_unrolls_nested_repeats_lazily() -> None:
@@ -36,3 +41,34 @@ def test_the_chooser_is_seeded_and_records_every_choice() -> None:
     assert first.choices == draws
     assert Chooser(10).integer(0, 10**9) != Chooser(9).integer(0, 10**9)
     assert Chooser(1).integer(5, 5) == 5
+
+
+primitives = st.sampled_from([Compute(1), Compute(2), Sleep(3), Yield(), Exit()])
+flat_programs = st.lists(
+    primitives | st.builds(Repeat, st.integers(0, 3), st.lists(primitives, max_size=3).map(tuple)), max_size=6
+).map(tuple)
+
+
+def stepped(program: tuple[Operation, ...]) -> list[Operation]:
+    """The operations a thread takes from `program` when it steps through it as a script."""
+    script = as_script(program)
+    assert script is not None
+    thread = Thread(0, "T", "P", 0, 0, None, script)
+    taken = []
+    while (operation := thread.next_operation()) is not None:
+        taken.append(operation)
+    assert thread.next_operation() is None  # an ended script stays ended
+    return taken
+
+
+@given(flat_programs)
+def test_a_script_steps_through_the_same_operations_as_the_generator(program: tuple[Operation, ...]) -> None:
+    assert stepped(program) == list(run_program(program))
+
+
+def test_programs_with_conditions_increments_or_nested_repeats_need_a_generator() -> None:
+    assert as_script((Compute(1), Repeat(2, (Sleep(1),)))) is not None
+    assert as_script((While(Number(0), (Compute(1),)),)) is None
+    assert as_script((If(Number(1), (Compute(1),), ()),)) is None
+    assert as_script((Incr("x", Number(1)),)) is None
+    assert as_script((Repeat(2, (Repeat(2, (Compute(1),)),)),)) is None
