@@ -131,10 +131,9 @@ class Kernel(ProgramSteps):
         self._idle = machine.cpus
         #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
         self._anyone_fits = not (self._per_cpu or self._pinned)
-
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
-        #: A preempted thread's CPU can go straight to the next ready thread when nothing else is due at that
-        #: instant (see _cpu_event): with one global queue, no pinning, no ranking preemption, no explorer.
+        #: A vacated CPU can go straight to the next ready thread when nothing else is due at that instant (see
+        #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
         self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
         #: would take the CPU straight back, at the same instant, for ever).

@@ -2,7 +2,7 @@
 
 Every state change is checked against the allowed transitions and charges the time spent in the state being
 left, so each thread's times add up by construction: turnaround = cpu_time + waiting + blocked + sleeping +
-switching. `Thread.transition` does both; the kernel's hot path inlines the two commonest changes where it
+switching. `Thread.transition` does both; the kernel's hot path inlines the commonest changes where it
 knows the state being left, and calls it otherwise.
 """
 
