@@ -90,6 +90,10 @@ def main() -> None:
         print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
     small, large = (rates["threadsim", threads] for threads, _ in SIZES)
     print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
+    marginal = {threads: marginal_rate(threads, cycles) for threads, cycles in SIZES}
+    small, large = (marginal[threads] for threads, _ in SIZES)
+    print(f"  per event beyond each thread's arrival and end (the events and time that twice the cycles add): "
+          f"{small / 1e6:.3f}M and {large / 1e6:.3f}M events/s, {large / small:.2f}x")  # fmt: skip
     print()
     print("streaming the .jsonl event log (1,000 threads; trace events, peak memory of the whole process):")
     for cycles in STREAM_CYCLES:
@@ -105,6 +109,15 @@ def main() -> None:
     print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
     for burst in ("10", "1000000000000"):
         print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
+
+
+def marginal_rate(threads: int, cycles: int) -> float:
+    """threadsim's events per second counting only what doubling each thread's cycles adds: the events of a
+    thread's arrival and end (which the count leaves out) cancel."""
+    once = measure("threadsim", threads, cycles)
+    twice = measure("threadsim", threads, 2 * cycles)
+    assert once is not None and twice is not None
+    return (twice["events"] - once["events"]) / (twice["run_seconds"] - once["run_seconds"])
 
 
 def exploration_rate(schedules: int = 4000) -> tuple[float, int]:
