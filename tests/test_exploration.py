@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from simulator import load_scenario
 from simulator.cli import main
-from simulator.exploration.explorer import Explorer, failures_of, signature
+from simulator.exploration.explorer import Explorer, Outcome, Tally, failures_of, signature
 from simulator.exploration.tokens import ReplayToken, TokenError, decode, encode, scenario_hash
 from tests.conftest import SCENARIOS
 
@@ -211,3 +211,22 @@ def test_exploring_under_a_preemptive_policy_terminates(strategy: str) -> None:
     """srtf takes the CPU back for the shortest job at once; exploration must not fight it for ever."""
     code, report = explore_json(str(SCENARIOS / "srtf-textbook.yaml"), "--strategy", strategy, "--runs", "30")
     assert code == 0 and report["runs"] >= 1
+
+
+def test_the_tally_keeps_counts_and_first_failures_not_every_run() -> None:
+    """Exploring a million schedules must not hold a million outcomes: without --all the tally keeps one
+    outcome per kind of failure; with it, only the failing runs, in run order."""
+    outcomes = [Outcome(seed, ((seed, 1),), (("expect", "x is false"),) if seed % 3 == 0 else ()) for seed in range(9)]
+    outcomes.append(Outcome(9, (), (("deadlock", "cycle"), ("expect", "x is false"))))
+    for every in (False, True):
+        tally = Tally(every)
+        for outcome in outcomes:
+            tally.add(outcome)
+        assert (tally.runs, tally.failed) == (10, 4)
+        assert tally.counts == {"expect": 4, "deadlock": 1}
+        assert tally.first == {"expect": (0, outcomes[0]), "deadlock": (9, outcomes[9])}
+        if every:
+            assert tally.every == [("expect", 0, outcomes[0]), ("expect", 3, outcomes[3]), ("expect", 6, outcomes[6]),
+                                   ("deadlock", 9, outcomes[9]), ("expect", 9, outcomes[9])]  # fmt: skip
+        else:
+            assert tally.every is None

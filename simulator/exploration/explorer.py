@@ -42,6 +42,32 @@ class Outcome:
     failures: tuple[tuple[str, str], ...]
 
 
+class Tally:
+    """What the summary needs of the schedules run so far, kept as they come: how many ran and failed, and
+    per kind of failure how many runs showed it and the first one that did (with `every`, every failing run).
+    Memory does not grow with the number of runs (except for `every`'s list), nor does the work per run."""
+
+    def __init__(self, every: bool) -> None:
+        self.runs = 0
+        self.failed = 0
+        self.counts: dict[str, int] = {}
+        #: Per kind, the first failing run's number and outcome.
+        self.first: dict[str, tuple[int, Outcome]] = {}
+        #: With `every`: (kind, run number, outcome) of every failure, in run order.
+        self.every: list[tuple[str, int, Outcome]] | None = [] if every else None
+
+    def add(self, outcome: Outcome) -> None:
+        number = self.runs
+        self.runs += 1
+        if outcome.failures:
+            self.failed += 1
+        for kind, _ in outcome.failures:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            self.first.setdefault(kind, (number, outcome))
+            if self.every is not None:
+                self.every.append((kind, number, outcome))
+
+
 @attrs.frozen
 class KindReport:
     """What exploration found for one kind of violation."""
@@ -156,31 +182,29 @@ class Explorer:
                       every: bool = False, progress: Progress | None = None) -> ExploreResult:  # fmt: skip
         """Run `runs` seeded schedules with strategy `name`, then shrink the first failure of each kind."""
         steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
-        seeds = list(range(seed_start, seed_start + runs))
-        outcomes: list[Outcome] = []
+        seeds = range(seed_start, seed_start + runs)
+        tally = Tally(every)
         interrupted = False
         chunk = max(1, min(200, runs // (jobs * 4) or 1))
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
         try:
             if jobs <= 1:
                 for part in chunks:
-                    outcomes += run_seeds(self.path, name, depth, steps, part)
-                    _tick(progress, outcomes, runs)
+                    _add(tally, run_seeds(self.path, name, depth, steps, part), progress, runs)
             else:
                 with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
                     futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
                     try:
                         for future in futures:  # in seed order, whatever finishes first
-                            outcomes += future.result()
-                            _tick(progress, outcomes, runs)
+                            _add(tally, future.result(), progress, runs)
                     except KeyboardInterrupt:
                         for future in futures:
                             future.cancel()
                         raise
         except KeyboardInterrupt:
             interrupted = True
-        kinds, every_failure = self._summarize(outcomes, every)
-        return ExploreResult(self.scenario.name, name, len(outcomes), seed_start, len(outcomes) == runs,
+        kinds, every_failure = self._summarize(tally)
+        return ExploreResult(self.scenario.name, name, tally.runs, seed_start, tally.runs == runs,
                              interrupted, kinds, every_failure, depth=depth)  # fmt: skip
 
     # -- dfs ---------------------------------------------------------------------------------------------
@@ -188,15 +212,14 @@ class Explorer:
     def explore_dfs(self, bound: int, max_runs: int, seed: int, *, every: bool = False,
                     progress: Progress | None = None) -> ExploreResult:  # fmt: skip
         """Every schedule with at most `bound` preemptions (up to `max_runs` of them), depth first."""
-        outcomes: list[Outcome] = []
+        tally = Tally(every)
         prefix: list[int] = []
         complete = interrupted = False
         try:
-            while len(outcomes) < max_runs:
+            while tally.runs < max_runs:
                 strategy = DfsStrategy(prefix)
                 metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
-                outcomes.append(Outcome(seed, tuple(chooser.decisions), failures_of(metrics)))
-                _tick(progress, outcomes, max_runs)
+                _add(tally, [Outcome(seed, tuple(chooser.decisions), failures_of(metrics))], progress, max_runs)
                 following = _next_prefix(strategy.trail, bound)
                 if following is None:
                     complete = True
@@ -204,8 +227,8 @@ class Explorer:
                 prefix = following
         except KeyboardInterrupt:
             interrupted = True
-        kinds, every_failure = self._summarize(outcomes, every)
-        return ExploreResult(self.scenario.name, "dfs", len(outcomes), seed, complete, interrupted, kinds,
+        kinds, every_failure = self._summarize(tally)
+        return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, complete, interrupted, kinds,
                              every_failure, bound=bound)  # fmt: skip
 
     # -- shrinking and the summary -----------------------------------------------------------------------
@@ -238,29 +261,25 @@ class Explorer:
                     break
         return current
 
-    def _summarize(self, outcomes: Sequence[Outcome], every: bool) -> tuple[tuple[KindReport, ...], EveryFailure]:
+    def _summarize(self, tally: Tally) -> tuple[tuple[KindReport, ...], EveryFailure]:
         reports = []
         for kind in KINDS:
-            failing = [(number, outcome) for number, outcome in enumerate(outcomes)
-                       if kind in dict(outcome.failures)]  # fmt: skip
-            if not failing:
+            if kind not in tally.first:
                 continue
-            number, first = failing[0]
+            number, first = tally.first[kind]
             message = dict(first.failures)[kind]
             shrunk = self.shrink(first.seed, first.decisions, kind, message)
             metrics, _, _ = self.replay(first.seed, shrunk)
             shown = dict(failures_of(metrics)).get(kind, message)
             token = str(ReplayToken(self.hash, first.seed, shrunk))
             preemptions = sum(1 for _, value in shrunk if value == 1)
-            reports.append(KindReport(kind, len(failing), number, first.seed, shown, token, preemptions,
+            reports.append(KindReport(kind, tally.counts[kind], number, first.seed, shown, token, preemptions,
                                       len(shrunk), len(first.decisions)))  # fmt: skip
-        every_failure: list[tuple[str, int, int, str]] = []
-        if every:
-            for number, outcome in enumerate(outcomes):
-                for kind, _ in outcome.failures:
-                    every_failure.append((kind, number, outcome.seed,
-                                          str(ReplayToken(self.hash, outcome.seed, outcome.decisions))))  # fmt: skip
-        return tuple(reports), tuple(every_failure)
+        every_failure = tuple(
+            (kind, number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
+            for kind, number, outcome in tally.every or ()
+        )
+        return tuple(reports), every_failure
 
 
 def _next_prefix(trail: Sequence[tuple[int, int, bool]], bound: int) -> list[int] | None:
@@ -278,6 +297,8 @@ def _next_prefix(trail: Sequence[tuple[int, int, bool]], bound: int) -> list[int
     return None
 
 
-def _tick(progress: Progress | None, outcomes: Sequence[Outcome], total: int) -> None:
+def _add(tally: Tally, outcomes: Sequence[Outcome], progress: Progress | None, total: int) -> None:
+    for outcome in outcomes:
+        tally.add(outcome)
     if progress is not None:
-        progress(len(outcomes), total, sum(1 for outcome in outcomes if outcome.failures))
+        progress(tally.runs, total, tally.failed)
