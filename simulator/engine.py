@@ -10,6 +10,7 @@ idle CPUs that way, after every arrival, wake-up and preemption of the instant.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappop, heappush
@@ -94,6 +95,12 @@ class Engine:
         self.events = events
 
 
+#: Runs in progress (in any thread of the program), and the collector thresholds to restore after the last.
+_runs_in_progress = 0
+_saved_thresholds = (0, 0, 0)
+_runs_lock = threading.Lock()
+
+
 @contextmanager
 def _no_full_collections() -> Iterator[None]:
     """While the body runs, Python's cycle collector makes no full collections (young ones go on).
@@ -102,12 +109,21 @@ def _no_full_collections() -> Iterator[None]:
     full collection during the run would walk all of it again: with 100,000 threads that cost a fifth of
     the run (make bench). The oldest generation's threshold is raised for the run and restored after, so the
     collector catches up with whatever became garbage meanwhile as it normally would (gc.freeze() instead
-    hid garbage from it for good: exploring thousands of schedules then grew without bound). Results never
+    hid garbage from it for good: exploring thousands of schedules then grew without bound). Runs in several
+    threads at once, or nested, share one raise: the first raises it, the last restores it. Results never
     depend on when the collector runs.
     """
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, 1 << 30)
+    global _runs_in_progress, _saved_thresholds
+    with _runs_lock:
+        if _runs_in_progress == 0:
+            _saved_thresholds = gc.get_threshold()
+            young, middle, _ = _saved_thresholds
+            gc.set_threshold(young, middle, 1 << 30)
+        _runs_in_progress += 1
     try:
         yield
     finally:
-        gc.set_threshold(young, middle, old)
+        with _runs_lock:
+            _runs_in_progress -= 1
+            if _runs_in_progress == 0:
+                gc.set_threshold(*_saved_thresholds)

@@ -70,3 +70,34 @@ def test_a_run_makes_no_full_collections_and_then_restores_the_collector() -> No
     assert during[0][:2] == before[:2] and during[0][2] > 1_000_000
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_runs_in_several_threads_at_once_restore_the_collector_once_all_are_over() -> None:
+    """The first run to start raises the threshold and the last to end restores it: here a worker's run
+    starts first and ends in the middle of this thread's run."""
+    import gc
+    import threading
+
+    before = gc.get_threshold()
+    inside, release = threading.Event(), threading.Event()
+
+    def worker_run() -> None:
+        engine = Engine()
+        engine.schedule(1, PRIORITY_CPU, lambda _: (inside.set(), release.wait(10)), None)
+        engine.run()
+
+    worker = threading.Thread(target=worker_run)
+    worker.start()
+    assert inside.wait(10)
+    during: list[int] = []
+
+    def end_the_worker(_: object) -> None:
+        release.set()
+        worker.join(10)
+        during.append(gc.get_threshold()[2])
+
+    engine = Engine()
+    engine.schedule(1, PRIORITY_CPU, end_the_worker, None)
+    engine.run()
+    assert during[0] > 1_000_000  # still raised: this run was not over
+    assert gc.get_threshold() == before
