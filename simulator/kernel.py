@@ -360,22 +360,13 @@ class Kernel(ProgramSteps):
             self._emit(cpu.index, thread.name, "run")
         cpu.run_start = now
         cpu.segment_start = now
-        time_slice = cpu.time_slice = self.policy.time_slice(thread) if self._slice == -1 else self._slice
+        cpu.time_slice = self.policy.time_slice(thread) if self._slice == -1 else self._slice
         cpu.slice_start = now
-        remaining = thread.remaining
-        if not remaining:
-            cpu.expiry = None
-            self._advance(cpu, thread)
-        elif time_slice is not None and thread.preemptible and self._ready:
-            # Resuming a preempted compute with others waiting (the common case under load): a fresh
-            # quantum, so the next boundary is one quantum away.
-            expiry = cpu.expiry = now + time_slice
-            cpu.token += 1
-            end = now + remaining
-            self._schedule(expiry if expiry < end else end, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+        if thread.remaining:
+            self._compute(cpu, thread, now)  # resuming a preempted compute, with a fresh quantum
         else:
             cpu.expiry = None
-            self._compute(cpu, thread, now)
+            self._advance(cpu, thread)
 
     def _switched(self, event: tuple[Cpu, int]) -> None:
         cpu, token = event

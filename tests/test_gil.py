@@ -133,3 +133,22 @@ def test_the_gil_has_one_holder_who_is_running_python_code(scenario: Scenario) -
     metrics = simulate(scenario, listeners=[checker])
     assert metrics.complete and not metrics.violations
     assert checker.problems == []
+
+
+def test_a_holder_the_os_preempted_drops_the_gil_it_was_asked_for_when_it_resumes() -> None:
+    """A holds the GIL when round robin preempts it for C (another process); B's switch interval ends
+    meanwhile. Resuming, A must drop the GIL at once, not hold it to the end of its compute (B then waits
+    at most a few quanta, not the whole of A's work)."""
+    metrics = run_yaml("""\
+        machine: {cpus: 1, policy: {name: rr, quantum: 2}}
+        processes:
+          - name: python
+            gil: {switch_interval: 1}
+            threads: [{name: A, burst: 10}, {name: B, burst: 10}]
+          - name: other
+            threads: [{name: C, burst: 10}]
+        """)
+    threads = by_name(metrics)
+    assert threads["B"].cpu_time == 10 * MS
+    assert threads["A"].blocked > 0  # A waited for the GIL it had handed to B
+    assert threads["A"].completion > 20 * MS  # it no longer finishes all its work before B starts
