@@ -71,6 +71,7 @@ def main() -> None:
     header = f"{'threads':>8} {'impl':<10} {'events':>10} {'setup s':>8} {'run s':>7} {'events/s':>10} {'peak MiB':>9}"
     print(header)
     rates: dict[tuple[str, int], float] = {}
+    threadsim_runs: dict[int, dict[str, float]] = {}  # threadsim's result at each size
     for threads, cycles in SIZES:
         for impl in IMPLEMENTATIONS:
             result = measure(impl, threads, cycles)
@@ -79,6 +80,8 @@ def main() -> None:
                 continue
             rate = result["events"] / result["run_seconds"]
             rates[impl, threads] = rate
+            if impl == "threadsim":
+                threadsim_runs[threads] = result
             print(f"{threads:>8} {impl:<10} {int(result['events']):>10,} {result['setup_seconds']:>8.2f} "
                   f"{result['run_seconds']:>7.2f} {rate / 1e6:>9.3f}M {result['peak_mib']:>9.1f}")  # fmt: skip
     print()
@@ -90,7 +93,7 @@ def main() -> None:
         print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
     small, large = (rates["threadsim", threads] for threads, _ in SIZES)
     print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
-    marginal = {threads: marginal_rate(threads, cycles) for threads, cycles in SIZES}
+    marginal = {threads: marginal_rate(threadsim_runs[threads], threads, cycles) for threads, cycles in SIZES}
     small, large = (marginal[threads] for threads, _ in SIZES)
     print(f"  per event beyond each thread's arrival and end (the events and time that twice the cycles add): "
           f"{small / 1e6:.3f}M and {large / 1e6:.3f}M events/s, {large / small:.2f}x")  # fmt: skip
@@ -111,12 +114,12 @@ def main() -> None:
         print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
 
 
-def marginal_rate(threads: int, cycles: int) -> float:
-    """threadsim's events per second counting only what doubling each thread's cycles adds: the events of a
-    thread's arrival and end (which the count leaves out) cancel."""
-    once = measure("threadsim", threads, cycles)
+def marginal_rate(once: dict[str, float], threads: int, cycles: int) -> float:
+    """threadsim's events per second counting only what doubling each thread's cycles adds to the run
+    `once` (measured with `cycles`): the events of a thread's arrival and end (which the count leaves out)
+    cancel."""
     twice = measure("threadsim", threads, 2 * cycles)
-    assert once is not None and twice is not None
+    assert twice is not None
     return (twice["events"] - once["events"]) / (twice["run_seconds"] - once["run_seconds"])
 
 
