@@ -240,9 +240,6 @@ class Kernel(ProgramSteps):
 
     def _close(self, end: int) -> None:
         """Charge every unfinished thread and busy CPU up to `end`."""
-        for thread in self.threads:
-            if thread.state is not DONE:
-                thread.close(end)
         for cpu in self.cpus:
             if cpu.thread is None:
                 continue
@@ -250,6 +247,11 @@ class Kernel(ProgramSteps):
                 cpu.switching += end - cpu.switch_start
             else:
                 cpu.busy += end - cpu.run_start
+                cpu.thread.remaining -= end - cpu.segment_start  # the compute in progress, up to the end
+                cpu.segment_start = end
+        for thread in self.threads:
+            if thread.state is not DONE:
+                thread.close(end)
 
     def _emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
         trace_event = TraceEvent(self.engine.now, cpu, thread, event, details)
@@ -348,8 +350,7 @@ class Kernel(ProgramSteps):
                     self._emit(cpu.index, thread.name, "switch", ("from", previous.name if previous else None))
                 self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
                 return
-        if thread.state is READY:  # inline Thread.transition, checked: it is the hot path
-            thread.waiting += now - thread.since
+        if thread.state is READY:  # inline Thread.transition, checked: it is the hot path (nothing to charge)
             thread.since = now
             thread.state = RUNNING
         else:
@@ -415,6 +416,7 @@ class Kernel(ProgramSteps):
             if operation.jitter:
                 duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
             thread.remaining = duration
+            thread.cpu_at_step_end += duration
             thread.preemptible = operation.preemptible
             gil = thread.gil
             if gil is not None:
@@ -561,8 +563,7 @@ class Kernel(ProgramSteps):
                 self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
             elif gil.reserved_for is thread:
                 self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
-        if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow running
-            thread.cpu_time += now - thread.since
+        if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state
         else:
@@ -750,8 +751,8 @@ class _PolicyView:
 
     def cpu_time(self, thread: Thread) -> int:
         used = thread.cpu_time
-        if thread.state is RUNNING:
-            used += self._kernel.engine.now - thread.since
+        if thread.state is RUNNING and thread.cpu is not None:
+            used += self._kernel.engine.now - thread.cpu.segment_start  # the segment in progress
         return used
 
     def remaining_demand(self, thread: Thread) -> int:

@@ -1,9 +1,12 @@
 """A thread at run time: its state, its program and its accounting.
 
-Every state change is checked against the allowed transitions and charges the time spent in the state being
-left, so each thread's times add up by construction: turnaround = cpu_time + waiting + blocked + sleeping +
-switching. `Thread.transition` does both; the kernel's hot path inlines the commonest changes where it
-knows the state being left, and calls it otherwise.
+Every state change is checked against the allowed transitions. Leaving switching, blocked or sleeping charges
+the time spent there. CPU time is not charged at each change but counted from the compute steps (the CPU
+time of those started, less what is left of the current one), and waiting is what remains of the thread's
+time: so turnaround = cpu_time + waiting + blocked + sleeping + switching by construction, and a dispatch
+and a preemption, the commonest changes, touch no counter at all (a counter last written a hundred thousand
+dispatches earlier is a cache miss; see docs/design.md). `Thread.transition` checks and charges; the
+kernel's hot path inlines the commonest changes where it knows the state being left, and calls it otherwise.
 """
 
 from __future__ import annotations
@@ -53,11 +56,11 @@ _ALLOWED: dict[State, frozenset[State]] = {
 # Bit masks of _ALLOWED: the check sits on the hot path.
 _ALLOWED_MASK = tuple(sum(1 << int(target) for target in _ALLOWED[State(s)]) for s in range(len(State)))
 
-#: The attribute charged with the time spent in each state, indexed by State (none for new and done: a thread
-#: leaves `new` at its arrival, and never leaves `done`).
+#: The attribute charged with the time spent in each state, indexed by State. None for new and done (a thread
+#: leaves `new` at its arrival, and never leaves `done`), and for running and ready, which are derived (see
+#: Thread.cpu_time and Thread.waiting).
 _CHARGED: tuple[str | None, ...] = tuple(
-    {READY: "waiting", SWITCHING: "switching", RUNNING: "cpu_time", BLOCKED: "blocked", SLEEPING: "sleeping"}.get(state)
-    for state in State
+    {SWITCHING: "switching", BLOCKED: "blocked", SLEEPING: "sleeping"}.get(state) for state in State
 )
 
 
@@ -70,7 +73,7 @@ class Thread:
 
     __slots__ = (
         "index", "name", "process", "arrival", "priority", "program",
-        "state", "since", "cpu_time", "waiting", "switching", "blocked", "sleeping",
+        "state", "since", "cpu_at_step_end", "switching", "blocked", "sleeping",
         "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
@@ -98,16 +101,18 @@ class Thread:
         self.body_pc = 0
         self.repeats = 0
         self.state = State.NEW
+        #: When it entered its current state.
         self.since = arrival
-        #: Time spent running, ready, switching in, blocked and sleeping (Thread.transition charges them).
-        self.cpu_time = 0
-        self.waiting = 0
+        #: The CPU time it will have used when its current compute step ends: the durations of the compute steps
+        #: it has started (so cpu_time = cpu_at_step_end - remaining).
+        self.cpu_at_step_end = 0
+        #: Time spent switching in, blocked and sleeping (Thread.transition charges them).
         self.switching = 0
         self.blocked = 0
         self.sleeping = 0
         self.cpu: Cpu | None = None
         self.last_cpu: int | None = None
-        #: CPU time left in the current compute step.
+        #: CPU time left in the current compute step (as of its CPU's segment_start, while it computes).
         self.remaining = 0
         self.preemptible = True
         self.first_run: int | None = None
@@ -151,6 +156,25 @@ class Thread:
         self.template = name
         #: (time, steps) when an explorer last preempted it before a step (it is not asked again until then).
         self.held_back: tuple[int, int] | None = None
+
+    @property
+    def cpu_time(self) -> int:
+        """Time spent running: the CPU time of the compute steps it has started, less what is left of the
+        current one (time passes on a CPU only in compute steps). While it computes on a CPU, this is as of
+        the CPU's last event (`cpu.segment_start`): the kernel's policy view adds the segment in progress."""
+        return self.cpu_at_step_end - self.remaining
+
+    @property
+    def waiting(self) -> int:
+        """Time spent ready: its time since arrival, up to when it entered its current state, less its time in
+        every other state. Exact at every instant except while it computes on a CPU, where it is as of the
+        CPU's last event (the kernel closes running threads at the end of a run, so their totals are exact)."""
+        if self.state is NEW:
+            return 0
+        # A running thread has been computing since its dispatch: count up to the CPU's last event, which is
+        # how far its cpu_time goes.
+        end = self.cpu.segment_start if self.state is RUNNING and self.cpu is not None else self.since
+        return end - self.arrival - self.cpu_time - self.switching - self.blocked - self.sleeping
 
     def transition(self, new: State, now: int) -> None:
         """Move to state `new` at `now`, charging the time spent in the current state."""

@@ -17,6 +17,7 @@ from simulator import (
     Repeat,
     Scenario,
     Sleep,
+    ThreadMetrics,
     ThreadSpec,
     TraceEvent,
     Yield,
@@ -92,18 +93,36 @@ def compute_bounds(program: tuple[Operation, ...]) -> tuple[int, int]:
     return low, high
 
 
+#: The state each trace event puts its thread in (the events that change none are left out).
+STATE_AFTER = {"arrive": "waiting", "wake": "waiting", "preempt": "waiting", "yield": "waiting", "switch": "switching",
+               "run": "cpu_time", "sleep": "sleeping", "block": "blocked", "exit": "done"}  # fmt: skip
+
+
 class InvariantChecker:
-    """A trace listener that checks, event by event, that time is monotonic and CPUs are exclusive."""
+    """A trace listener that checks, event by event, that time is monotonic and CPUs are exclusive; it also
+    adds up each thread's time in each state from the trace alone (`totals`, named as the metrics are)."""
 
     def __init__(self) -> None:
         self.now = 0
         self.on_cpu: dict[int, str] = {}
         self.cpu_of: dict[str, int] = {}
+        self.state: dict[str, tuple[str, int]] = {}  # thread: (state, since)
+        self.totals: dict[tuple[str, str], int] = {}
+
+    def close(self, end: int) -> None:
+        """Charge every thread's current state up to `end`."""
+        for name, (state, since) in self.state.items():
+            self.totals[name, state] = self.totals.get((name, state), 0) + end - since
+            self.state[name] = (state, end)
 
     def __call__(self, event: TraceEvent) -> None:
         assert event.time >= self.now, "time went backwards"
         self.now = event.time
         name, cpu = event.thread, event.cpu
+        if name is not None and event.event in STATE_AFTER:
+            state, since = self.state.get(name, ("new", event.time))
+            self.totals[name, state] = self.totals.get((name, state), 0) + event.time - since
+            self.state[name] = (STATE_AFTER[event.event], event.time)
         if event.event in ("switch", "run"):
             assert cpu is not None and name is not None
             assert self.on_cpu.get(cpu, name) == name, f"CPU{cpu} runs {self.on_cpu.get(cpu)} and {name}"
@@ -134,11 +153,18 @@ def test_runs_keep_every_invariant(scenario: Scenario) -> None:
         assert thread.turnaround == (
             thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
         )
+        assert_times_match_the_trace(thread, checker)
         assert thread.first_run is None or thread.first_run >= thread.arrival
     for cpu in metrics.cpu_stats:
         assert cpu.busy + cpu.idle + cpu.switching == metrics.end_time and cpu.idle >= 0
     assert sum(cpu.busy for cpu in metrics.cpu_stats) == sum(t.cpu_time for t in metrics.threads)
     assert sum(cpu.switching for cpu in metrics.cpu_stats) == sum(t.switching for t in metrics.threads)
+
+
+def assert_times_match_the_trace(thread: ThreadMetrics, checker: InvariantChecker) -> None:
+    """The kernel derives cpu_time and waiting, and charges the other states: each must be what the trace shows."""
+    for state in ("cpu_time", "waiting", "switching", "blocked", "sleeping"):
+        assert getattr(thread, state) == checker.totals.get((thread.name, state), 0), (thread.name, state)
 
 
 @settings(max_examples=60, deadline=None)
@@ -154,9 +180,12 @@ def test_stopping_early_charges_every_thread_up_to_the_bound(scenario: Scenario)
     """With --until, the accounting still adds up to the (shorter) end of the run."""
     full = simulate(scenario)
     until = full.end_time // 2
-    metrics = simulate(scenario, until=until)
+    checker = InvariantChecker()
+    metrics = simulate(scenario, until=until, listeners=[checker])
     assert metrics.end_time <= full.end_time
+    checker.close(metrics.end_time)
     for thread in metrics.threads:
         if thread.completion is None:
             spent = thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
             assert spent == max(0, metrics.end_time - thread.arrival)
+        assert_times_match_the_trace(thread, checker)
