@@ -4,17 +4,21 @@ Same-instant order is a promise to users (SPEC section 4). Entries are `(time, p
 callback, argument)`: at one instant, lower priorities run first, and within a priority the entry scheduled
 first runs first (the sequence number is a stable counter, never an `id()`). Work deferred with `defer`
 runs once nothing more is scheduled at the current instant, before time moves on: the kernel dispatches
-idle CPUs that way, after every arrival, wake-up and preemption of the instant.
+idle CPUs that way, after every arrival, wake-up and preemption of the instant. Many callbacks known before
+a run (the threads' arrivals) go in as one batch, which keeps only its next callback in the heap.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import Any
+
+#: A heap entry: (time, priority, sequence, callback, argument).
+_Entry = tuple[int, int, int, Callable[[Any], None], Any]
 
 #: Arrivals, wake-ups and I/O completions: they enter the ready queue first.
 PRIORITY_WAKE = 0
@@ -33,7 +37,7 @@ class Engine:
         self.now = 0
         #: Callbacks run so far (scheduled and deferred).
         self.events = 0
-        self._heap: list[tuple[int, int, int, Callable[[Any], None], Any]] = []
+        self._heap: list[_Entry] = []
         self._sequence = 0
         self._stopped = False
         self._deferred: list[Callable[[], None]] = []
@@ -51,6 +55,31 @@ class Engine:
         if self._tiebreak is not None:
             key |= self._tiebreak() << 40
         heappush(self._heap, (time, priority, key, callback, argument))
+
+    def schedule_batch(self, entries: Sequence[tuple[int, int, Callable[[Any], None], Any]]) -> None:
+        """Schedule `(time, priority, callback, argument)` entries, each as `schedule` would in this order
+        (same sequence numbers, same tie-break draws, so the same run), but keep only the batch's next entry
+        in the heap: the one that comes out puts the following one in. 100,000 arrivals then come out of a
+        heap of a few entries instead of one of 100,000, where each pop costs three times as much."""
+        batch: list[_Entry] = []
+        release = self._release  # one bound method for the whole batch
+        for time, priority, callback, argument in entries:
+            if time < self.now:
+                raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
+            key = self._sequence = self._sequence + 1
+            if self._tiebreak is not None:
+                key |= self._tiebreak() << 40
+            batch.append((time, priority, key, release, (batch, callback, argument)))
+        batch.sort(key=lambda entry: entry[:3], reverse=True)  # (time, priority, key) is unique: the heap order
+        if batch:
+            heappush(self._heap, batch.pop())
+
+    def _release(self, entry: tuple[list[_Entry], Callable[[Any], None], Any]) -> None:
+        """A batched entry came out: put the batch's next one in the heap, then run it."""
+        batch, callback, argument = entry
+        if batch:
+            heappush(self._heap, batch.pop())
+        callback(argument)
 
     def quiet(self) -> bool:
         """Whether nothing else is due at the current instant (no callback scheduled now, nothing deferred)."""

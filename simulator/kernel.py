@@ -150,7 +150,8 @@ class Kernel(ProgramSteps):
                 process = self._start_process(spec, spec.name, dict(spec.memory), "")
                 for thread_spec in spec.threads:
                     if thread_spec.start == "arrival":
-                        self._create_thread(thread_spec, process, thread_spec.arrival, None)
+                        self._create_thread(thread_spec, process, thread_spec.arrival, None, arrive=False)
+        self.engine.schedule_batch([(thread.arrival, PRIORITY_WAKE, self._arrive, thread) for thread in self.threads])
 
     # -- processes and threads ---------------------------------------------------------------------------
 
@@ -159,8 +160,16 @@ class Kernel(ProgramSteps):
         self.processes[name] = process
         return process
 
-    def _create_thread(self, spec: ThreadSpec, process: Process, arrival: int, parent: Clock | None) -> Thread:
-        """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork)."""
+    def _create_thread(
+        self,
+        spec: ThreadSpec,
+        process: Process,
+        arrival: int,
+        parent: Clock | None,
+        arrive: bool = True,
+    ) -> Thread:
+        """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
+        Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch)."""
         script = as_script(spec.program)
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
                         run_program(spec.program) if script is None else None, script)  # fmt: skip
@@ -176,7 +185,8 @@ class Kernel(ProgramSteps):
         process.live += 1
         self.threads.append(thread)
         self.races.start(thread.index, parent)
-        self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
+        if arrive:
+            self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
         return thread
 
     def _fork(self, parent: Process, template: str) -> Process:

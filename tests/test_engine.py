@@ -1,6 +1,10 @@
 """Tests of simulator.engine: time order, same-instant order, stopping."""
 
+import random
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine
 
@@ -101,3 +105,63 @@ def test_runs_in_several_threads_at_once_restore_the_collector_once_all_are_over
     engine.run()
     assert during[0] > 1_000_000  # still raised: this run was not over
     assert gc.get_threshold() == before
+
+
+@st.composite
+def timetables(draw: st.DrawFn) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Entries (time, priority) known before the run, and per entry what its callback schedules: (delay,
+    priority) of a follow-up, or a delay of -1 for a deferred callback instead."""
+    entries = draw(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([PRIORITY_WAKE, PRIORITY_CPU])), max_size=25))
+    reactions = draw(st.lists(st.tuples(st.integers(-1, 3), st.sampled_from([PRIORITY_WAKE, PRIORITY_CPU])),
+                              min_size=len(entries), max_size=len(entries)))  # fmt: skip
+    return entries, reactions
+
+
+@settings(max_examples=200, deadline=None)
+@given(timetables(), st.sampled_from([None, 1, 2]))
+def test_a_batch_runs_exactly_as_the_same_entries_scheduled_one_by_one(
+    timetable: tuple[list[tuple[int, int]], list[tuple[int, int]]], tiebreak_seed: int | None
+) -> None:
+    """Same order (ties, priorities, callbacks they schedule or defer meanwhile), same tie-break draws."""
+    entries, reactions = timetable
+
+    def run(batched: bool) -> tuple[list[tuple[int, str]], int]:
+        draws = random.Random(tiebreak_seed)
+        engine = Engine(None if tiebreak_seed is None else lambda: draws.getrandbits(8))
+        seen: list[tuple[int, str]] = []
+
+        def callback(index: int) -> None:
+            seen.append((engine.now, f"entry {index}"))
+            delay, priority = reactions[index]
+            if delay < 0:
+                engine.defer(lambda: seen.append((engine.now, f"deferred by {index}")))
+            else:
+                engine.schedule(
+                    engine.now + delay, priority, lambda _: seen.append((engine.now, f"after {index}")), None
+                )
+
+        engine.schedule(2, PRIORITY_CPU, lambda _: seen.append((engine.now, "scheduled first")), None)
+        if batched:
+            engine.schedule_batch([(time, priority, callback, index) for index, (time, priority) in enumerate(entries)])
+        else:
+            for index, (time, priority) in enumerate(entries):
+                engine.schedule(time, priority, callback, index)
+        engine.schedule(3, PRIORITY_WAKE, lambda _: seen.append((engine.now, "scheduled last")), None)
+        engine.run()
+        return seen, engine.events
+
+    assert run(batched=True) == run(batched=False)
+
+
+def test_a_batch_keeps_only_its_next_entry_in_the_heap() -> None:
+    """What makes a batch cheap: the heap stays small however many entries the batch holds."""
+    engine = Engine()
+    sizes: list[int] = []
+    engine.schedule_batch(
+        [(time, PRIORITY_WAKE, lambda _: sizes.append(len(engine._heap)), None) for time in range(1000)]
+    )
+    assert len(engine._heap) == 1
+    engine.run()
+    assert sizes == [1] * 999 + [0]
+    with pytest.raises(ValueError, match="before now"):
+        engine.schedule_batch([(engine.now - 1, PRIORITY_WAKE, print, None)])
