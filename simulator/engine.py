@@ -62,23 +62,27 @@ class Engine:
         in the heap: the one that comes out puts the following one in. 100,000 arrivals then come out of a
         heap of a few entries instead of one of 100,000, where each pop costs three times as much."""
         batch: list[_Entry] = []
-        release = self._release  # one bound method for the whole batch
         for time, priority, callback, argument in entries:
             if time < self.now:
                 raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
             key = self._sequence = self._sequence + 1
             if self._tiebreak is not None:
                 key |= self._tiebreak() << 40
-            batch.append((time, priority, key, release, (batch, callback, argument)))
+            batch.append((time, priority, key, callback, argument))
         batch.sort(key=lambda entry: entry[:3], reverse=True)  # (time, priority, key) is unique: the heap order
         if batch:
-            heappush(self._heap, batch.pop())
+            self._push_next(batch)
 
-    def _release(self, entry: tuple[list[_Entry], Callable[[Any], None], Any]) -> None:
-        """A batched entry came out: put the batch's next one in the heap, then run it."""
-        batch, callback, argument = entry
+    def _push_next(self, batch: list[_Entry]) -> None:
+        """Put the batch's next entry in the heap, to come out through _release."""
+        time, priority, key, _, _ = batch[-1]
+        heappush(self._heap, (time, priority, key, self._release, batch))
+
+    def _release(self, batch: list[_Entry]) -> None:
+        """The batch's next entry came out of the heap: put the following one in, then run it."""
+        _, _, _, callback, argument = batch.pop()
         if batch:
-            heappush(self._heap, batch.pop())
+            self._push_next(batch)
         callback(argument)
 
     def quiet(self) -> bool:
