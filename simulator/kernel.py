@@ -525,11 +525,14 @@ class Kernel(ProgramSteps):
         assert time_slice is not None and thread is not None
         elapsed = now - cpu.slice_start
         periods = max(1, -(-elapsed // time_slice))  # ceiling, and at least one full quantum
-        cpu.expiry = cpu.slice_start + periods * time_slice
-        # The compute end so far is segment_start + remaining; the CPU event comes at the earlier of the two.
-        compute_end = cpu.segment_start + thread.remaining
-        cpu.token += 1
-        self._schedule(min(cpu.expiry, compute_end), PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+        expiry = cpu.expiry = cpu.slice_start + periods * time_slice
+        # The CPU's pending event is its compute's end, at segment_start + remaining. Only an expiry before
+        # that replaces it: one at or after it changes nothing, and rescheduling the same event would move it
+        # behind the other CPUs' events of that instant (so a quantum longer than every burst would not
+        # give the same run as FCFS).
+        if expiry < cpu.segment_start + thread.remaining:
+            cpu.token += 1
+            self._schedule(expiry, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator import (
@@ -81,8 +81,18 @@ def test_sjf_waits_least_of_any_non_preemptive_order(bursts: list[int]) -> None:
         assert best <= simulate(scenario(list(order), "fcfs")).average("waiting")  # type: ignore[operator]
 
 
+#: Two computes end at one instant on two CPUs. Arming the quantum expiry of the one that started first (when T1
+#: became ready) used to reschedule its compute's end, behind the other CPU's: a different run from FCFS.
+TWO_ENDS_AT_ONE_INSTANT = [
+    ThreadSpec("T0", "T0", 0, (Compute(1 * US), Io("io", 2 * US), Compute(5 * US), Io("io", 1 * US))),
+    ThreadSpec("T1", "T1", 0, (Compute(1 * US), Compute(1 * US), Io("io", 1 * US))),
+    ThreadSpec("T2", "T2", 0, (Compute(1 * US), Compute(6 * US), Io("io", 1 * US), Compute(1 * US))),
+]
+
+
 @settings(max_examples=60, deadline=None)
 @given(workloads(), st.integers(1, 3))
+@example(TWO_ENDS_AT_ONE_INSTANT, 2)
 def test_rr_with_a_quantum_longer_than_every_burst_is_fcfs(threads: list[ThreadSpec], cpus: int) -> None:
     """No burst reaches the quantum, so no preemption: the same schedule as FCFS. (A burst is the CPU time a
     thread uses between leaving the CPU: consecutive compute steps make one burst.)"""
