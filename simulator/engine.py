@@ -100,7 +100,7 @@ class Engine:
 
     def run(self, until: int | None = None) -> None:
         """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
-        with _no_full_collections():
+        with no_full_collections():
             self._run(until)
 
     def _run(self, until: int | None) -> None:
@@ -135,7 +135,7 @@ _runs_lock = threading.Lock()
 
 
 @contextmanager
-def _no_full_collections() -> Iterator[None]:
+def no_full_collections() -> Iterator[None]:
     """While the body runs, Python's cycle collector makes no full collections (young ones go on).
 
     The model (threads, their programs, processes) is built before a run and lives through it, and each
