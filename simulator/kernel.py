@@ -365,8 +365,7 @@ class Kernel(ProgramSteps):
                 self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
                 return
         if thread.state is READY:  # inline Thread.transition, checked: it is the hot path (nothing to charge)
-            thread.since = now
-            thread.state = RUNNING
+            thread.state = RUNNING  # and since is left alone: see Thread.since
         else:
             thread.transition(RUNNING, now)
         if thread.first_run is None:
