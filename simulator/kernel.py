@@ -370,10 +370,10 @@ class Kernel(ProgramSteps):
             thread.transition(RUNNING, now)
         if thread.first_run is None:
             thread.first_run = now
-        if self._listeners:
-            self._emit(cpu.index, thread.name, "run")
         cpu.run_start = now
         cpu.segment_start = now
+        if self._listeners:  # after segment_start: listeners may read the thread's times
+            self._emit(cpu.index, thread.name, "run")
         cpu.time_slice = self.policy.time_slice(thread) if self._slice == -1 else self._slice
         cpu.slice_start = now
         if thread.remaining:

@@ -168,13 +168,11 @@ class Thread:
 
     @property
     def waiting(self) -> int:
-        """Time spent ready: its time since arrival, up to when it entered its current state, less its time in
-        every other state. Exact at every instant except while it computes on a CPU, where it is as of the
-        CPU's last event (the kernel closes running threads at the end of a run, so their totals are exact)."""
+        """Time spent ready, in the ready spells that have ended: its time since arrival less its time in every
+        other state, up to when it entered its current state (or, while it runs, up to its CPU's last event:
+        it has been computing since its dispatch, and cpu_time goes that far)."""
         if self.state is NEW:
             return 0
-        # A running thread has been computing since its dispatch: count up to the CPU's last event, which is
-        # how far its cpu_time goes.
         end = self.cpu.segment_start if self.state is RUNNING and self.cpu is not None else self.since
         return end - self.arrival - self.cpu_time - self.switching - self.blocked - self.sleeping
 

@@ -23,8 +23,10 @@ from simulator import (
     Yield,
     simulate,
 )
+from simulator.kernel import Kernel
 from simulator.output.json_report import render_json
 from simulator.program import run_program
+from simulator.threads import Thread
 
 US = 1_000
 durations = st.integers(min_value=0, max_value=20).map(lambda n: n * US)
@@ -165,6 +167,33 @@ def assert_times_match_the_trace(thread: ThreadMetrics, checker: InvariantChecke
     """The kernel derives cpu_time and waiting, and charges the other states: each must be what the trace shows."""
     for state in ("cpu_time", "waiting", "switching", "blocked", "sleeping"):
         assert getattr(thread, state) == checker.totals.get((thread.name, state), 0), (thread.name, state)
+
+
+class LiveTimesChecker(InvariantChecker):
+    """Also checks, at every trace event, every thread's waiting (its ready spells that have ended) and, for
+    a thread not on a CPU, its cpu_time (its running spells), against the trace so far."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[Thread] = []  # the kernel's, once it is built
+
+    def __call__(self, event: TraceEvent) -> None:
+        super().__call__(event)
+        for thread in self.threads:
+            assert thread.waiting == self.totals.get((thread.name, "waiting"), 0), (event, thread.name)
+            if thread.cpu is None:
+                assert thread.cpu_time == self.totals.get((thread.name, "cpu_time"), 0), (event, thread.name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_waiting_and_cpu_time_are_right_at_every_instant_not_only_at_the_end(scenario: Scenario) -> None:
+    """They are derived, not charged as the run goes: what they say mid-run must still be what happened."""
+    checker = LiveTimesChecker()
+    kernel = Kernel(scenario, seed=scenario.seed, listeners=[checker])
+    checker.threads = kernel.threads
+    kernel.run()
+    assert kernel.complete
 
 
 @settings(max_examples=60, deadline=None)
