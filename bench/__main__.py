@@ -22,31 +22,44 @@ IMPLEMENTATIONS = ("heapq", "simpy", "threadsim")
 STREAM_CYCLES = (137, 1370)
 
 
-#: Each implementation is measured this many times, each time in a fresh process, and its fastest run kept
-#: (the least disturbed by the rest of the machine, as timeit advises).
-REPEATS = 3
+#: Each case is measured this many times, each time in a fresh process, and its fastest run kept (the least
+#: disturbed by the rest of the machine, as timeit advises). The runs go in rounds, every case once per
+#: round, so that a slow spell of this shared machine falls on all of them alike.
+REPEATS = 5
+
+#: A measurement: (implementation, threads, cycles).
+Case = tuple[str, int, int]
 
 
-def measure(impl: str, threads: int, cycles: int, repeats: int = REPEATS) -> dict[str, float] | None:
-    """The fastest of `repeats` runs, each in a fresh process (with the largest peak memory of them); None
-    if the implementation is not installed."""
-    best: dict[str, float] | None = None
-    peak = 0.0
+def run_once(impl: str, threads: int, cycles: int) -> dict[str, float] | None:
+    """One run in a fresh process; None if the implementation is not installed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.workload", impl, str(threads), str(cycles)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        if "No module named 'simpy'" in result.stderr:
+            return None
+        raise RuntimeError(f"{impl} failed:\n{result.stderr}")
+    return dict(json.loads(result.stdout))
+
+
+def measure(cases: list[Case], repeats: int = REPEATS) -> dict[Case, dict[str, float] | None]:
+    """Each case's fastest of `repeats` runs (with the largest peak memory of them), run in rounds; None for
+    a case whose implementation is not installed."""
+    best: dict[Case, dict[str, float] | None] = {}
+    peaks: dict[Case, float] = {}
     for _ in range(repeats):
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.workload", impl, str(threads), str(cycles)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            if "No module named 'simpy'" in result.stderr:
-                return None
-            raise RuntimeError(f"{impl} failed:\n{result.stderr}")
-        run = dict(json.loads(result.stdout))
-        peak = max(peak, run["peak_mib"])
-        if best is None or run["run_seconds"] < best["run_seconds"]:
-            best = run
-    assert best is not None
-    return best | {"peak_mib": peak}
+        for case in cases:
+            if case in best and best[case] is None:
+                continue  # not installed
+            run = run_once(*case)
+            previous = best.get(case)
+            if run is None or previous is None or run["run_seconds"] < previous["run_seconds"]:
+                best[case] = run
+            if run is not None:
+                peaks[case] = max(peaks.get(case, 0.0), run["peak_mib"])
+    return {case: None if result is None else result | {"peak_mib": peaks[case]} for case, result in best.items()}
 
 
 def cpu_model() -> str:
@@ -66,24 +79,28 @@ def main() -> None:
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
           f"Python {platform.python_version()}")  # fmt: skip
     print("events: dispatches + quantum expiries + wake-ups, counted by each implementation; rates exclude")
-    print(f"building the model (its time is shown as setup); each row is the fastest of {REPEATS} runs")
+    print(f"building the model (its time is shown as setup); each row is the fastest of {REPEATS} runs, made in")
+    print("rounds (every measurement once per round)", flush=True)
     print()
     header = f"{'threads':>8} {'impl':<10} {'events':>10} {'setup s':>8} {'run s':>7} {'events/s':>10} {'peak MiB':>9}"
     print(header)
+    # The table's cases, and threadsim with twice the cycles for the per-event figure.
+    cases = [(impl, threads, cycles) for threads, cycles in SIZES for impl in IMPLEMENTATIONS]
+    doubled = {threads: ("threadsim", threads, 2 * cycles) for threads, cycles in SIZES}
+    results = measure(cases + list(doubled.values()))
     rates: dict[tuple[str, int], float] = {}
     threadsim_runs: dict[int, dict[str, float]] = {}  # threadsim's result at each size
-    for threads, cycles in SIZES:
-        for impl in IMPLEMENTATIONS:
-            result = measure(impl, threads, cycles)
-            if result is None:
-                print(f"{threads:>8} {impl:<10} (not installed: pip install 'threadsim[bench]')")
-                continue
-            rate = result["events"] / result["run_seconds"]
-            rates[impl, threads] = rate
-            if impl == "threadsim":
-                threadsim_runs[threads] = result
-            print(f"{threads:>8} {impl:<10} {int(result['events']):>10,} {result['setup_seconds']:>8.2f} "
-                  f"{result['run_seconds']:>7.2f} {rate / 1e6:>9.3f}M {result['peak_mib']:>9.1f}")  # fmt: skip
+    for impl, threads, cycles in cases:
+        result = results[impl, threads, cycles]
+        if result is None:
+            print(f"{threads:>8} {impl:<10} (not installed: pip install 'threadsim[bench]')")
+            continue
+        rate = result["events"] / result["run_seconds"]
+        rates[impl, threads] = rate
+        if impl == "threadsim":
+            threadsim_runs[threads] = result
+        print(f"{threads:>8} {impl:<10} {int(result['events']):>10,} {result['setup_seconds']:>8.2f} "
+              f"{result['run_seconds']:>7.2f} {rate / 1e6:>9.3f}M {result['peak_mib']:>9.1f}")  # fmt: skip
     print()
     print("ratios (events per second):")
     for threads, _ in SIZES:
@@ -93,14 +110,15 @@ def main() -> None:
         print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
     small, large = (rates["threadsim", threads] for threads, _ in SIZES)
     print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
-    marginal = {threads: marginal_rate(threadsim_runs[threads], threads, cycles) for threads, cycles in SIZES}
+    marginal = {threads: marginal_rate(threadsim_runs[threads], results[doubled[threads]]) for threads, _ in SIZES}
     small, large = (marginal[threads] for threads, _ in SIZES)
     print(f"  per event beyond each thread's arrival and end (the events and time that twice the cycles add): "
           f"{small / 1e6:.3f}M and {large / 1e6:.3f}M events/s, {large / small:.2f}x")  # fmt: skip
     print()
     print("streaming the .jsonl event log (1,000 threads; trace events, peak memory of the whole process):")
     for cycles in STREAM_CYCLES:
-        result = measure("threadsim-jsonl", 1_000, cycles, repeats=1)
+        case = ("threadsim-jsonl", 1_000, cycles)
+        result = measure([case], repeats=1)[case]
         assert result is not None
         print(f"  {int(result['events']):>11,} events in {result['run_seconds']:6.1f} s, "
               f"peak {result['peak_mib']:6.1f} MiB")  # fmt: skip
@@ -114,11 +132,9 @@ def main() -> None:
         print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
 
 
-def marginal_rate(once: dict[str, float], threads: int, cycles: int) -> float:
-    """threadsim's events per second counting only what doubling each thread's cycles adds to the run
-    `once` (measured with `cycles`): the events of a thread's arrival and end (which the count leaves out)
-    cancel."""
-    twice = measure("threadsim", threads, 2 * cycles)
+def marginal_rate(once: dict[str, float], twice: dict[str, float] | None) -> float:
+    """threadsim's events per second counting only what the run `twice` (with twice the cycles) adds to the
+    run `once`: the events of a thread's arrival and end (which the count leaves out) cancel."""
     assert twice is not None
     return (twice["events"] - once["events"]) / (twice["run_seconds"] - once["run_seconds"])
 

@@ -1,0 +1,39 @@
+"""Tests of the benchmark's plumbing (make bench itself is too long for the suite): each measurement runs in
+a fresh process, and the runs go in rounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import __main__ as bench
+from bench import workload
+
+
+def test_each_case_keeps_its_fastest_run_and_its_largest_peak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rounds: every case once per round; a case whose implementation is missing is not run again."""
+    order: list[tuple[str, int, int]] = []
+    seconds = {("a", 1, 1): iter([3.0, 1.0, 2.0]), ("b", 1, 1): iter([1.0, 2.0, 3.0])}
+    peaks = iter(range(10, 20))
+
+    def fake_run(impl: str, threads: int, cycles: int) -> dict[str, float] | None:
+        order.append((impl, threads, cycles))
+        if impl == "missing":
+            return None
+        return {"events": 10.0, "run_seconds": next(seconds[impl, threads, cycles]), "peak_mib": next(peaks)}
+
+    monkeypatch.setattr(bench, "run_once", fake_run)
+    results = bench.measure([("a", 1, 1), ("missing", 1, 1), ("b", 1, 1)], repeats=3)
+    assert order == [("a", 1, 1), ("missing", 1, 1), ("b", 1, 1), ("a", 1, 1), ("b", 1, 1), ("a", 1, 1), ("b", 1, 1)]
+    assert results["missing", 1, 1] is None
+    assert results["a", 1, 1] == {"events": 10.0, "run_seconds": 1.0, "peak_mib": 14}  # peaks 10, 12, 14
+    assert results["b", 1, 1] == {"events": 10.0, "run_seconds": 1.0, "peak_mib": 15}  # peaks 11, 13, 15
+
+
+def test_a_run_measures_the_workload_in_a_fresh_process() -> None:
+    """The real thing, small: the fresh process counts the events this one does, and reports its times and
+    peak memory."""
+    result = bench.run_once("threadsim", 6, 2)
+    assert result is not None
+    events, _, _ = workload.run_threadsim(6, 2)
+    assert result["events"] == events > 6 * 2 * 2  # some quantum expiries: 6 threads on 4 CPUs
+    assert result["run_seconds"] > 0 and result["peak_mib"] > 0
