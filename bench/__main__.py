@@ -109,7 +109,11 @@ def main() -> None:
         parts = [f"{ours / rates[base, threads]:.2f}x {base}" for base in bases]
         print(f"  {threads:>7} threads: threadsim = " + ", ".join(parts))
     small, large = (rates["threadsim", threads] for threads, _ in SIZES)
-    print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}")
+    baseline = ""
+    if all(("heapq", threads) in rates for threads, _ in SIZES):
+        heap_small, heap_large = (rates["heapq", threads] for threads, _ in SIZES)
+        baseline = f" (the bare heapq loop: {heap_large / heap_small:.2f}x)"
+    print(f"  threadsim at {SIZES[1][0]:,} threads runs at {large / small:.2f}x its speed at {SIZES[0][0]:,}{baseline}")
     marginal = {threads: marginal_rate(threadsim_runs[threads], results[doubled[threads]]) for threads, _ in SIZES}
     small, large = (marginal[threads] for threads, _ in SIZES)
     print(f"  per event beyond each thread's arrival and end (the events and time that twice the cycles add): "

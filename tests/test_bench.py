@@ -37,3 +37,20 @@ def test_a_run_measures_the_workload_in_a_fresh_process() -> None:
     events, _, _ = workload.run_threadsim(6, 2)
     assert result["events"] == events > 6 * 2 * 2  # some quantum expiries: 6 threads on 4 CPUs
     assert result["run_seconds"] > 0 and result["peak_mib"] > 0
+
+
+def test_the_report_has_every_figure_the_readme_quotes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """make bench end to end, on tiny sizes: the table, the ratios, both scaling figures, streaming, cost."""
+    monkeypatch.setattr(bench, "SIZES", ((20, 2), (60, 1)))
+    monkeypatch.setattr(bench, "REPEATS", 1)
+    monkeypatch.setattr(bench, "STREAM_CYCLES", (1,))
+    monkeypatch.setattr(bench, "exploration_rate", lambda: (1.0, 10))
+    bench.main()
+    out = capsys.readouterr().out
+    for impl in ("heapq", "threadsim"):
+        assert f"      20 {impl}" in out and f"      60 {impl}" in out
+    assert "threadsim at 60 threads runs at " in out and "(the bare heapq loop: " in out
+    assert "per event beyond each thread's arrival and end" in out
+    assert "compute 1000000000000 ms under RR:   9 events" in out
