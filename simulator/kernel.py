@@ -29,7 +29,7 @@ from simulator.program import as_script, cpu_demand, run_program
 from simulator.races import Clock, RaceDetector, join
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.steps import ProgramSteps
-from simulator.threads import BLOCKED, DONE, NEW, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
+from simulator.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.trace import Listener, TraceEvent
 from simulator.violations import Violation
 
@@ -272,10 +272,7 @@ class Kernel(ProgramSteps):
     # -- becoming ready and dispatching ------------------------------------------------------------------
 
     def _arrive(self, thread: Thread) -> None:
-        if thread.state is NEW:  # inline Thread.transition, checked: nothing to charge, and since is the arrival
-            thread.state = READY
-        else:
-            thread.transition(READY, self.engine.now)
+        thread.transition(READY, self.engine.now)
         if self._listeners:
             self._emit(None, thread.name, "arrive", ("process", thread.process))
         self._enqueue(thread, "arrival")

@@ -4,7 +4,7 @@ Every state change is checked against the allowed transitions. Leaving switching
 the time spent there. CPU time is not charged at each change but counted from the compute steps (the CPU
 time of those started, less what is left of the current one), and waiting is what remains of the thread's
 time: so turnaround = cpu_time + waiting + blocked + sleeping + switching by construction, and a dispatch
-and a preemption, the commonest changes, touch no counter at all (a counter last written a hundred thousand
+and a preemption, the commonest changes, update no time total (a total last written a hundred thousand
 dispatches earlier is a cache miss; see docs/design.md). `Thread.transition` checks and charges; the
 kernel's hot path inlines the commonest changes where it knows the state being left, and calls it otherwise.
 """
