@@ -61,14 +61,13 @@ class Engine:
         (same sequence numbers, same tie-break draws, so the same run), but keep only the batch's next entry
         in the heap: the one that comes out puts the following one in. 100,000 arrivals then come out of a
         heap of a few entries instead of one of 100,000, where each pop costs three times as much."""
-        batch: list[_Entry] = []
-        for time, priority, callback, argument in entries:
-            if time < self.now:
-                raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
-            key = self._sequence = self._sequence + 1
-            if self._tiebreak is not None:
-                key |= self._tiebreak() << 40
-            batch.append((time, priority, key, callback, argument))
+        # `schedule` itself makes the entries (checks, sequence numbers, draws), into a list of their own.
+        heap, self._heap = self._heap, []
+        try:
+            for time, priority, callback, argument in entries:
+                self.schedule(time, priority, callback, argument)
+        finally:
+            batch, self._heap = self._heap, heap
         batch.sort(key=lambda entry: entry[:3], reverse=True)  # (time, priority, key) is unique: the heap order
         if batch:
             self._push_next(batch)
