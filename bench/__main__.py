@@ -165,7 +165,7 @@ def exploration_rate(schedules: int = 4000) -> tuple[float, int]:
 def cost_in_events(burst: str) -> int:
     """Engine callbacks for a thread computing `burst` ms while another arrives and leaves."""
     from simulator import parse_scenario
-    from simulator.kernel import Kernel
+    from simulator.model.kernel import Kernel
 
     kernel = Kernel(parse_scenario(
         f"machine: {{policy: {{name: rr, quantum: 4}}}}\n"

@@ -27,7 +27,7 @@ STAGGER = 10_000  # arrivals 10 us apart
 
 def run_threadsim(threads: int, cycles: int) -> tuple[int, float, float]:
     """threadsim, with its metrics (always on)."""
-    from simulator.kernel import Kernel
+    from simulator.model.kernel import Kernel
 
     start = time.perf_counter()
     scenario = _bench_scenario(threads, cycles)
@@ -44,7 +44,7 @@ def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
     """threadsim writing the `.jsonl` event log to a temporary file; counts trace events, not model events."""
     import tempfile
 
-    from simulator.metrics import collect_metrics
+    from simulator.analysis.metrics import collect_metrics
     from simulator.output.event_log import EventLogWriter
     from simulator.output.timeline import TimelineInfo
 
@@ -59,7 +59,7 @@ def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
             counted[0] += 1
             writer(event)  # type: ignore[arg-type]
 
-        from simulator.kernel import Kernel
+        from simulator.model.kernel import Kernel
 
         kernel = Kernel(scenario, seed=0, max_steps=None, listeners=[listener])
         ready = time.perf_counter()

@@ -6,12 +6,13 @@ The public API: load a scenario, run it, read its metrics and trace events, rend
     >>> metrics = simulate(load_scenario("scenarios/rr-textbook.yaml"))
 """
 
+from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
+from simulator.analysis.violations import Violation
 from simulator.errors import InputError, InputErrors, Location
-from simulator.kernel import Kernel
-from simulator.metrics import CpuMetrics, RunMetrics, ThreadMetrics
-from simulator.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
+from simulator.model.kernel import Kernel
 from simulator.policies import POLICIES, Policy, PolicyError, parse_policy_text
-from simulator.program import ProgramGenerator, run_program
+from simulator.program.interpreter import ProgramGenerator, run_program
+from simulator.program.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
 from simulator.scenario import (
     DeviceSpec,
     MachineSpec,
@@ -22,9 +23,8 @@ from simulator.scenario import (
 )
 from simulator.scenario.loader import load_scenario, parse_scenario
 from simulator.simulation import DEFAULT_MAX_STEPS, simulate, with_overrides
-from simulator.threads import State
+from simulator.states import State
 from simulator.trace import TraceEvent
-from simulator.violations import Violation
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class Strategy(Protocol):

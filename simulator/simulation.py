@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Strategy
-from simulator.kernel import Kernel
-from simulator.metrics import RunMetrics, collect_metrics
+from simulator.model.kernel import Kernel
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
 

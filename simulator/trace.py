@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import attrs
 
-from simulator.threads import State
+from simulator.states import State
 
 #: The state a thread is in after each thread event (events not listed change no state).
 EVENT_STATE: dict[str, State] = {

@@ -171,7 +171,7 @@ def test_the_kernel_builds_its_threads_without_full_collections(monkeypatch: pyt
     """Building the model is like running it: each full collection would walk everything built so far."""
     import gc
 
-    from simulator.kernel import Kernel
+    from simulator.model.kernel import Kernel
     from simulator.scenario.loader import parse_scenario
 
     before = gc.get_threshold()

@@ -1,8 +1,8 @@
-"""Tests of simulator.expressions: the parser, its errors, and evaluation."""
+"""Tests of simulator.program.expressions: the parser, its errors, and evaluation."""
 
 import pytest
 
-from simulator.expressions import (
+from simulator.program.expressions import (
     EvaluationError,
     ExpressionError,
     Number,

@@ -1,14 +1,14 @@
-"""Tests of simulator.footprints: static footprints and the partial-order reduction they give exploration."""
+"""Tests of simulator.analysis.footprints: static footprints and the partial-order reduction they give exploration."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.analysis.footprints import Footprint, Footprints, step_footprint
 from simulator.exploration.explorer import Explorer
 from simulator.exploration.tokens import scenario_hash
-from simulator.expressions import Number, Register
-from simulator.footprints import Footprint, Footprints, step_footprint
-from simulator.operations import Join, Load, Lock, Store
+from simulator.program.expressions import Number, Register
+from simulator.program.operations import Join, Load, Lock, Store
 from simulator.scenario.loader import load_scenario
 from tests.conftest import scenario_from
 

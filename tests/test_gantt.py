@@ -2,7 +2,7 @@
 
 from simulator.output.gantt import column_width, render_gantt, thread_glyphs
 from simulator.output.recorder import IntervalRecorder
-from simulator.threads import State
+from simulator.states import State
 from simulator.trace import TraceEvent
 from tests.conftest import MS, trace_of
 

@@ -1,4 +1,4 @@
-"""Tests of the GIL model (simulator.gil and the kernel's GIL steps)."""
+"""Tests of the GIL model (simulator.model.gil and the kernel's GIL steps)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from simulator import (
     load_scenario,
     simulate,
 )
-from simulator.operations import Lock, Unlock
+from simulator.program.operations import Lock, Unlock
 from simulator.scenario.model import SyncSpec
 from tests.conftest import MS, SCENARIOS, by_name, run_yaml
 

@@ -1,7 +1,7 @@
-"""Tests of simulator.kernel: the scheduling semantics users ask about (SPEC section 4)."""
+"""Tests of simulator.model.kernel: the scheduling semantics users ask about (SPEC section 4)."""
 
 from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec, simulate
-from simulator.kernel import Kernel
+from simulator.model.kernel import Kernel
 from tests.conftest import MS, by_name, run_yaml, scenario_from, trace_of
 
 

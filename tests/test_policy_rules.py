@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from simulator import load_scenario, parse_policy_text, simulate, with_overrides
 from simulator.cli import main
-from simulator.kernel import Kernel
+from simulator.model.kernel import Kernel
 from tests.conftest import MS, SCENARIOS, by_name, run_yaml, scenario_from
 
 

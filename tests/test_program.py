@@ -1,13 +1,13 @@
-"""Tests of simulator.program and simulator.chooser: programs as coroutines, recorded choices."""
+"""Tests of simulator.program.interpreter and simulator.chooser: programs as coroutines, recorded choices."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.chooser import Chooser
-from simulator.expressions import Number
-from simulator.operations import Compute, Exit, If, Incr, Operation, Repeat, Sleep, While, Yield
-from simulator.program import as_script, run_program
-from simulator.threads import Thread
+from simulator.model.threads import Thread
+from simulator.program.expressions import Number
+from simulator.program.interpreter import as_script, run_program
+from simulator.program.operations import Compute, Exit, If, Incr, Operation, Repeat, Sleep, While, Yield
 
 
 def test_run_program_unrolls_nested_repeats_lazily() -> None:

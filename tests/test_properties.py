@@ -23,10 +23,10 @@ from simulator import (
     Yield,
     simulate,
 )
-from simulator.kernel import Kernel
+from simulator.model.kernel import Kernel
+from simulator.model.threads import Thread
 from simulator.output.json_report import render_json
-from simulator.program import run_program
-from simulator.threads import Thread
+from simulator.program.interpreter import run_program
 
 US = 1_000
 durations = st.integers(min_value=0, max_value=20).map(lambda n: n * US)

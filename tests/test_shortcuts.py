@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import Scenario, TraceEvent
-from simulator.kernel import Kernel
-from simulator.metrics import collect_metrics
+from simulator.analysis.metrics import collect_metrics
+from simulator.model.kernel import Kernel
 from simulator.output.json_report import render_json
 from simulator.policies.registry import parse_policy_text
 from simulator.scenario.loader import load_scenario

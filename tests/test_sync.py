@@ -1,4 +1,4 @@
-"""Tests of synchronization semantics, misuse, deadlocks and stuck threads (simulator.sync, steps)."""
+"""Tests of synchronization semantics, misuse, deadlocks and stuck threads (simulator.model.sync, steps)."""
 
 from __future__ import annotations
 

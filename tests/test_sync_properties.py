@@ -16,9 +16,9 @@ from simulator import (
     TraceEvent,
     simulate,
 )
-from simulator.expressions import Binary, Number, Register
-from simulator.operations import Acquire, Get, Join, Load, Lock, Put, Release, Spawn, Store, Unlock
 from simulator.output.json_report import render_json
+from simulator.program.expressions import Binary, Number, Register
+from simulator.program.operations import Acquire, Get, Join, Load, Lock, Put, Release, Spawn, Store, Unlock
 from simulator.scenario.model import SyncSpec
 
 US = 1_000

@@ -4,7 +4,7 @@
   processes with `jobs > 1`; results are merged in seed order, so the report does not depend on `jobs`.
 - `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding), depth first.
   Partial-order reduction: decisions are made only before steps that may conflict with another thread's
-  (see simulator.kernel.is_visible and simulator.footprints); switching before any other step only
+  (see simulator.model.kernel.is_visible and simulator.analysis.footprints); switching before any other step only
   reorders independent steps.
 - A failure is shrunk by replaying its decisions with some removed, keeping any smaller set that still
   fails the same way, until no single decision can go.
@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from simulator.analysis.footprints import Footprints
+from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Chooser, Strategy
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
 from simulator.exploration.tokens import ReplayToken
-from simulator.footprints import Footprints
-from simulator.kernel import Kernel
-from simulator.metrics import RunMetrics, collect_metrics
+from simulator.model.kernel import Kernel
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 

@@ -1,6 +1,6 @@
 """Scheduling strategies: who decides, at each decision point, whether to preempt and whom to run.
 
-Decision points come before *visible* steps (see `simulator.kernel.is_visible`) while another thread is
+Decision points come before *visible* steps (see `simulator.model.kernel.is_visible`) while another thread is
 ready, and at each dispatch with more than one ready thread. Every strategy is deterministic given its seed.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 #: Mixed into seeds so that exploration draws never repeat the run's own (jitter) draws.
 _SALT = 0x7A3B_C5E1

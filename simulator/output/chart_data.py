@@ -16,7 +16,7 @@ import attrs
 
 from simulator.output.recorder import Interval, IntervalTracker
 from simulator.output.timeline import TimelineInfo
-from simulator.threads import State
+from simulator.states import State
 from simulator.trace import TraceEvent
 
 #: Intervals per lane drawn one by one; a lane with more is aggregated per pixel column.

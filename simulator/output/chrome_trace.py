@@ -15,10 +15,10 @@ import json
 from typing import IO
 
 from simulator import __version__
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.recorder import Interval, IntervalTracker
 from simulator.output.timeline import TimelineInfo
-from simulator.threads import State
+from simulator.states import State
 from simulator.timeunits import from_ns
 from simulator.trace import TraceEvent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.gantt import render_gantt
 from simulator.output.json_report import report_dict
 from simulator.output.recorder import IntervalRecorder

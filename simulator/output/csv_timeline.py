@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from typing import IO
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.recorder import Interval, IntervalTracker
 from simulator.output.timeline import TimelineInfo
 from simulator.timeunits import from_ns

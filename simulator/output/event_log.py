@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.timeline import TimelineInfo
-from simulator.threads import State
+from simulator.states import State
 from simulator.timeunits import NS_PER_UNIT, from_ns
 from simulator.trace import TraceEvent
 

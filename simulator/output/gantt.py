@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.recorder import Interval, IntervalRecorder
 from simulator.output.timeline import TimelineInfo
-from simulator.threads import State
+from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 

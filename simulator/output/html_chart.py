@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from simulator import __version__
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH
 from simulator.output.svg_chart import LABEL_WIDTH, SvgChartWriter, render_svg
 from simulator.timeunits import NS_PER_UNIT

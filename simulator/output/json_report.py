@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
+from simulator.analysis.races import Access
 from simulator.output.values import average_value, policy_parameters, rounded, time_value
-from simulator.races import Access
 from simulator.timeunits import NS_PER_UNIT
 
 FORMAT = "threadsim-report/1"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from simulator.threads import State
+from simulator.states import State
 from simulator.trace import EVENT_STATE, TraceEvent
 
 _ON_CPU = (State.RUNNING, State.SWITCHING)

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from html import escape
 from typing import IO
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
 from simulator.output.timeline import TimelineInfo
-from simulator.threads import State
+from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.activity import ActivityLog
 from simulator.output.gantt import render_gantt
 from simulator.output.recorder import IntervalRecorder

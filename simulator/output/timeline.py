@@ -13,7 +13,7 @@ from typing import IO, Protocol
 
 import attrs
 
-from simulator.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics
 from simulator.trace import TraceEvent
 
 

@@ -27,7 +27,7 @@ import attrs
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 ReadyReason = Literal["arrival", "wakeup", "preempted", "yield"]
 ParameterKind = Literal["duration", "integer", "boolean", "choice"]

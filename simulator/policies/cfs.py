@@ -9,7 +9,7 @@ from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 #: sched_prio_to_weight from the Linux kernel (kernel/sched/core.c), for nice -20 to 19.
 NICE_TO_WEIGHT = (

@@ -10,7 +10,7 @@ from simulator.policies.base import Parameter, Policy, ReadyReason
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class Mlfq(Policy):

@@ -11,7 +11,7 @@ from simulator.policies.base import Policy, ReadyReason
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class OrderedPolicy(Policy):

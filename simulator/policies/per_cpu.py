@@ -21,7 +21,7 @@ from simulator.policies.base import Policy, PolicyContext, ReadyReason
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class PerCpuQueues(Policy):

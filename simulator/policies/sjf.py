@@ -8,7 +8,7 @@ from simulator.policies.base import Parameter
 from simulator.policies.ordered import OrderedPolicy
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 _ESTIMATE = Parameter(
     "estimate", "choice", "remaining",

@@ -9,7 +9,7 @@ from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class Stride(ChargingPolicy):

@@ -14,10 +14,10 @@ from typing import TypeVar
 import attrs
 
 from simulator.errors import InputError, InputErrors, Location, did_you_mean
-from simulator.expressions import ExpressionError, parse_expression, variables
-from simulator.gil import DEFAULT_SWITCH_INTERVAL
-from simulator.operations import Compute, Fork, If, Operation, Repeat, While
+from simulator.model.gil import DEFAULT_SWITCH_INTERVAL
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
+from simulator.program.expressions import ExpressionError, parse_expression, variables
+from simulator.program.operations import Compute, Fork, If, Operation, Repeat, While
 from simulator.scenario.model import (
     DeviceSpec,
     Expectation,

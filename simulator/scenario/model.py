@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from simulator.expressions import Expression
-from simulator.operations import Operation
+from simulator.program.expressions import Expression
+from simulator.program.operations import Operation
 
 
 @attrs.frozen

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from simulator.errors import did_you_mean
-from simulator.expressions import Expression, ExpressionError, Number, parse_expression
-from simulator.operations import (
+from simulator.program.expressions import Expression, ExpressionError, Number, parse_expression
+from simulator.program.operations import (
     Acquire,
     Assert,
     Atomic,

@@ -4,7 +4,7 @@ Each operation is called by the kernel for the thread running it and returns Tru
 at once, False when it was parked (blocked). Waking is always first come, first served, and ownership is
 handed over directly: an unlocked mutex goes to its first waiter (no barging), a released semaphore unit to
 the first waiter, a put item to the first waiting getter. Every operation also moves vector clocks for the
-race detector (see simulator.races).
+race detector (see simulator.analysis.races).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from simulator.races import Clock, RaceDetector
+from simulator.analysis.races import Clock, RaceDetector
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class WaitQueue:

@@ -11,33 +11,18 @@ kernel's hot path inlines the commonest changes where it knows the state being l
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
-from simulator.operations import Operation, Primitive, Repeat
-from simulator.program import ProgramGenerator
+from simulator.program.interpreter import ProgramGenerator
+from simulator.program.operations import Operation, Primitive, Repeat
+from simulator.states import State
 
 if TYPE_CHECKING:
-    from simulator.cpus import Cpu
-    from simulator.gil import Gil
-    from simulator.processes import Process
-    from simulator.races import Clock
-    from simulator.sync import Completion, SyncObject
-
-
-class State(enum.IntEnum):
-    """SPEC section 4's states, plus `switching`: dispatched, while the CPU switches to it."""
-
-    NEW = 0
-    READY = 1
-    SWITCHING = 2
-    RUNNING = 3
-    BLOCKED = 4
-    SLEEPING = 5
-    DONE = 6
-
-    def __str__(self) -> str:
-        return self.name.lower()
+    from simulator.analysis.races import Clock
+    from simulator.model.cpus import Cpu
+    from simulator.model.gil import Gil
+    from simulator.model.processes import Process
+    from simulator.model.sync import Completion, SyncObject
 
 
 # Module-level names for the members: looking up `State.RUNNING` costs ten times a global in CPython 3.11,
@@ -86,7 +71,7 @@ class Thread:
         script: tuple[Operation, ...] | None = None,
     ) -> None:
         """Its program is a generator (`program`), or a program of primitive operations and repeats of them
-        that it steps through itself (`script`, see simulator.program.as_script)."""
+        that it steps through itself (`script`, see simulator.program.interpreter.as_script)."""
         self.index = index
         self.name = name
         self.process = process
@@ -223,7 +208,7 @@ class Thread:
     def ending(self) -> Completion:
         """The thread's end, which join waits for."""
         if self.done is None:
-            from simulator.sync import Completion
+            from simulator.model.sync import Completion
 
             self.done = Completion(self.name, "thread", lambda: [self])
         return self.done

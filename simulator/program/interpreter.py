@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 
-from simulator.expressions import Binary, Register
-from simulator.operations import Check, Compute, If, Incr, Load, Operation, Primitive, Repeat, Store, While
+from simulator.program.expressions import Binary, Register
+from simulator.program.operations import Check, Compute, If, Incr, Load, Operation, Primitive, Repeat, Store, While
 
 #: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
 ProgramGenerator = Generator[Primitive, object, None]

@@ -9,10 +9,10 @@ from fractions import Fraction
 
 import attrs
 
-from simulator.kernel import Kernel
-from simulator.races import Race
+from simulator.analysis.races import Race
+from simulator.analysis.violations import Violation
+from simulator.model.kernel import Kernel
 from simulator.scenario.model import PolicySpec
-from simulator.violations import Violation
 
 
 @attrs.frozen

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.gil import Gil
-from simulator.races import Clock
+from simulator.analysis.races import Clock
+from simulator.model.gil import Gil
+from simulator.model.sync import Barrier, Channel, Completion, Condition, Event, Mutex, Semaphore, SyncObject
 from simulator.scenario.model import ProcessSpec, SyncSpec
-from simulator.sync import Barrier, Channel, Completion, Condition, Event, Mutex, Semaphore, SyncObject
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:

@@ -1,7 +1,7 @@
 """The operations of a thread program (SPEC section 3), as immutable values.
 
 A YAML program is a tuple of these. The kernel only ever sees primitive operations: the structured ones
-(`Repeat`, `While`, `If`, `Incr`) are unrolled lazily by `simulator.program`, which turns each condition
+(`Repeat`, `While`, `If`, `Incr`) are unrolled lazily by `simulator.program.interpreter`, which turns each condition
 test into a `Check` step and each `incr` into a `Load` and a `Store`.
 Each operation remembers the line of the scenario file it came from (0 when built in Python).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from simulator.expressions import Expression
+from simulator.program.expressions import Expression
 
 
 @attrs.frozen

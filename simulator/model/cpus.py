@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 
 class Cpu:

@@ -14,24 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from simulator.analysis.footprints import Footprints
+from simulator.analysis.races import Clock, RaceDetector, join
+from simulator.analysis.violations import Violation
 from simulator.chooser import Chooser, Strategy
-from simulator.cpus import Cpu
-from simulator.devices import Device
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
-from simulator.expressions import EvaluationError, Expression, Variable, evaluate, variables
-from simulator.footprints import Footprints
-from simulator.gil import Gil
-from simulator.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
+from simulator.model.cpus import Cpu
+from simulator.model.devices import Device
+from simulator.model.gil import Gil
+from simulator.model.processes import Process, make_sync_objects
+from simulator.model.steps import ProgramSteps
+from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
-from simulator.processes import Process, make_sync_objects
-from simulator.program import as_script, cpu_demand, run_program
-from simulator.races import Clock, RaceDetector, join
+from simulator.program.expressions import EvaluationError, Expression, Variable, evaluate, variables
+from simulator.program.interpreter import as_script, cpu_demand, run_program
+from simulator.program.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
-from simulator.steps import ProgramSteps
-from simulator.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.trace import Listener, TraceEvent
-from simulator.violations import Violation
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
@@ -82,7 +82,7 @@ class Kernel(ProgramSteps):
         self.chooser = Chooser(seed, strategy)
         self.engine = Engine(self.chooser.tiebreak if machine.tiebreak == "random" else None)
         #: An explorer's strategy makes scheduling decisions: the kernel asks before visible steps that may
-        #: conflict with another thread's (the others commute with everything: see simulator.footprints).
+        #: conflict with another thread's (the others commute with everything: see simulator.analysis.footprints).
         self._controlled = self.chooser.controlled
         self._footprints = footprints or (Footprints(scenario) if self._controlled else None)
         self.policy: Policy = make_policy(machine.policy)

@@ -2,7 +2,7 @@
 
 `ProgramSteps` is mixed into the Kernel: each `_step_*` method runs one operation for the thread running
 on `cpu` and returns True when the thread goes on (the step took no time) or False when it left the CPU.
-It also implements the `Host` interface of simulator.sync (park, unpark, misuse) and finds deadlock cycles
+It also implements the `Host` interface of simulator.model.sync (park, unpark, misuse) and finds deadlock cycles
 as they form.
 """
 
@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from simulator.analysis.races import Access, RaceDetector, join
+from simulator.analysis.violations import Violation
 from simulator.engine import PRIORITY_WAKE, Engine
-from simulator.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
-from simulator.operations import (
+from simulator.model.processes import Process
+from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject, WaitQueue
+from simulator.model.threads import BLOCKED, Thread
+from simulator.program.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
+from simulator.program.operations import (
     Acquire,
     Assert,
     Atomic,
@@ -36,16 +41,11 @@ from simulator.operations import (
     WaitEvent,
     WaitProcess,
 )
-from simulator.processes import Process
-from simulator.races import Access, RaceDetector, join
-from simulator.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject, WaitQueue
-from simulator.threads import BLOCKED, Thread
-from simulator.violations import Violation
 
 SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
 if TYPE_CHECKING:
-    from simulator.cpus import Cpu
+    from simulator.model.cpus import Cpu
     from simulator.scenario.model import Scenario
 
 
@@ -280,7 +280,7 @@ class ProgramSteps:
             completion.done = True
         return completion.wait(self, thread)
 
-    # -- blocking and waking (the Host interface of simulator.sync) ------------------------------------------
+    # -- blocking and waking (the Host interface of simulator.model.sync) ------------------------------------------
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str, timeout: int | None = None) -> None:
         """Block the running `thread` in `queue`, waiting for `obj`; optionally only for `timeout` ns."""

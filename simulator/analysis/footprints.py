@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import attrs
 
-from simulator.expressions import Expression, variables
-from simulator.operations import (
+from simulator.program.expressions import Expression, variables
+from simulator.program.operations import (
     Acquire,
     Assert,
     Atomic,

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.sync import SyncObject, WaitQueue
+from simulator.model.sync import SyncObject, WaitQueue
 
 if TYPE_CHECKING:
-    from simulator.threads import Thread
+    from simulator.model.threads import Thread
 
 #: CPython's default switch interval (sys.getswitchinterval()).
 DEFAULT_SWITCH_INTERVAL = 5_000_000
