@@ -14,7 +14,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "threadsim: installing threadsim and its dependencies into $(VENV) (about a minute)"
 	@$(BIN)/python -m pip install -qq --upgrade pip
-	@$(BIN)/python -m pip install -qq -e '.[test,bench]'
+	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot]'
 	@touch $(STAMP)
 
 run: $(STAMP)

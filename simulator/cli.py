@@ -131,3 +131,29 @@ def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: 
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
     _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,
                      report=report, width=width)  # fmt: skip
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--set", "settings", metavar="PATH=V1,V2,...", multiple=True, required=True,
+              help="A scenario setting and the values to try, e.g. machine.cpus=1,2,4 or "
+              "machine.devices.disk.servers=1,2 (list items by name or index). Repeat to sweep several; "
+              "every combination runs.")
+@click.option("--policy", "policies", metavar="SPEC", multiple=True,
+              help="Also try each of these policies (repeatable; default: the scenario's).")
+@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="N",
+              help="Run seeds 0 to N-1 for each combination and show mean ±sd (default: the scenario's seed).")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Step bound of each run.")
+@click.option("--report", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+@click.option("--plot", metavar="PATH", help="Also draw each figure against the first --set's values into "
+              "PATH (.svg or .png; needs the plot extra: pip install 'threadsim[plot]').")
+def sweep(scenario: str, settings: tuple[str, ...], policies: tuple[str, ...], seeds: int | None,
+          max_steps: int | None, report: str, plot: str | None) -> None:
+    """Run SCENARIO for every combination of the --set values: a table of key figures per combination.
+
+    Exit status 1 when any run found a violation.
+    """
+    _exit_for_errors(commands.sweep, scenario_path=scenario, out=sys.stdout, err=sys.stderr, settings=settings,
+                     policies=policies, seeds=seeds, max_steps=max_steps, report=report, plot=plot,
+                     progress=sys.stderr.isatty())  # fmt: skip

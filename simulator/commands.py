@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from simulator.chooser import Strategy
-from simulator.errors import InputErrors, UsageError
+from simulator.errors import InputError, InputErrors, UsageError
 from simulator.exploration.explorer import Explorer
 from simulator.exploration.report import render_explore_json, render_explore_text
 from simulator.exploration.strategies import ReplayStrategy
@@ -240,3 +240,57 @@ def compare(
     else:
         out.write(render_compare_text(runs, scenario_path, width))
     return 1 if any(metrics.violations for metrics, _ in runs) else 0
+
+
+def sweep(
+    *,
+    scenario_path: str,
+    out: IO[str],
+    err: IO[str],
+    settings: Sequence[str],
+    policies: Sequence[str] = (),
+    seeds: int | None = None,
+    max_steps: int | None = None,
+    report: str = "text",
+    plot: str | None = None,
+    progress: bool = False,
+) -> int:
+    """`threadsim sweep`: run every combination of the --set values; 1 if any run found a violation."""
+    from simulator.output.sweep_report import render_sweep_csv, render_sweep_json, render_sweep_text
+    from simulator.scenario.source import load_source
+    from simulator.sweep import parse_setting
+    from simulator.sweep import sweep as run_sweep
+
+    if not settings:
+        raise UsageError("give at least one --set PATH=VALUE[,VALUE...], e.g. --set machine.cpus=1,2,4")
+    parsed = [parse_setting(text) for text in settings]
+    paths = [setting.path for setting in parsed]
+    repeated = sorted({path for path in paths if paths.count(path) > 1})
+    if repeated:
+        raise UsageError(f"--set {repeated[0]} is given twice; give all its values in one --set")
+    try:
+        source = load_source(scenario_path)
+    except InputError as error:
+        raise InputErrors([error]) from None
+    bar = ProgressBar(err, what="runs") if progress else None
+
+    def tick(done: int, total: int) -> None:
+        if bar is not None:
+            bar(done, total, 0)
+
+    def parse_policy(text: str, unit: str) -> PolicySpec:
+        spec = _policy_option(text, unit)
+        assert spec is not None
+        return spec
+
+    result = run_sweep(source, parsed, policies=policies, seeds=None if seeds is None else range(seeds),
+                       max_steps=max_steps, progress=tick, parse_policy=parse_policy)  # fmt: skip
+    if bar is not None:
+        bar.finish()
+    if plot is not None:
+        from simulator.output.sweep_plot import plot_sweep
+
+        plot_sweep(result, plot)
+    render = {"text": render_sweep_text, "json": render_sweep_json, "csv": render_sweep_csv}[report]
+    out.write(render(result))
+    return 1 if any(metrics.violations for row in result.rows for metrics in row.runs) else 0

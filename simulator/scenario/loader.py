@@ -65,6 +65,12 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     return _Checker(source).scenario(Path(file).stem)
 
 
+def scenario_from_source(source: Source, default_name: str) -> Scenario:
+    """Validate an already parsed file (`threadsim sweep` changes a parsed file and validates each variant).
+    `default_name` names the scenario when the file gives no name."""
+    return _Checker(source).scenario(default_name)
+
+
 class _Checker:
     """Walks one parsed file, building specs and collecting errors."""
 
