@@ -10,6 +10,7 @@ import click
 
 from simulator import commands
 from simulator.errors import InputErrors, UsageError
+from simulator.output.timeline import timeline_help
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
@@ -44,9 +45,7 @@ def main() -> None:
 @click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline; the extension picks the format: .jsonl (event log), .csv, .trace.json "
-              "(Perfetto), .svg, .html, .txt (Gantt). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
@@ -108,8 +107,7 @@ def explore(scenario: str, runs: int, strategy: str, depth: int, preemption_boun
 @click.argument("token")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline (see threadsim run --help). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from pathlib import Path
@@ -15,8 +17,8 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.output.chart_data import EXACT_LIMIT, PLOT_WIDTH
-from simulator.output.timeline import timeline_format
-from tests.conftest import SCENARIOS
+from simulator.output.timeline import TIMELINE_FORMATS, timeline_format
+from tests.conftest import ROOT, SCENARIOS
 
 MIXED = str(SCENARIOS / "mixed-io.yaml")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -39,6 +41,28 @@ def test_formats_are_chosen_by_extension() -> None:
     assert timeline_format("RUN.SVG") == ".svg"
     with pytest.raises(ValueError, match="use one of .trace.json, .jsonl, .csv, .svg, .html, .txt"):
         timeline_format("run.json")
+
+
+def test_the_cli_help_lists_every_registered_format() -> None:
+    """`run --help` and `replay --help` name each format of the registry with its description."""
+    for command in ("run", "replay"):
+        help_text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
+        for entry in TIMELINE_FORMATS:
+            assert f"{entry.extension} ({entry.description})" in help_text, (command, entry.extension)
+
+
+def test_the_docs_table_lists_exactly_the_registered_formats() -> None:
+    """docs/outputs.md's format table has one row per registered extension, in the registry's order."""
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| `(\.[a-z.]+)` \|", text.split("## Exit status")[0], flags=re.MULTILINE)
+    assert table == [entry.extension for entry in TIMELINE_FORMATS]
+
+
+def test_writer_modules_do_not_import_the_registry() -> None:
+    """Only the registry imports the format modules; they import `simulator.output.writer`, never it back."""
+    for entry in TIMELINE_FORMATS:
+        source = Path(sys.modules[entry.writer.__module__].__file__ or "").read_text(encoding="utf-8")
+        assert "simulator.output.timeline" not in source, entry.writer.__module__
 
 
 def test_csv_rows_add_up_to_each_threads_metrics(tmp_path: Path) -> None:

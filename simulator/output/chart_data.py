@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import attrs
 
 from simulator.output.recorder import Interval, IntervalTracker
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.trace import TraceEvent
 

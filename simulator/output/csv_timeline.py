@@ -10,7 +10,7 @@ from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.recorder import Interval, IntervalTracker
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.timeunits import from_ns
 from simulator.trace import TraceEvent
 

@@ -6,7 +6,7 @@ import json
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import NS_PER_UNIT, from_ns
 from simulator.trace import TraceEvent

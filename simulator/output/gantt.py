@@ -13,7 +13,7 @@ from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.recorder import Interval, IntervalRecorder
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent

@@ -15,7 +15,7 @@ from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
