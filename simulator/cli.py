@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -10,20 +13,75 @@ import click
 
 from simulator import commands
 from simulator.errors import InputErrors, UsageError
+from simulator.output.files import OutputError, StandardOutput
 from simulator.output.timeline import timeline_help
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
-    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2."""
+    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2.
+
+    An output that can't be written (a full disk, a closed standard output or pipe) prints one line and
+    exits with status 2; Ctrl-C prints `threadsim: interrupted` and exits with 130 (128 + SIGINT). Neither
+    leaves a partial timeline file (see simulator.output.files).
+    """
+    out = kwargs.get("out")
+    previous = _raise_on_sigterm()
     try:
+        if "out" in kwargs:
+            if sys.stdout is None:  # started with standard output closed (`>&-`)
+                raise OutputError("cannot write to standard output: it is closed")
+            kwargs["out"] = out = StandardOutput(sys.stdout)
         status = function(**kwargs)
+        if isinstance(out, StandardOutput):
+            out.flush()
     except InputErrors as errors:
         for error in errors.errors:
             click.echo(str(error), err=True)
         sys.exit(2)
     except UsageError as error:
         raise click.UsageError(str(error)) from None
+    except OutputError as error:
+        _silence_stdout()
+        _say(f"threadsim: {error}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _say("threadsim: interrupted")
+        sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(status)
+
+
+def _raise_on_sigterm() -> Any:
+    """Make SIGTERM end the command like Ctrl-C (cleaning up timeline files); the previous handler, to restore."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _say(line: str) -> None:
+    """A line on standard error, if there is one to write to."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still says it
+            click.echo(line, err=True)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's flush at exit can't fail a second time
+    with a traceback (what the Python docs advise for a broken pipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (closed, or a test's buffer)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

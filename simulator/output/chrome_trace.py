@@ -124,4 +124,3 @@ class ChromeTraceWriter:
                         "ts": micros(violation.time), "pid": CPU_PID, "tid": 1,
                         "args": {"message": violation.message, "thread": violation.thread}})  # fmt: skip
         self.stream.write("\n]}\n")
-        self.stream.close()

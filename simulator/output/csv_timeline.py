@@ -42,4 +42,3 @@ class CsvWriter:
 
     def close(self, metrics: RunMetrics) -> None:
         self.tracker.finish(metrics.end_time)
-        self.stream.close()

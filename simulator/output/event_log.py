@@ -70,4 +70,4 @@ class EventLogWriter:
                           f'"state":{_STATE_JSON[event.state]},"details":{details}}}\n')  # fmt: skip
 
     def close(self, metrics: RunMetrics) -> None:
-        self.stream.close()
+        """Nothing to add at the end: every line is written already (the stream stays open)."""

@@ -154,4 +154,3 @@ class GanttTextWriter:
         self.recorder.finish(metrics.end_time)
         lines = render_gantt(self.recorder, metrics.end_time, metrics.time_unit, self.width)
         self.stream.write("\n".join(lines) + "\n")
-        self.stream.close()

@@ -131,4 +131,3 @@ class HtmlChartWriter(SvgChartWriter):
         script = SCRIPT % {"plot_width": PLOT_WIDTH, "left": LABEL_WIDTH,
                            "per_unit": NS_PER_UNIT[self.info.time_unit]}  # fmt: skip
         write(f'</div>\n<div id="tooltip"></div>\n<script>{script}</script>\n</body>\n</html>\n')
-        self.stream.close()

@@ -214,4 +214,3 @@ class SvgChartWriter:
     def close(self, metrics: RunMetrics) -> None:
         for piece in render_svg(self.info, metrics, self.data, interactive=False):
             self.stream.write(piece)
-        self.stream.close()

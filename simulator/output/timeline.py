@@ -11,22 +11,25 @@ taking `(stream, info)` (see `simulator.output.writer`) and add one line here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
 import attrs
 
+from simulator.analysis.metrics import RunMetrics
 from simulator.output.chrome_trace import ChromeTraceWriter
 from simulator.output.csv_timeline import CsvWriter
 from simulator.output.event_log import EventLogWriter
+from simulator.output.files import OutputError, TimelineFile
 from simulator.output.gantt import GanttTextWriter
 from simulator.output.html_chart import HtmlChartWriter
 from simulator.output.svg_chart import SvgChartWriter
 from simulator.output.writer import TimelineInfo, TimelineWriter
+from simulator.trace import TraceEvent
 
-__all__ = ["TIMELINE_FORMATS", "TimelineFormat", "TimelineInfo", "TimelineWriter", "open_timeline",
-           "timeline_format", "timeline_help"]  # fmt: skip
+__all__ = ["TIMELINE_FORMATS", "OutputError", "TimelineFormat", "TimelineInfo", "TimelineSink", "TimelineWriter",
+           "commit_all", "discard_all", "open_timeline", "open_timelines", "timeline_format", "timeline_help"]
 
 
 @attrs.frozen
@@ -74,8 +77,77 @@ def timeline_help() -> str:
     return f"Write a timeline file; its extension picks the format: {listed}. Repeatable."
 
 
-def open_timeline(path: str, info: TimelineInfo) -> TimelineWriter:
-    """Open a writer for `path`. Raises ValueError for an unknown format, OSError if it can't be written."""
+class TimelineSink:
+    """A writer bound to its file: the trace listener a run is given. Write errors become OutputError."""
+
+    def __init__(self, file: TimelineFile, writer: TimelineWriter) -> None:
+        self.file = file
+        self.writer = writer
+
+    def __call__(self, event: TraceEvent) -> None:
+        try:
+            self.writer(event)
+        except OSError as error:
+            raise self.file.error(error) from None
+
+    def close(self, metrics: RunMetrics) -> None:
+        """Let the writer write its end (into the temporary file), then close the file; not yet renamed."""
+        try:
+            self.writer.close(metrics)
+        except OSError as error:
+            raise self.file.error(error) from None
+        self.file.finish()
+
+
+def open_timeline(path: str, info: TimelineInfo) -> TimelineSink:
+    """Open a writer for `path`, writing into a temporary file beside it (see `simulator.output.files`).
+
+    Raises ValueError for an unknown format, OSError if the file can't be created. The file appears at
+    `path` only through `commit_all`.
+    """
     entry = find_format(path)
-    stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - the writer closes it
-    return entry.writer(stream, info)
+    try:
+        file = TimelineFile(path)
+    except OSError as error:  # name the user's path, not the temporary file's
+        raise OSError(error.errno, error.strerror, path) from None
+    try:
+        return TimelineSink(file, entry.writer(file.stream, info))
+    except OSError as error:
+        file.discard()
+        raise file.error(error) from None
+    except BaseException:
+        file.discard()
+        raise
+
+
+def open_timelines(paths: Sequence[str], info: TimelineInfo) -> list[TimelineSink]:
+    """Open every path (see open_timeline); if one fails, the ones already open are discarded."""
+    sinks: list[TimelineSink] = []
+    try:
+        for path in paths:
+            sinks.append(open_timeline(path, info))
+    except BaseException:
+        discard_all(sinks)
+        raise
+    return sinks
+
+
+def commit_all(sinks: Sequence[TimelineSink], metrics: RunMetrics) -> None:
+    """Finish every timeline, then rename each into place: every file is written, or none is changed.
+
+    Raises OutputError (after discarding every temporary file) if one can't be written.
+    """
+    try:
+        for sink in sinks:
+            sink.close(metrics)
+        for sink in sinks:
+            sink.file.commit()
+    except BaseException:
+        discard_all(sinks)
+        raise
+
+
+def discard_all(sinks: Sequence[TimelineSink]) -> None:
+    """Remove the temporary file of every timeline not yet renamed into place (after an error or Ctrl-C)."""
+    for sink in sinks:
+        sink.file.discard()
