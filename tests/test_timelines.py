@@ -195,14 +195,15 @@ def test_text_chart_file_is_the_reports_chart(tmp_path: Path) -> None:
 
 
 def test_event_log_lines_are_exactly_json_dumps_of_the_record(tmp_path: Path) -> None:
-    """The hand-assembled lines equal json.dumps of event_record, for every event of a run."""
+    """The hand-assembled lines equal (exact) json.dumps of event_record, for every event of a run."""
     from simulator import load_scenario, simulate
     from simulator.output.event_log import event_record
+    from simulator.output.numbers import dumps
 
     events: list = []
     _, (path,) = run_with(tmp_path, MIXED, "run.jsonl", extra=("--seed", "3"))
     simulate(load_scenario(MIXED), seed=3, listeners=[events.append])
-    expected = [json.dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
+    expected = [dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
     assert path.read_text().splitlines() == expected
 
 

@@ -16,19 +16,19 @@ from typing import IO
 
 from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.numbers import Number, dumps, time_number
 from simulator.output.recorder import Interval, IntervalTracker
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
-from simulator.timeunits import from_ns
 from simulator.trace import TraceEvent
 
 #: pid and tid 0 are avoided: trace viewers treat them as the kernel's idle task.
 CPU_PID = 1
 
 
-def micros(ns: int) -> int | float:
-    """ns as exact microseconds."""
-    return from_ns(ns, "us")
+def micros(ns: int) -> Number:
+    """ns as exact microseconds (at any size)."""
+    return time_number(ns, "us")
 
 
 class ChromeTraceWriter:
@@ -53,7 +53,7 @@ class ChromeTraceWriter:
     def _emit(self, record: dict[str, object]) -> None:
         prefix = "" if self.first else ",\n"
         self.first = False
-        self.stream.write(prefix + json.dumps(record, separators=(",", ":")))
+        self.stream.write(prefix + dumps(record, separators=(",", ":")))
 
     def _metadata(self) -> None:
         self._emit({"name": "process_name", "ph": "M", "pid": CPU_PID, "args": {"name": "CPUs"}})

@@ -14,6 +14,9 @@ import os
 import stat
 from typing import IO
 
+#: A lone surrogate in a name (YAML can write one) can't be UTF-8: it is written as `\udxxx` instead of failing.
+ENCODING_ERRORS = "backslashreplace"
+
 
 class OutputError(Exception):
     """An output could not be written: the message says which and why (for the user, no traceback)."""
@@ -38,6 +41,9 @@ class StandardOutput:
         """Write `text`; an OSError becomes an OutputError."""
         try:
             return self.stream.write(text)
+        except UnicodeEncodeError:  # a character the terminal's encoding lacks (or a lone surrogate)
+            encoding = getattr(self.stream, "encoding", None) or "utf-8"
+            return self.write(text.encode(encoding, ENCODING_ERRORS).decode(encoding))
         except OSError as error:
             raise OutputError(f"cannot write to {self.name}: {_reason(error)}") from None
 
@@ -69,13 +75,15 @@ class TimelineFile:
         except FileNotFoundError:
             existing = None
         if existing is not None and not stat.S_ISREG(existing.st_mode):
-            self.stream: IO[str] = open(self.target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self.stream: IO[str] = open(self.target, "w", encoding="utf-8", errors=ENCODING_ERRORS,  # noqa: SIM115
+                                        newline="\n")  # fmt: skip
             return
         descriptor, self.temporary = _create_beside(self.target)
         try:
             if existing is not None:
                 os.chmod(descriptor, stat.S_IMODE(existing.st_mode))  # the file keeps its permissions
-            self.stream = open(descriptor, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - finish closes it
+            self.stream = open(descriptor, "w", encoding="utf-8", errors=ENCODING_ERRORS,  # noqa: SIM115
+                               newline="\n")  # fmt: skip
         except BaseException:
             os.close(descriptor)
             os.unlink(self.temporary)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.escaping import printable
 from simulator.output.recorder import Interval, IntervalRecorder
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
@@ -92,7 +93,7 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
     """The chart's lines: a scale line, CPU rows, thread rows, an axis and a legend."""
     names = recorder.thread_names
     glyphs = thread_glyphs(names)
-    labels = [f"CPU{cpu}" for cpu in range(recorder.cpus)] + names
+    labels = [f"CPU{cpu}" for cpu in range(recorder.cpus)] + [printable(name) for name in names]
     label_width = max(len(label) for label in labels)
     if end == 0:
         return ["Timeline: (the run took no time)"]
@@ -108,13 +109,13 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
     for name in names:
         spans = [(i.start, i.end, _symbol(i, recorder.cpus)) for i in recorder.threads[name]]
-        lines.append(f"{name:<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
+        lines.append(f"{printable(name):<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines.append(
         ("legend: # running" if recorder.cpus == 1 else "legend: 0-9 running on that CPU")
         + "  . ready  w waiting (lock, condition, queue...)  b blocked (I/O)  z sleeping  ~ context switch"
         "   CPU rows: . idle, "
-        + " ".join(f"{glyphs[name]}={name}" for name in names[:12])
+        + " ".join(f"{glyphs[name]}={printable(name)}" for name in names[:12])
         + (" ..." if len(names) > 12 else "")
     )
     return lines

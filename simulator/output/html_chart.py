@@ -8,11 +8,10 @@ for the visible window. Hovering a bar shows what it was. Once drawn, the page r
 
 from __future__ import annotations
 
-from html import escape
-
 from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH
+from simulator.output.escaping import xml_text
 from simulator.output.svg_chart import LABEL_WIDTH, SvgChartWriter, render_svg
 from simulator.timeunits import NS_PER_UNIT
 
@@ -118,7 +117,7 @@ class HtmlChartWriter(SvgChartWriter):
 
     def close(self, metrics: RunMetrics) -> None:
         write = self.stream.write
-        title = escape(f"threadsim: {self.info.scenario}")
+        title = xml_text(f"threadsim: {self.info.scenario}")
         write(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
               f'<meta name="generator" content="threadsim {__version__}">\n<style>{STYLE}</style>\n</head>\n<body>\n'
               '<div id="toolbar"><button id="zoomin" title="zoom in (+)">+</button>'

@@ -10,11 +10,11 @@ violation. Every bar has a tooltip (`<title>`). The HTML page embeds the same dr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html import escape
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
+from simulator.output.escaping import xml_text
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
@@ -116,11 +116,11 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
            f'id="chart" data-end="{end}" data-unit="{unit}">\n')  # fmt: skip
-    yield f"<title>threadsim: {escape(info.scenario)}</title>\n{PATTERNS}\n"
+    yield f"<title>threadsim: {xml_text(info.scenario)}</title>\n{PATTERNS}\n"
     yield f'<rect width="{width}" height="{height}" fill="#fff"/>\n'
     state = "complete" if metrics.complete else "incomplete"
-    yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {escape(info.scenario)}</text>\n'
-           f'<text x="10" y="38">{escape(info.header)} | end {format_time(end, unit)} {unit} ({state})'
+    yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {xml_text(info.scenario)}</text>\n'
+           f'<text x="10" y="38">{xml_text(info.header)} | end {format_time(end, unit)} {unit} ({state})'
            f" | times in {unit}</text>\n")  # fmt: skip
     yield from _legend(metrics)
     for index, lane in enumerate(lanes):
@@ -131,7 +131,7 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
         marker = (f'<rect x="{LABEL_WIDTH - 12}" y="{y + 3}" width="8" height="10" fill="{colour}"/>'
                   if lane.kind == "thread" else "")  # fmt: skip
         yield (f'<text class="lane-label" x="{LABEL_WIDTH - 16}" y="{y + 12}" text-anchor="end">'
-               f"{escape(lane.label)}</text>{marker}\n")  # fmt: skip
+               f"{xml_text(lane.label)}</text>{marker}\n")  # fmt: skip
     if interactive:
         yield (f'<svg id="plot" x="{LABEL_WIDTH}" y="0" width="{PLOT_WIDTH}" height="{plot_height}" '
                f'viewBox="0 0 {PLOT_WIDTH} {plot_height}" preserveAspectRatio="none">\n')  # fmt: skip
@@ -142,11 +142,11 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
         lane = lanes[bar.lane]
         top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
         x0, x1 = _x(bar.start, end), _x(bar.end, end)
-        tip = escape(_tooltip(bar, lane, names, unit))
+        tip = xml_text(_tooltip(bar, lane, names, unit))
         yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
                f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
         if not interactive and lane.kind == "cpu" and bar.state is State.RUNNING and x1 - x0 >= 34:
-            name = escape(names[bar.thread]) if bar.thread >= 0 else "?"
+            name = xml_text(names[bar.thread]) if bar.thread >= 0 else "?"
             labels.append(f'<text x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
                           f'text-anchor="middle" fill="#fff" font-size="10">{name}</text>\n')  # fmt: skip
     yield from _violations(metrics, end, plot_height)
@@ -179,7 +179,7 @@ def _legend(metrics: RunMetrics) -> Iterator[str]:
 def _violations(metrics: RunMetrics, end: int, plot_height: int) -> Iterator[str]:
     for violation in metrics.violations:
         x = _x(violation.time, end)
-        tip = escape(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
+        tip = xml_text(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
         yield (f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
                f'stroke="#d00" stroke-width="2" vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')
 
