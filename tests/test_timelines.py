@@ -142,6 +142,35 @@ def test_svg_is_standalone_with_a_lane_per_cpu_and_thread(tmp_path: Path) -> Non
         assert forbidden not in text
 
 
+def test_violation_marks_use_a_colour_no_thread_uses(tmp_path: Path) -> None:
+    """Violation lines are black and dashed; every thread colour (the first is red) is a mid-lightness hue."""
+    from simulator.output.svg_chart import VIOLATION_COLOUR, thread_colour
+
+    _, (path,) = run_with(tmp_path, str(SCENARIOS / "lost-update.yaml"), "run.svg")
+    root = svg_root(path)
+    marks = [node for node in root.iter(f"{SVG}line") if node.get("class") == "violation"]
+    assert marks
+    assert {(mark.get("stroke"), mark.get("stroke-dasharray")) for mark in marks} == {(VIOLATION_COLOUR, "5 3")}
+    colours = {node.get("fill") for node in root.iter(f"{SVG}rect")}
+    assert VIOLATION_COLOUR not in colours and "#d00" not in path.read_text()
+    for index in range(500):
+        lightness = int(thread_colour(index).split(",")[2].rstrip("%)"))
+        assert 40 <= lightness <= 60
+
+
+def test_html_cpu_lanes_name_their_threads_like_the_svg(tmp_path: Path) -> None:
+    """The page's CPU bars carry thread names (zoomable labels); those wide enough show at first, as in the SVG."""
+    _, (svg, html) = run_with(tmp_path, MIXED, "run.svg", "run.html")
+    svg_names = [node.text for node in svg_root(svg).iter(f"{SVG}text") if node.get("font-size") == "10"]
+    page = html.read_text()
+    inner = ElementTree.fromstring(page.split('<div id="frame">\n')[1].split("</div>")[0])
+    labels = [node for node in inner.iter(f"{SVG}text") if node.get("class") == "bar-label"]
+    shown = [node.text for node in labels if node.get("display") is None]
+    assert shown == svg_names and {"cruncher1", "reader2"} <= set(shown)
+    assert len(labels) > len(shown)  # narrow bars keep a hidden name for when the chart is zoomed
+    assert "drawLabels()" in page
+
+
 def test_svg_aggregates_dense_lanes(tmp_path: Path) -> None:
     """A lane with more intervals than EXACT_LIMIT is drawn as at most one bar per pixel column."""
     scenario = tmp_path / "dense.yaml"
@@ -183,6 +212,7 @@ def test_html_renders_every_lane_and_the_axis_in_a_real_browser(tmp_path: Path) 
     body = next(line for line in result.stdout.splitlines() if "<body" in line)
     assert 'data-rendered="true"' in body, result.stderr[-2000:]
     assert 'data-lanes="7"' in body
+    assert int(body.split('data-bar-labels="')[1].split('"')[0]) > 0
     labels = int(body.split('data-axis-labels="')[1].split('"')[0])
     assert labels >= 3
 

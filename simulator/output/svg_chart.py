@@ -3,8 +3,10 @@
 A lane per CPU and per thread; a colour per thread; states told apart without colour too: running is a
 full solid bar, blocked on I/O a full diagonally hatched bar, waiting on a lock or other object a full
 horizontally striped bar, sleeping a half-height dotted bar, ready a thin grey line,
-switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a red marker at each
-violation. Every bar has a tooltip (`<title>`). The HTML page embeds the same drawing (see html_chart).
+switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a black dashed line
+with a white edge at each violation (no thread's colour is black: thread colours keep to 42-58% lightness,
+and the first thread's is red). Every bar has a tooltip (`<title>`). CPU lanes name the thread in each bar
+wide enough for it. The HTML page embeds the same drawing (see html_chart).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ TOP = 78
 GROUP_GAP = 10
 AXIS_HEIGHT = 42
 RIGHT_MARGIN = 30
+#: A CPU bar this wide (px) or wider shows its thread's name.
+LABEL_MIN_WIDTH = 34
+#: Violations: a colour no thread uses (see thread_colour), dashed, with a white edge to show on dark bars.
+VIOLATION_COLOUR = "#000"
 
 PATTERNS = """<defs>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">\
@@ -145,9 +151,12 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
         tip = xml_text(_tooltip(bar, lane, names, unit))
         yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
                f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
-        if not interactive and lane.kind == "cpu" and bar.state is State.RUNNING and x1 - x0 >= 34:
+        if lane.kind == "cpu" and bar.state is State.RUNNING and (interactive or x1 - x0 >= LABEL_MIN_WIDTH):
             name = xml_text(names[bar.thread]) if bar.thread >= 0 else "?"
-            labels.append(f'<text x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
+            # The page moves and shows these as it zooms (they live outside the stretched plot).
+            zoomable = (f' class="bar-label" data-x0="{x0:.2f}" data-x1="{x1:.2f}"'
+                        + ("" if x1 - x0 >= LABEL_MIN_WIDTH else ' display="none"')) if interactive else ""  # fmt: skip
+            labels.append(f'<text{zoomable} x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
                           f'text-anchor="middle" fill="#fff" font-size="10">{name}</text>\n')  # fmt: skip
     yield from _violations(metrics, end, plot_height)
     yield "</svg>\n" if interactive else "</g>\n"
@@ -171,8 +180,9 @@ def _legend(metrics: RunMetrics) -> Iterator[str]:
         yield (f'<rect x="{x}" y="{48 + dy:g}" width="22" height="{height:g}" fill="{fill}" stroke="#ccc" '
                f'stroke-width="0.5"/><text x="{x + 27}" y="{60}">{label}</text>\n')  # fmt: skip
         x += 40 + 7 * len(label)
-    yield (f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="#d00" stroke-width="2"/>'
-           f'<text x="{x + 12}" y="60">violation</text>\n')  # fmt: skip
+    yield (f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="#fff" stroke-width="4"/>'
+           f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="{VIOLATION_COLOUR}" stroke-width="2" '
+           f'stroke-dasharray="4 2"/><text x="{x + 12}" y="60">violation</text>\n')  # fmt: skip
     yield "</g>\n"
 
 
@@ -180,8 +190,11 @@ def _violations(metrics: RunMetrics, end: int, plot_height: int) -> Iterator[str
     for violation in metrics.violations:
         x = _x(violation.time, end)
         tip = xml_text(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
-        yield (f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
-               f'stroke="#d00" stroke-width="2" vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')
+        yield (f'<line x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" stroke="#fff" '
+               f'stroke-width="4" vector-effect="non-scaling-stroke"/>'
+               f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
+               f'stroke="{VIOLATION_COLOUR}" stroke-width="2" stroke-dasharray="5 3" '
+               f'vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')  # fmt: skip
 
 
 def _axis(end: int, unit: str, plot_height: int, interactive: bool) -> Iterator[str]:
