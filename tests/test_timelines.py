@@ -119,6 +119,24 @@ def test_chrome_trace_follows_the_trace_event_format(tmp_path: Path) -> None:
     assert process_names == {"CPUs", "compute", "db", "logger"}
 
 
+def test_chrome_trace_has_an_instant_for_every_synchronization_and_memory_step(tmp_path: Path) -> None:
+    """Each thread event that is not a state change (lock, unlock, handoff, load, store, ...) is an instant
+    on the thread's track, named after its object or variable, with its details as args."""
+    from simulator import load_scenario, simulate
+    from simulator.trace import EVENT_STATE
+
+    scenario = str(SCENARIOS / "counter-mutex.yaml")
+    _, (path,) = run_with(tmp_path, scenario, "run.trace.json")
+    events: list = []
+    simulate(load_scenario(scenario), listeners=[events.append])
+    expected = [e for e in events if e.thread and e.event not in EVENT_STATE and e.event != "violation"]
+    instants = [e for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "i" and e["name"] != "wake"]
+    assert len(instants) == len(expected) and {e.event for e in expected} >= {"lock", "unlock", "load", "store"}
+    first_lock = next(e for e in instants if e["name"] == "lock m")
+    assert first_lock["args"] == {"object": "m"} and first_lock["s"] == "t"
+    assert any(e["name"] == "store counter" and e["args"]["var"] == "counter" for e in instants)
+
+
 def svg_root(path: Path) -> ElementTree.Element:
     """The parsed SVG document (fails if it is not well-formed XML)."""
     return ElementTree.parse(path).getroot()

@@ -25,11 +25,12 @@ def event_record(event: TraceEvent, unit: str) -> dict[str, object]:
         "thread": event.thread,
         "event": event.event,
         "state": None if state is None else str(state),
-        "details": _details(event, unit),
+        "details": event_details(event, unit),
     }
 
 
-def _details(event: TraceEvent, unit: str) -> dict[str, object]:
+def event_details(event: TraceEvent, unit: str) -> dict[str, object]:
+    """An event's details as a dict, times in `unit` (exact)."""
     return {key: time_number(value, unit) if key in TIME_DETAILS and isinstance(value, int) else value
             for key, value in event.details}  # fmt: skip
 
@@ -66,7 +67,7 @@ class EventLogWriter:
         cpu = self._cpus.get(event.cpu)
         if cpu is None:
             cpu = self._cpus[event.cpu] = json.dumps(event.cpu)
-        details = dumps(_details(event, self.unit), separators=(",", ":")) if event.details else "{}"
+        details = dumps(event_details(event, self.unit), separators=(",", ":")) if event.details else "{}"
         self.stream.write(f'{{"time":{time},"cpu":{cpu},"thread":{thread},"event":{name},'
                           f'"state":{_STATE_JSON[event.state]},"details":{details}}}\n')  # fmt: skip
 
