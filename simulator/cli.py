@@ -21,11 +21,13 @@ def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
     """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2.
 
     An output that can't be written (a full disk, a closed standard output or pipe) prints one line and
-    exits with status 2; Ctrl-C prints `threadsim: interrupted` and exits with 130 (128 + SIGINT). Neither
-    leaves a partial timeline file (see simulator.output.files).
+    exits with status 2; Ctrl-C (and, for commands that write timelines, SIGTERM) prints
+    `threadsim: interrupted` and exits with 130 (128 + SIGINT). Neither leaves a partial timeline file (see
+    simulator.output.files).
     """
     out = kwargs.get("out")
-    previous = _raise_on_sigterm()
+    # Only for commands that write timeline files: explore's worker processes must keep SIGTERM's default.
+    previous = _raise_on_sigterm() if "timelines" in kwargs else None
     try:
         if "out" in kwargs:
             if sys.stdout is None:  # started with standard output closed (`>&-`)
