@@ -139,3 +139,18 @@ def test_an_interrupt_leaves_no_partial_timeline_file(tmp_path: Path, signum: in
     out, err = process.communicate(timeout=60)
     assert (process.returncode, out, err.decode()) == (130, b"", "threadsim: interrupted\n")
     assert [path.name for path in tmp_path.iterdir()] == ["long.yaml"]
+
+
+def test_open_timeline_alone_writes_the_file_at_close(tmp_path: Path) -> None:
+    """open_timeline(...).close(metrics) renames the finished file into place (nothing before)."""
+    from simulator.output.timeline import open_timeline
+
+    scenario = load_scenario(MIXED)
+    info = TimelineInfo(scenario.name, scenario.time_unit, scenario.machine.cpus,
+                        tuple((thread.name, thread.process) for thread in scenario.threads()))  # fmt: skip
+    path = tmp_path / "run.jsonl"
+    sink = open_timeline(str(path), info)
+    metrics = simulate(scenario, listeners=[sink])
+    assert not path.exists()
+    sink.close(metrics)
+    assert [p.name for p in tmp_path.iterdir()] == ["run.jsonl"] and path.read_text().startswith('{"time":0')

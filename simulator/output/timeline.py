@@ -90,7 +90,7 @@ class TimelineSink:
         except OSError as error:
             raise self.file.error(error) from None
 
-    def close(self, metrics: RunMetrics) -> None:
+    def finish(self, metrics: RunMetrics) -> None:
         """Let the writer write its end (into the temporary file), then close the file; not yet renamed."""
         try:
             self.writer.close(metrics)
@@ -98,12 +98,21 @@ class TimelineSink:
             raise self.file.error(error) from None
         self.file.finish()
 
+    def close(self, metrics: RunMetrics) -> None:
+        """Finish and rename into place: the file appears whole (for one timeline; see commit_all for several)."""
+        try:
+            self.finish(metrics)
+            self.file.commit()
+        except BaseException:
+            self.file.discard()
+            raise
+
 
 def open_timeline(path: str, info: TimelineInfo) -> TimelineSink:
     """Open a writer for `path`, writing into a temporary file beside it (see `simulator.output.files`).
 
     Raises ValueError for an unknown format, OSError if the file can't be created. The file appears at
-    `path` only through `commit_all`.
+    `path` only when it is complete: through its `close(metrics)`, or `commit_all` for several at once.
     """
     entry = find_format(path)
     try:
@@ -139,7 +148,7 @@ def commit_all(sinks: Sequence[TimelineSink], metrics: RunMetrics) -> None:
     """
     try:
         for sink in sinks:
-            sink.close(metrics)
+            sink.finish(metrics)
         for sink in sinks:
             sink.file.commit()
     except BaseException:
