@@ -19,6 +19,7 @@ from simulator.exploration.tokens import TokenError, scenario_hash
 from simulator.exploration.tokens import decode as decode_token
 from simulator.output.activity import ActivityLog
 from simulator.output.compare_report import render_compare_json, render_compare_text
+from simulator.output.end_state import EndState
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
@@ -84,6 +85,7 @@ def _run_and_report(
     names = [thread.name for thread in scenario.threads()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
     activity = ActivityLog(activity_limit) if report == "text" else None
+    end_state = EndState() if report == "text" else None
     run_seed = scenario.seed if seed is None else seed
     info = TimelineInfo(
         scenario=scenario.name,
@@ -101,15 +103,15 @@ def _run_and_report(
     except OSError as error:
         raise UsageError(f"--timeline: cannot write {error.filename!r}: {error.strerror}") from None
     listeners: list[Listener] = list(writers)
-    if recorder is not None and activity is not None:
-        listeners += [recorder, activity]
+    if recorder is not None and activity is not None and end_state is not None:
+        listeners += [recorder, activity, end_state]
     kwargs = {"max_steps": max_steps} if max_steps is not None else {}
     metrics = _simulate_into(writers, scenario, seed=seed, until=until, listeners=listeners, strategy=strategy,
                              **kwargs)  # fmt: skip
     if recorder is not None:
         recorder.finish(metrics.end_time)
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
-                              reproduce=reproduce))  # fmt: skip
+                              reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
         out.write(render_json(metrics))
     return 1 if metrics.violations else 0

@@ -143,7 +143,7 @@ class HtmlChartWriter(SvgChartWriter):
               '<button id="reset" title="reset zoom (0)">reset</button><span id="zoomlevel"></span>'
               "<span>wheel over the chart to zoom, drag to pan, hover a bar for details</span></div>\n"
               '<div id="frame">\n')  # fmt: skip
-        for piece in render_svg(self.info, metrics, self.data, interactive=True):
+        for piece in render_svg(self.info, metrics, self.data, interactive=True, end_state=self.end_lines(metrics)):
             write(piece)
         script = SCRIPT % {"plot_width": PLOT_WIDTH, "left": LABEL_WIDTH, "min_label": LABEL_MIN_WIDTH,
                            "per_unit": NS_PER_UNIT[self.info.time_unit]}  # fmt: skip

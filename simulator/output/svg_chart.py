@@ -11,11 +11,12 @@ wide enough for it. The HTML page embeds the same drawing (see html_chart).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
+from simulator.output.end_state import EndState
 from simulator.output.escaping import xml_text
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
@@ -29,6 +30,8 @@ TOP = 78
 GROUP_GAP = 10
 AXIS_HEIGHT = 42
 RIGHT_MARGIN = 30
+#: Height of a line of the end-state section under the axis.
+END_STATE_LINE = 15
 #: A CPU bar this wide (px) or wider shows its thread's name.
 LABEL_MIN_WIDTH = 34
 #: Violations: a colour no thread uses (see thread_colour), dashed, with a white edge to show on dark bars.
@@ -112,12 +115,16 @@ def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
     return f"{what}, {span}{dense}"
 
 
-def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool) -> Iterator[str]:
-    """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot."""
+def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool,
+               end_state: Sequence[str] = ()) -> Iterator[str]:  # fmt: skip
+    """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot.
+
+    `end_state`: the lines of the end-state section (see simulator.output.end_state), written under the axis.
+    """
     lanes, cpus, unit, end = data.lanes, info.cpus, info.time_unit, metrics.end_time
     names = [lane.label for lane in lanes if lane.kind == "thread"]
     width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
-    height = chart_height(len(lanes), cpus)
+    height = chart_height(len(lanes), cpus) + (END_STATE_LINE * len(end_state) + 8 if end_state else 0)
     plot_height = lane_y(len(lanes), cpus)
     yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
@@ -162,6 +169,13 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     yield "</svg>\n" if interactive else "</g>\n"
     yield from labels
     yield from _axis(end, unit, plot_height, interactive)
+    if end_state:
+        yield '<g id="end-state">\n'
+        for index, line in enumerate(end_state):
+            y = plot_height + AXIS_HEIGHT + 8 + index * END_STATE_LINE
+            weight = ' font-weight="bold"' if index == 0 else ""
+            yield f'<text class="end-state" x="10" y="{y}"{weight} xml:space="preserve">{xml_text(line)}</text>\n'
+        yield "</g>\n"
     yield "</svg>\n"
 
 
@@ -220,10 +234,16 @@ class SvgChartWriter:
         self.stream = stream
         self.info = info
         self.data = ChartData(info)
+        self.end_state = EndState()
 
     def __call__(self, event: TraceEvent) -> None:
         self.data(event)
+        self.end_state(event)
+
+    def end_lines(self, metrics: RunMetrics) -> list[str]:
+        """The end-state section for under the chart (empty when every thread ended holding nothing)."""
+        return [line for line in self.end_state.lines(metrics) if line]
 
     def close(self, metrics: RunMetrics) -> None:
-        for piece in render_svg(self.info, metrics, self.data, interactive=False):
+        for piece in render_svg(self.info, metrics, self.data, interactive=False, end_state=self.end_lines(metrics)):
             self.stream.write(piece)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.activity import ActivityLog
+from simulator.output.end_state import EndState
 from simulator.output.escaping import printable
 from simulator.output.gantt import render_gantt
 from simulator.output.recorder import IntervalRecorder
@@ -28,6 +29,7 @@ def render_text(
     width: int = 80,
     activity: ActivityLog | None = None,
     reproduce: str | None = None,
+    end_state: EndState | None = None,
 ) -> str:
     """The whole text report."""
     unit = metrics.time_unit
@@ -42,6 +44,7 @@ def render_text(
         *metrics_table(metrics),
         "",
         *(activity.lines(metrics.time_unit) if activity is not None else []),
+        *(end_state.lines(metrics) if end_state is not None else []),
         *memory_lines(metrics),
         *race_lines(metrics),
         *violation_lines(metrics),
