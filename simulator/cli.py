@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -10,19 +13,77 @@ import click
 
 from simulator import commands
 from simulator.errors import InputErrors, UsageError
+from simulator.output.files import OutputError, StandardOutput
+from simulator.output.timeline import timeline_help
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
-    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2."""
+    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2.
+
+    An output that can't be written (a full disk, a closed standard output or pipe) prints one line and
+    exits with status 2; Ctrl-C (and, for commands that write timelines, SIGTERM) prints
+    `threadsim: interrupted` and exits with 130 (128 + SIGINT). Neither leaves a partial timeline file (see
+    simulator.output.files).
+    """
+    out = kwargs.get("out")
+    # Only for commands that write timeline files: explore's worker processes must keep SIGTERM's default.
+    previous = _raise_on_sigterm() if "timelines" in kwargs else None
     try:
+        if "out" in kwargs:
+            if sys.stdout is None:  # started with standard output closed (`>&-`)
+                raise OutputError("cannot write to standard output: it is closed")
+            kwargs["out"] = out = StandardOutput(sys.stdout)
         status = function(**kwargs)
+        if isinstance(out, StandardOutput):
+            out.flush()
     except InputErrors as errors:
         for error in errors.errors:
             click.echo(str(error), err=True)
         sys.exit(2)
     except UsageError as error:
         raise click.UsageError(str(error)) from None
+    except OutputError as error:
+        _silence_stdout()
+        _say(f"threadsim: {error}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _say("threadsim: interrupted")
+        sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(status)
+
+
+def _raise_on_sigterm() -> Any:
+    """Make SIGTERM end the command like Ctrl-C (cleaning up timeline files); the previous handler, to restore."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _say(line: str) -> None:
+    """A line on standard error, if there is one to write to."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still says it
+            click.echo(line, err=True)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's flush at exit can't fail a second time
+    with a traceback (what the Python docs advise for a broken pipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (closed, or a test's buffer)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,9 +105,7 @@ def main() -> None:
 @click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline; the extension picks the format: .jsonl (event log), .csv, .trace.json "
-              "(Perfetto), .svg, .html, .txt (Gantt). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
@@ -108,8 +167,7 @@ def explore(scenario: str, runs: int, strategy: str, depth: int, preemption_boun
 @click.argument("token")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline (see threadsim run --help). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int) -> None:
