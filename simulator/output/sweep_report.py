@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from fractions import Fraction
 from typing import Any
 
-from simulator.output.values import policy_text, rounded
+from simulator.output import numbers
+from simulator.output.escaping import csv_cell, printable
+from simulator.output.numbers import Number
+from simulator.output.values import policy_text, rounded, shown
 from simulator.sweep import FIGURES, Figure, Summary, SweepResult
 from simulator.timeunits import NS_PER_UNIT
 
 FORMAT = "threadsim-sweep/1"
 
 
-def figure_value(figure: Figure, value: Fraction | int | None, unit: str) -> int | float | None:
+def figure_value(figure: Figure, value: Fraction | int | None, unit: str) -> Number | None:
     """A figure's value for a report: times in `unit`, throughput per `unit`, utilization as a fraction of
     the CPUs' time, each rounded to 3 decimals (throughput to 6)."""
     if value is None:
@@ -70,7 +72,7 @@ def sweep_dict(result: SweepResult) -> dict[str, Any]:
 
 def render_sweep_json(result: SweepResult) -> str:
     """The JSON report."""
-    return json.dumps(sweep_dict(result), indent=2) + "\n"
+    return numbers.dumps(sweep_dict(result), indent=2) + "\n"
 
 
 def _cell(figure: Figure, summary: Summary, unit: str, several: bool) -> str:
@@ -78,10 +80,10 @@ def _cell(figure: Figure, summary: Summary, unit: str, several: bool) -> str:
     if mean is None:
         return "-"
     if figure.name == "utilization":
-        text = f"{rounded(Fraction(summary.mean or 0) * 100, places=1)}%"
+        text = f"{shown(rounded(Fraction(summary.mean or 0) * 100, places=1))}%"
         spread = None if summary.sd is None else f"{round(summary.sd * 100, 1)}"
     else:
-        text = str(mean)
+        text = shown(mean)
         spread = None if summary.sd is None else str(spread_value(figure, summary.sd, unit))
     return f"{text} ±{spread}" if several and spread is not None else text
 
@@ -95,9 +97,9 @@ def render_sweep_text(result: SweepResult) -> str:
             f"seeds {', '.join(map(str, result.seeds))} (mean ±sd)"
     else:
         seeds = f"seed {result.seeds[0]}"
-    header = [setting.path for setting in result.settings] + ["policy"] + [figure.name for figure in FIGURES]
+    header = [printable(setting.path) for setting in result.settings] + ["policy"] + [f.name for f in FIGURES]
     rows = [
-        [*(text for _, text in row.settings), policy_text(row.policy, unit),
+        [*(printable(text) for _, text in row.settings), policy_text(row.policy, unit),
          *(_cell(figure, row.summary(figure), unit, several) for figure in FIGURES)]
         for row in result.rows
     ]  # fmt: skip
@@ -123,11 +125,6 @@ def _consecutive(seeds: tuple[int, ...]) -> bool:
     return list(seeds) == list(range(seeds[0], seeds[0] + len(seeds)))
 
 
-def _csv_safe(text: str) -> str:
-    # A cell starting with one of these is a formula in spreadsheet programs (OWASP's CSV injection advice).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
-
-
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -143,16 +140,17 @@ def render_sweep_csv(result: SweepResult) -> str:
     several = len(result.seeds) > 1
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = [setting.path for setting in result.settings] + ["policy"]
+    header = [csv_cell(setting.path) for setting in result.settings] + ["policy"]
     for figure in FIGURES:
         header += [f"{figure.name}", f"{figure.name}_sd", f"{figure.name}_min", f"{figure.name}_max"] if several \
             else [figure.name]
-    writer.writerow([_csv_safe(cell) for cell in header])
+    writer.writerow(header)
     for row in result.rows:
-        cells: list[object] = [_csv_safe(text) for _, text in row.settings]
+        cells: list[object] = [text if _is_number(text) else csv_cell(text) for _, text in row.settings]
         cells.append(policy_text(row.policy, unit))
         for figure in FIGURES:
             summary = _summary_dict(figure, row.summary(figure), unit)
             cells += [summary["mean"], summary["sd"], summary["min"], summary["max"]] if several else [summary["mean"]]
-        writer.writerow(["" if cell is None else cell for cell in cells])
+        writer.writerow(["" if cell is None else numbers.number_text(cell) if isinstance(cell, Number) else cell
+                         for cell in cells])  # fmt: skip
     return buffer.getvalue()
