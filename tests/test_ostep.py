@@ -1,0 +1,138 @@
+"""threadsim against the OSTEP homework simulators (github.com/remzi-arpacidusseau/ostep-homework).
+
+Each test generates workloads the way one OSTEP program does (its random rules, re-implemented here from
+its documented behaviour, not copied), computes the program's `-c` answers with a small reference
+implementation of its textbook rules, and checks that threadsim's run of the same workload gives the same
+figures. docs/ostep.md explains each correspondence and what threadsim cannot express.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+
+from simulator import RunMetrics, parse_scenario, simulate
+from simulator.cli import main
+from tests.conftest import MS, ROOT
+
+# --------------------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def run_text(text: str, *, seed: int | None = None) -> RunMetrics:
+    """Run a scenario given as YAML text (times in ms)."""
+    return simulate(parse_scenario(text, "ostep.yaml"), seed=seed)
+
+
+def burst_threads(lengths: Sequence[int | Fraction], *, extra: str = "") -> str:
+    """The `threads:` section for CPU-only jobs J0, J1, ... of the given lengths, arriving at 0."""
+    lines = [f"  - {{name: J{index}, burst: {length}{extra}}}" for index, length in enumerate(lengths)]
+    return "threads:\n" + "\n".join(lines) + "\n"
+
+
+def in_ms(value: int | None) -> Fraction:
+    """A metric (ns) in ms, exactly."""
+    assert value is not None, "the job did not finish"
+    return Fraction(value, MS)
+
+
+# --------------------------------------------------------------------------------------------------------
+# cpu-sched/scheduler.py: FIFO, SJF and RR on jobs that all arrive at 0
+
+
+def scheduler_jobs(seed: int, jobs: int, maxlen: int) -> list[int]:
+    """scheduler.py's random job list: each length is int(maxlen * random()) + 1, from random.seed(seed)."""
+    rng = random.Random(seed)
+    return [int(maxlen * rng.random()) + 1 for _ in range(jobs)]
+
+
+@dataclass(frozen=True)
+class JobFigures:
+    """The three figures scheduler.py prints for each job."""
+
+    response: Fraction
+    turnaround: Fraction
+    wait: Fraction
+
+
+def scheduler_reference(lengths: Sequence[int], policy: str, quantum: int = 1) -> list[JobFigures]:
+    """scheduler.py's answers: FIFO in job order, SJF a stable sort by length (ties keep job order), RR a
+    queue where a job that used its quantum goes to the back; wait is the time spent in the queue."""
+    count = len(lengths)
+    if policy in ("FIFO", "SJF"):
+        order = sorted(range(count), key=lambda job: lengths[job]) if policy == "SJF" else list(range(count))
+        figures: dict[int, JobFigures] = {}
+        clock = 0
+        for job in order:
+            figures[job] = JobFigures(Fraction(clock), Fraction(clock + lengths[job]), Fraction(clock))
+            clock += lengths[job]
+        return [figures[job] for job in range(count)]
+    assert policy == "RR"
+    left = list(lengths)
+    first: dict[int, int] = {}
+    done: dict[int, int] = {}
+    last_ran = [0] * count
+    waited = [0] * count
+    queue = list(range(count))
+    clock = 0
+    while queue:
+        job = queue.pop(0)
+        first.setdefault(job, clock)
+        waited[job] += clock - last_ran[job]
+        ran = min(quantum, left[job])
+        left[job] -= ran
+        clock += ran
+        last_ran[job] = clock
+        if left[job]:
+            queue.append(job)
+        else:
+            done[job] = clock
+    return [JobFigures(Fraction(first[job]), Fraction(done[job]), Fraction(waited[job])) for job in range(count)]
+
+
+THREADSIM_POLICY = {"FIFO": "fcfs", "SJF": "sjf", "RR": "{name: rr, quantum: %d}"}
+
+
+def threadsim_scheduler(lengths: Sequence[int], policy: str, quantum: int = 1) -> list[JobFigures]:
+    """threadsim's figures for the same jobs: one CPU, no context-switch cost, all arriving at 0."""
+    name = THREADSIM_POLICY[policy] % quantum if policy == "RR" else THREADSIM_POLICY[policy]
+    metrics = run_text(f"time_unit: ms\nmachine: {{cpus: 1, policy: {name}}}\n" + burst_threads(lengths))
+    return [
+        JobFigures(in_ms(thread.response), in_ms(thread.turnaround), in_ms(thread.waiting))
+        for thread in metrics.threads
+    ]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "maxlen", "quantum"),
+    [(3, 10, 1), (5, 10, 2), (4, 30, 5), (8, 10, 3), (2, 100, 7)],
+)
+@pytest.mark.parametrize("policy", ["FIFO", "SJF", "RR"])
+def test_scheduler_py_figures_match_for_many_seeds(policy: str, jobs: int, maxlen: int, quantum: int) -> None:
+    """Every job's response, turnaround and wait equal scheduler.py's -c answers, seeds 0-59."""
+    for seed in range(60):
+        lengths = scheduler_jobs(seed, jobs, maxlen)
+        expected = scheduler_reference(lengths, policy, quantum)
+        assert threadsim_scheduler(lengths, policy, quantum) == expected, (policy, seed, lengths)
+
+
+def test_scheduler_py_ties_keep_job_order() -> None:
+    """Equal lengths: SJF and RR keep scheduler.py's job order (job 0 before job 1)."""
+    lengths = [4, 2, 4, 2]
+    for policy in ("SJF", "RR"):
+        assert threadsim_scheduler(lengths, policy, 3) == scheduler_reference(lengths, policy, 3)
+    assert [figure.response for figure in threadsim_scheduler(lengths, "SJF")] == [4, 0, 8, 2]
+
+
+def test_scheduler_job_generation_is_scheduler_pys() -> None:
+    """The generator gives scheduler.py's job list: `-s 0` is 9, 8, 5 and `-s 1` is 2, 9, 8 (its output)."""
+    assert scheduler_jobs(0, 3, 10) == [9, 8, 5]
+    assert scheduler_jobs(1, 3, 10) == [2, 9, 8]
