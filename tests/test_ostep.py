@@ -136,3 +136,125 @@ def test_scheduler_job_generation_is_scheduler_pys() -> None:
     """The generator gives scheduler.py's job list: `-s 0` is 9, 8, 5 and `-s 1` is 2, 9, 8 (its output)."""
     assert scheduler_jobs(0, 3, 10) == [9, 8, 5]
     assert scheduler_jobs(1, 3, 10) == [2, 9, 8]
+
+
+# --------------------------------------------------------------------------------------------------------
+# cpu-intro/process-run.py: CPU and I/O instructions, default rules (SWITCH_ON_IO, IO_RUN_LATER)
+
+CPU, IO = "cpu", "io"
+
+
+def process_run_programs(seed: int, descriptions: Sequence[tuple[int, int]]) -> list[list[str]]:
+    """process-run.py's `-l X:Y,...` programs: each of X instructions is a CPU one when random() < Y/100,
+    otherwise an I/O; one random.seed(seed) stream, process after process."""
+    rng = random.Random(seed)
+    return [[CPU if rng.random() < percent / 100 else IO for _ in range(count)] for count, percent in descriptions]
+
+
+@dataclass(frozen=True)
+class ProcessRunAnswer:
+    """process-run.py -c -p: the tick each process ends at, the total time and the CPU-busy ticks."""
+
+    done: tuple[int, ...]
+    total: int
+    cpu_busy: int
+
+
+def process_run_reference(programs: Sequence[Sequence[str]], io_length: int) -> ProcessRunAnswer:
+    """process-run.py's default rules, one instruction per tick: a CPU instruction takes a tick; an I/O
+    takes a tick to issue, blocks for `io_length` ticks, then takes one more tick (its completion is
+    handled by the process, `io_done`). The CPU switches only when the running process issues an I/O or
+    ends, to the next ready process after it in process order (wrapping around); a process whose I/O
+    ends waits its turn, unless nothing else can run, then it runs at once."""
+    code = [[step for instruction in program for step in ([CPU] if instruction == CPU else [IO, "io_done"])]
+            for program in programs]
+    count = len(code)
+    state = ["READY"] * count
+    io_done_at: dict[int, list[int]] = {}
+    done = [0] * count
+    current, state[0] = 0, "RUNNING"
+    clock = cpu_busy = 0
+
+    def next_process() -> None:
+        nonlocal current
+        for pid in [*range(current + 1, count), *range(current + 1)]:
+            if state[pid] == "READY":
+                current, state[pid] = pid, "RUNNING"
+                return
+
+    def end_if_done() -> None:
+        if not code[current] and state[current] == "RUNNING":
+            state[current] = "DONE"
+            next_process()
+
+    while any(s != "DONE" for s in state):
+        clock += 1
+        for pid in io_done_at.pop(clock, []):
+            state[pid] = "READY"
+            if sum(s in ("READY", "RUNNING") for s in state) == 1:
+                current, state[pid] = pid, "RUNNING"
+            end_if_done()
+        instruction = ""
+        if state[current] == "RUNNING" and code[current]:
+            instruction = code[current].pop(0)
+            cpu_busy += 1
+            if not code[current]:
+                done[current] = clock
+        if instruction == IO:
+            state[current] = "BLOCKED"
+            io_done_at.setdefault(clock + io_length + 1, []).append(current)
+            next_process()
+        end_if_done()
+    return ProcessRunAnswer(tuple(done), clock, cpu_busy)
+
+
+def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int) -> str:
+    """The threadsim scenario: one thread per process under fcfs; a CPU instruction is `compute: 1`, an
+    I/O is `compute: 1` (issuing it), `io: L`, `compute: 1` (handling its completion)."""
+    lines = ["time_unit: ms", "machine: {cpus: 1, policy: fcfs}", "threads:"]
+    for pid, program in enumerate(programs):
+        steps: list[str] = []
+        for instruction in program:
+            steps += ["compute: 1"] if instruction == CPU else ["compute: 1", f"io: {io_length}", "compute: 1"]
+        lines.append(f"  - name: PID{pid}")
+        lines.append("    program: [" + ", ".join("{" + step + "}" for step in steps) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def threadsim_process_run(programs: Sequence[Sequence[str]], io_length: int) -> ProcessRunAnswer:
+    """threadsim's figures for the same programs."""
+    metrics = run_text(process_run_yaml(programs, io_length))
+    done = tuple(int(in_ms(thread.completion)) for thread in metrics.threads)
+    busy = sum(cpu.busy for cpu in metrics.cpu_stats)
+    return ProcessRunAnswer(done, int(in_ms(metrics.end_time)), int(in_ms(busy)))
+
+
+@pytest.mark.parametrize(
+    ("descriptions", "io_length"),
+    [
+        (((5, 50), (5, 50)), 5),
+        (((4, 100), (1, 0)), 5),
+        (((3, 30), (6, 70), (4, 50)), 3),
+        (((8, 20), (8, 80), (5, 50), (3, 0)), 4),
+        (((10, 60), (10, 60)), 1),
+        (((6, 40), (6, 40), (6, 40)), 7),
+        (((6, 40), (6, 40)), 0),
+    ],
+)
+def test_process_run_py_default_rules_match_for_many_seeds(
+    descriptions: tuple[tuple[int, int], ...], io_length: int
+) -> None:
+    """Each process's end, the total time and CPU busy equal process-run.py -c -p's, seeds 0-59."""
+    for seed in range(60):
+        programs = process_run_programs(seed, descriptions)
+        assert threadsim_process_run(programs, io_length) == process_run_reference(programs, io_length), (
+            seed,
+            programs,
+        )
+
+
+def test_process_run_homework_example() -> None:
+    """`process-run.py -l 1:0,4:100 -c -p`: total time 7, CPU busy 6; the I/O process ends at 7."""
+    programs = [[IO], [CPU] * 4]
+    assert process_run_reference(programs, 5) == ProcessRunAnswer((7, 5), 7, 6)
+    assert threadsim_process_run(programs, 5) == ProcessRunAnswer((7, 5), 7, 6)
