@@ -258,3 +258,89 @@ def test_process_run_homework_example() -> None:
     programs = [[IO], [CPU] * 4]
     assert process_run_reference(programs, 5) == ProcessRunAnswer((7, 5), 7, 6)
     assert threadsim_process_run(programs, 5) == ProcessRunAnswer((7, 5), 7, 6)
+
+
+# --------------------------------------------------------------------------------------------------------
+# cpu-sched-lottery/lottery.py: the same distributions (threadsim draws from its own seeded generator)
+
+
+def lottery_jobs(seed: int, jobs: int = 3, maxlen: int = 10, maxticket: int = 100) -> list[tuple[int, int]]:
+    """lottery.py's random jobs (length, tickets): each drawn as int(max * random()) until nonzero."""
+    rng = random.Random(seed)
+    result = []
+    for _ in range(jobs):
+        length = tickets = 0
+        while length == 0:
+            length = int(maxlen * rng.random())
+        while tickets == 0:
+            tickets = int(maxticket * rng.random())
+        result.append((length, tickets))
+    return result
+
+
+def lottery_reference(jobs: Sequence[tuple[int, int]], rng: random.Random) -> list[int]:
+    """lottery.py's rules with quantum 1: each tick, r = int(random() * 1000001) and ticket r % total picks
+    the job holding it (jobs in order, a finished job's tickets withdrawn); the winner runs one tick.
+    Returns each job's completion time."""
+    left = [length for length, _ in jobs]
+    tickets = [count for _, count in jobs]
+    done = [0] * len(jobs)
+    clock = 0
+    while any(left):
+        winner = int(rng.random() * 1000001) % sum(tickets)
+        job = 0
+        while winner >= tickets[job]:
+            winner -= tickets[job]
+            job += 1
+        left[job] -= 1
+        clock += 1
+        if not left[job]:
+            done[job], tickets[job] = clock, 0
+    return done
+
+
+def lottery_yaml(jobs: Sequence[tuple[int, int]]) -> str:
+    """The threadsim scenario: lottery with a 1 ms quantum, one thread per job with its tickets."""
+    lines = ["time_unit: ms", "machine: {cpus: 1, policy: {name: lottery, quantum: 1}}", "threads:"]
+    lines += [f"  - {{name: J{index}, burst: {length}, tickets: {count}}}" for index, (length, count) in enumerate(jobs)]
+    return "\n".join(lines) + "\n"
+
+
+def ks_distance(first: Sequence[int], second: Sequence[int]) -> float:
+    """Two-sample Kolmogorov-Smirnov distance: the largest gap between the empirical distribution functions."""
+    a, b = sorted(first), sorted(second)
+    return max(abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in sorted(set(a) | set(b)))
+
+
+def lottery_distances(jobs: Sequence[tuple[int, int]], seeds: int, reference_runs: int) -> list[float]:
+    """Per job, the KS distance between threadsim's completion times over `seeds` seeds and the reference's
+    over `reference_runs` runs (a larger reference sample, so that its own noise hardly counts)."""
+    scenario = parse_scenario(lottery_yaml(jobs), "lottery.yaml")
+    ours = [[int(in_ms(t.completion)) for t in simulate(scenario, seed=seed).threads] for seed in range(seeds)]
+    rng = random.Random(20_240_101)
+    theirs = [lottery_reference(jobs, rng) for _ in range(reference_runs)]
+    return [ks_distance([run[job] for run in ours], [run[job] for run in theirs]) for job in range(len(jobs))]
+
+
+LOTTERY_WORKLOADS = [lottery_jobs(0), lottery_jobs(1), lottery_jobs(2, jobs=4), [(10, 1), (10, 100)], [(8, 50), (8, 50)]]
+
+
+@pytest.mark.parametrize("jobs", LOTTERY_WORKLOADS, ids=str)
+def test_lottery_py_distributions_agree_fast(jobs: list[tuple[int, int]]) -> None:
+    """Each job's completion time has lottery.py's distribution: KS distance <= 0.12 at 200 seeds."""
+    assert max(lottery_distances(jobs, 200, 5000)) <= 0.12
+
+
+@pytest.mark.parametrize("jobs", LOTTERY_WORKLOADS, ids=str)
+def test_lottery_py_distributions_agree_1000_seeds(jobs: list[tuple[int, int]]) -> None:
+    """Each job's completion time has lottery.py's distribution: KS distance <= 0.05 at 1000 seeds."""
+    assert max(lottery_distances(jobs, 1000, 20_000)) <= 0.05
+
+
+def test_lottery_ks_check_can_fail() -> None:
+    """The check detects a wrong distribution: fair tickets against 1:100 tickets are far apart."""
+    scenario = parse_scenario(lottery_yaml([(10, 50), (10, 50)]), "lottery.yaml")
+    ours = [int(in_ms(simulate(scenario, seed=seed).threads[0].completion)) for seed in range(200)]
+    rng = random.Random(7)
+    theirs = [lottery_reference([(10, 1), (10, 100)], rng)[0] for _ in range(2000)]
+    assert ks_distance(ours, theirs) > 0.5
