@@ -302,14 +302,16 @@ def lottery_reference(jobs: Sequence[tuple[int, int]], rng: random.Random) -> li
 def lottery_yaml(jobs: Sequence[tuple[int, int]]) -> str:
     """The threadsim scenario: lottery with a 1 ms quantum, one thread per job with its tickets."""
     lines = ["time_unit: ms", "machine: {cpus: 1, policy: {name: lottery, quantum: 1}}", "threads:"]
-    lines += [f"  - {{name: J{index}, burst: {length}, tickets: {count}}}" for index, (length, count) in enumerate(jobs)]
+    for index, (length, count) in enumerate(jobs):
+        lines.append(f"  - {{name: J{index}, burst: {length}, tickets: {count}}}")
     return "\n".join(lines) + "\n"
 
 
 def ks_distance(first: Sequence[int], second: Sequence[int]) -> float:
     """Two-sample Kolmogorov-Smirnov distance: the largest gap between the empirical distribution functions."""
     a, b = sorted(first), sorted(second)
-    return max(abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in sorted(set(a) | set(b)))
+    values = sorted(set(a) | set(b))
+    return max(abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in values)
 
 
 def lottery_distances(jobs: Sequence[tuple[int, int]], seeds: int, reference_runs: int) -> list[float]:
@@ -322,7 +324,14 @@ def lottery_distances(jobs: Sequence[tuple[int, int]], seeds: int, reference_run
     return [ks_distance([run[job] for run in ours], [run[job] for run in theirs]) for job in range(len(jobs))]
 
 
-LOTTERY_WORKLOADS = [lottery_jobs(0), lottery_jobs(1), lottery_jobs(2, jobs=4), [(10, 1), (10, 100)], [(8, 50), (8, 50)]]
+#: lottery.py -s 0, -s 1 and -s 2 -j 4, its homework's unfair pair, and a fair pair.
+LOTTERY_WORKLOADS = [
+    lottery_jobs(0),
+    lottery_jobs(1),
+    lottery_jobs(2, jobs=4),
+    [(10, 1), (10, 100)],
+    [(8, 50), (8, 50)],
+]
 
 
 @pytest.mark.parametrize("jobs", LOTTERY_WORKLOADS, ids=str)
@@ -344,3 +353,256 @@ def test_lottery_ks_check_can_fail() -> None:
     rng = random.Random(7)
     theirs = [lottery_reference([(10, 1), (10, 100)], rng)[0] for _ in range(2000)]
     assert ks_distance(ours, theirs) > 0.5
+
+
+# --------------------------------------------------------------------------------------------------------
+# cpu-sched-mlfq/mlfq.py: what threadsim's mlfq reproduces today
+
+
+@dataclass(frozen=True)
+class MlfqJob:
+    """One mlfq.py job: `-l start,run,iofreq` (iofreq 0: no I/O)."""
+
+    start: int
+    run: int
+    io_freq: int
+
+
+def mlfq_jobs(seed: int, jobs: int = 3, maxlen: int = 100, maxio: int = 10) -> list[MlfqJob]:
+    """mlfq.py's random jobs: all start at 0; run int(random() * (maxlen - 1) + 1), I/O every
+    int(random() * (maxio - 1) + 1) ticks of CPU."""
+    rng = random.Random(seed)
+    result = []
+    for _ in range(jobs):
+        run = int(rng.random() * (maxlen - 1) + 1)
+        result.append(MlfqJob(0, run, int(rng.random() * (maxio - 1) + 1)))
+    return result
+
+
+def mlfq_reference(
+    jobs: Sequence[MlfqJob], *, queues: int = 3, quantum: int = 10, allotment: int = 1, boost: int = 0, io_time: int = 5
+) -> list[tuple[int, int]]:
+    """mlfq.py's rules (no -Q, -A, -S, -I), tick by tick; returns each job's (response, turnaround).
+
+    Each tick: at a multiple of `boost`, every job waiting in a lower queue joins the top one (lowest
+    queue first) and every job gets a fresh slice and allotment; then jobs arriving or back from I/O join
+    the back of their queue; then the head of the highest non-empty queue runs one tick. A job keeps the
+    ticks left of its slice across I/O and preemption, and its place at the head of its queue when
+    preempted. When its slice runs out it goes to the back of its queue, one level lower once it has used
+    `allotment` slices there. After every `io_freq` ticks of CPU (unless it is done), it does I/O."""
+    top = queues - 1
+    level = [top] * len(jobs)
+    ticks = [quantum] * len(jobs)
+    allot = [allotment] * len(jobs)
+    left = [job.run for job in jobs]
+    first: list[int | None] = [None] * len(jobs)
+    end = [0] * len(jobs)
+    waking: dict[int, list[int]] = {}
+    for index, job in enumerate(jobs):
+        waking.setdefault(job.start, []).append(index)
+    queue: list[list[int]] = [[] for _ in range(queues)]
+    in_io = [False] * len(jobs)
+    clock = finished = 0
+    while finished < len(jobs):
+        if boost and clock and clock % boost == 0:
+            for q in range(top):
+                queue[top] += [j for j in queue[q] if not in_io[j]]
+                queue[q] = []
+            for j in range(len(jobs)):
+                if left[j] > 0:
+                    level[j], ticks[j], allot[j] = top, quantum, allotment
+        for j in waking.pop(clock, []):
+            in_io[j] = False
+            queue[level[j]].append(j)
+        current = next((q for q in range(top, -1, -1) if queue[q]), None)
+        if current is None:
+            clock += 1
+            continue
+        j = queue[current][0]
+        left[j] -= 1
+        ticks[j] -= 1
+        if first[j] is None:
+            first[j] = clock
+        clock += 1
+        if left[j] == 0:
+            end[j] = clock
+            finished += 1
+            queue[current].pop(0)
+            continue
+        did_io = jobs[j].io_freq > 0 and (jobs[j].run - left[j]) % jobs[j].io_freq == 0
+        if did_io:
+            queue[current].pop(0)
+            in_io[j] = True
+            waking.setdefault(clock + io_time, []).append(j)
+        if ticks[j] == 0:
+            if not did_io:
+                queue[current].pop(0)
+            allot[j] -= 1
+            if allot[j] == 0 and current > 0:
+                level[j], ticks[j], allot[j] = current - 1, quantum, allotment
+            else:
+                ticks[j] = quantum
+                if allot[j] == 0:
+                    allot[j] = allotment
+            if not did_io:
+                queue[level[j]].append(j)
+    return [(int(first[j] or 0) - job.start, end[j] - job.start) for j, job in enumerate(jobs)]
+
+
+def mlfq_yaml(
+    jobs: Sequence[MlfqJob], *, queues: int = 3, quantum: int = 10, allotment: int = 1, boost: int = 0, io_time: int = 5
+) -> str:
+    """The threadsim scenario: mlfq with the same queues, quantum, allotment (as CPU time: allotment *
+    quantum) and boost; a job is `compute: io_freq`, `io: io_time`, ... and the rest of its CPU time."""
+    policy = f"{{name: mlfq, queues: {queues}, quantum: {quantum}, allotment: {allotment * quantum}, boost: {boost}}}"
+    lines = ["time_unit: ms", f"machine: {{cpus: 1, policy: {policy}}}", "threads:"]
+    for index, job in enumerate(jobs):
+        ios = (job.run - 1) // job.io_freq if job.io_freq else 0
+        steps = [f"{{compute: {job.io_freq}}}, {{io: {io_time}}}"] * ios + [f"{{compute: {job.run - ios * job.io_freq}}}"]
+        lines.append(f"  - {{name: J{index}, arrival: {job.start}, program: [{', '.join(steps)}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def threadsim_mlfq(jobs: Sequence[MlfqJob], **options: int) -> list[tuple[int, int]]:
+    """threadsim's (response, turnaround) of each job."""
+    metrics = run_text(mlfq_yaml(jobs, **options))
+    return [(int(in_ms(t.response)), int(in_ms(t.turnaround))) for t in metrics.threads]
+
+
+@pytest.mark.parametrize("allotment", [1, 2, 3])
+def test_mlfq_py_cpu_bound_jobs_match_for_many_seeds(allotment: int) -> None:
+    """Jobs that all start at 0 and do no I/O: every response and turnaround equal mlfq.py's, for random
+    -n, -q and job lengths (seeds 0-79), with -a 1, 2 and 3."""
+    for seed in range(80):
+        rng = random.Random(seed)
+        jobs = [MlfqJob(0, rng.randrange(1, 100), 0) for _ in range(rng.randrange(2, 6))]
+        options = {"queues": rng.randrange(1, 5), "quantum": rng.randrange(1, 12), "allotment": allotment}
+        assert threadsim_mlfq(jobs, **options) == mlfq_reference(jobs, **options), (seed, jobs, options)
+
+
+def test_mlfq_py_one_job_with_io_matches() -> None:
+    """A job alone, with I/O every few ticks: its turnaround equals mlfq.py's (seeds 0-79)."""
+    for seed in range(80):
+        rng = random.Random(seed)
+        jobs = [MlfqJob(0, rng.randrange(1, 100), rng.randrange(0, 12))]
+        options = {"queues": rng.randrange(1, 5), "quantum": rng.randrange(1, 12), "io_time": rng.randrange(1, 8)}
+        assert threadsim_mlfq(jobs, **options) == mlfq_reference(jobs, **options), (seed, jobs, options)
+
+
+def test_mlfq_py_chapter_example() -> None:
+    """`mlfq.py -l 0,200,0:100,20,0 -c`: A's response 0, turnaround 220; B's 0 and 20."""
+    jobs = [MlfqJob(0, 200, 0), MlfqJob(100, 20, 0)]
+    assert mlfq_reference(jobs) == threadsim_mlfq(jobs) == [(0, 220), (0, 20)]
+
+
+# --------------------------------------------------------------------------------------------------------
+# cpu-sched-multi/multi.py: one central queue, no cache speed-up (-r 1)
+
+
+def multi_jobs(seed: int, jobs: int = 3, max_run: int = 100) -> list[int]:
+    """multi.py's random run times, int(random() * max_run / 10) * 10 (each job's working set, drawn next
+    from the same stream, does not matter without the cache speed-up)."""
+    rng = random.Random(seed)
+    result = []
+    for _ in range(jobs):
+        result.append(int((rng.random() * max_run) / 10.0) * 10)
+        rng.random()  # the working-set size
+    return result
+
+
+def multi_reference(run_times: Sequence[int], cpus: int, quantum: int, rate: int = 1) -> tuple[int, tuple[int, ...]]:
+    """multi.py's central-queue rules, tick by tick: at every multiple of the quantum, every running job
+    goes to the back of the queue (CPU 0's first); then each idle CPU, in CPU order, takes the queue's
+    head; each running job does `rate` units of work (1: a cold cache, or `-r 1`; with `-w 0` and a cache
+    that holds every working set, `-r` from the first tick). Returns the finish time and each CPU's busy
+    ticks."""
+    left = list(run_times)
+    queue = list(range(len(run_times)))
+    running: list[int | None] = [None] * cpus
+    busy = [0] * cpus
+    clock = finished = 0
+    while finished < len(run_times):
+        if clock and clock % quantum == 0:
+            for cpu in range(cpus):
+                job = running[cpu]
+                if job is not None:
+                    queue.append(job)
+                    running[cpu] = None
+        for cpu in range(cpus):
+            if running[cpu] is None and queue:
+                running[cpu] = queue.pop(0)
+        for cpu in range(cpus):
+            job = running[cpu]
+            if job is not None:
+                busy[cpu] += 1
+                left[job] = max(0, left[job] - rate)
+                if left[job] == 0:
+                    running[cpu] = None
+                    finished += 1
+        clock += 1
+    return clock, tuple(busy)
+
+
+def multi_yaml(run_times: Sequence[int], cpus: int, quantum: int) -> str:
+    """The threadsim scenario: `cpus` CPUs sharing one rr queue with the same quantum."""
+    return f"time_unit: ms\nmachine: {{cpus: {cpus}, policy: {{name: rr, quantum: {quantum}}}}}\n" + burst_threads(
+        run_times
+    )
+
+
+def threadsim_multi(run_times: Sequence[int], cpus: int, quantum: int) -> tuple[int, tuple[int, ...]]:
+    """threadsim's end time and per-CPU busy time."""
+    metrics = run_text(multi_yaml(run_times, cpus, quantum))
+    return int(in_ms(metrics.end_time)), tuple(int(in_ms(cpu.busy)) for cpu in metrics.cpu_stats)
+
+
+def multiples(rng: random.Random, quantum: int, most: int = 7) -> list[int]:
+    """Between one and six run times, each a multiple of `quantum`."""
+    return [quantum * rng.randrange(1, most) for _ in range(rng.randrange(1, 7))]
+
+
+def test_multi_py_finish_time_matches_when_slices_stay_on_the_timer() -> None:
+    """Run times that are multiples of -q, 1 to 4 CPUs, -r 1: threadsim ends at multi.py's finish time."""
+    for seed in range(150):
+        rng = random.Random(seed)
+        quantum, cpus = rng.randrange(1, 15), rng.randrange(1, 5)
+        run_times = multiples(rng, quantum)
+        assert threadsim_multi(run_times, cpus, quantum)[0] == multi_reference(run_times, cpus, quantum)[0], seed
+
+
+def test_multi_py_random_jobs_match_with_the_default_quantum() -> None:
+    """multi.py's own random jobs (multiples of 10; the zero-length ones left out) with -q 10 -r 1."""
+    for seed in range(150):
+        run_times = [time for time in multi_jobs(seed, jobs=4) if time]
+        for cpus in (1, 2, 3):
+            if run_times:
+                expected = multi_reference(run_times, cpus, 10)[0]
+                assert threadsim_multi(run_times, cpus, 10)[0] == expected, (seed, cpus)
+
+
+def test_multi_py_one_cpu_matches_exactly() -> None:
+    """One CPU, any run times and quantum: the finish time and the CPU's busy time equal multi.py's."""
+    for seed in range(150):
+        rng = random.Random(seed)
+        run_times, quantum = [rng.randrange(1, 60) for _ in range(rng.randrange(1, 7))], rng.randrange(1, 15)
+        assert threadsim_multi(run_times, 1, quantum) == multi_reference(run_times, 1, quantum), seed
+
+
+def test_multi_py_warm_from_the_start_is_a_shorter_job() -> None:
+    """`-w 0` with a cache holding every working set: a job of run time R runs ceil(R / r) ticks, so
+    threadsim with those bursts ends at multi.py's finish time."""
+    for seed in range(100):
+        rng = random.Random(seed)
+        quantum, cpus, rate = rng.randrange(1, 10), rng.randrange(1, 4), rng.randrange(2, 4)
+        run_times = [time * rate - rng.randrange(rate) for time in multiples(rng, quantum, 6)]
+        shorter = [-(-time // rate) for time in run_times]
+        expected = multi_reference(run_times, cpus, quantum, rate)[0]
+        assert threadsim_multi(shorter, cpus, quantum)[0] == expected, seed
+
+
+def test_multi_py_global_timer_moves_jobs_between_cpus() -> None:
+    """Where threadsim differs (documented): multi.py's timer re-queues every running job at once, so when
+    a CPU falls idle the jobs shift CPUs; the finish time agrees, the per-CPU utilization does not."""
+    run_times = [14, 28, 28]
+    assert multi_reference(run_times, 3, 14) == (28, (28, 28, 14))
+    assert threadsim_multi(run_times, 3, 14) == (28, (14, 28, 28))
