@@ -160,12 +160,15 @@ class ProcessRunAnswer:
     cpu_busy: int
 
 
-def process_run_reference(programs: Sequence[Sequence[str]], io_length: int) -> ProcessRunAnswer:
+def process_run_reference(
+    programs: Sequence[Sequence[str]], io_length: int, *, switch_on_end: bool = False
+) -> ProcessRunAnswer:
     """process-run.py's default rules, one instruction per tick: a CPU instruction takes a tick; an I/O
     takes a tick to issue, blocks for `io_length` ticks, then takes one more tick (its completion is
     handled by the process, `io_done`). The CPU switches only when the running process issues an I/O or
     ends, to the next ready process after it in process order (wrapping around); a process whose I/O
-    ends waits its turn, unless nothing else can run, then it runs at once."""
+    ends waits its turn, unless nothing else can run, then it runs at once. With `switch_on_end` (-S
+    SWITCH_ON_END) the CPU stays with a process while its I/O is in flight, idle."""
     code = [[step for instruction in program for step in ([CPU] if instruction == CPU else [IO, "io_done"])]
             for program in programs]
     count = len(code)
@@ -191,7 +194,7 @@ def process_run_reference(programs: Sequence[Sequence[str]], io_length: int) -> 
         clock += 1
         for pid in io_done_at.pop(clock, []):
             state[pid] = "READY"
-            if sum(s in ("READY", "RUNNING") for s in state) == 1:
+            if (switch_on_end and pid == current) or sum(s in ("READY", "RUNNING") for s in state) == 1:
                 current, state[pid] = pid, "RUNNING"
             end_if_done()
         instruction = ""
@@ -203,27 +206,29 @@ def process_run_reference(programs: Sequence[Sequence[str]], io_length: int) -> 
         if instruction == IO:
             state[current] = "BLOCKED"
             io_done_at.setdefault(clock + io_length + 1, []).append(current)
-            next_process()
+            if not switch_on_end:
+                next_process()
         end_if_done()
     return ProcessRunAnswer(tuple(done), clock, cpu_busy)
 
 
-def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int) -> str:
+def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int, io: str = "io") -> str:
     """The threadsim scenario: one thread per process under fcfs; a CPU instruction is `compute: 1`, an
-    I/O is `compute: 1` (issuing it), `io: L`, `compute: 1` (handling its completion)."""
+    I/O is `compute: 1` (issuing it), `io: L`, `compute: 1` (handling its completion). `io="compute"`
+    makes the I/O a computation instead, which keeps the CPU, as -S SWITCH_ON_END does."""
     lines = ["time_unit: ms", "machine: {cpus: 1, policy: fcfs}", "threads:"]
     for pid, program in enumerate(programs):
         steps: list[str] = []
         for instruction in program:
-            steps += ["compute: 1"] if instruction == CPU else ["compute: 1", f"io: {io_length}", "compute: 1"]
+            steps += ["compute: 1"] if instruction == CPU else ["compute: 1", f"{io}: {io_length}", "compute: 1"]
         lines.append(f"  - name: PID{pid}")
         lines.append("    program: [" + ", ".join("{" + step + "}" for step in steps) + "]")
     return "\n".join(lines) + "\n"
 
 
-def threadsim_process_run(programs: Sequence[Sequence[str]], io_length: int) -> ProcessRunAnswer:
+def threadsim_process_run(programs: Sequence[Sequence[str]], io_length: int, io: str = "io") -> ProcessRunAnswer:
     """threadsim's figures for the same programs."""
-    metrics = run_text(process_run_yaml(programs, io_length))
+    metrics = run_text(process_run_yaml(programs, io_length, io))
     done = tuple(int(in_ms(thread.completion)) for thread in metrics.threads)
     busy = sum(cpu.busy for cpu in metrics.cpu_stats)
     return ProcessRunAnswer(done, int(in_ms(metrics.end_time)), int(in_ms(busy)))
@@ -251,6 +256,17 @@ def test_process_run_py_default_rules_match_for_many_seeds(
             seed,
             programs,
         )
+
+
+def test_process_run_py_switch_on_end_is_io_as_computation() -> None:
+    """-S SWITCH_ON_END has no threadsim rule, but its timing is that of I/O modelled as computation:
+    the ends and the total time equal process-run.py's, and CPU busy counts the I/O ticks too."""
+    for seed in range(60):
+        programs = process_run_programs(seed, ((5, 50), (4, 30), (6, 70)))
+        expected = process_run_reference(programs, 4, switch_on_end=True)
+        got = threadsim_process_run(programs, 4, io="compute")
+        ios = sum(program.count(IO) for program in programs)
+        assert (got.done, got.total, got.cpu_busy) == (expected.done, expected.total, expected.cpu_busy + 4 * ios), seed
 
 
 def test_process_run_homework_example() -> None:
