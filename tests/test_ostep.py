@@ -474,7 +474,8 @@ def mlfq_yaml(
     lines = ["time_unit: ms", f"machine: {{cpus: 1, policy: {policy}}}", "threads:"]
     for index, job in enumerate(jobs):
         ios = (job.run - 1) // job.io_freq if job.io_freq else 0
-        steps = [f"{{compute: {job.io_freq}}}, {{io: {io_time}}}"] * ios + [f"{{compute: {job.run - ios * job.io_freq}}}"]
+        steps = [f"{{compute: {job.io_freq}}}, {{io: {io_time}}}"] * ios
+        steps.append(f"{{compute: {job.run - ios * job.io_freq}}}")
         lines.append(f"  - {{name: J{index}, arrival: {job.start}, program: [{', '.join(steps)}]}}")
     return "\n".join(lines) + "\n"
 
@@ -622,3 +623,44 @@ def test_multi_py_global_timer_moves_jobs_between_cpus() -> None:
     run_times = [14, 28, 28]
     assert multi_reference(run_times, 3, 14) == (28, (28, 28, 14))
     assert threadsim_multi(run_times, 3, 14) == (28, (14, 28, 28))
+
+
+# --------------------------------------------------------------------------------------------------------
+# docs/ostep.md: its threadsim samples are real
+
+SAMPLE = re.compile(r"```\n\$ threadsim (.*?)\n(.*?)```", flags=re.DOTALL)
+
+
+def samples() -> list[tuple[str, str]]:
+    """Each `$ threadsim ...` block of docs/ostep.md: the command line and the output shown."""
+    return SAMPLE.findall((ROOT / "docs" / "ostep.md").read_text(encoding="utf-8"))
+
+
+def test_ostep_md_has_a_sample_for_each_program() -> None:
+    """docs/ostep.md shows threadsim's output for each of the five OSTEP programs' scenarios."""
+    commands = " ".join(command for command, _ in samples())
+    for name in ("scheduler", "process-run", "lottery", "mlfq", "multi"):
+        assert f"scenarios/ostep-{name}.yaml" in commands
+
+
+@pytest.mark.parametrize(("command", "shown"), samples(), ids=[command for command, _ in samples()])
+def test_ostep_md_samples_are_real_output(command: str, shown: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each sample is threadsim's output: all of it, or, where lines `...` mark an excerpt, each part in
+    order."""
+    monkeypatch.chdir(ROOT)
+    output = CliRunner().invoke(main, shlex.split(command)).output
+    lines = shown.splitlines()
+    if "..." not in lines:
+        assert output == shown, f"docs/ostep.md: the output of 'threadsim {command}' changed"
+        return
+    parts: list[list[str]] = [[]]
+    for line in lines:
+        if line == "...":
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    position = 0
+    for part in ("\n".join(part) for part in parts if part):
+        found = output.find(part, position)
+        assert found >= 0, f"docs/ostep.md: 'threadsim {command}' no longer prints:\n{part}"
+        position = found + len(part)
