@@ -249,8 +249,8 @@ def threadsim_process_run(programs: Sequence[Sequence[str]], io_length: int, io:
 def test_process_run_py_default_rules_match_for_many_seeds(
     descriptions: tuple[tuple[int, int], ...], io_length: int
 ) -> None:
-    """Each process's end, the total time and CPU busy equal process-run.py -c -p's, seeds 0-59."""
-    for seed in range(60):
+    """Each process's end, the total time and CPU busy equal process-run.py -c -p's, seeds 0-39."""
+    for seed in range(40):
         programs = process_run_programs(seed, descriptions)
         assert threadsim_process_run(programs, io_length) == process_run_reference(programs, io_length), (
             seed,
@@ -356,10 +356,10 @@ def test_lottery_py_distributions_agree_fast(jobs: list[tuple[int, int]]) -> Non
     assert max(lottery_distances(jobs, 200, 5000)) <= 0.12
 
 
-@pytest.mark.parametrize("jobs", LOTTERY_WORKLOADS, ids=str)
+@pytest.mark.parametrize("jobs", LOTTERY_WORKLOADS[:3], ids=str)
 def test_lottery_py_distributions_agree_1000_seeds(jobs: list[tuple[int, int]]) -> None:
     """Each job's completion time has lottery.py's distribution: KS distance <= 0.05 at 1000 seeds."""
-    assert max(lottery_distances(jobs, 1000, 20_000)) <= 0.05
+    assert max(lottery_distances(jobs, 1000, 10_000)) <= 0.05
 
 
 def test_lottery_ks_check_can_fail() -> None:
@@ -589,7 +589,7 @@ def test_multi_py_finish_time_matches_when_slices_stay_on_the_timer() -> None:
 
 def test_multi_py_random_jobs_match_with_the_default_quantum() -> None:
     """multi.py's own random jobs (multiples of 10; the zero-length ones left out) with -q 10 -r 1."""
-    for seed in range(150):
+    for seed in range(100):
         run_times = [time for time in multi_jobs(seed, jobs=4) if time]
         for cpus in (1, 2, 3):
             if run_times:
