@@ -4,49 +4,20 @@ conflict with no step of any other thread commutes with all of them, so switchin
 only reorders independent steps, and need not be a decision point.
 
 Two steps conflict when they are in different threads and touch the same variable with at least one write,
-or the same synchronization object. spawn, join, fork and wait_process always count as conflicting.
+or the same synchronization object. spawn, join, fork and wait_process always count as conflicting. What
+each step touches is declared with its operation (`OperationSpec.touches` in simulator.program.operations).
 Footprints are by process declaration (a forked instance shares its template's), which is conservative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from simulator.program.expressions import Expression, variables
-from simulator.program.operations import (
-    Acquire,
-    Assert,
-    Atomic,
-    BarrierWait,
-    Check,
-    Fork,
-    Get,
-    If,
-    Incr,
-    Join,
-    Let,
-    Load,
-    Lock,
-    Notify,
-    Operation,
-    Put,
-    Release,
-    Repeat,
-    SetEvent,
-    Spawn,
-    Store,
-    Unlock,
-    Wait,
-    WaitEvent,
-    WaitProcess,
-    While,
-)
+from simulator.program.operations import Operation, Touches, walk
 from simulator.scenario.model import Scenario
-
-_OBJECT_OPERATIONS = (Lock, Unlock, Acquire, Release, Wait, Notify, SetEvent, WaitEvent, BarrierWait, Put, Get)
-_ALWAYS_CONFLICTING = (Spawn, Join, Fork, WaitProcess)
 
 
 @attrs.frozen
@@ -74,38 +45,53 @@ def _reads(expression: Expression | None) -> frozenset[str]:
     return frozenset(variable.name for variable in variables(expression)) if expression is not None else frozenset()
 
 
+_EVERYTHING = Footprint(everything=True)
+_NONE = Footprint()
+
+
+def _footprinter(touches: Touches) -> Callable[[Operation], Footprint]:
+    """The footprint of an operation's own step, from what its spec says it touches (its sub-programs not
+    included). Made once per kind of operation, so a step's footprint costs a few attribute reads."""
+    if touches.everything:
+        return lambda operation: _EVERYTHING
+    if touches == Touches():
+        return lambda operation: _NONE
+    reads, writes, expressions, objects = touches.reads, touches.writes, touches.expressions, touches.objects
+
+    def footprint(operation: Operation) -> Footprint:
+        read = frozenset(getattr(operation, field) for field in reads)
+        for field in expressions:
+            read |= _reads(getattr(operation, field))
+        return Footprint(reads=read, writes=frozenset(getattr(operation, field) for field in writes),
+                         objects=frozenset(getattr(operation, field) for field in objects))  # fmt: skip
+
+    return footprint
+
+
+_FOOTPRINTERS: dict[type, Callable[[Operation], Footprint]] = {}
+
+
+def own_footprint(operation: Operation) -> Footprint:
+    """The footprint of one operation itself, without its sub-programs (a `while`: only its condition)."""
+    kind = type(operation)
+    footprinter = _FOOTPRINTERS.get(kind)
+    if footprinter is None:
+        footprinter = _FOOTPRINTERS[kind] = _footprinter(operation.spec.touches)
+    return footprinter(operation)
+
+
 def step_footprint(operation: Operation) -> Footprint:
     """The footprint of one step (for structured operations: of everything inside)."""
-    if isinstance(operation, Load):
-        return Footprint(reads=frozenset({operation.var}))
-    if isinstance(operation, Store):
-        return Footprint(reads=_reads(operation.value), writes=frozenset({operation.var}))
-    if isinstance(operation, Incr):
-        return Footprint(reads=frozenset({operation.var}) | _reads(operation.by), writes=frozenset({operation.var}))
-    if isinstance(operation, Atomic):
-        return Footprint(reads=_reads(operation.value) | _reads(operation.expected), writes=frozenset({operation.var}))
-    if isinstance(operation, Let):
-        return Footprint(reads=_reads(operation.value))
-    if isinstance(operation, Check | Assert):
-        return Footprint(reads=_reads(operation.cond))
-    if isinstance(operation, _OBJECT_OPERATIONS):
-        return Footprint(objects=frozenset({operation.obj}))
-    if isinstance(operation, _ALWAYS_CONFLICTING):
-        return Footprint(everything=True)
-    if isinstance(operation, Repeat):
-        return program_footprint(operation.body)
-    if isinstance(operation, While):
-        return Footprint(reads=_reads(operation.cond)) | program_footprint(operation.body)
-    if isinstance(operation, If):
-        return Footprint(reads=_reads(operation.cond)) | program_footprint(operation.then + operation.otherwise)
-    return Footprint()
+    if not operation.spec.bodies:
+        return own_footprint(operation)
+    return program_footprint((operation,))
 
 
 def program_footprint(program: Iterable[Operation]) -> Footprint:
     """Everything a program may touch."""
-    total = Footprint()
-    for operation in program:
-        total = total | step_footprint(operation)
+    total = _NONE
+    for operation in walk(tuple(program)):
+        total = total | own_footprint(operation)
     return total
 
 

@@ -17,7 +17,7 @@ from simulator.errors import InputError, InputErrors, Location, did_you_mean
 from simulator.model.gil import DEFAULT_SWITCH_INTERVAL
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.program.expressions import ExpressionError, parse_expression, variables
-from simulator.program.operations import Compute, Fork, If, Operation, Repeat, While
+from simulator.program.operations import Compute, Fork, Operation, walk
 from simulator.scenario.model import (
     DeviceSpec,
     Expectation,
@@ -28,7 +28,7 @@ from simulator.scenario.model import (
     SyncSpec,
     ThreadSpec,
 )
-from simulator.scenario.programs import ProgramParser, Scope, is_identifier
+from simulator.scenario.programs import ProgramParser, Scope, is_identifier, raw_operations
 from simulator.scenario.source import PathKey, Source, load_source, parse_source
 from simulator.timeunits import NS_PER_UNIT, TimeValueError, to_ns, type_name
 
@@ -568,7 +568,8 @@ class _Survey:
                 if isinstance(thread, dict) and isinstance(thread.get("name"), str):
                     start = thread.get("start")
                     self.threads[index][thread["name"]] = start if isinstance(start, str) else "arrival"
-                    self.forks[name].update(_forked_names(thread.get("program")))
+                    self.forks[name].update(value for kind, value in raw_operations(thread.get("program"))
+                                            if kind == "fork" and isinstance(value, str))  # fmt: skip
         self.forkable = frozenset(forkable)
 
     @classmethod
@@ -578,7 +579,7 @@ class _Survey:
         for process in processes:
             survey.memory[process.name] = {name for name, _ in process.memory}
             survey.forks[process.name] = {op.process for thread in process.threads
-                                          for op in _walk(thread.program) if isinstance(op, Fork)}  # fmt: skip
+                                          for op in walk(thread.program) if isinstance(op, Fork)}  # fmt: skip
         return survey
 
     def forked_variables(self, name: str) -> frozenset[str]:
@@ -595,28 +596,3 @@ class _Survey:
                     frontier.append(parent)
         return frozenset(variables)
 
-
-def _forked_names(program: object) -> set[str]:
-    """Names in `fork:` operations anywhere in a raw program."""
-    found: set[str] = set()
-    if isinstance(program, list):
-        for item in program:
-            if isinstance(item, dict) and len(item) == 1:
-                ((kind, value),) = item.items()
-                if kind == "fork" and isinstance(value, str):
-                    found.add(value)
-                elif isinstance(value, dict):
-                    for key in ("do", "then", "else"):
-                        found |= _forked_names(value.get(key))
-    return found
-
-
-def _walk(program: tuple[Operation, ...]) -> list[Operation]:
-    operations: list[Operation] = []
-    for operation in program:
-        operations.append(operation)
-        if isinstance(operation, Repeat | While):
-            operations.extend(_walk(operation.body))
-        elif isinstance(operation, If):
-            operations.extend(_walk(operation.then) + _walk(operation.otherwise))
-    return operations
