@@ -7,9 +7,7 @@ Every name is resolved here, so the kernel never meets an unknown one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -47,11 +45,9 @@ from simulator.program.operations import (
     WaitProcess,
     While,
 )
+from simulator.scenario.checking import Checker, is_identifier
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
-
-if TYPE_CHECKING:
-    from simulator.scenario.loader import _Checker
 
 #: Every operation keyword, and those written as a bare word (`yield`), from the operations' specs.
 OPERATIONS = tuple(KEYWORDS)
@@ -61,13 +57,6 @@ _BARE: Mapping[str, Callable[..., Operation]] = {keyword: KEYWORDS[keyword] for 
 ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
 #: The YAML keys that hold sub-programs (`do`, `then`, `else`).
 BODY_KEYS = tuple(dict.fromkeys(key for kind in OPERATION_TYPES for key in kind.spec.bodies))
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEYWORDS = {"and", "or", "not"}
-
-
-def is_identifier(name: object) -> bool:
-    """Whether `name` can name a variable or register."""
-    return isinstance(name, str) and bool(_IDENTIFIER.match(name)) and name not in _KEYWORDS
 
 
 @attrs.frozen
@@ -87,7 +76,7 @@ class Scope:
 class ProgramParser:
     """Builds operations for one thread, reporting problems through the scenario checker."""
 
-    def __init__(self, checker: _Checker, scope: Scope) -> None:
+    def __init__(self, checker: Checker, scope: Scope) -> None:
         self.checker = checker
         self.scope = scope
 
