@@ -12,11 +12,12 @@ Footprints are by process declaration (a forked instance shares its template's),
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 import attrs
 
 from simulator.program.expressions import Expression, variables
-from simulator.program.operations import Operation, Touches, walk
+from simulator.program.operations import OPERATION_TYPES, Operation, Touches, walk
 from simulator.scenario.model import Scenario
 
 
@@ -47,44 +48,55 @@ def _reads(expression: Expression | None) -> frozenset[str]:
 
 _EVERYTHING = Footprint(everything=True)
 _NONE = Footprint()
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _names(fields: tuple[str, ...]) -> Callable[[Operation], tuple[str, ...]] | None:
+    """A getter of these fields' values as a tuple (None for no fields). attrgetter of one field gives the
+    value itself and of several a tuple, so one field is asked for twice: the name just repeats."""
+    if not fields:
+        return None
+    return attrgetter(*fields, *fields) if len(fields) == 1 else attrgetter(*fields)
 
 
 def _footprinter(touches: Touches) -> Callable[[Operation], Footprint]:
     """The footprint of an operation's own step, from what its spec says it touches (its sub-programs not
-    included). Made once per kind of operation, so a step's footprint costs a few attribute reads."""
+    included). Made once per kind of operation: exploration asks for one at every visible step, so a step's
+    footprint costs a few attribute reads, as a hand-written test of each kind would."""
     if touches.everything:
         return lambda operation: _EVERYTHING
     if touches == Touches():
         return lambda operation: _NONE
-    reads, writes, expressions, objects = touches.reads, touches.writes, touches.expressions, touches.objects
+    reads, writes, objects = _names(touches.reads), _names(touches.writes), _names(touches.objects)
+    expressions = tuple(attrgetter(field) for field in touches.expressions)
 
     def footprint(operation: Operation) -> Footprint:
-        read = frozenset(getattr(operation, field) for field in reads)
-        for field in expressions:
-            read |= _reads(getattr(operation, field))
-        return Footprint(reads=read, writes=frozenset(getattr(operation, field) for field in writes),
-                         objects=frozenset(getattr(operation, field) for field in objects))  # fmt: skip
+        read = frozenset(reads(operation)) if reads is not None else _EMPTY
+        for expression in expressions:
+            read = read | _reads(expression(operation))
+        return Footprint(read, frozenset(writes(operation)) if writes is not None else _EMPTY,
+                         frozenset(objects(operation)) if objects is not None else _EMPTY)  # fmt: skip
 
     return footprint
 
 
-_FOOTPRINTERS: dict[type, Callable[[Operation], Footprint]] = {}
+def _structured_footprint(operation: Operation) -> Footprint:
+    return program_footprint((operation,))
+
+
+#: Each kind of operation's own footprint (without its sub-programs), and its footprint as a step (with them).
+_OWN = {kind: _footprinter(kind.spec.touches) for kind in OPERATION_TYPES}
+_STEP = {kind: _structured_footprint if kind.spec.bodies else _OWN[kind] for kind in OPERATION_TYPES}
 
 
 def own_footprint(operation: Operation) -> Footprint:
     """The footprint of one operation itself, without its sub-programs (a `while`: only its condition)."""
-    kind = type(operation)
-    footprinter = _FOOTPRINTERS.get(kind)
-    if footprinter is None:
-        footprinter = _FOOTPRINTERS[kind] = _footprinter(operation.spec.touches)
-    return footprinter(operation)
+    return _OWN[type(operation)](operation)
 
 
 def step_footprint(operation: Operation) -> Footprint:
     """The footprint of one step (for structured operations: of everything inside)."""
-    if not operation.spec.bodies:
-        return own_footprint(operation)
-    return program_footprint((operation,))
+    return _STEP[type(operation)](operation)
 
 
 def program_footprint(program: Iterable[Operation]) -> Footprint:
