@@ -76,6 +76,12 @@ def test_every_primitive_has_a_parser_a_step_and_a_footprint() -> None:
     assert set(table) <= set(PRIMITIVE_TYPES), "the kernel has a handler for something that is not a primitive"
 
 
+def test_no_keyword_is_declared_twice() -> None:
+    """Each YAML keyword belongs to one operation."""
+    declared = [keyword for kind in OPERATION_TYPES for keyword in kind.spec.keywords]
+    assert len(declared) == len(set(declared)) == len(KEYWORDS)
+
+
 def test_every_parser_writes_a_declared_keyword() -> None:
     """No `op_` method of the parser is left over from a keyword that no operation declares."""
     parsers = {name.removeprefix("op_") for name in vars(ProgramParser) if name.startswith("op_")}

@@ -401,11 +401,11 @@ Primitive = (
 )
 Operation = Primitive | Repeat | While | If | Incr
 
-#: Every kind of operation, and the primitive ones (those the kernel runs), in declaration order.
+#: Every kind of operation, and the primitive ones (those the kernel runs), in the order of the unions.
 OPERATION_TYPES: tuple[type[Operation], ...] = get_args(Operation)
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = get_args(Primitive)
 
-#: The operation each YAML keyword writes (`acquire` and `release` write a Lock and an Unlock on a mutex).
+#: The operation that declares each YAML keyword (its parser may make another: `acquire` of a mutex is a Lock).
 KEYWORDS: Mapping[str, type[Operation]] = MappingProxyType(
     {keyword: kind for kind in OPERATION_TYPES for keyword in kind.spec.keywords}
 )

@@ -247,6 +247,7 @@ class Survey:
 
     @classmethod
     def from_specs(cls, processes: tuple[ProcessSpec, ...]) -> Survey:
+        """The same survey made from checked processes (for the expectations, read after them)."""
         survey = cls([])
         survey.forkable = frozenset(p.name for p in processes if p.start == "forked")
         for process in processes:
