@@ -85,18 +85,36 @@ def _structured_footprint(operation: Operation) -> Footprint:
 
 
 #: Each kind of operation's own footprint (without its sub-programs), and its footprint as a step (with them).
-_OWN = {kind: _footprinter(kind.spec.touches) for kind in OPERATION_TYPES}
-_STEP = {kind: _structured_footprint if kind.spec.bodies else _OWN[kind] for kind in OPERATION_TYPES}
+_OWN: dict[type, Callable[[Operation], Footprint]] = {}
+_STEP: dict[type, Callable[[Operation], Footprint]] = {}
+
+
+def _learn(kind: type[Operation]) -> None:
+    _OWN[kind] = _footprinter(kind.spec.touches)
+    _STEP[kind] = _structured_footprint if kind.spec.bodies else _OWN[kind]
+
+
+for _kind in OPERATION_TYPES:
+    _learn(_kind)
+del _kind
 
 
 def own_footprint(operation: Operation) -> Footprint:
     """The footprint of one operation itself, without its sub-programs (a `while`: only its condition)."""
-    return _OWN[type(operation)](operation)
+    own = _OWN.get(type(operation))
+    if own is None:  # a subclass made in Python: its spec is inherited or its own
+        _learn(type(operation))
+        own = _OWN[type(operation)]
+    return own(operation)
 
 
 def step_footprint(operation: Operation) -> Footprint:
     """The footprint of one step (for structured operations: of everything inside)."""
-    return _STEP[type(operation)](operation)
+    step = _STEP.get(type(operation))
+    if step is None:
+        _learn(type(operation))
+        step = _STEP[type(operation)]
+    return step(operation)
 
 
 def program_footprint(program: Iterable[Operation]) -> Footprint:
