@@ -3,6 +3,10 @@
 A program is checked in a scope: the variables of its process's memory, the synchronization objects it can
 see (its process's `sync` and the machine's `ipc`), its sibling threads, and the processes it can fork.
 Every name is resolved here, so the kernel never meets an unknown one.
+
+The keywords, their example values and the object kinds each operation works on are declared with the
+operations (`OperationSpec` in simulator.program.operations); this module adds one `op_<keyword>` method
+per keyword, the only part of the syntax that is code.
 """
 
 from __future__ import annotations
