@@ -6,16 +6,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
 
+# Installing prints only errors (-qq): a user of `make run` wants the demo, not pip's progress.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "threadsim: creating $(VENV) (first time only)"
+	@$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+	@echo "threadsim: installing threadsim and its dependencies into $(VENV) (about a minute)"
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot]'
+	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/threadsim run scenarios/rr-textbook.yaml
+	@$(BIN)/threadsim run scenarios/rr-textbook.yaml
+	@echo
+	@echo "threadsim is installed in $(VENV): run it as $(BIN)/threadsim, or first '. $(BIN)/activate' and then threadsim"
 
 test: $(STAMP)
 	$(BIN)/ruff check simulator tests bench

@@ -51,8 +51,8 @@ def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
     start = time.perf_counter()
     scenario = _bench_scenario(threads, cycles)
     info = TimelineInfo("bench", "ms", CPUS, tuple((t.name, t.process) for t in scenario.threads()))
-    with tempfile.TemporaryDirectory() as folder:
-        writer = EventLogWriter(open(f"{folder}/events.jsonl", "w", encoding="utf-8"), info)  # noqa: SIM115
+    with tempfile.TemporaryDirectory() as folder, open(f"{folder}/events.jsonl", "w", encoding="utf-8") as stream:
+        writer = EventLogWriter(stream, info)
         counted = [0]
 
         def listener(event: object) -> None:
@@ -65,6 +65,7 @@ def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
         ready = time.perf_counter()
         kernel.run()
         writer.close(collect_metrics(kernel, seed=0))
+        stream.flush()
         done = time.perf_counter()
     return counted[0], ready - start, done - ready
 

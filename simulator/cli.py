@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -10,19 +13,77 @@ import click
 
 from simulator import commands
 from simulator.errors import InputErrors, UsageError
+from simulator.output.files import OutputError, StandardOutput
+from simulator.output.timeline import timeline_help
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
-    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2."""
+    """Call a command; bad input prints `FILE:LINE:COL: PATH: message` lines and exits with status 2.
+
+    An output that can't be written (a full disk, a closed standard output or pipe) prints one line and
+    exits with status 2; Ctrl-C (and, for commands that write timelines, SIGTERM) prints
+    `threadsim: interrupted` and exits with 130 (128 + SIGINT). Neither leaves a partial timeline file (see
+    simulator.output.files).
+    """
+    out = kwargs.get("out")
+    # Only for commands that write timeline files: explore's worker processes must keep SIGTERM's default.
+    previous = _raise_on_sigterm() if "timelines" in kwargs else None
     try:
+        if "out" in kwargs:
+            if sys.stdout is None:  # started with standard output closed (`>&-`)
+                raise OutputError("cannot write to standard output: it is closed")
+            kwargs["out"] = out = StandardOutput(sys.stdout)
         status = function(**kwargs)
+        if isinstance(out, StandardOutput):
+            out.flush()
     except InputErrors as errors:
         for error in errors.errors:
             click.echo(str(error), err=True)
         sys.exit(2)
     except UsageError as error:
         raise click.UsageError(str(error)) from None
+    except OutputError as error:
+        _silence_stdout()
+        _say(f"threadsim: {error}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _say("threadsim: interrupted")
+        sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(status)
+
+
+def _raise_on_sigterm() -> Any:
+    """Make SIGTERM end the command like Ctrl-C (cleaning up timeline files); the previous handler, to restore."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _say(line: str) -> None:
+    """A line on standard error, if there is one to write to."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still says it
+            click.echo(line, err=True)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's flush at exit can't fail a second time
+    with a traceback (what the Python docs advise for a broken pipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (closed, or a test's buffer)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,9 +105,7 @@ def main() -> None:
 @click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline; the extension picks the format: .jsonl (event log), .csv, .trace.json "
-              "(Perfetto), .svg, .html, .txt (Gantt). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
@@ -108,8 +167,7 @@ def explore(scenario: str, runs: int, strategy: str, depth: int, preemption_boun
 @click.argument("token")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--timeline", "timelines", metavar="PATH", multiple=True,
-              help="Write the timeline (see threadsim run --help). Repeatable.")
+@click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int) -> None:
@@ -131,3 +189,29 @@ def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: 
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
     _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,
                      report=report, width=width)  # fmt: skip
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--set", "settings", metavar="PATH=V1,V2,...", multiple=True, required=True,
+              help="A scenario setting and the values to try, e.g. machine.cpus=1,2,4 or "
+              "machine.devices.disk.servers=1,2 (list items by name or index). Repeat to sweep several; "
+              "every combination runs.")
+@click.option("--policy", "policies", metavar="SPEC", multiple=True,
+              help="Also try each of these policies (repeatable; default: the scenario's).")
+@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="N",
+              help="Run seeds 0 to N-1 for each combination and show mean ±sd (default: the scenario's seed).")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Step bound of each run.")
+@click.option("--report", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+@click.option("--plot", metavar="PATH", help="Also draw each figure against the first --set's values into "
+              "PATH (.svg or .png; needs the plot extra: pip install 'threadsim[plot]').")
+def sweep(scenario: str, settings: tuple[str, ...], policies: tuple[str, ...], seeds: int | None,
+          max_steps: int | None, report: str, plot: str | None) -> None:
+    """Run SCENARIO for every combination of the --set values: a table of key figures per combination.
+
+    Exit status 1 when any run found a violation.
+    """
+    _exit_for_errors(commands.sweep, scenario_path=scenario, out=sys.stdout, err=sys.stderr, settings=settings,
+                     policies=policies, seeds=seeds, max_steps=max_steps, report=report, plot=plot,
+                     progress=sys.stderr.isatty())  # fmt: skip

@@ -7,10 +7,11 @@ raises InputErrors (file problems) or UsageError (option problems); the CLI turn
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
+from simulator.analysis.metrics import RunMetrics
 from simulator.chooser import Strategy
-from simulator.errors import InputErrors, UsageError
+from simulator.errors import InputError, InputErrors, UsageError
 from simulator.exploration.explorer import Explorer
 from simulator.exploration.report import render_explore_json, render_explore_text
 from simulator.exploration.strategies import ReplayStrategy
@@ -18,11 +19,12 @@ from simulator.exploration.tokens import TokenError, scenario_hash
 from simulator.exploration.tokens import decode as decode_token
 from simulator.output.activity import ActivityLog
 from simulator.output.compare_report import render_compare_json, render_compare_text
+from simulator.output.end_state import EndState
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
 from simulator.output.text_report import render_text
-from simulator.output.timeline import TimelineInfo, TimelineWriter, open_timeline
+from simulator.output.timeline import TimelineInfo, TimelineSink, commit_all, discard_all, open_timelines
 from simulator.output.values import human_duration, policy_text
 from simulator.policies import POLICIES, PolicyError, parse_policy_text
 from simulator.scenario.loader import load_scenario
@@ -83,6 +85,7 @@ def _run_and_report(
     names = [thread.name for thread in scenario.threads()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
     activity = ActivityLog(activity_limit) if report == "text" else None
+    end_state = EndState() if report == "text" else None
     run_seed = scenario.seed if seed is None else seed
     info = TimelineInfo(
         scenario=scenario.name,
@@ -93,28 +96,36 @@ def _run_and_report(
         header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | "
         f"cpus {scenario.machine.cpus}",
     )
-    writers: list[TimelineWriter] = []
-    for path in timelines:
-        try:
-            writers.append(open_timeline(path, info))
-        except ValueError as error:
-            raise UsageError(f"--timeline: {error}") from None
-        except OSError as error:
-            raise UsageError(f"--timeline: cannot write {path!r}: {error.strerror}") from None
+    try:
+        writers = open_timelines(timelines, info)
+    except ValueError as error:
+        raise UsageError(f"--timeline: {error}") from None
+    except OSError as error:
+        raise UsageError(f"--timeline: cannot write {error.filename!r}: {error.strerror}") from None
     listeners: list[Listener] = list(writers)
-    if recorder is not None and activity is not None:
-        listeners += [recorder, activity]
+    if recorder is not None and activity is not None and end_state is not None:
+        listeners += [recorder, activity, end_state]
     kwargs = {"max_steps": max_steps} if max_steps is not None else {}
-    metrics = simulate(scenario, seed=seed, until=until, listeners=listeners, strategy=strategy, **kwargs)
-    for writer in writers:
-        writer.close(metrics)
+    metrics = _simulate_into(writers, scenario, seed=seed, until=until, listeners=listeners, strategy=strategy,
+                             **kwargs)  # fmt: skip
     if recorder is not None:
         recorder.finish(metrics.end_time)
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
-                              reproduce=reproduce))  # fmt: skip
+                              reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
         out.write(render_json(metrics))
     return 1 if metrics.violations else 0
+
+
+def _simulate_into(writers: list[TimelineSink], scenario: Scenario, **kwargs: Any) -> RunMetrics:
+    """Simulate, then put every timeline file in place; on any error or Ctrl-C, leave none half-written."""
+    try:
+        metrics = simulate(scenario, **kwargs)
+    except BaseException:
+        discard_all(writers)
+        raise
+    commit_all(writers, metrics)
+    return metrics
 
 
 def validate(*, paths: Sequence[str], out: IO[str], err: IO[str]) -> int:
@@ -240,3 +251,57 @@ def compare(
     else:
         out.write(render_compare_text(runs, scenario_path, width))
     return 1 if any(metrics.violations for metrics, _ in runs) else 0
+
+
+def sweep(
+    *,
+    scenario_path: str,
+    out: IO[str],
+    err: IO[str],
+    settings: Sequence[str],
+    policies: Sequence[str] = (),
+    seeds: int | None = None,
+    max_steps: int | None = None,
+    report: str = "text",
+    plot: str | None = None,
+    progress: bool = False,
+) -> int:
+    """`threadsim sweep`: run every combination of the --set values; 1 if any run found a violation."""
+    from simulator.output.sweep_report import render_sweep_csv, render_sweep_json, render_sweep_text
+    from simulator.scenario.source import load_source
+    from simulator.sweep import parse_setting
+    from simulator.sweep import sweep as run_sweep
+
+    if not settings:
+        raise UsageError("give at least one --set PATH=VALUE[,VALUE...], e.g. --set machine.cpus=1,2,4")
+    parsed = [parse_setting(text) for text in settings]
+    paths = [setting.path for setting in parsed]
+    repeated = sorted({path for path in paths if paths.count(path) > 1})
+    if repeated:
+        raise UsageError(f"--set {repeated[0]} is given twice; give all its values in one --set")
+    try:
+        source = load_source(scenario_path)
+    except InputError as error:
+        raise InputErrors([error]) from None
+    bar = ProgressBar(err, what="runs") if progress else None
+
+    def tick(done: int, total: int) -> None:
+        if bar is not None:
+            bar(done, total, 0)
+
+    def parse_policy(text: str, unit: str) -> PolicySpec:
+        spec = _policy_option(text, unit)
+        assert spec is not None
+        return spec
+
+    result = run_sweep(source, parsed, policies=policies, seeds=None if seeds is None else range(seeds),
+                       max_steps=max_steps, progress=tick, parse_policy=parse_policy)  # fmt: skip
+    if bar is not None:
+        bar.finish()
+    if plot is not None:
+        from simulator.output.sweep_plot import plot_sweep
+
+        plot_sweep(result, plot)
+    render = {"text": render_sweep_text, "json": render_sweep_json, "csv": render_sweep_csv}[report]
+    out.write(render(result))
+    return 1 if any(metrics.violations for row in result.rows for metrics in row.runs) else 0

@@ -72,9 +72,17 @@ def from_ns(ns: int, unit: str) -> int | float:
 
 
 def format_time(ns: int, unit: str) -> str:
-    """Text for a time in `unit`, e.g. '24' or '0.25'."""
-    value = from_ns(ns, unit)
-    return str(value)
+    """Text for a time in `unit`, exact at any size and never in exponent form: '24', '0.25', '0.000001'."""
+    return decimal_text(ns, len(str(NS_PER_UNIT[unit])) - 1)
+
+
+def decimal_text(scaled: int, places: int) -> str:
+    """The exact decimal text of `scaled / 10**places`: no exponent, no trailing zeros ('-1.5', '3')."""
+    sign = "-" if scaled < 0 else ""
+    whole, rest = divmod(abs(scaled), 10**places)
+    if not rest:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{rest:0{places}d}".rstrip("0")
 
 
 def type_name(value: object) -> str:

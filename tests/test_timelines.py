@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from pathlib import Path
@@ -15,8 +17,8 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.output.chart_data import EXACT_LIMIT, PLOT_WIDTH
-from simulator.output.timeline import timeline_format
-from tests.conftest import SCENARIOS
+from simulator.output.timeline import TIMELINE_FORMATS, timeline_format
+from tests.conftest import ROOT, SCENARIOS
 
 MIXED = str(SCENARIOS / "mixed-io.yaml")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -39,6 +41,28 @@ def test_formats_are_chosen_by_extension() -> None:
     assert timeline_format("RUN.SVG") == ".svg"
     with pytest.raises(ValueError, match="use one of .trace.json, .jsonl, .csv, .svg, .html, .txt"):
         timeline_format("run.json")
+
+
+def test_the_cli_help_lists_every_registered_format() -> None:
+    """`run --help` and `replay --help` name each format of the registry with its description."""
+    for command in ("run", "replay"):
+        help_text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
+        for entry in TIMELINE_FORMATS:
+            assert f"{entry.extension} ({entry.description})" in help_text, (command, entry.extension)
+
+
+def test_the_docs_table_lists_exactly_the_registered_formats() -> None:
+    """docs/outputs.md's format table has one row per registered extension, in the registry's order."""
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| `(\.[a-z.]+)` \|", text.split("## Exit status")[0], flags=re.MULTILINE)
+    assert table == [entry.extension for entry in TIMELINE_FORMATS]
+
+
+def test_writer_modules_do_not_import_the_registry() -> None:
+    """Only the registry imports the format modules; they import `simulator.output.writer`, never it back."""
+    for entry in TIMELINE_FORMATS:
+        source = Path(sys.modules[entry.writer.__module__].__file__ or "").read_text(encoding="utf-8")
+        assert "simulator.output.timeline" not in source, entry.writer.__module__
 
 
 def test_csv_rows_add_up_to_each_threads_metrics(tmp_path: Path) -> None:
@@ -95,6 +119,24 @@ def test_chrome_trace_follows_the_trace_event_format(tmp_path: Path) -> None:
     assert process_names == {"CPUs", "compute", "db", "logger"}
 
 
+def test_chrome_trace_has_an_instant_for_every_synchronization_and_memory_step(tmp_path: Path) -> None:
+    """Each thread event that is not a state change (lock, unlock, handoff, load, store, ...) is an instant
+    on the thread's track, named after its object or variable, with its details as args."""
+    from simulator import load_scenario, simulate
+    from simulator.trace import EVENT_STATE
+
+    scenario = str(SCENARIOS / "counter-mutex.yaml")
+    _, (path,) = run_with(tmp_path, scenario, "run.trace.json")
+    events: list = []
+    simulate(load_scenario(scenario), listeners=[events.append])
+    expected = [e for e in events if e.thread and e.event not in EVENT_STATE and e.event != "violation"]
+    instants = [e for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "i" and e["name"] != "wake"]
+    assert len(instants) == len(expected) and {e.event for e in expected} >= {"lock", "unlock", "load", "store"}
+    first_lock = next(e for e in instants if e["name"] == "lock m")
+    assert first_lock["args"] == {"object": "m"} and first_lock["s"] == "t"
+    assert any(e["name"] == "store counter" and e["args"]["var"] == "counter" for e in instants)
+
+
 def svg_root(path: Path) -> ElementTree.Element:
     """The parsed SVG document (fails if it is not well-formed XML)."""
     return ElementTree.parse(path).getroot()
@@ -116,6 +158,35 @@ def test_svg_is_standalone_with_a_lane_per_cpu_and_thread(tmp_path: Path) -> Non
     assert len([n for n in root.iter(f"{SVG}line") if n.get("class") == "violation"]) == len(report["violations"]) == 1
     for forbidden in ("<script", "href=\"http", "xlink:href", "@import", "url(http"):
         assert forbidden not in text
+
+
+def test_violation_marks_use_a_colour_no_thread_uses(tmp_path: Path) -> None:
+    """Violation lines are black and dashed; every thread colour (the first is red) is a mid-lightness hue."""
+    from simulator.output.svg_chart import VIOLATION_COLOUR, thread_colour
+
+    _, (path,) = run_with(tmp_path, str(SCENARIOS / "lost-update.yaml"), "run.svg")
+    root = svg_root(path)
+    marks = [node for node in root.iter(f"{SVG}line") if node.get("class") == "violation"]
+    assert marks
+    assert {(mark.get("stroke"), mark.get("stroke-dasharray")) for mark in marks} == {(VIOLATION_COLOUR, "5 3")}
+    colours = {node.get("fill") for node in root.iter(f"{SVG}rect")}
+    assert VIOLATION_COLOUR not in colours and "#d00" not in path.read_text()
+    for index in range(500):
+        lightness = int(thread_colour(index).split(",")[2].rstrip("%)"))
+        assert 40 <= lightness <= 60
+
+
+def test_html_cpu_lanes_name_their_threads_like_the_svg(tmp_path: Path) -> None:
+    """The page's CPU bars carry thread names (zoomable labels); those wide enough show at first, as in the SVG."""
+    _, (svg, html) = run_with(tmp_path, MIXED, "run.svg", "run.html")
+    svg_names = [node.text for node in svg_root(svg).iter(f"{SVG}text") if node.get("font-size") == "10"]
+    page = html.read_text()
+    inner = ElementTree.fromstring(page.split('<div id="frame">\n')[1].split("</div>")[0])
+    labels = [node for node in inner.iter(f"{SVG}text") if node.get("class") == "bar-label"]
+    shown = [node.text for node in labels if node.get("display") is None]
+    assert shown == svg_names and {"cruncher1", "reader2"} <= set(shown)
+    assert len(labels) > len(shown)  # narrow bars keep a hidden name for when the chart is zoomed
+    assert "drawLabels()" in page
 
 
 def test_svg_aggregates_dense_lanes(tmp_path: Path) -> None:
@@ -159,6 +230,7 @@ def test_html_renders_every_lane_and_the_axis_in_a_real_browser(tmp_path: Path) 
     body = next(line for line in result.stdout.splitlines() if "<body" in line)
     assert 'data-rendered="true"' in body, result.stderr[-2000:]
     assert 'data-lanes="7"' in body
+    assert int(body.split('data-bar-labels="')[1].split('"')[0]) > 0
     labels = int(body.split('data-axis-labels="')[1].split('"')[0])
     assert labels >= 3
 
@@ -171,14 +243,15 @@ def test_text_chart_file_is_the_reports_chart(tmp_path: Path) -> None:
 
 
 def test_event_log_lines_are_exactly_json_dumps_of_the_record(tmp_path: Path) -> None:
-    """The hand-assembled lines equal json.dumps of event_record, for every event of a run."""
+    """The hand-assembled lines equal (exact) json.dumps of event_record, for every event of a run."""
     from simulator import load_scenario, simulate
     from simulator.output.event_log import event_record
+    from simulator.output.numbers import dumps
 
     events: list = []
     _, (path,) = run_with(tmp_path, MIXED, "run.jsonl", extra=("--seed", "3"))
     simulate(load_scenario(MIXED), seed=3, listeners=[events.append])
-    expected = [json.dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
+    expected = [dumps(event_record(e, "ms"), separators=(",", ":")) for e in events]
     assert path.read_text().splitlines() == expected
 
 

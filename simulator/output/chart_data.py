@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import attrs
 
 from simulator.output.recorder import Interval, IntervalTracker
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.trace import TraceEvent
 
@@ -24,7 +24,12 @@ EXACT_LIMIT = 2000
 #: Width of the time axis in pixels (the SVG scales; this sets the aggregation grain).
 PLOT_WIDTH = 1200
 
-_RECORD = struct.Struct("<iiiiqq")  # lane, state, thread index (-1: none), reason index (-1: none), start, end
+_RECORD = struct.Struct("<iiiiQQ")  # lane, state, thread index (-1: none), reason index (-1: none), start, end
+#: Times are unbounded ints; a record holds their low 64 bits. Times of 2**64 ns and more are preceded by
+#: records with lane HIGH_BITS carrying the higher 64-bit words (highest first), so the common record
+#: stays 32 bytes and no time is ever cut.
+HIGH_BITS = -1
+_WORD = (1 << 64) - 1
 
 
 @attrs.frozen
@@ -89,8 +94,20 @@ class ChartData:
 
     def _store(self, lane: int, interval: Interval, thread: int) -> None:
         self.counts[lane] += 1
+        start, end = interval.start, interval.end
+        if end > _WORD:
+            self._store_high_words(start >> 64, end >> 64)
         self.spill.write(_RECORD.pack(lane, int(interval.state), thread, self._reason_index(interval.reason),
-                                      interval.start, interval.end))  # fmt: skip
+                                      start & _WORD, end & _WORD))  # fmt: skip
+
+    def _store_high_words(self, start: int, end: int) -> None:
+        """The bits of a time above its low 64, as HIGH_BITS records (highest word first)."""
+        words = []
+        while start or end:
+            words.append((start & _WORD, end & _WORD))
+            start, end = start >> 64, end >> 64
+        for start_word, end_word in reversed(words):
+            self.spill.write(_RECORD.pack(HIGH_BITS, 0, -1, -1, start_word, end_word))
 
     def bars(self, end: int) -> Iterator[Bar]:
         """Every bar to draw for a run of `end` ns: exact lanes first, in file order, then aggregated lanes."""
@@ -101,9 +118,16 @@ class ChartData:
             lane: [{} for _ in range(PLOT_WIDTH)] for lane, is_dense in enumerate(dense) if is_dense
         }
         self.spill.seek(0)
+        high_start = high_stop = 0  # the higher words of the next record's times (see HIGH_BITS)
         try:
             while chunk := self.spill.read(_RECORD.size * 4096):
                 for lane, state, thread, reason, start, stop in _RECORD.iter_unpack(chunk):
+                    if lane == HIGH_BITS:
+                        high_start, high_stop = high_start << 64 | start, high_stop << 64 | stop
+                        continue
+                    if high_stop:
+                        start, stop = high_start << 64 | start, high_stop << 64 | stop
+                        high_start = high_stop = 0
                     if not dense[lane]:
                         yield Bar(lane, start, stop, State(state), thread, reasons[reason] if reason >= 0 else None)
                     elif end:

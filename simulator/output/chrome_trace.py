@@ -3,10 +3,13 @@
 Tracks: a "CPUs" process (pid 1) with a track per CPU (tid = CPU index + 1) showing who ran; then a process
 per simulated process (pid 2, 3, ...) with a track per thread (tid = its declaration index + 1) showing
 its states as slices (`ph: "X"`): running, ready, blocked (with the reason), sleeping, switching.
-Wake-ups and lock hand-offs are thread-scoped instant events (`ph: "i"`, `s: "t"`); violations are global
-instant events (`s: "g"`). Times (`ts`, `dur`) are in microseconds, as the format requires, exact to the
-nanosecond (three decimals). Events are written as their slices end: viewers sort them. Threads of a
-second forked instance get their tracks when they start.
+Every other event of a thread (wake-ups, lock, unlock and hand-offs, condition waits and timeouts, memory
+accesses, GIL steps, and whatever synchronization step the model reports) is a thread-scoped instant event
+(`ph: "i"`, `s: "t"`) named after the event and its object or variable (`lock m`, `store counter`), with
+the event's details as `args`; violations are global instant events (`s: "g"`). Times (`ts`, `dur`) are
+in microseconds, as the format requires, exact to the nanosecond (three decimals) at any size. Events
+are written as their slices end: viewers sort them. Threads of a second forked instance get their
+tracks when they start.
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ from typing import IO
 
 from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.event_log import event_details
+from simulator.output.numbers import Number, dumps, time_number
 from simulator.output.recorder import Interval, IntervalTracker
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
-from simulator.timeunits import from_ns
-from simulator.trace import TraceEvent
+from simulator.trace import EVENT_STATE, TraceEvent
 
+#: Events that are not instants: state changes are slices (except `wake`, also marked as an instant), and
+#: violations are written once, as global instants, at the end.
+_NOT_INSTANTS = frozenset(EVENT_STATE) - {"wake"} | {"violation"}
 #: pid and tid 0 are avoided: trace viewers treat them as the kernel's idle task.
 CPU_PID = 1
 
 
-def micros(ns: int) -> int | float:
-    """ns as exact microseconds."""
-    return from_ns(ns, "us")
+def micros(ns: int) -> Number:
+    """ns as exact microseconds (at any size)."""
+    return time_number(ns, "us")
 
 
 class ChromeTraceWriter:
@@ -53,7 +60,7 @@ class ChromeTraceWriter:
     def _emit(self, record: dict[str, object]) -> None:
         prefix = "" if self.first else ",\n"
         self.first = False
-        self.stream.write(prefix + json.dumps(record, separators=(",", ":")))
+        self.stream.write(prefix + dumps(record, separators=(",", ":")))
 
     def _metadata(self) -> None:
         self._emit({"name": "process_name", "ph": "M", "pid": CPU_PID, "args": {"name": "CPUs"}})
@@ -74,16 +81,23 @@ class ChromeTraceWriter:
 
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)
-        if event.event in ("wake", "handoff") and event.thread is not None:
-            name = event.thread
+        kind, name = event.event, event.thread
+        if name is None or kind in _NOT_INSTANTS or name not in self.tid:
+            return
+        record: dict[str, object] = {"name": kind, "cat": "thread", "ph": "i", "s": "t", "ts": micros(event.time),
+                                     "pid": self.pid[self.process_of[name]], "tid": self.tid[name]}  # fmt: skip
+        if kind == "handoff":
             details = dict(event.details)
-            record: dict[str, object] = {"name": event.event, "cat": "thread", "ph": "i", "s": "t",
-                                         "ts": micros(event.time), "pid": self.pid[self.process_of[name]],
-                                         "tid": self.tid[name]}  # fmt: skip
-            if event.event == "handoff":
-                record["name"] = f"handoff of {details['object']}"
-                record["args"] = {"object": details["object"], "from": details["from"]}
-            self._emit(record)
+            record["name"] = f"handoff of {details['object']}"
+            record["args"] = {"object": details["object"], "from": details["from"]}
+        elif kind != "wake":
+            details = event_details(event, self.info.time_unit)
+            subject = details.get("object", details.get("var"))
+            if subject is not None:
+                record["name"] = f"{kind} {subject}"
+            if details:
+                record["args"] = details
+        self._emit(record)
 
     def _new_thread(self, name: str, process: str) -> None:
         """A thread of a second forked instance: give it (and its process instance) a track."""
@@ -124,4 +138,3 @@ class ChromeTraceWriter:
                         "ts": micros(violation.time), "pid": CPU_PID, "tid": 1,
                         "args": {"message": violation.message, "thread": violation.thread}})  # fmt: skip
         self.stream.write("\n]}\n")
-        self.stream.close()

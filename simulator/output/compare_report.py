@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.escaping import printable
 from simulator.output.gantt import render_gantt
 from simulator.output.json_report import report_dict
+from simulator.output.numbers import dumps
 from simulator.output.recorder import IntervalRecorder
-from simulator.output.values import average_value, policy_text
+from simulator.output.values import average_value, policy_text, shown
 from simulator.timeunits import format_time
 
 FORMAT = "threadsim-compare/1"
@@ -21,11 +22,11 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
     first = runs[0][0]
     unit = first.time_unit
     labels = [policy_text(metrics.policy, unit) for metrics, _ in runs]
+    labels = [printable(label) for label in labels]
     rows: list[list[str]] = []
 
     def average(metrics: RunMetrics, field: str) -> str:
-        value = average_value(metrics.average(field), unit)
-        return "-" if value is None else str(value)
+        return shown(average_value(metrics.average(field), unit))
 
     def time(value: int | None) -> str:
         return "-" if value is None else format_time(value, unit)
@@ -35,8 +36,9 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
     rows.append(["end time", *(time(metrics.end_time) for metrics, _ in runs)])
     rows.append(["context switches", *(str(metrics.context_switches) for metrics, _ in runs)])
     for index, thread in enumerate(first.threads):
-        rows.append([f"{thread.name} turnaround", *(time(m.threads[index].turnaround) for m, _ in runs)])
-        rows.append([f"{thread.name} waiting", *(time(m.threads[index].waiting) for m, _ in runs)])
+        name = printable(thread.name)
+        rows.append([f"{name} turnaround", *(time(m.threads[index].turnaround) for m, _ in runs)])
+        rows.append([f"{name} waiting", *(time(m.threads[index].waiting) for m, _ in runs)])
     header = ["", *labels]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
 
@@ -54,9 +56,9 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
     ]
     for (metrics, recorder), label in zip(runs, labels, strict=True):
         lines += ["", f"--- {label} ---", *render_gantt(recorder, metrics.end_time, unit, width)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def render_compare_json(runs: Sequence[RunMetrics]) -> str:
     """Every policy's full JSON report, in the order given."""
-    return json.dumps({"format": FORMAT, "runs": [report_dict(metrics) for metrics in runs]}, indent=2) + "\n"
+    return dumps({"format": FORMAT, "runs": [report_dict(metrics) for metrics in runs]}, indent=2) + "\n"

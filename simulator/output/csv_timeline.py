@@ -1,5 +1,8 @@
 """`.csv`: one row per thread state interval: thread, process, cpu, state, start, end, reason.
 
+Text cells that start like a spreadsheet formula (`=`, `+`, `-`, `@`, tab, carriage return) get a leading
+`'` (OWASP's advice against CSV injection), so opening the file never runs a name as a formula.
+
 Rows are written as intervals end (each thread's rows are in time order); memory does not grow with the run.
 """
 
@@ -9,9 +12,10 @@ import csv
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.escaping import csv_cell
 from simulator.output.recorder import Interval, IntervalTracker
-from simulator.output.timeline import TimelineInfo
-from simulator.timeunits import from_ns
+from simulator.output.writer import TimelineInfo
+from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 
 COLUMNS = ("thread", "process", "cpu", "state", "start", "end", "reason")
@@ -36,10 +40,10 @@ class CsvWriter:
 
     def _write(self, name: str, interval: Interval) -> None:
         self.rows.writerow((
-            name, self.process_of[name], "" if interval.cpu is None else interval.cpu, str(interval.state),
-            from_ns(interval.start, self.unit), from_ns(interval.end, self.unit), interval.reason or "",
+            csv_cell(name), csv_cell(self.process_of[name]), "" if interval.cpu is None else interval.cpu,
+            str(interval.state), format_time(interval.start, self.unit), format_time(interval.end, self.unit),
+            csv_cell(interval.reason or ""),
         ))  # fmt: skip
 
     def close(self, metrics: RunMetrics) -> None:
         self.tracker.finish(metrics.end_time)
-        self.stream.close()

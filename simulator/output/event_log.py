@@ -6,9 +6,10 @@ import json
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
-from simulator.output.timeline import TimelineInfo
+from simulator.output.numbers import dumps, time_number
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
-from simulator.timeunits import NS_PER_UNIT, from_ns
+from simulator.timeunits import NS_PER_UNIT, format_time
 from simulator.trace import TraceEvent
 
 #: Detail keys whose values are times (ns inside, the scenario's unit in files).
@@ -19,17 +20,18 @@ def event_record(event: TraceEvent, unit: str) -> dict[str, object]:
     """An event as the event log writes it."""
     state = event.state
     return {
-        "time": from_ns(event.time, unit),
+        "time": time_number(event.time, unit),
         "cpu": event.cpu,
         "thread": event.thread,
         "event": event.event,
         "state": None if state is None else str(state),
-        "details": _details(event, unit),
+        "details": event_details(event, unit),
     }
 
 
-def _details(event: TraceEvent, unit: str) -> dict[str, object]:
-    return {key: from_ns(value, unit) if key in TIME_DETAILS and isinstance(value, int) else value
+def event_details(event: TraceEvent, unit: str) -> dict[str, object]:
+    """An event's details as a dict, times in `unit` (exact)."""
+    return {key: time_number(value, unit) if key in TIME_DETAILS and isinstance(value, int) else value
             for key, value in event.details}  # fmt: skip
 
 
@@ -40,7 +42,7 @@ _STATE_JSON: dict[State | None, str] = {None: "null", **{state: json.dumps(str(s
 class EventLogWriter:
     """Writes each event as one line of compact JSON; keeps nothing in memory but a cache of encoded names.
 
-    The line is assembled directly (the same bytes `json.dumps(event_record(...), separators=(",", ":"))`
+    The line is assembled directly (the same bytes `numbers.dumps(event_record(...), separators=(",", ":"))`
     gives, which a test checks): the event log of a long run is written once per event, and json.dumps
     per line was most of its cost.
     """
@@ -55,7 +57,7 @@ class EventLogWriter:
 
     def __call__(self, event: TraceEvent) -> None:
         whole, rest = divmod(event.time, self.per_unit)
-        time = whole if not rest else from_ns(event.time, self.unit)
+        time = whole if not rest else format_time(event.time, self.unit)
         thread = self._names.get(event.thread)
         if thread is None:
             thread = self._names[event.thread] = json.dumps(event.thread)
@@ -65,9 +67,9 @@ class EventLogWriter:
         cpu = self._cpus.get(event.cpu)
         if cpu is None:
             cpu = self._cpus[event.cpu] = json.dumps(event.cpu)
-        details = json.dumps(_details(event, self.unit), separators=(",", ":")) if event.details else "{}"
+        details = dumps(event_details(event, self.unit), separators=(",", ":")) if event.details else "{}"
         self.stream.write(f'{{"time":{time},"cpu":{cpu},"thread":{thread},"event":{name},'
                           f'"state":{_STATE_JSON[event.state]},"details":{details}}}\n')  # fmt: skip
 
     def close(self, metrics: RunMetrics) -> None:
-        self.stream.close()
+        """Nothing to add at the end: every line is written already (the stream stays open)."""

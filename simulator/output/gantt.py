@@ -1,48 +1,80 @@
 """The text Gantt chart: a row per CPU and a row per thread, scaled to a width.
 
+Two symbol schemes, one per kind of row, so that no character means two things:
+
+- thread rows show the thread's state: `#` running, `~` being switched in, `.` ready, `w` waiting on a
+  synchronization object (lock, condition, queue...), `b` blocked on I/O, `z` sleeping, blank when it
+  does not exist (before its arrival, after its end);
+- CPU rows show who ran: each thread's key (one character, listed under the chart), `~` a context
+  switch, `.` idle.
+
+A thread's key is the last character of its name if those are distinct ASCII letters or digits for all
+threads (`P1`, `P2` give `1`, `2`), else the first characters under the same rule, else `A`-`Z`, `a`-`z`,
+`0`-`9` in declaration order. Threads past the 62nd share the key `+` (their own rows show when they ran).
+
 Each column covers an equal slice of the run; it shows whatever its row spent the most time on in that
-slice (ties go to the more interesting state: running, switching, blocked, sleeping, ready, absent).
-A column is 1, 2 or 5 times a power of ten nanoseconds, the smallest such that the run fits the width, so
-axis labels fall on round numbers and textbook schedules line up with their numbers.
+slice (ties go to the more interesting state: running, switching, waiting, blocked, sleeping, ready,
+absent). A column is 1, 2 or 5 times a power of ten nanoseconds, the smallest such that the run fits the
+width, so axis labels fall on round numbers and textbook schedules line up with their numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.escaping import printable
 from simulator.output.recorder import Interval, IntervalRecorder
-from simulator.output.timeline import TimelineInfo
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 
+# Thread rows: states only.
+RUNNING = "#"
+SWITCHING = "~"
+READY = "."
+#: Blocked on a synchronization object (a lock, a condition, a queue...) rather than on I/O.
+WAITING = "w"
+BLOCKED = "b"
+SLEEPING = "z"
+ABSENT = " "
 THREAD_SYMBOLS = {
-    State.RUNNING: "#",
-    State.SWITCHING: "~",
-    State.BLOCKED: "b",
-    State.SLEEPING: "z",
-    State.READY: ".",
+    State.RUNNING: RUNNING,
+    State.SWITCHING: SWITCHING,
+    State.BLOCKED: BLOCKED,
+    State.SLEEPING: SLEEPING,
+    State.READY: READY,
 }
+# Tie-break order of thread rows: earlier wins.
+_PRECEDENCE = (RUNNING, SWITCHING, WAITING, BLOCKED, SLEEPING, READY, ABSENT)
+
+# CPU rows: thread keys, and these two.
 CPU_IDLE = "."
 CPU_SWITCHING = "~"
-ABSENT = " "
-#: Blocked on a synchronization object (a lock, a condition, a queue...) rather than on I/O.
-SYNC_WAIT = "w"
-# Tie-break order: earlier wins.
-_PRECEDENCE = ("#", "~", "w", "b", "z", ".", " ")
-_SPARE_GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#: Keys in declaration order when names give no distinct ones.
+KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#: The key of every thread past the 62nd.
+OVERFLOW_KEY = "+"
+
+THREAD_LEGEND = (f"thread rows: {RUNNING} running  {SWITCHING} switched in  {READY} ready  {WAITING} waiting "
+                 f"(lock, condition, queue...)  {BLOCKED} blocked (I/O)  {SLEEPING} sleeping")  # fmt: skip
+CPU_LEGEND = f"CPU rows: the key of the thread that ran  {CPU_SWITCHING} context switch  {CPU_IDLE} idle"
 
 
-def thread_glyphs(names: Sequence[str]) -> dict[str, str]:
-    """One character per thread for CPU rows: the names' last or first characters if those are all
-    distinct, else letters in declaration order ('?' past 62 threads)."""
-    for pick in (lambda name: name[-1], lambda name: name[0]):
-        glyphs = [pick(name) for name in names]
-        if len(set(glyphs)) == len(glyphs) and not set(glyphs) & {CPU_IDLE, CPU_SWITCHING, " "}:
-            return dict(zip(names, glyphs, strict=True))
-    return {name: _SPARE_GLYPHS[i] if i < len(_SPARE_GLYPHS) else "?" for i, name in enumerate(names)}
+def _is_key(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def thread_keys(names: Sequence[str]) -> dict[str, str]:
+    """One character per thread for CPU rows (see the module docstring): the names' last or first
+    characters if those are distinct ASCII letters or digits, else KEYS in order, then OVERFLOW_KEY."""
+    for pick in (lambda name: name[-1:], lambda name: name[:1]):
+        keys = [pick(name) for name in names]
+        if all(_is_key(key) for key in keys) and len(set(keys)) == len(keys):
+            return dict(zip(names, keys, strict=True))
+    return {name: KEYS[i] if i < len(KEYS) else OVERFLOW_KEY for i, name in enumerate(names)}
 
 
 def column_width(end: int, width: int) -> int:
@@ -55,25 +87,29 @@ def column_width(end: int, width: int) -> int:
         magnitude *= 10
 
 
-def _row(cells: list[dict[str, int]], step: int) -> str:
+def _row(cells: list[dict[str, int]], step: int, rank: Callable[[str], int]) -> str:
+    """Each column's symbol: the one its row spent most time on (ties: the lower rank, then the earlier)."""
     chars = []
     for spent in cells:
         covered = sum(spent.values())
         spent[ABSENT] = spent.get(ABSENT, 0) + step - covered
-        chars.append(max(spent, key=lambda s: (spent[s], -_rank(s))))
+        chars.append(max(spent, key=lambda s: (spent[s], -rank(s))))
     return "".join(chars)
 
 
-def _symbol(interval: Interval, cpus: int) -> str:
+def _thread_symbol(interval: Interval) -> str:
     if interval.state is State.BLOCKED and interval.reason and not interval.reason.startswith("I/O"):
-        return SYNC_WAIT
-    if interval.state is State.RUNNING and cpus > 1 and interval.cpu is not None:
-        return str(interval.cpu % 10)  # with several CPUs, where it ran
+        return WAITING
     return THREAD_SYMBOLS[interval.state]
 
 
-def _rank(symbol: str) -> int:
-    return _PRECEDENCE.index(symbol) if symbol in _PRECEDENCE else 0  # a CPU digit ranks as running
+def _thread_rank(symbol: str) -> int:
+    return _PRECEDENCE.index(symbol)
+
+
+def _cpu_rank(symbol: str) -> int:
+    # A thread ran > a context switch > idle; between two threads the earlier in the column wins.
+    return 2 if symbol == ABSENT else 1 if symbol == CPU_SWITCHING else 0
 
 
 def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) -> list[dict[str, int]]:
@@ -89,10 +125,10 @@ def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) 
 
 
 def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) -> list[str]:
-    """The chart's lines: a scale line, CPU rows, thread rows, an axis and a legend."""
+    """The chart's lines: a scale line, CPU rows, thread rows, an axis, the legend and the keys."""
     names = recorder.thread_names
-    glyphs = thread_glyphs(names)
-    labels = [f"CPU{cpu}" for cpu in range(recorder.cpus)] + names
+    keys = thread_keys(names)
+    labels = [f"CPU{cpu}" for cpu in range(recorder.cpus)] + [printable(name) for name in names]
     label_width = max(len(label) for label in labels)
     if end == 0:
         return ["Timeline: (the run took no time)"]
@@ -100,24 +136,32 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
     columns = -(-end // step)
     lines = [f"Timeline (1 column = {format_time(step, unit)} {unit})"]
     for cpu, intervals in enumerate(recorder.cpu_rows):
-        spans = [
-            (i.start, i.end, CPU_SWITCHING if i.state is State.SWITCHING else glyphs[i.thread or ""])
-            for i in intervals
-        ]
-        row = _row(_accumulate(spans, columns, step), step).replace(ABSENT, CPU_IDLE)
+        spans = [(i.start, i.end, CPU_SWITCHING if i.state is State.SWITCHING else keys.get(i.thread or "", "?"))
+                 for i in intervals]  # fmt: skip
+        row = _row(_accumulate(spans, columns, step), step, _cpu_rank).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
-    for name in names:
-        spans = [(i.start, i.end, _symbol(i, recorder.cpus)) for i in recorder.threads[name]]
-        lines.append(f"{name:<{label_width}} |{_row(_accumulate(spans, columns, step), step)}|")
+    for name, label in zip(names, labels[recorder.cpus :], strict=True):
+        spans = [(i.start, i.end, _thread_symbol(i)) for i in recorder.threads[name]]
+        lines.append(f"{label:<{label_width}} |{_row(_accumulate(spans, columns, step), step, _thread_rank)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
-    lines.append(
-        ("legend: # running" if recorder.cpus == 1 else "legend: 0-9 running on that CPU")
-        + "  . ready  w waiting (lock, condition, queue...)  b blocked (I/O)  z sleeping  ~ context switch"
-        "   CPU rows: . idle, "
-        + " ".join(f"{glyphs[name]}={name}" for name in names[:12])
-        + (" ..." if len(names) > 12 else "")
-    )
+    lines += [THREAD_LEGEND, CPU_LEGEND, *_key_lines(names, keys, max(label_width + columns + 3, 40))]
     return lines
+
+
+def _key_lines(names: Sequence[str], keys: dict[str, str], width: int) -> list[str]:
+    """`keys: 1=P1 2=P2 ...`, wrapped at `width`; the threads sharing OVERFLOW_KEY are counted, not listed."""
+    entries = [f"{keys[name]}={printable(name)}" for name in names if keys[name] != OVERFLOW_KEY]
+    shared = sum(1 for name in names if keys[name] == OVERFLOW_KEY)
+    if shared:
+        entries.append(f"{OVERFLOW_KEY}=any of the other {shared} threads (see their rows)")
+    lines: list[str] = []
+    line = "keys:"
+    for entry in entries:
+        if len(line) + 1 + len(entry) > width and line != "keys:":
+            lines.append(line)
+            line = "     "
+        line += " " + entry
+    return [*lines, line]
 
 
 def _axis(end: int, columns: int, step: int, unit: str) -> str:
@@ -154,4 +198,3 @@ class GanttTextWriter:
         self.recorder.finish(metrics.end_time)
         lines = render_gantt(self.recorder, metrics.end_time, metrics.time_unit, self.width)
         self.stream.write("\n".join(lines) + "\n")
-        self.stream.close()

@@ -3,17 +3,18 @@
 The page embeds the SVG drawing of svg_chart with its bars in a nested, zoomable plot. Zoom with the
 buttons, the + and - keys, or the mouse wheel over the chart; drag to pan; 0 resets. The axis is redrawn
 for the visible window. Hovering a bar shows what it was. Once drawn, the page records in
-`document.body.dataset` how many lanes and axis labels it rendered (the browser test reads that).
+`document.body.dataset` how many lanes, axis labels and thread names on CPU bars it rendered (the browser
+test reads that). CPU bars name their thread as in the SVG; the names are moved, shown and hidden as the
+chart zooms, so a bar too narrow for its name at first shows it once zoomed in.
 """
 
 from __future__ import annotations
 
-from html import escape
-
 from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH
-from simulator.output.svg_chart import LABEL_WIDTH, SvgChartWriter, render_svg
+from simulator.output.escaping import xml_text
+from simulator.output.svg_chart import LABEL_MIN_WIDTH, LABEL_WIDTH, SvgChartWriter, render_svg
 from simulator.timeunits import NS_PER_UNIT
 
 STYLE = """
@@ -32,6 +33,7 @@ SCRIPT = """
   var chart = document.getElementById("chart"), plot = document.getElementById("plot");
   var axis = document.getElementById("axis"), tip = document.getElementById("tooltip");
   var W = %(plot_width)d, LEFT = %(left)d, PER_UNIT = %(per_unit)d, UNIT = chart.dataset.unit;
+  var MIN_LABEL = %(min_label)d;
   var END = Number(chart.dataset.end), H = plot.viewBox.baseVal.height, x0 = 0, w = W;
   var NS = "http://www.w3.org/2000/svg";
   function label(ns) {
@@ -60,10 +62,24 @@ SCRIPT = """
       axis.appendChild(line); axis.appendChild(text);
     }
   }
+  var labels = chart.querySelectorAll(".bar-label");
+  function drawLabels() {
+    // CPU bars name their thread where the zoomed bar is at least MIN_LABEL px wide.
+    labels.forEach(function (node) {
+      var a = LEFT + (Number(node.dataset.x0) - x0) * W / w, b = LEFT + (Number(node.dataset.x1) - x0) * W / w;
+      var left = Math.max(a, LEFT), right = Math.min(b, LEFT + W);
+      if (right - left >= MIN_LABEL) {
+        node.setAttribute("x", (left + right) / 2); node.removeAttribute("display");
+      } else {
+        node.setAttribute("display", "none");
+      }
+    });
+  }
   function apply() {
     plot.setAttribute("viewBox", x0 + " 0 " + w + " " + H);
     document.getElementById("zoomlevel").textContent = "zoom " + (W / w).toFixed(1) + "x";
     drawAxis();
+    drawLabels();
   }
   function zoom(factor, centre) {
     var width = Math.min(W, Math.max(W / 1e6, w / factor));
@@ -108,6 +124,7 @@ SCRIPT = """
   document.body.dataset.lanes = String(document.querySelectorAll(".lane-label").length);
   document.body.dataset.bars = String(document.querySelectorAll("rect.bar").length);
   document.body.dataset.axisLabels = String(axis.querySelectorAll(".tick-label").length);
+  document.body.dataset.barLabels = String(chart.querySelectorAll(".bar-label:not([display])").length);
   document.body.dataset.rendered = String(box.width > 0 && box.height > 0);
 })();
 """
@@ -118,7 +135,7 @@ class HtmlChartWriter(SvgChartWriter):
 
     def close(self, metrics: RunMetrics) -> None:
         write = self.stream.write
-        title = escape(f"threadsim: {self.info.scenario}")
+        title = xml_text(f"threadsim: {self.info.scenario}")
         write(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
               f'<meta name="generator" content="threadsim {__version__}">\n<style>{STYLE}</style>\n</head>\n<body>\n'
               '<div id="toolbar"><button id="zoomin" title="zoom in (+)">+</button>'
@@ -126,9 +143,8 @@ class HtmlChartWriter(SvgChartWriter):
               '<button id="reset" title="reset zoom (0)">reset</button><span id="zoomlevel"></span>'
               "<span>wheel over the chart to zoom, drag to pan, hover a bar for details</span></div>\n"
               '<div id="frame">\n')  # fmt: skip
-        for piece in render_svg(self.info, metrics, self.data, interactive=True):
+        for piece in render_svg(self.info, metrics, self.data, interactive=True, end_state=self.end_lines(metrics)):
             write(piece)
-        script = SCRIPT % {"plot_width": PLOT_WIDTH, "left": LABEL_WIDTH,
+        script = SCRIPT % {"plot_width": PLOT_WIDTH, "left": LABEL_WIDTH, "min_label": LABEL_MIN_WIDTH,
                            "per_unit": NS_PER_UNIT[self.info.time_unit]}  # fmt: skip
         write(f'</div>\n<div id="tooltip"></div>\n<script>{script}</script>\n</body>\n</html>\n')
-        self.stream.close()

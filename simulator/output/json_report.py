@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.analysis.races import Access
+from simulator.output.numbers import Number, dumps
 from simulator.output.values import average_value, policy_parameters, rounded, time_value
 from simulator.timeunits import NS_PER_UNIT
 
@@ -17,7 +17,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
     """The JSON report as plain values, keys in a fixed order."""
     unit = metrics.time_unit
 
-    def t(ns: int | None) -> int | float | None:
+    def t(ns: int | None) -> Number | None:
         return time_value(ns, unit)
 
     throughput = metrics.throughput()
@@ -92,4 +92,4 @@ def access_dict(access: Access, unit: str) -> dict[str, Any]:
 
 def render_json(metrics: RunMetrics) -> str:
     """The JSON report as text (2-space indent, fixed key order, a final newline)."""
-    return json.dumps(report_dict(metrics), indent=2, ensure_ascii=False) + "\n"
+    return dumps(report_dict(metrics), indent=2, ensure_ascii=False) + "\n"

@@ -7,10 +7,12 @@ from typing import IO
 
 
 class ProgressBar:
-    """Call it with (done, total, failing); it redraws at most ten times a second."""
+    """Call it with (done, total, failing); it redraws at most ten times a second. `what` names the units
+    counted (schedules, runs); `failing` is shown only when the units can fail (schedules)."""
 
-    def __init__(self, stream: IO[str], width: int = 30) -> None:
+    def __init__(self, stream: IO[str], width: int = 30, what: str = "schedules") -> None:
         self.stream = stream
+        self.what = what
         self.width = width
         self.start = time.monotonic()
         self.last = 0.0
@@ -23,8 +25,9 @@ class ProgressBar:
         self.last = now
         filled = self.width * done // max(total, 1)
         rate = done / max(now - self.start, 1e-9)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} schedules, "
-                          f"{failing} failing, {rate:,.0f}/s ")  # fmt: skip
+        failures = f"{failing} failing, " if self.what == "schedules" else ""
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.what}, "
+                          f"{failures}{rate:,.0f}/s ")  # fmt: skip
         self.stream.flush()
         self.drawn = True
 

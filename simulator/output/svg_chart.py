@@ -3,19 +3,22 @@
 A lane per CPU and per thread; a colour per thread; states told apart without colour too: running is a
 full solid bar, blocked on I/O a full diagonally hatched bar, waiting on a lock or other object a full
 horizontally striped bar, sleeping a half-height dotted bar, ready a thin grey line,
-switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a red marker at each
-violation. Every bar has a tooltip (`<title>`). The HTML page embeds the same drawing (see html_chart).
+switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a black dashed line
+with a white edge at each violation (no thread's colour is black: thread colours keep to 42-58% lightness,
+and the first thread's is red). Every bar has a tooltip (`<title>`). CPU lanes name the thread in each bar
+wide enough for it. The HTML page embeds the same drawing (see html_chart).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from html import escape
+from collections.abc import Iterator, Sequence
 from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.chart_data import PLOT_WIDTH, Bar, ChartData, Lane
-from simulator.output.timeline import TimelineInfo
+from simulator.output.end_state import EndState
+from simulator.output.escaping import xml_text
+from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
@@ -27,6 +30,12 @@ TOP = 78
 GROUP_GAP = 10
 AXIS_HEIGHT = 42
 RIGHT_MARGIN = 30
+#: Height of a line of the end-state section under the axis.
+END_STATE_LINE = 15
+#: A CPU bar this wide (px) or wider shows its thread's name.
+LABEL_MIN_WIDTH = 34
+#: Violations: a colour no thread uses (see thread_colour), dashed, with a white edge to show on dark bars.
+VIOLATION_COLOUR = "#000"
 
 PATTERNS = """<defs>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">\
@@ -106,21 +115,25 @@ def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
     return f"{what}, {span}{dense}"
 
 
-def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool) -> Iterator[str]:
-    """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot."""
+def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool,
+               end_state: Sequence[str] = ()) -> Iterator[str]:  # fmt: skip
+    """The SVG drawing, in pieces. `interactive` (HTML) puts the bars in a zoomable inner plot.
+
+    `end_state`: the lines of the end-state section (see simulator.output.end_state), written under the axis.
+    """
     lanes, cpus, unit, end = data.lanes, info.cpus, info.time_unit, metrics.end_time
     names = [lane.label for lane in lanes if lane.kind == "thread"]
     width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
-    height = chart_height(len(lanes), cpus)
+    height = chart_height(len(lanes), cpus) + (END_STATE_LINE * len(end_state) + 8 if end_state else 0)
     plot_height = lane_y(len(lanes), cpus)
     yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
            f'id="chart" data-end="{end}" data-unit="{unit}">\n')  # fmt: skip
-    yield f"<title>threadsim: {escape(info.scenario)}</title>\n{PATTERNS}\n"
+    yield f"<title>threadsim: {xml_text(info.scenario)}</title>\n{PATTERNS}\n"
     yield f'<rect width="{width}" height="{height}" fill="#fff"/>\n'
     state = "complete" if metrics.complete else "incomplete"
-    yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {escape(info.scenario)}</text>\n'
-           f'<text x="10" y="38">{escape(info.header)} | end {format_time(end, unit)} {unit} ({state})'
+    yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {xml_text(info.scenario)}</text>\n'
+           f'<text x="10" y="38">{xml_text(info.header)} | end {format_time(end, unit)} {unit} ({state})'
            f" | times in {unit}</text>\n")  # fmt: skip
     yield from _legend(metrics)
     for index, lane in enumerate(lanes):
@@ -131,7 +144,7 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
         marker = (f'<rect x="{LABEL_WIDTH - 12}" y="{y + 3}" width="8" height="10" fill="{colour}"/>'
                   if lane.kind == "thread" else "")  # fmt: skip
         yield (f'<text class="lane-label" x="{LABEL_WIDTH - 16}" y="{y + 12}" text-anchor="end">'
-               f"{escape(lane.label)}</text>{marker}\n")  # fmt: skip
+               f"{xml_text(lane.label)}</text>{marker}\n")  # fmt: skip
     if interactive:
         yield (f'<svg id="plot" x="{LABEL_WIDTH}" y="0" width="{PLOT_WIDTH}" height="{plot_height}" '
                f'viewBox="0 0 {PLOT_WIDTH} {plot_height}" preserveAspectRatio="none">\n')  # fmt: skip
@@ -142,17 +155,27 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
         lane = lanes[bar.lane]
         top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
         x0, x1 = _x(bar.start, end), _x(bar.end, end)
-        tip = escape(_tooltip(bar, lane, names, unit))
+        tip = xml_text(_tooltip(bar, lane, names, unit))
         yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
                f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
-        if not interactive and lane.kind == "cpu" and bar.state is State.RUNNING and x1 - x0 >= 34:
-            name = escape(names[bar.thread]) if bar.thread >= 0 else "?"
-            labels.append(f'<text x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
+        if lane.kind == "cpu" and bar.state is State.RUNNING and (interactive or x1 - x0 >= LABEL_MIN_WIDTH):
+            name = xml_text(names[bar.thread]) if bar.thread >= 0 else "?"
+            # The page moves and shows these as it zooms (they live outside the stretched plot).
+            zoomable = (f' class="bar-label" data-x0="{x0:.2f}" data-x1="{x1:.2f}"'
+                        + ("" if x1 - x0 >= LABEL_MIN_WIDTH else ' display="none"')) if interactive else ""  # fmt: skip
+            labels.append(f'<text{zoomable} x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
                           f'text-anchor="middle" fill="#fff" font-size="10">{name}</text>\n')  # fmt: skip
     yield from _violations(metrics, end, plot_height)
     yield "</svg>\n" if interactive else "</g>\n"
     yield from labels
     yield from _axis(end, unit, plot_height, interactive)
+    if end_state:
+        yield '<g id="end-state">\n'
+        for index, line in enumerate(end_state):
+            y = plot_height + AXIS_HEIGHT + 8 + index * END_STATE_LINE
+            weight = ' font-weight="bold"' if index == 0 else ""
+            yield f'<text class="end-state" x="10" y="{y}"{weight} xml:space="preserve">{xml_text(line)}</text>\n'
+        yield "</g>\n"
     yield "</svg>\n"
 
 
@@ -171,17 +194,21 @@ def _legend(metrics: RunMetrics) -> Iterator[str]:
         yield (f'<rect x="{x}" y="{48 + dy:g}" width="22" height="{height:g}" fill="{fill}" stroke="#ccc" '
                f'stroke-width="0.5"/><text x="{x + 27}" y="{60}">{label}</text>\n')  # fmt: skip
         x += 40 + 7 * len(label)
-    yield (f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="#d00" stroke-width="2"/>'
-           f'<text x="{x + 12}" y="60">violation</text>\n')  # fmt: skip
+    yield (f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="#fff" stroke-width="4"/>'
+           f'<line x1="{x + 6}" y1="46" x2="{x + 6}" y2="66" stroke="{VIOLATION_COLOUR}" stroke-width="2" '
+           f'stroke-dasharray="4 2"/><text x="{x + 12}" y="60">violation</text>\n')  # fmt: skip
     yield "</g>\n"
 
 
 def _violations(metrics: RunMetrics, end: int, plot_height: int) -> Iterator[str]:
     for violation in metrics.violations:
         x = _x(violation.time, end)
-        tip = escape(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
-        yield (f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
-               f'stroke="#d00" stroke-width="2" vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')
+        tip = xml_text(f"{violation.kind} at {format_time(violation.time, metrics.time_unit)}: {violation.message}")
+        yield (f'<line x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" stroke="#fff" '
+               f'stroke-width="4" vector-effect="non-scaling-stroke"/>'
+               f'<line class="violation" x1="{x:.2f}" y1="{TOP - 6}" x2="{x:.2f}" y2="{plot_height}" '
+               f'stroke="{VIOLATION_COLOUR}" stroke-width="2" stroke-dasharray="5 3" '
+               f'vector-effect="non-scaling-stroke"><title>{tip}</title></line>\n')  # fmt: skip
 
 
 def _axis(end: int, unit: str, plot_height: int, interactive: bool) -> Iterator[str]:
@@ -207,11 +234,16 @@ class SvgChartWriter:
         self.stream = stream
         self.info = info
         self.data = ChartData(info)
+        self.end_state = EndState()
 
     def __call__(self, event: TraceEvent) -> None:
         self.data(event)
+        self.end_state(event)
+
+    def end_lines(self, metrics: RunMetrics) -> list[str]:
+        """The end-state section for under the chart (empty when every thread ended holding nothing)."""
+        return [line for line in self.end_state.lines(metrics) if line]
 
     def close(self, metrics: RunMetrics) -> None:
-        for piece in render_svg(self.info, metrics, self.data, interactive=False):
+        for piece in render_svg(self.info, metrics, self.data, interactive=False, end_state=self.end_lines(metrics)):
             self.stream.write(piece)
-        self.stream.close()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.activity import ActivityLog
+from simulator.output.end_state import EndState
+from simulator.output.escaping import printable
 from simulator.output.gantt import render_gantt
 from simulator.output.recorder import IntervalRecorder
-from simulator.output.values import average_value, policy_text, rounded
+from simulator.output.values import average_value, policy_text, rounded, shown
 from simulator.timeunits import NS_PER_UNIT, format_time
 
 
@@ -27,6 +29,7 @@ def render_text(
     width: int = 80,
     activity: ActivityLog | None = None,
     reproduce: str | None = None,
+    end_state: EndState | None = None,
 ) -> str:
     """The whole text report."""
     unit = metrics.time_unit
@@ -41,11 +44,13 @@ def render_text(
         *metrics_table(metrics),
         "",
         *(activity.lines(metrics.time_unit) if activity is not None else []),
+        *(end_state.lines(metrics) if end_state is not None else []),
         *memory_lines(metrics),
         *race_lines(metrics),
         *violation_lines(metrics),
     ]
-    return "\n".join(lines) + "\n"
+    # Names, messages and paths come from the scenario: no control character reaches the terminal raw.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def metrics_table(metrics: RunMetrics) -> list[str]:
@@ -56,8 +61,7 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
         return "-" if ns is None else format_time(ns, unit)
 
     def avg(field: str) -> str:
-        value = average_value(metrics.average(field), unit)
-        return "-" if value is None else str(value)
+        return shown(average_value(metrics.average(field), unit))
 
     header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked",
               "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
@@ -74,17 +78,17 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
     lines.append("")
     cpu_rows = [
         [f"CPU{cpu.cpu}", t(cpu.busy), t(cpu.idle), t(cpu.switching),
-         f"{rounded(cpu.utilization(metrics.end_time) * 100, places=1)}%"]
+         f"{shown(rounded(cpu.utilization(metrics.end_time) * 100, places=1))}%"]
         for cpu in metrics.cpu_stats
     ]  # fmt: skip
     lines.extend(_table(["cpu", "busy", "idle", "switching", "utilization"], cpu_rows))
     lines.append("")
     throughput = metrics.throughput()
-    shown = "-" if throughput is None else f"{rounded(throughput * NS_PER_UNIT[unit], places=6)} per {unit}"
+    rate = "-" if throughput is None else f"{shown(rounded(throughput * NS_PER_UNIT[unit], places=6))} per {unit}"
     state = "complete" if metrics.complete else "incomplete"
     lines.append(
         f"end time {t(metrics.end_time)} ({state}) | context switches {metrics.context_switches}"
-        f" | completed {metrics.completed}/{len(metrics.threads)} | throughput {shown}"
+        f" | completed {metrics.completed}/{len(metrics.threads)} | throughput {rate}"
     )
     for key, value in metrics.policy_details:
         shown_value = (", ".join(f"{name}={item}" for name, item in value.items())
@@ -131,6 +135,7 @@ def violation_lines(metrics: RunMetrics) -> list[str]:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    rows = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring, so columns align
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:

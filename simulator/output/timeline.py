@@ -1,87 +1,162 @@
-"""`--timeline PATH`: timeline files, their format chosen by the file's extension (SPEC section 6).
+"""`--timeline PATH`: the registry of timeline formats, each chosen by the file's extension (SPEC section 6).
 
 Each writer is a trace listener: opened before the run, called with every event, and closed after the run
 with its metrics. Writers stream: what they keep in memory does not grow with the length of the run (the
 text chart and the SVG/HTML charts keep a bounded summary; see each module).
+
+`TIMELINE_FORMATS` is the one list of formats: the extension matching, the CLI's `--timeline` help and the
+error for an unknown extension are all derived from it. To add a format, write a module with a writer class
+taking `(stream, info)` (see `simulator.output.writer`) and add one line here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 import attrs
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.output.chrome_trace import ChromeTraceWriter
+from simulator.output.csv_timeline import CsvWriter
+from simulator.output.event_log import EventLogWriter
+from simulator.output.files import OutputError, TimelineFile
+from simulator.output.gantt import GanttTextWriter
+from simulator.output.html_chart import HtmlChartWriter
+from simulator.output.svg_chart import SvgChartWriter
+from simulator.output.writer import TimelineInfo, TimelineWriter
 from simulator.trace import TraceEvent
+
+__all__ = ["TIMELINE_FORMATS", "OutputError", "TimelineFormat", "TimelineInfo", "TimelineSink", "TimelineWriter",
+           "commit_all", "discard_all", "open_timeline", "open_timelines", "timeline_format", "timeline_help"]
 
 
 @attrs.frozen
-class TimelineInfo:
-    """What a timeline writer knows before the run: the scenario's shape."""
+class TimelineFormat:
+    """A timeline format: the extension that selects it, what it is (one line), and its writer's factory."""
 
-    scenario: str
-    time_unit: str
-    cpus: int
-    #: (thread, process) pairs in declaration order.
-    threads: tuple[tuple[str, str], ...]
-    width: int = 80
-    header: str = ""
-
-    @property
-    def thread_names(self) -> list[str]:
-        """Thread names in declaration order."""
-        return [name for name, _ in self.threads]
-
-    @property
-    def processes(self) -> list[str]:
-        """Process names in order of first appearance."""
-        return list(dict.fromkeys(process for _, process in self.threads))
+    extension: str
+    description: str
+    writer: Callable[[IO[str], TimelineInfo], TimelineWriter]
 
 
-class TimelineWriter(Protocol):
-    """A timeline format: receives every trace event, then `close` with the run's metrics."""
+#: Every timeline format, in the order the help and the error message list them.
+TIMELINE_FORMATS: tuple[TimelineFormat, ...] = (
+    TimelineFormat(".trace.json", "Chrome trace for Perfetto UI and chrome://tracing", ChromeTraceWriter),
+    TimelineFormat(".jsonl", "event log, one JSON object per event", EventLogWriter),
+    TimelineFormat(".csv", "one row per thread state interval", CsvWriter),
+    TimelineFormat(".svg", "standalone Gantt chart", SvgChartWriter),
+    TimelineFormat(".html", "Gantt chart page with tooltips and zoom", HtmlChartWriter),
+    TimelineFormat(".txt", "text Gantt chart", GanttTextWriter),
+)
 
-    def __call__(self, event: TraceEvent) -> None: ...
-
-    def close(self, metrics: RunMetrics) -> None: ...
-
-
-def _formats() -> dict[str, Callable[[IO[str], TimelineInfo], TimelineWriter]]:
-    # Imported here: each format module imports this one for TimelineInfo.
-    from simulator.output.chrome_trace import ChromeTraceWriter
-    from simulator.output.csv_timeline import CsvWriter
-    from simulator.output.event_log import EventLogWriter
-    from simulator.output.gantt import GanttTextWriter
-    from simulator.output.html_chart import HtmlChartWriter
-    from simulator.output.svg_chart import SvgChartWriter
-
-    return {
-        ".trace.json": ChromeTraceWriter,
-        ".jsonl": EventLogWriter,
-        ".csv": CsvWriter,
-        ".svg": SvgChartWriter,
-        ".html": HtmlChartWriter,
-        ".txt": GanttTextWriter,
-    }
+#: Known extensions, in the registry's order.
+FORMATS = tuple(entry.extension for entry in TIMELINE_FORMATS)
+#: Longest extension first, so that `.trace.json` is matched before any shorter suffix such as `.json`.
+_BY_LENGTH = sorted(TIMELINE_FORMATS, key=lambda entry: -len(entry.extension))
 
 
-#: Known extensions, longest first so that `.trace.json` is matched before any shorter suffix.
-FORMATS = (".trace.json", ".jsonl", ".csv", ".svg", ".html", ".txt")
+def find_format(path: str) -> TimelineFormat:
+    """The format that `path`'s extension selects (case-insensitive). Raises ValueError for an unknown one."""
+    name = Path(path).name.lower()
+    for entry in _BY_LENGTH:
+        if name.endswith(entry.extension):
+            return entry
+    raise ValueError(f"cannot tell the timeline format of {path!r}: use one of {', '.join(FORMATS)}")
 
 
 def timeline_format(path: str) -> str:
     """The extension that selects `path`'s format. Raises ValueError for an unknown one."""
-    name = Path(path).name.lower()
-    for extension in FORMATS:
-        if name.endswith(extension):
-            return extension
-    raise ValueError(f"cannot tell the timeline format of {path!r}: use one of {', '.join(FORMATS)}")
+    return find_format(path).extension
 
 
-def open_timeline(path: str, info: TimelineInfo) -> TimelineWriter:
-    """Open a writer for `path`. Raises ValueError for an unknown format, OSError if it can't be written."""
-    extension = timeline_format(path)
-    stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - the writer closes it
-    return _formats()[extension](stream, info)
+def timeline_help() -> str:
+    """The CLI's help for `--timeline`, listing every format."""
+    listed = ", ".join(f"{entry.extension} ({entry.description})" for entry in TIMELINE_FORMATS)
+    return f"Write a timeline file; its extension picks the format: {listed}. Repeatable."
+
+
+class TimelineSink:
+    """A writer bound to its file: the trace listener a run is given. Write errors become OutputError."""
+
+    def __init__(self, file: TimelineFile, writer: TimelineWriter) -> None:
+        self.file = file
+        self.writer = writer
+
+    def __call__(self, event: TraceEvent) -> None:
+        try:
+            self.writer(event)
+        except OSError as error:
+            raise self.file.error(error) from None
+
+    def finish(self, metrics: RunMetrics) -> None:
+        """Let the writer write its end (into the temporary file), then close the file; not yet renamed."""
+        try:
+            self.writer.close(metrics)
+        except OSError as error:
+            raise self.file.error(error) from None
+        self.file.finish()
+
+    def close(self, metrics: RunMetrics) -> None:
+        """Finish and rename into place: the file appears whole (for one timeline; see commit_all for several)."""
+        try:
+            self.finish(metrics)
+            self.file.commit()
+        except BaseException:
+            self.file.discard()
+            raise
+
+
+def open_timeline(path: str, info: TimelineInfo) -> TimelineSink:
+    """Open a writer for `path`, writing into a temporary file beside it (see `simulator.output.files`).
+
+    Raises ValueError for an unknown format, OSError if the file can't be created. The file appears at
+    `path` only when it is complete: through its `close(metrics)`, or `commit_all` for several at once.
+    """
+    entry = find_format(path)
+    try:
+        file = TimelineFile(path)
+    except OSError as error:  # name the user's path, not the temporary file's
+        raise OSError(error.errno, error.strerror, path) from None
+    try:
+        return TimelineSink(file, entry.writer(file.stream, info))
+    except OSError as error:
+        file.discard()
+        raise file.error(error) from None
+    except BaseException:
+        file.discard()
+        raise
+
+
+def open_timelines(paths: Sequence[str], info: TimelineInfo) -> list[TimelineSink]:
+    """Open every path (see open_timeline); if one fails, the ones already open are discarded."""
+    sinks: list[TimelineSink] = []
+    try:
+        for path in paths:
+            sinks.append(open_timeline(path, info))
+    except BaseException:
+        discard_all(sinks)
+        raise
+    return sinks
+
+
+def commit_all(sinks: Sequence[TimelineSink], metrics: RunMetrics) -> None:
+    """Finish every timeline, then rename each into place: every file is written, or none is changed.
+
+    Raises OutputError (after discarding every temporary file) if one can't be written.
+    """
+    try:
+        for sink in sinks:
+            sink.finish(metrics)
+        for sink in sinks:
+            sink.file.commit()
+    except BaseException:
+        discard_all(sinks)
+        raise
+
+
+def discard_all(sinks: Sequence[TimelineSink]) -> None:
+    """Remove the temporary file of every timeline not yet renamed into place (after an error or Ctrl-C)."""
+    for sink in sinks:
+        sink.file.discard()

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
+from simulator.output.numbers import Number, number_text, rounded_number, time_number
 from simulator.policies import POLICIES, describe_value
 from simulator.scenario.model import PolicySpec
-from simulator.timeunits import NS_PER_UNIT, from_ns
+from simulator.timeunits import NS_PER_UNIT
 
 
-def time_value(ns: int | None, unit: str) -> int | float | None:
-    """A time for a report: in `unit`, exact (SPEC section 1)."""
-    return None if ns is None else from_ns(ns, unit)
+def time_value(ns: int | None, unit: str) -> Number | None:
+    """A time for a report: in `unit`, exact at any size (SPEC section 1); a Decimal only when a float can't
+    hold it (see simulator.output.numbers)."""
+    return None if ns is None else time_number(ns, unit)
 
 
-def rounded(value: Fraction | None, unit_ns: int = 1, places: int = 3) -> int | float | None:
+def rounded(value: Fraction | None, unit_ns: int = 1, places: int = 3) -> Number | None:
     """`value / unit_ns` rounded to `places` decimals (half to even); an int when whole."""
     if value is None:
         return None
-    result = round(value / unit_ns, places)
-    return int(result) if result.denominator == 1 else float(result)
+    return rounded_number(Fraction(value) / unit_ns, places)
 
 
-def average_value(value: Fraction | None, unit: str) -> int | float | None:
+def average_value(value: Fraction | None, unit: str) -> Number | None:
     """An average time (ns) for a report, in `unit`, rounded to 3 decimals."""
     return rounded(value, NS_PER_UNIT[unit])
 
 
+def shown(value: Number | None) -> str:
+    """A report number as text ('-' for none), never in exponent form."""
+    return "-" if value is None else number_text(value)
+
+
 def policy_parameters(spec: PolicySpec, unit: str) -> dict[str, object]:
-    """A policy's parameters for reports, durations in `unit`."""
+    """A policy's parameters for reports, durations in `unit` (exact)."""
     by_name = {parameter.name: parameter for parameter in POLICIES[spec.name].parameters}
-    return {name: describe_value(by_name[name], value, unit) for name, value in spec.params}
+    return {name: time_number(value, unit) if by_name[name].kind == "duration" and isinstance(value, int)
+            else describe_value(by_name[name], value, unit) for name, value in spec.params}  # fmt: skip
 
 
 def policy_text(spec: PolicySpec, unit: str) -> str:
@@ -38,9 +46,16 @@ def policy_text(spec: PolicySpec, unit: str) -> str:
     params = policy_parameters(spec, unit)
     if not params:
         return spec.name
-    shown = ",".join(f"{name}={str(value).lower() if isinstance(value, bool) else value}"
-                     for name, value in params.items())  # fmt: skip
-    return f"{spec.name}:{shown}"
+    text = ",".join(f"{name}={_parameter_text(value)}" for name, value in params.items())
+    return f"{spec.name}:{text}"
+
+
+def _parameter_text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float | Decimal):
+        return number_text(value)
+    return str(value)
 
 
 def human_duration(ns: int) -> str:

@@ -20,7 +20,7 @@ from simulator.scenario.checking import Checker
 from simulator.scenario.machine import check_machine
 from simulator.scenario.model import Expectation, ProcessSpec, Scenario
 from simulator.scenario.processes import Survey, check_processes
-from simulator.scenario.source import PathKey, load_source, parse_source
+from simulator.scenario.source import PathKey, Source, load_source, parse_source
 from simulator.timeunits import NS_PER_UNIT, type_name
 
 _TOP_KEYS = ("version", "name", "description", "time_unit", "seed", "machine", "processes", "threads", "expect")
@@ -44,6 +44,12 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     except InputError as error:
         raise InputErrors([error]) from None
     return _check(Checker(source), Path(file).stem)
+
+
+def scenario_from_source(source: Source, default_name: str) -> Scenario:
+    """Validate an already parsed file (`threadsim sweep` changes a parsed file and validates each variant).
+    `default_name` names the scenario when the file gives no name."""
+    return _check(Checker(source), default_name)
 
 
 def _check(checker: Checker, default_name: str) -> Scenario:
