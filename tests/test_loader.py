@@ -192,3 +192,35 @@ def test_expression_errors_point_inside_the_expression() -> None:
         "s.yaml:12:10: expect[0]: process 'p' has no variable 'z' (variables: x)",
         "s.yaml:12:20: expect[1]: unknown process 'q' in 'q.x == 2'",
     ]
+
+
+def test_a_fork_inside_structure_gives_the_child_its_parents_variables() -> None:
+    """The fork survey looks inside repeat, while and if bodies, in programs and in expectations."""
+    scenario = parse_scenario(textwrap.dedent("""\
+        processes:
+          - name: parent
+            memory: {x: 0}
+            threads:
+              - name: main
+                program:
+                  - repeat: {times: 1, do: [{if: {cond: 'x == 0', then: [yield], else: [{fork: child}]}}]}
+                  - while: {cond: 'x > 5', do: [{fork: other}]}
+          - name: child
+            start: forked
+            threads: [{name: c, program: [{load: {var: x, into: r}}]}]
+          - name: other
+            start: forked
+            threads: [{name: o, program: [{incr: x}]}]
+        expect: ['child.x == 0', 'other.x == 1']
+        """), "s.yaml")
+    assert [expectation.text for expectation in scenario.expect] == ["child.x == 0", "other.x == 1"]
+    assert errors_of("""\
+        processes:
+          - name: parent
+            memory: {x: 0}
+            threads: [{name: main, program: [{repeat: {times: 1, do: [yield]}}]}]
+          - name: child
+            start: forked
+            threads: [{name: c, program: [{load: {var: x, into: r}}]}]
+        """) == ["s.yaml:7:48: processes[1].threads[0].program[0].load.var: unknown shared variable 'x' "
+                 "(variables: none: declare them in the process's memory)"]

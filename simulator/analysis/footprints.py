@@ -4,49 +4,21 @@ conflict with no step of any other thread commutes with all of them, so switchin
 only reorders independent steps, and need not be a decision point.
 
 Two steps conflict when they are in different threads and touch the same variable with at least one write,
-or the same synchronization object. spawn, join, fork and wait_process always count as conflicting.
+or the same synchronization object. spawn, join, fork and wait_process always count as conflicting. What
+each step touches is declared with its operation (`OperationSpec.touches` in simulator.program.operations).
 Footprints are by process declaration (a forked instance shares its template's), which is conservative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 import attrs
 
 from simulator.program.expressions import Expression, variables
-from simulator.program.operations import (
-    Acquire,
-    Assert,
-    Atomic,
-    BarrierWait,
-    Check,
-    Fork,
-    Get,
-    If,
-    Incr,
-    Join,
-    Let,
-    Load,
-    Lock,
-    Notify,
-    Operation,
-    Put,
-    Release,
-    Repeat,
-    SetEvent,
-    Spawn,
-    Store,
-    Unlock,
-    Wait,
-    WaitEvent,
-    WaitProcess,
-    While,
-)
+from simulator.program.operations import OPERATION_TYPES, Operation, Touches, walk
 from simulator.scenario.model import Scenario
-
-_OBJECT_OPERATIONS = (Lock, Unlock, Acquire, Release, Wait, Notify, SetEvent, WaitEvent, BarrierWait, Put, Get)
-_ALWAYS_CONFLICTING = (Spawn, Join, Fork, WaitProcess)
 
 
 @attrs.frozen
@@ -74,38 +46,82 @@ def _reads(expression: Expression | None) -> frozenset[str]:
     return frozenset(variable.name for variable in variables(expression)) if expression is not None else frozenset()
 
 
+_EVERYTHING = Footprint(everything=True)
+_NONE = Footprint()
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _names(fields: tuple[str, ...]) -> Callable[[Operation], tuple[str, ...]] | None:
+    """A getter of these fields' values as a tuple (None for no fields). attrgetter of one field gives the
+    value itself and of several a tuple, so one field is asked for twice: the name just repeats."""
+    if not fields:
+        return None
+    return attrgetter(*fields, *fields) if len(fields) == 1 else attrgetter(*fields)
+
+
+def _footprinter(touches: Touches) -> Callable[[Operation], Footprint]:
+    """The footprint of an operation's own step, from what its spec says it touches (its sub-programs not
+    included). Made once per kind of operation: exploration asks for one at every visible step, so a step's
+    footprint costs a few attribute reads, as a hand-written test of each kind would."""
+    if touches.everything:
+        return lambda operation: _EVERYTHING
+    if touches == Touches():
+        return lambda operation: _NONE
+    reads, writes, objects = _names(touches.reads), _names(touches.writes), _names(touches.objects)
+    expressions = tuple(attrgetter(field) for field in touches.expressions)
+
+    def footprint(operation: Operation) -> Footprint:
+        read = frozenset(reads(operation)) if reads is not None else _EMPTY
+        for expression in expressions:
+            read = read | _reads(expression(operation))
+        return Footprint(read, frozenset(writes(operation)) if writes is not None else _EMPTY,
+                         frozenset(objects(operation)) if objects is not None else _EMPTY)  # fmt: skip
+
+    return footprint
+
+
+def _structured_footprint(operation: Operation) -> Footprint:
+    return program_footprint((operation,))
+
+
+#: Each kind of operation's own footprint (without its sub-programs), and its footprint as a step (with them).
+_OWN: dict[type, Callable[[Operation], Footprint]] = {}
+_STEP: dict[type, Callable[[Operation], Footprint]] = {}
+
+
+def _learn(kind: type[Operation]) -> None:
+    _OWN[kind] = _footprinter(kind.spec.touches)
+    _STEP[kind] = _structured_footprint if kind.spec.bodies else _OWN[kind]
+
+
+for _kind in OPERATION_TYPES:
+    _learn(_kind)
+del _kind
+
+
+def own_footprint(operation: Operation) -> Footprint:
+    """The footprint of one operation itself, without its sub-programs (a `while`: only its condition)."""
+    own = _OWN.get(type(operation))
+    if own is None:  # a subclass made in Python: its spec is inherited or its own
+        _learn(type(operation))
+        own = _OWN[type(operation)]
+    return own(operation)
+
+
 def step_footprint(operation: Operation) -> Footprint:
     """The footprint of one step (for structured operations: of everything inside)."""
-    if isinstance(operation, Load):
-        return Footprint(reads=frozenset({operation.var}))
-    if isinstance(operation, Store):
-        return Footprint(reads=_reads(operation.value), writes=frozenset({operation.var}))
-    if isinstance(operation, Incr):
-        return Footprint(reads=frozenset({operation.var}) | _reads(operation.by), writes=frozenset({operation.var}))
-    if isinstance(operation, Atomic):
-        return Footprint(reads=_reads(operation.value) | _reads(operation.expected), writes=frozenset({operation.var}))
-    if isinstance(operation, Let):
-        return Footprint(reads=_reads(operation.value))
-    if isinstance(operation, Check | Assert):
-        return Footprint(reads=_reads(operation.cond))
-    if isinstance(operation, _OBJECT_OPERATIONS):
-        return Footprint(objects=frozenset({operation.obj}))
-    if isinstance(operation, _ALWAYS_CONFLICTING):
-        return Footprint(everything=True)
-    if isinstance(operation, Repeat):
-        return program_footprint(operation.body)
-    if isinstance(operation, While):
-        return Footprint(reads=_reads(operation.cond)) | program_footprint(operation.body)
-    if isinstance(operation, If):
-        return Footprint(reads=_reads(operation.cond)) | program_footprint(operation.then + operation.otherwise)
-    return Footprint()
+    step = _STEP.get(type(operation))
+    if step is None:
+        _learn(type(operation))
+        step = _STEP[type(operation)]
+    return step(operation)
 
 
 def program_footprint(program: Iterable[Operation]) -> Footprint:
     """Everything a program may touch."""
-    total = Footprint()
-    for operation in program:
-        total = total | step_footprint(operation)
+    total = _NONE
+    for operation in walk(tuple(program)):
+        total = total | own_footprint(operation)
     return total
 
 

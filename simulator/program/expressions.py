@@ -259,15 +259,3 @@ def variables(expression: Expression) -> Iterator[Variable]:
         yield from variables(expression.left)
         yield from variables(expression.right)
 
-
-def show(expression: Expression) -> str:
-    """The expression as text (fully parenthesised where it matters)."""
-    if isinstance(expression, Number):
-        return str(expression.value)
-    if isinstance(expression, Register):
-        return expression.name
-    if isinstance(expression, Variable):
-        return str(expression)
-    if isinstance(expression, Unary):
-        return f"not {show(expression.operand)}" if expression.op == "not" else f"-{show(expression.operand)}"
-    return f"({show(expression.left)} {expression.op} {show(expression.right)})"

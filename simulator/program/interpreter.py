@@ -15,7 +15,19 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 
 from simulator.program.expressions import Binary, Register
-from simulator.program.operations import Check, Compute, If, Incr, Load, Operation, Primitive, Repeat, Store, While
+from simulator.program.operations import (
+    Check,
+    Compute,
+    If,
+    Incr,
+    Load,
+    Operation,
+    Primitive,
+    Repeat,
+    Store,
+    While,
+    children,
+)
 
 #: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
 ProgramGenerator = Generator[Primitive, object, None]
@@ -60,7 +72,7 @@ def as_script(operations: tuple[Operation, ...]) -> tuple[Operation, ...] | None
         if isinstance(operation, Repeat):
             if not operation.flat:
                 return None
-        elif isinstance(operation, While | If | Incr):
+        elif operation.spec.structured:
             return None
     return operations
 
@@ -69,16 +81,15 @@ def cpu_demand(operations: Iterable[Operation]) -> int:
     """The CPU time a program asks for (ns): its compute steps' nominal durations, repeats multiplied.
 
     What threads will do is not always known in advance: a `while` body counts once, an `if` counts its
-    larger branch. Scheduling policies that need a job's length (sjf, srtf) use this.
+    larger branch (of an operation with several sub-programs, the largest counts).
     """
     total = 0
     for operation in operations:
         if isinstance(operation, Compute):
             total += operation.duration
-        elif isinstance(operation, Repeat):
-            total += operation.times * cpu_demand(operation.body)
-        elif isinstance(operation, While):
-            total += cpu_demand(operation.body)
-        elif isinstance(operation, If):
-            total += max(cpu_demand(operation.then), cpu_demand(operation.otherwise))
+            continue
+        bodies = children(operation)
+        if bodies:
+            largest = max(cpu_demand(body) for body in bodies)
+            total += operation.times * largest if isinstance(operation, Repeat) else largest
     return total

@@ -1,12 +1,23 @@
-"""The operations of a thread program (SPEC section 3), as immutable values.
+"""The operations of a thread program (SPEC section 3), as immutable values, each declared once.
 
 A YAML program is a tuple of these. The kernel only ever sees primitive operations: the structured ones
 (`Repeat`, `While`, `If`, `Incr`) are unrolled lazily by `simulator.program.interpreter`, which turns each condition
 test into a `Check` step and each `incr` into a `Load` and a `Store`.
 Each operation remembers the line of the scenario file it came from (0 when built in Python).
+
+Everything the rest of threadsim needs to know about an operation, besides how it runs, is declared with its
+class in `spec` (an `OperationSpec`): its YAML keywords with an example value for messages, the kinds of
+object it works on, its sub-programs and what it touches (its footprint). The parser
+(`simulator.scenario.programs`), the footprints (`simulator.analysis.footprints`) and every walk over a
+program (`children`, `walk`) read it from there; the kernel's step table (`simulator.model.steps`) runs it.
+`tests/test_operations.py` checks that every primitive has a parser, a step and a footprint.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import ClassVar, get_args
 
 import attrs
 
@@ -14,280 +25,374 @@ from simulator.program.expressions import Expression
 
 
 @attrs.frozen
-class Compute:
+class Touches:
+    """What an operation touches, as the names of its fields: the footprint exploration's partial-order
+    reduction works from (`simulator.analysis.footprints`).
+
+    `reads` and `writes` name fields that hold a shared variable's name, `expressions` fields that hold an
+    expression (whose variables are read), `objects` fields that hold a synchronization object's name.
+    `everything`: the step may conflict with anything (it starts or waits for other threads or processes).
+    A field that holds None (an optional expression not given) touches nothing.
+    """
+
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    expressions: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+    everything: bool = False
+
+
+#: Touches nothing another thread can see: time, the CPU, devices, the thread's own registers.
+NOTHING = Touches()
+
+
+def _read_only_keywords(keywords: Mapping[str, str | None]) -> Mapping[str, str | None]:
+    return MappingProxyType(dict(keywords))
+
+
+def _read_only_bodies(bodies: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(bodies))
+
+
+@attrs.frozen
+class OperationSpec:
+    """What threadsim knows about one kind of operation, besides how the kernel runs it.
+
+    `keywords`: the YAML keywords that write it, each with an example value for error messages (None for a
+    bare word such as `yield`); the parser has one `op_<keyword>` method per keyword. `kinds`: the kinds of
+    synchronization object it works on. `touches`: its footprint, required so that no operation is taken
+    for independent by omission. `bodies`: its sub-programs, YAML key to field name (`{"do": "body"}`).
+    `structured`: unrolled by the interpreter into primitive steps, never seen by the kernel.
+    """
+
+    touches: Touches
+    keywords: Mapping[str, str | None] = attrs.field(factory=dict, converter=_read_only_keywords)
+    kinds: tuple[str, ...] = ()
+    bodies: Mapping[str, str] = attrs.field(factory=dict, converter=_read_only_bodies)
+    structured: bool = False
+
+
+@attrs.frozen
+class Step:
+    """The base of every operation: the line of the scenario file it came from (0 when built in Python)."""
+
+    # Declared here once; a slot of this base class reads as fast as one of the operation's own.
+    line: int = attrs.field(default=0, eq=False, kw_only=True)
+    spec: ClassVar[OperationSpec]
+
+
+@attrs.frozen
+class Compute(Step):
     """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter]."""
+
+    spec = OperationSpec(NOTHING, {"compute": "5"})
 
     duration: int
     jitter: int = 0
     preemptible: bool = True
     #: In a process with a GIL: C code that drops the GIL while it runs.
     releases_gil: bool = False
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Sleep:
+class Sleep(Step):
     """Leave the CPU; ready again after `duration` ns."""
 
+    spec = OperationSpec(NOTHING, {"sleep": "5"})
+
     duration: int
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Yield:
+class Yield(Step):
     """Leave the CPU and go behind every other ready thread (continue at once when none is ready)."""
 
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
+    spec = OperationSpec(NOTHING, {"yield": None})
 
 
 @attrs.frozen
-class Io:
+class Io(Step):
     """Leave the CPU and be served by `device` (FIFO) for `duration` ns."""
+
+    spec = OperationSpec(NOTHING, {"io": "5"})
 
     device: str
     duration: int
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Exit:
+class Exit(Step):
     """End the thread."""
 
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
+    spec = OperationSpec(NOTHING, {"exit": None})
 
 
 @attrs.frozen
-class Repeat:
+class Repeat(Step):
     """Run `body` `times` times."""
+
+    spec = OperationSpec(NOTHING, {"repeat": "{times: 3, do: [...]}"}, bodies={"do": "body"}, structured=True)
 
     times: int
     body: tuple[Operation, ...]
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
     #: The body has no structure of its own (no repeat, while, if or incr): each pass can be replayed from
     #: the tuple itself. Worked out once here, not at every thread start.
     flat: bool = attrs.field(init=False, eq=False, repr=False)
 
     @flat.default
     def _body_is_flat(self) -> bool:
-        return not any(isinstance(inner, Repeat | While | If | Incr) for inner in self.body)
+        return not any(inner.spec.structured for inner in self.body)
 
 
 # -- memory ------------------------------------------------------------------------------------------------
 
 
 @attrs.frozen
-class Load:
+class Load(Step):
     """Read shared variable `var` into register `into`."""
+
+    spec = OperationSpec(Touches(reads=("var",)), {"load": "{var: x, into: r}"})
 
     var: str
     into: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Store:
+class Store(Step):
     """Write the value of `value` to shared variable `var`."""
+
+    spec = OperationSpec(Touches(writes=("var",), expressions=("value",)), {"store": "{var: x, value: r}"})
 
     var: str
     value: Expression
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Let:
+class Let(Step):
     """Set register `reg` (no shared memory is touched unless `value` reads it)."""
+
+    spec = OperationSpec(Touches(expressions=("value",)), {"let": "{reg: r, value: 1}"})
 
     reg: str
     value: Expression
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Incr:
+class Incr(Step):
     """A non-atomic read-modify-write of `var`: a Load and a Store, as two steps."""
+
+    spec = OperationSpec(Touches(reads=("var",), writes=("var",), expressions=("by",)), {"incr": "counter"},
+                         structured=True)
 
     var: str
     by: Expression
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Atomic:
+class Atomic(Step):
     """One indivisible step on `var`: add, sub, set, swap or cas; `into` receives the old value."""
+
+    spec = OperationSpec(Touches(writes=("var",), expressions=("value", "expected")),
+                         {"atomic": "{var: x, op: add, value: 1}"})
 
     var: str
     op: str
     value: Expression
     expected: Expression | None = None
     into: str | None = None
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 # -- control flow ------------------------------------------------------------------------------------------
 
 
 @attrs.frozen
-class While:
+class While(Step):
     """Run `body` while `cond` is true (checked before each pass)."""
+
+    spec = OperationSpec(Touches(expressions=("cond",)), {"while": "{cond: 'x < 3', do: [...]}"},
+                         bodies={"do": "body"}, structured=True)
 
     cond: Expression
     body: tuple[Operation, ...]
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class If:
+class If(Step):
     """Run `then` if `cond` is true, else `otherwise`."""
+
+    spec = OperationSpec(Touches(expressions=("cond",)), {"if": "{cond: 'x > 0', then: [...]}"},
+                         bodies={"then": "then", "else": "otherwise"}, structured=True)
 
     cond: Expression
     then: tuple[Operation, ...]
     otherwise: tuple[Operation, ...] = ()
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Check:
+class Check(Step):
     """A step that evaluates a `while` or `if` condition; the kernel sends back 1 or 0."""
 
+    # No keyword: the interpreter makes it from a `while` or an `if`.
+    spec = OperationSpec(Touches(expressions=("cond",)))
+
     cond: Expression
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Assert:
+class Assert(Step):
     """A violation if `cond` is false at this point (the run goes on). `text` is the condition as written."""
+
+    spec = OperationSpec(Touches(expressions=("cond",)), {"assert": "'x > 0'"})
 
     cond: Expression
     text: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 # -- synchronization ---------------------------------------------------------------------------------------
 
 
 @attrs.frozen
-class Lock:
+class Lock(Step):
     """Acquire mutex `obj` (blocks while another thread holds it)."""
 
+    spec = OperationSpec(Touches(objects=("obj",)), {"lock": "m"}, ("mutex",))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Unlock:
+class Unlock(Step):
     """Release mutex `obj`, which the thread must hold."""
 
+    spec = OperationSpec(Touches(objects=("obj",)), {"unlock": "m"}, ("mutex",))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Acquire:
+class Acquire(Step):
     """Take one unit of semaphore `obj` (blocks while its count is 0)."""
 
+    # `acquire` of a mutex makes a Lock.
+    spec = OperationSpec(Touches(objects=("obj",)), {"acquire": "s"}, ("semaphore", "mutex"))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Release:
+class Release(Step):
     """Give one unit back to semaphore `obj`."""
 
+    # `release` of a mutex makes an Unlock.
+    spec = OperationSpec(Touches(objects=("obj",)), {"release": "s"}, ("semaphore", "mutex"))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Wait:
+class Wait(Step):
     """Wait on condition `obj` (Mesa): release its mutex, block until notified or `timeout`, re-acquire."""
+
+    spec = OperationSpec(Touches(objects=("obj",)), {"wait": "cv"}, ("condition",))
 
     obj: str
     timeout: int | None = None
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Notify:
+class Notify(Step):
     """Wake one waiter of condition `obj` (`all`: every waiter)."""
+
+    spec = OperationSpec(Touches(objects=("obj",)), {"notify": "cv", "notify_all": "cv"}, ("condition",))
 
     obj: str
     all: bool = False
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class SetEvent:
+class SetEvent(Step):
     """Set event `obj` (`clear`: clear it)."""
+
+    spec = OperationSpec(Touches(objects=("obj",)), {"set_event": "e", "clear_event": "e"}, ("event",))
 
     obj: str
     clear: bool = False
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class WaitEvent:
+class WaitEvent(Step):
     """Block until event `obj` is set."""
 
+    spec = OperationSpec(Touches(objects=("obj",)), {"wait_event": "e"}, ("event",))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class BarrierWait:
+class BarrierWait(Step):
     """Block until the barrier's number of parties have arrived."""
 
+    spec = OperationSpec(Touches(objects=("obj",)), {"barrier": "b"}, ("barrier",))
+
     obj: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Put:
+class Put(Step):
     """Append `value` to queue or channel `obj` (blocks while it is full)."""
+
+    spec = OperationSpec(Touches(objects=("obj",)), {"put": "{queue: q, value: r}", "send": "{channel: c, value: r}"},
+                         ("queue", "channel"))
 
     obj: str
     value: Expression
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Get:
+class Get(Step):
     """Take the oldest item of queue or channel `obj` into register `into` (blocks while it is empty)."""
+
+    spec = OperationSpec(Touches(objects=("obj",)), {"get": "{queue: q, into: r}", "recv": "{channel: c, into: r}"},
+                         ("queue", "channel"))
 
     obj: str
     into: str | None = None
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Spawn:
+class Spawn(Step):
     """Start thread `thread` (declared with `start: spawned`)."""
 
+    spec = OperationSpec(Touches(everything=True), {"spawn": "T2"})
+
     thread: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Join:
+class Join(Step):
     """Block until thread `thread` has ended."""
 
+    spec = OperationSpec(Touches(everything=True), {"join": "T2"})
+
     thread: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class Fork:
+class Fork(Step):
     """Start a new instance of process `process` (declared with `start: forked`), memory copied from ours."""
 
+    spec = OperationSpec(Touches(everything=True), {"fork": "child"})
+
     process: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 @attrs.frozen
-class WaitProcess:
+class WaitProcess(Step):
     """Block until the instance of `process` this thread forked last has ended (all its threads)."""
 
+    spec = OperationSpec(Touches(everything=True), {"wait_process": "child"})
+
     process: str
-    line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 Primitive = (
@@ -295,3 +400,31 @@ Primitive = (
     | Release | Wait | Notify | SetEvent | WaitEvent | BarrierWait | Put | Get | Spawn | Join | Fork | WaitProcess
 )
 Operation = Primitive | Repeat | While | If | Incr
+
+#: Every kind of operation, and the primitive ones (those the kernel runs), in the order of the unions.
+OPERATION_TYPES: tuple[type[Operation], ...] = get_args(Operation)
+PRIMITIVE_TYPES: tuple[type[Primitive], ...] = get_args(Primitive)
+
+#: The operation that declares each YAML keyword (its parser may make another: `acquire` of a mutex is a Lock).
+KEYWORDS: Mapping[str, type[Operation]] = MappingProxyType(
+    {keyword: kind for kind in OPERATION_TYPES for keyword in kind.spec.keywords}
+)
+
+
+def children(operation: Operation) -> tuple[tuple[Operation, ...], ...]:
+    """The sub-programs of an operation, in the order they are declared: `(body,)` for a repeat or a while,
+    `(then, otherwise)` for an if, `()` for everything else."""
+    bodies = operation.spec.bodies
+    if not bodies:
+        return ()
+    return tuple(getattr(operation, field) for field in bodies.values())
+
+
+def walk(program: tuple[Operation, ...]) -> Iterator[Operation]:
+    """Every operation of a program and of its sub-programs, depth first, each before its own children
+    (the order they are written in)."""
+    for operation in program:
+        yield operation
+        for body in children(operation):
+            yield from walk(body)
+

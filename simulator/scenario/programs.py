@@ -3,25 +3,28 @@
 A program is checked in a scope: the variables of its process's memory, the synchronization objects it can
 see (its process's `sync` and the machine's `ipc`), its sibling threads, and the processes it can fork.
 Every name is resolved here, so the kernel never meets an unknown one.
+
+The keywords, their example values and the object kinds each operation works on are declared with the
+operations (`OperationSpec` in simulator.program.operations); this module adds one `op_<keyword>` method
+per keyword, the only part of the syntax that is code.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
 
 import attrs
 
 from simulator.errors import did_you_mean
 from simulator.program.expressions import Expression, ExpressionError, Number, parse_expression
 from simulator.program.operations import (
+    KEYWORDS,
+    OPERATION_TYPES,
     Acquire,
     Assert,
     Atomic,
     BarrierWait,
     Compute,
-    Exit,
     Fork,
     Get,
     If,
@@ -45,35 +48,19 @@ from simulator.program.operations import (
     WaitEvent,
     WaitProcess,
     While,
-    Yield,
 )
+from simulator.scenario.checking import Checker, is_identifier
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
 
-if TYPE_CHECKING:
-    from simulator.scenario.loader import _Checker
-
-OPERATIONS = (
-    "compute", "sleep", "yield", "io", "exit", "repeat", "while", "if", "assert", "load", "store", "let", "incr",
-    "atomic", "lock", "unlock", "acquire", "release", "wait", "notify", "notify_all", "set_event", "clear_event",
-    "wait_event", "barrier", "put", "get", "send", "recv", "spawn", "join", "fork", "wait_process",
-)  # fmt: skip
-BARE_OPERATIONS = ("yield", "exit")
+#: Every operation keyword, and those written as a bare word (`yield`), from the operations' specs.
+OPERATIONS = tuple(KEYWORDS)
+BARE_OPERATIONS = tuple(keyword for keyword, kind in KEYWORDS.items() if kind.spec.keywords[keyword] is None)
+#: What a bare word makes (its operation has no fields but the line).
+_BARE: Mapping[str, Callable[..., Operation]] = {keyword: KEYWORDS[keyword] for keyword in BARE_OPERATIONS}
 ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEYWORDS = {"and", "or", "not"}
-
-#: Which kinds of object each synchronization operation works on.
-_OBJECT_KINDS = {
-    "lock": ("mutex",), "unlock": ("mutex",), "acquire": ("semaphore", "mutex"), "release": ("semaphore", "mutex"),
-    "wait": ("condition",), "notify": ("condition",), "notify_all": ("condition",), "set_event": ("event",),
-    "clear_event": ("event",), "wait_event": ("event",), "barrier": ("barrier",),
-}  # fmt: skip
-
-
-def is_identifier(name: object) -> bool:
-    """Whether `name` can name a variable or register."""
-    return isinstance(name, str) and bool(_IDENTIFIER.match(name)) and name not in _KEYWORDS
+#: The YAML keys that hold sub-programs (`do`, `then`, `else`).
+BODY_KEYS = tuple(dict.fromkeys(key for kind in OPERATION_TYPES for key in kind.spec.bodies))
 
 
 @attrs.frozen
@@ -93,7 +80,7 @@ class Scope:
 class ProgramParser:
     """Builds operations for one thread, reporting problems through the scenario checker."""
 
-    def __init__(self, checker: _Checker, scope: Scope) -> None:
+    def __init__(self, checker: Checker, scope: Scope) -> None:
         self.checker = checker
         self.scope = scope
 
@@ -115,9 +102,9 @@ class ProgramParser:
         line = self.checker.source.location(path).line
         if isinstance(raw, str):
             if raw in BARE_OPERATIONS:
-                return Yield(line=line) if raw == "yield" else Exit(line=line)
+                return _BARE[raw](line=line)
             if raw in OPERATIONS:
-                self.fail(path, f"operation {raw!r} needs a value, e.g. '{raw}: {_EXAMPLES.get(raw, '5')}'")
+                self.fail(path, f"operation {raw!r} needs a value, e.g. '{raw}: {KEYWORDS[raw].spec.keywords[raw]}'")
             else:
                 self.fail(path, f"unknown operation {raw!r}{did_you_mean(raw, OPERATIONS)}")
             return None
@@ -131,13 +118,12 @@ class ProgramParser:
         if kind in BARE_OPERATIONS:
             if value is not None:
                 self.fail(here, f"{kind!r} takes no value")
-            return Yield(line=line) if kind == "yield" else Exit(line=line)
-        handler = getattr(self, f"op_{kind}", None)
-        if handler is None:
+            return _BARE[kind](line=line)
+        parser = _PARSERS.get(kind)
+        if parser is None:
             self.fail(path, f"unknown operation {kind!r}{did_you_mean(kind, OPERATIONS)}")
             return None
-        result: Operation | None = handler(value, here, line)
-        return result
+        return parser(self, value, here, line)
 
     # -- time and the CPU --------------------------------------------------------------------------------
 
@@ -274,45 +260,45 @@ class ProgramParser:
         return value
 
     def op_lock(self, value: object, path: PathKey, line: int) -> Lock:
-        return Lock(self.object_name(value, path, "lock", _OBJECT_KINDS["lock"]), line=line)
+        return Lock(self.object_name(value, path, "lock", Lock.spec.kinds), line=line)
 
     def op_unlock(self, value: object, path: PathKey, line: int) -> Unlock:
-        return Unlock(self.object_name(value, path, "unlock", _OBJECT_KINDS["unlock"]), line=line)
+        return Unlock(self.object_name(value, path, "unlock", Unlock.spec.kinds), line=line)
 
     def op_acquire(self, value: object, path: PathKey, line: int) -> Acquire | Lock:
-        name = self.object_name(value, path, "acquire", _OBJECT_KINDS["acquire"])
+        name = self.object_name(value, path, "acquire", Acquire.spec.kinds)
         return Lock(name, line=line) if self.scope.objects.get(name) == "mutex" else Acquire(name, line=line)
 
     def op_release(self, value: object, path: PathKey, line: int) -> Release | Unlock:
-        name = self.object_name(value, path, "release", _OBJECT_KINDS["release"])
+        name = self.object_name(value, path, "release", Release.spec.kinds)
         return Unlock(name, line=line) if self.scope.objects.get(name) == "mutex" else Release(name, line=line)
 
     def op_wait(self, value: object, path: PathKey, line: int) -> Wait | None:
         if not isinstance(value, dict):
-            return Wait(self.object_name(value, path, "wait", ("condition",)), line=line)
+            return Wait(self.object_name(value, path, "wait", Wait.spec.kinds), line=line)
         fields = self.fields(value, path, "wait", ("cond", "timeout"), ("cond",), "{cond: cv, timeout: 5}")
         if fields is None:
             return None
         timeout = self.checker.duration(value, path, "timeout", 0) if "timeout" in fields else None
-        return Wait(self.object_name(fields["cond"], (*path, "cond"), "wait", ("condition",)), timeout, line=line)
+        return Wait(self.object_name(fields["cond"], (*path, "cond"), "wait", Wait.spec.kinds), timeout, line=line)
 
     def op_notify(self, value: object, path: PathKey, line: int) -> Notify:
-        return Notify(self.object_name(value, path, "notify", ("condition",)), line=line)
+        return Notify(self.object_name(value, path, "notify", Notify.spec.kinds), line=line)
 
     def op_notify_all(self, value: object, path: PathKey, line: int) -> Notify:
-        return Notify(self.object_name(value, path, "notify_all", ("condition",)), True, line=line)
+        return Notify(self.object_name(value, path, "notify_all", Notify.spec.kinds), True, line=line)
 
     def op_set_event(self, value: object, path: PathKey, line: int) -> SetEvent:
-        return SetEvent(self.object_name(value, path, "set_event", ("event",)), line=line)
+        return SetEvent(self.object_name(value, path, "set_event", SetEvent.spec.kinds), line=line)
 
     def op_clear_event(self, value: object, path: PathKey, line: int) -> SetEvent:
-        return SetEvent(self.object_name(value, path, "clear_event", ("event",)), True, line=line)
+        return SetEvent(self.object_name(value, path, "clear_event", SetEvent.spec.kinds), True, line=line)
 
     def op_wait_event(self, value: object, path: PathKey, line: int) -> WaitEvent:
-        return WaitEvent(self.object_name(value, path, "wait_event", ("event",)), line=line)
+        return WaitEvent(self.object_name(value, path, "wait_event", WaitEvent.spec.kinds), line=line)
 
     def op_barrier(self, value: object, path: PathKey, line: int) -> BarrierWait:
-        return BarrierWait(self.object_name(value, path, "barrier", ("barrier",)), line=line)
+        return BarrierWait(self.object_name(value, path, "barrier", BarrierWait.spec.kinds), line=line)
 
     def _put(self, value: object, path: PathKey, line: int, operation: str) -> Put | None:
         fields = self.fields(value, path, operation, ("queue", "channel", "value"), ("value",),
@@ -322,7 +308,7 @@ class ProgramParser:
         key = self.queue_key(fields, path, operation)
         if key is None:
             return None
-        name = self.object_name(fields[key], (*path, key), operation, ("queue", "channel"))
+        name = self.object_name(fields[key], (*path, key), operation, Put.spec.kinds)
         return Put(name, self.expression(fields["value"], (*path, "value")), line=line)
 
     def _get(self, value: object, path: PathKey, line: int, operation: str) -> Get | None:
@@ -333,7 +319,7 @@ class ProgramParser:
         if key is None:
             return None
         into = self.register(fields["into"], (*path, "into")) if "into" in fields else None
-        return Get(self.object_name(fields[key], (*path, key), operation, ("queue", "channel")), into, line=line)
+        return Get(self.object_name(fields[key], (*path, key), operation, Get.spec.kinds), into, line=line)
 
     def queue_key(self, fields: Mapping[str, object], path: PathKey, operation: str) -> str | None:
         keys = [key for key in ("queue", "channel") if key in fields]
@@ -438,12 +424,22 @@ class ProgramParser:
             return Number(0)
 
 
-_EXAMPLES = {
-    "lock": "m", "unlock": "m", "acquire": "s", "release": "s", "wait": "cv", "notify": "cv", "notify_all": "cv",
-    "set_event": "e", "clear_event": "e", "wait_event": "e", "barrier": "b", "spawn": "T2", "join": "T2",
-    "fork": "child", "wait_process": "child", "incr": "counter", "assert": "'x > 0'",
-    "load": "{var: x, into: r}", "store": "{var: x, value: r}", "let": "{reg: r, value: 1}",
-    "put": "{queue: q, value: r}", "get": "{queue: q, into: r}", "send": "{channel: c, value: r}",
-    "recv": "{channel: c, into: r}", "atomic": "{var: x, op: add, value: 1}", "repeat": "{times: 3, do: [...]}",
-    "while": "{cond: 'x < 3', do: [...]}", "if": "{cond: 'x > 0', then: [...]}",
-}  # fmt: skip
+
+#: The parser of each keyword written with a value (`ProgramParser.op_<keyword>`). Made once, here, so that
+#: a keyword without a parser fails at import, not when a scenario first uses it.
+_PARSERS: dict[object, Callable[[ProgramParser, object, PathKey, int], Operation | None]] = {
+    keyword: getattr(ProgramParser, f"op_{keyword}") for keyword in OPERATIONS if keyword not in BARE_OPERATIONS
+}
+
+
+def raw_operations(program: object) -> Iterator[tuple[object, object]]:
+    """Every operation of a raw (unchecked) YAML program and of its sub-programs, as (keyword, value), for
+    the surveys made before any program is checked. Anything that is not an operation is passed over."""
+    if isinstance(program, list):
+        for item in program:
+            if isinstance(item, dict) and len(item) == 1:
+                ((kind, value),) = item.items()
+                yield kind, value
+                if isinstance(value, dict):
+                    for key in BODY_KEYS:
+                        yield from raw_operations(value.get(key))

@@ -1,0 +1,93 @@
+"""The scenario's `machine` section (SPEC section 1): CPUs, the policy, devices, queues and ipc objects."""
+
+from __future__ import annotations
+
+from simulator.errors import did_you_mean
+from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
+from simulator.scenario.checking import Checker
+from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec
+from simulator.scenario.objects import IPC_KINDS, check_sync_objects
+from simulator.scenario.source import PathKey
+from simulator.timeunits import type_name
+
+_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak", "queues", "balance_interval",
+                 "migration_cost")
+
+
+def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec | None:
+    """The `machine` section (None when it is unusable). Sets the checker's cpus, devices and ipc objects."""
+    if not isinstance(raw, dict):
+        checker.fail(path, f"machine must be a mapping, got {type_name(raw)}")
+        return None
+    checker.keys(raw, path, _MACHINE_KEYS, "machine")
+    cpus = checker.integer(raw, path, "cpus", 1, minimum=1)
+    context_switch = checker.duration(raw, path, "context_switch", 0)
+    devices = _devices(checker, raw.get("devices", {}), (*path, "devices"))
+    checker.ipc = check_sync_objects(checker, raw.get("ipc", {}), (*path, "ipc"), IPC_KINDS)
+    policy = _policy(checker, raw.get("policy", "fcfs"), (*path, "policy"))
+    if policy is None:
+        return None
+    tiebreak = checker.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
+    queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
+    balance = checker.duration(raw, path, "balance_interval", 4_000_000)
+    if balance <= 0:
+        checker.fail((*path, "balance_interval"), "balance_interval must be positive")
+    checker.cpus = cpus
+    return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=checker.ipc,
+                       tiebreak=tiebreak, queues=queues, balance_interval=max(balance, 1),
+                       migration_cost=checker.duration(raw, path, "migration_cost", 0))  # fmt: skip
+
+
+def _policy(checker: Checker, raw: object, path: PathKey) -> PolicySpec | None:
+    if isinstance(raw, str):
+        if ":" in raw:  # the command line's NAME:KEY=VALUE,... works here too
+            try:
+                return parse_policy_text(raw, checker.time_unit)
+            except PolicyError as error:
+                checker.fail(path, error.message)
+                return None
+        name: object = raw
+        params: dict[str, object] = {}
+    elif isinstance(raw, dict):
+        if "name" not in raw:
+            checker.fail(path, "policy needs a name, e.g. {name: rr, quantum: 4}")
+            return None
+        name = raw["name"]
+        params = {key: value for key, value in raw.items() if key != "name"}
+    else:
+        checker.fail(path, f"policy must be a name or a mapping with a name, got {type_name(raw)}")
+        return None
+    try:
+        return build_policy_spec(name, params, checker.time_unit)
+    except PolicyError as error:
+        if error.key is not None:
+            where: PathKey = (*path, error.key)
+        else:
+            where = (*path, "name") if isinstance(raw, dict) else path
+        checker.fail(where, error.message, at_key=error.unknown_key)
+        return None
+
+
+def _devices(checker: Checker, raw: object, path: PathKey) -> tuple[DeviceSpec, ...]:
+    if not isinstance(raw, dict):
+        checker.fail(path, f"devices must be a mapping of name to settings, got {type_name(raw)}")
+        return ()
+    devices = []
+    for name, settings in raw.items():
+        here = (*path, name)
+        if settings is None:
+            settings = {}
+        if not isinstance(settings, dict):
+            checker.fail(here, f"a device's settings must be a mapping such as {{servers: 1}}, "
+                            f"got {type_name(settings)}")  # fmt: skip
+            continue
+        for key in settings:
+            if key != "servers":
+                checker.fail((*here, key), f"unknown key {key!r} in device{did_you_mean(key, ['servers'])}",
+                          at_key=True)
+        servers: int | None = None
+        if "servers" in settings and settings["servers"] != "unlimited":
+            servers = checker.integer(settings, here, "servers", 1, minimum=1)
+        checker.devices.add(name)
+        devices.append(DeviceSpec(name, servers))
+    return tuple(devices)
