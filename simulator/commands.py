@@ -6,6 +6,7 @@ raises InputErrors (file problems) or UsageError (option problems); the CLI turn
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -23,7 +24,7 @@ from simulator.output.end_state import EndState
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
-from simulator.output.text_report import render_text
+from simulator.output.text_report import render_text, reproduce_command
 from simulator.output.timeline import TimelineInfo, TimelineSink, commit_all, discard_all, open_timelines
 from simulator.output.values import human_duration, policy_text
 from simulator.policies import POLICIES, PolicyError, parse_policy_text
@@ -110,6 +111,8 @@ def _run_and_report(
                              **kwargs)  # fmt: skip
     if recorder is not None:
         recorder.finish(metrics.end_time)
+        if reproduce is None:
+            reproduce = reproduce_command(metrics, scenario_path, until=until, max_steps=max_steps, width=width)
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
                               reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
@@ -221,7 +224,8 @@ def replay(
     scenario = load_scenario(scenario_path)
     current = scenario_hash(scenario_path)
     strategy = ReplayStrategy(dict(recorded.decisions))
-    command = f"threadsim replay {scenario_path} {token}"
+    words = ["threadsim", "replay", scenario_path, token]
+    command = shlex.join(words + (["--width", str(width)] if width != 80 else []))
     status = _run_and_report(scenario, scenario_path, out, seed=recorded.seed, report=report, timelines=timelines,
                              width=width, strategy=strategy, reproduce=command, activity_limit=400)  # fmt: skip
     if current != recorded.scenario_hash:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.activity import ActivityLog
 from simulator.output.end_state import EndState
@@ -12,13 +14,21 @@ from simulator.output.values import average_value, policy_text, rounded, shown
 from simulator.timeunits import NS_PER_UNIT, format_time
 
 
-def reproduce_command(metrics: RunMetrics, scenario_file: str) -> str:
-    """The command line that reproduces this run from its own output."""
+def reproduce_command(metrics: RunMetrics, scenario_file: str, *, until: int | None = None,
+                      max_steps: int | None = None, width: int = 80) -> str:  # fmt: skip
+    """The command line that reproduces this run, and this report, from its own output: every option that
+    changed either, shell-quoted (a path with a space stays one word)."""
     unit = metrics.time_unit
-    return (
-        f"threadsim run {scenario_file} --seed {metrics.seed} --policy {policy_text(metrics.policy, unit)}"
-        f" --cpus {metrics.cpus} --context-switch {format_time(metrics.context_switch, unit)}"
-    )
+    words = ["threadsim", "run", scenario_file, "--seed", str(metrics.seed), "--policy",
+             policy_text(metrics.policy, unit), "--cpus", str(metrics.cpus), "--context-switch",
+             format_time(metrics.context_switch, unit)]  # fmt: skip
+    if until is not None:
+        words += ["--until", format_time(until, unit)]
+    if max_steps is not None:
+        words += ["--max-steps", str(max_steps)]
+    if width != 80:
+        words += ["--width", str(width)]
+    return shlex.join(words)
 
 
 def render_text(
