@@ -6,12 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 from simulator import load_scenario
 from simulator.cli import main
-from simulator.exploration.explorer import Explorer, Outcome, Tally, failures_of, signature
+from simulator.exploration.explorer import Explorer, Outcome, Tally, failures_of
 from simulator.exploration.tokens import ReplayToken, TokenError, decode, encode, scenario_hash
 from tests.conftest import SCENARIOS
 
@@ -74,12 +75,11 @@ def test_every_reported_failure_replays_and_shrinking_keeps_it(name: str) -> Non
         token = decode(token_text)
         metrics, _, applied = explorer.replay(seed, token.decisions)
         assert applied == len(token.decisions)
-        assert kind in dict(failures_of(metrics))
+        assert kind in {key[0] for key, _ in failures_of(metrics)}
     for kind in result.kinds:
         token = decode(kind.token)
         metrics, chooser, _ = explorer.replay(token.seed, token.decisions)
-        found = {signature(k, m) for k, m in failures_of(metrics)}
-        assert signature(kind.kind, kind.message) in found
+        assert (kind.kind, kind.subject) in dict(failures_of(metrics))
         assert kind.decisions <= kind.original_decisions
         assert tuple(chooser.decisions) == token.decisions
 
@@ -216,17 +216,49 @@ def test_exploring_under_a_preemptive_policy_terminates(strategy: str) -> None:
 def test_the_tally_keeps_counts_and_first_failures_not_every_run() -> None:
     """Exploring a million schedules must not hold a million outcomes: without --all the tally keeps one
     outcome per kind of failure; with it, only the failing runs, in run order."""
-    outcomes = [Outcome(seed, ((seed, 1),), (("expect", "x is false"),) if seed % 3 == 0 else ()) for seed in range(9)]
-    outcomes.append(Outcome(9, (), (("deadlock", "cycle"), ("expect", "x is false"))))
+    expect, deadlock = ("expect", ("x == 1",)), ("deadlock", ("a", "b"))
+    outcomes = [Outcome(seed, ((seed, 1),), ((expect, "x is false"),) if seed % 3 == 0 else ()) for seed in range(9)]
+    outcomes.append(Outcome(9, (), ((deadlock, "cycle"), (expect, "x is false"))))
     for every in (False, True):
         tally = Tally(every)
         for outcome in outcomes:
             tally.add(outcome)
         assert (tally.runs, tally.failed) == (10, 4)
-        assert tally.counts == {"expect": 4, "deadlock": 1}
-        assert tally.first == {"expect": (0, outcomes[0]), "deadlock": (9, outcomes[9])}
+        assert tally.counts == {expect: 4, deadlock: 1}
+        assert tally.first == {expect: (0, outcomes[0]), deadlock: (9, outcomes[9])}
         if every:
-            assert tally.every == [("expect", 0, outcomes[0]), ("expect", 3, outcomes[3]), ("expect", 6, outcomes[6]),
-                                   ("deadlock", 9, outcomes[9]), ("expect", 9, outcomes[9])]  # fmt: skip
+            assert tally.every == [(expect, 0, outcomes[0]), (expect, 3, outcomes[3]), (expect, 6, outcomes[6]),
+                                   (deadlock, 9, outcomes[9]), (expect, 9, outcomes[9])]  # fmt: skip
         else:
             assert tally.every is None
+
+
+def test_failures_are_grouped_by_kind_and_subject_and_fall_back_to_the_kind() -> None:
+    """Two violations of one kind with different subjects are two failures; without a subject, the kind alone
+    names the failure, so several empty-subject violations of a kind are one."""
+    from simulator.analysis.metrics import RunMetrics
+    from simulator.analysis.violations import Violation
+
+    def metrics_with(*violations: Violation) -> RunMetrics:
+        metrics = collect_plain_metrics()
+        return attrs.evolve(metrics, violations=tuple(violations))
+
+    first = Violation("assert", 5, "T1", "assertion x == 1 failed (line 4)", ("line 4", "x == 1"))
+    second = Violation("assert", 7, "T2", "assertion y == 1 failed (line 9)", ("line 9", "y == 1"))
+    again = Violation("assert", 9, "T1", "assertion x == 1 failed (line 4) with x = 3", ("line 4", "x == 1"))
+    race = Violation("data_race", 2, None, "data race on x: ...")
+    found = failures_of(metrics_with(second, first, again, race))
+    assert [key for key, _ in found] == [("assert", ("line 4", "x == 1")), ("assert", ("line 9", "y == 1")),
+                                         ("data_race", ())]  # fmt: skip
+    assert dict(found)[("assert", ("line 4", "x == 1"))] == "assertion x == 1 failed (line 4)"
+    bare = failures_of(metrics_with(Violation("expect", 1, None, "a is false"), Violation("expect", 1, None, "b")))
+    assert bare == ((("expect", ()), "a is false"),)
+
+
+def collect_plain_metrics():  # type: ignore[no-untyped-def]
+    """The metrics of a plain run of the counter scenario."""
+    from simulator.exploration.explorer import run_schedule
+    from simulator.exploration.strategies import DefaultStrategy
+
+    metrics, _ = run_schedule(load_scenario(INCR), 0, DefaultStrategy())
+    return metrics

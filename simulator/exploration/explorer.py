@@ -33,46 +33,58 @@ KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound")
 EXPLORE_MAX_STEPS = 200_000
 
 
+#: Which failure a violation is: its kind and its subject (which expectation, assertion, variable, cycle or
+#: misuse; `Violation.subject`). A violation with no subject is known by its kind alone.
+FailureKey = tuple[str, tuple[str, ...]]
+
+
+def failure_key(kind: str, subject: tuple[str, ...]) -> FailureKey:
+    """What "the same failure" means for grouping and shrinking: the kind and the structured subject, never
+    the message, whose values (times, counts, what was read) differ between runs of one failure."""
+    return (kind, tuple(subject))
+
+
 @attrs.frozen
 class Outcome:
-    """One schedule: its seed, its non-default decisions, and the failures it showed (kind, message)."""
+    """One schedule: its seed, its non-default decisions, and the distinct failures it showed (key, message)."""
 
     seed: int
     decisions: tuple[tuple[int, int], ...]
-    failures: tuple[tuple[str, str], ...]
+    failures: tuple[tuple[FailureKey, str], ...]
 
 
 class Tally:
     """What the summary needs of the schedules run so far, kept as they come: how many ran and failed, and
-    per kind of failure how many runs showed it and the first one that did (with `every`, every failing run).
+    per distinct failure how many runs showed it and the first one that did (with `every`, every failing run).
     Memory does not grow with the number of runs (except for `every`'s list), nor does the work per run."""
 
     def __init__(self, every: bool) -> None:
         self.runs = 0
         self.failed = 0
-        self.counts: dict[str, int] = {}
-        #: Per kind, the first failing run's number and outcome.
-        self.first: dict[str, tuple[int, Outcome]] = {}
-        #: With `every`: (kind, run number, outcome) of every failure, in run order.
-        self.every: list[tuple[str, int, Outcome]] | None = [] if every else None
+        self.counts: dict[FailureKey, int] = {}
+        #: Per distinct failure, the first failing run's number and outcome.
+        self.first: dict[FailureKey, tuple[int, Outcome]] = {}
+        #: With `every`: (failure, run number, outcome) of every failure, in run order.
+        self.every: list[tuple[FailureKey, int, Outcome]] | None = [] if every else None
 
     def add(self, outcome: Outcome) -> None:
         number = self.runs
         self.runs += 1
         if outcome.failures:
             self.failed += 1
-        for kind, _ in outcome.failures:
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-            self.first.setdefault(kind, (number, outcome))
+        for key, _ in outcome.failures:
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.first.setdefault(key, (number, outcome))
             if self.every is not None:
-                self.every.append((kind, number, outcome))
+                self.every.append((key, number, outcome))
 
 
 @attrs.frozen
 class KindReport:
-    """What exploration found for one kind of violation."""
+    """What exploration found for one distinct failure: a kind of violation and its subject."""
 
     kind: str
+    subject: tuple[str, ...]
     runs: int
     first_run: int
     first_seed: int
@@ -105,26 +117,13 @@ class ExploreResult:
         return bool(self.kinds)
 
 
-def signature(kind: str, message: str) -> str:
-    """What "failing the same way" means for shrinking: the kind, and which expectation, assertion,
-    variable or misuse (not the values, which shrinking may change)."""
-    if kind == "expect":
-        return f"expect: {message.split(' is false')[0].split(' cannot be checked')[0]}"
-    if kind == "assert":
-        return f"assert: {message.split(' (')[0]}"
-    if kind == "data_race":
-        return f"data_race: {message.split(':')[0]}"
-    if kind == "misuse":
-        return f"misuse: {message}"
-    return kind
-
-
-def failures_of(metrics: RunMetrics) -> tuple[tuple[str, str], ...]:
-    """The first violation of each kind a run showed, in report order."""
-    first: dict[str, str] = {}
+def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
+    """The distinct failures a run showed, each with the message of its first violation, in report order
+    (kinds in `KINDS` order, then by subject)."""
+    first: dict[FailureKey, str] = {}
     for violation in metrics.violations:
-        first.setdefault(violation.kind, violation.message)
-    return tuple((kind, first[kind]) for kind in KINDS if kind in first)
+        first.setdefault(failure_key(violation.kind, violation.subject), violation.message)
+    return tuple(sorted(first.items(), key=lambda item: (KINDS.index(item[0][0]), item[0][1])))
 
 
 def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: Footprints | None = None,
@@ -239,14 +238,13 @@ class Explorer:
         metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
         return metrics, chooser, strategy.applied
 
-    def shrink(self, seed: int, decisions: Sequence[tuple[int, int]], kind: str,
-               message: str) -> tuple[tuple[int, int], ...]:  # fmt: skip
-        """The smallest set of decisions (removing one at a time, greedily) that still fails the same way."""
-        wanted = signature(kind, message)
+    def shrink(self, seed: int, decisions: Sequence[tuple[int, int]],
+               wanted: FailureKey) -> tuple[tuple[int, int], ...]:  # fmt: skip
+        """The smallest set of decisions (removing one at a time, greedily) that still shows failure `wanted`."""
 
         def fails(candidate: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...] | None:
             metrics, chooser, _ = self.replay(seed, candidate)
-            if any(signature(k, m) == wanted for k, m in failures_of(metrics)):
+            if any(key == wanted for key, _ in failures_of(metrics)):
                 return tuple(chooser.decisions)
             return None
 
@@ -263,21 +261,19 @@ class Explorer:
 
     def _summarize(self, tally: Tally) -> tuple[tuple[KindReport, ...], EveryFailure]:
         reports = []
-        for kind in KINDS:
-            if kind not in tally.first:
-                continue
-            number, first = tally.first[kind]
-            message = dict(first.failures)[kind]
-            shrunk = self.shrink(first.seed, first.decisions, kind, message)
+        for key in sorted(tally.first, key=lambda key: (KINDS.index(key[0]), key[1])):
+            number, first = tally.first[key]
+            message = dict(first.failures)[key]
+            shrunk = self.shrink(first.seed, first.decisions, key)
             metrics, _, _ = self.replay(first.seed, shrunk)
-            shown = dict(failures_of(metrics)).get(kind, message)
+            shown = dict(failures_of(metrics)).get(key, message)
             token = str(ReplayToken(self.hash, first.seed, shrunk))
             preemptions = sum(1 for _, value in shrunk if value == 1)
-            reports.append(KindReport(kind, tally.counts[kind], number, first.seed, shown, token, preemptions,
-                                      len(shrunk), len(first.decisions)))  # fmt: skip
+            reports.append(KindReport(key[0], key[1], tally.counts[key], number, first.seed, shown, token,
+                                      preemptions, len(shrunk), len(first.decisions)))  # fmt: skip
         every_failure = tuple(
-            (kind, number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
-            for kind, number, outcome in tally.every or ()
+            (key[0], number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
+            for key, number, outcome in tally.every or ()
         )
         return tuple(reports), every_failure
 

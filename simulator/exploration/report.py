@@ -39,7 +39,7 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
         else:
             lines.append("no schedule failed")
         return "\n".join(lines) + "\n"
-    lines.append(f"failures: {len(result.kinds)} kind{'s' if len(result.kinds) > 1 else ''}")
+    lines.append(f"failures: {len(result.kinds)} distinct")
     for kind in result.kinds:
         lines.append(f"  {kind.kind}: {kind.runs} of {result.runs} schedules; first: schedule {kind.first_run}"
                      + (f" (seed {kind.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
@@ -69,7 +69,8 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
         "complete": result.complete,
         "interrupted": result.interrupted,
         "failures": [
-            {"kind": kind.kind, "runs": kind.runs, "first_run": kind.first_run, "first_seed": kind.first_seed,
+            {"kind": kind.kind, "subject": list(kind.subject), "runs": kind.runs, "first_run": kind.first_run,
+             "first_seed": kind.first_seed,
              "message": kind.message, "token": kind.token, "preemptions": kind.preemptions,
              "decisions": kind.decisions, "original_decisions": kind.original_decisions,
              "reproduce": reproduce_commands(result, scenario_file, kind.token, kind.first_seed)}
