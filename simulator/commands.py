@@ -167,12 +167,16 @@ def _duration_option(option: str, text: str | None, unit: str) -> int | None:
         raise UsageError(f"{option}: {error}") from None
 
 
+#: Schedules random and pct run when --runs is not given (dfs runs every schedule within its bound).
+DEFAULT_RUNS = 1000
+
+
 def explore(
     *,
     scenario_path: str,
     out: IO[str],
     err: IO[str],
-    runs: int = 1000,
+    runs: int | None = None,
     strategy: str = "random",
     depth: int = 2,
     preemption_bound: int = 2,
@@ -181,16 +185,24 @@ def explore(
     every: bool = False,
     report: str = "text",
     progress: bool = False,
+    time_budget: str | None = None,
 ) -> int:
-    """`threadsim explore`: run many schedules, report each kind of failure with a shrunk replay token."""
+    """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
+
+    `runs` and `time_budget` (a duration; bare numbers are seconds) stop the search early; without them dfs
+    runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
+    budget_ns = _duration_option("--time-budget", time_budget, "s")
+    seconds = None if budget_ns is None else budget_ns / 1e9
     scenario = load_scenario(scenario_path)
     explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
     bar = ProgressBar(err) if progress else None
     if strategy == "dfs":
-        result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar)
+        result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar,
+                                      seconds=seconds, time_budget=time_budget)  # fmt: skip
     else:
-        result = explorer.explore_seeds(strategy, runs, seed_start, depth=depth, jobs=jobs, every=every,
-                                        progress=bar)  # fmt: skip
+        result = explorer.explore_seeds(strategy, DEFAULT_RUNS if runs is None else runs, seed_start, depth=depth,
+                                        jobs=jobs, every=every, progress=bar, seconds=seconds,
+                                        time_budget=time_budget)  # fmt: skip
     if bar is not None:
         bar.finish()
     render = render_explore_json if report == "json" else render_explore_text

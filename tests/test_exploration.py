@@ -50,7 +50,7 @@ def test_random_exploration_finds_the_lost_update_and_shrinks_it_to_one_preempti
     assert code == 1 and report["runs"] == 300 and report["complete"]
     (failure,) = report["failures"]
     assert failure["kind"] == "expect" and failure["message"].startswith("app.counter == 20 is false")
-    assert (failure["preemptions"], failure["decisions"]) == (1, 1)
+    assert (failure["preemptions"], failure["picks"]) == (1, 0)
     assert failure["reproduce"][0] == f"threadsim replay {INCR} {failure['token']}"
 
 
@@ -76,11 +76,11 @@ def test_every_reported_failure_replays_and_shrinking_keeps_it(name: str) -> Non
         metrics, _, applied = explorer.replay(seed, token.decisions)
         assert applied == len(token.decisions)
         assert kind in {key[0] for key, _ in failures_of(metrics)}
-    for kind in result.kinds:
+    for kind in result.failures:
         token = decode(kind.token)
         metrics, chooser, _ = explorer.replay(token.seed, token.decisions)
         assert (kind.kind, kind.subject) in dict(failures_of(metrics))
-        assert kind.decisions <= kind.original_decisions
+        assert kind.preemptions + kind.picks <= kind.original_preemptions + kind.original_picks
         assert tuple(chooser.decisions) == token.decisions
 
 
@@ -131,7 +131,7 @@ expect: [app.counter == 6, no_data_race]
     code, report = explore_json(str(locked), "--strategy", "dfs", "--preemption-bound", "2", "--runs", "100000")
     assert code == 0 and report["complete"] and report["failures"] == [] and report["runs"] > 50
     text = CliRunner().invoke(main, ["explore", str(locked), "--strategy", "dfs"]).stdout
-    assert "no schedule with at most 2 preemptions fails" in text
+    assert "proven: no schedule with at most 2 preemptions fails" in text
     code, report = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", "1")
     assert code == 1 and report["complete"] and report["failures"][0]["preemptions"] == 1
 
@@ -173,22 +173,21 @@ processes:
 
 
 def test_interrupting_prints_the_report_so_far(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl-C during exploration stops it and reports the schedules run so far."""
-    import simulator.exploration.explorer as explorer_module
-
-    original = explorer_module.run_seeds
+    """Ctrl-C during exploration stops it at once and reports every schedule that ended before it."""
+    original = Explorer.run
     calls = []
 
-    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        if calls:
+    def interrupted(self, seed, strategy):  # type: ignore[no-untyped-def]
+        calls.append(seed)
+        if len(calls) > 37:
             raise KeyboardInterrupt
-        calls.append(1)
-        return original(*args, **kwargs)
+        return original(self, seed, strategy)
 
-    monkeypatch.setattr(explorer_module, "run_seeds", interrupted)
+    monkeypatch.setattr(Explorer, "run", interrupted)
     result = CliRunner().invoke(main, ["explore", INCR, "--runs", "1000"])
-    assert "interrupted (Ctrl-C): the report covers the schedules run so far" in result.stdout
-    assert "ran 200 schedules" in result.stdout
+    assert result.exit_code == 1
+    assert "ran 37 of 1000 schedules: cut short by Ctrl-C" in result.stdout
+    assert "failures: 1 distinct" in result.stdout
 
 
 def test_random_tiebreak_lets_the_seed_order_same_instant_events(tmp_path: Path) -> None:
@@ -262,3 +261,43 @@ def collect_plain_metrics():  # type: ignore[no-untyped-def]
 
     metrics, _ = run_schedule(load_scenario(INCR), 0, DefaultStrategy())
     return metrics
+
+
+def test_dfs_bounds_iteratively_so_a_larger_bound_finds_what_a_smaller_one_does_in_the_same_budget() -> None:
+    """Within 10 schedules the lost update (one preemption) is found under every bound from 1 to 4, at the
+    same schedule, because every bound's search runs bound 0, then 1, ... first."""
+    firsts = set()
+    for bound in range(1, 5):
+        code, report = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", str(bound), "--runs", "10")
+        assert code == 1 and report["stopped_by"] == "runs" and not report["complete"]
+        assert report["proven_bound"] == 0
+        firsts.add(report["failures"][0]["first_run"])
+    assert len(firsts) == 1
+
+
+def test_dfs_runs_each_schedule_once_and_a_bound_adds_only_schedules_with_that_many_preemptions() -> None:
+    """Every schedule of the search has its own decisions, and bound 2 runs bound 1's schedules plus those
+    with exactly two preemptions (the same total as a search that is not iterative: 2442 on the counter)."""
+    explorer = explorer_for(INCR)
+    one = explorer.explore_dfs(1, None, 0, every=True)
+    two = explorer.explore_dfs(2, None, 0, every=True)
+    assert one.complete and two.complete and (one.proven_bound, two.proven_bound) == (1, 2)
+    assert (one.runs, two.runs) == (82, 2442)
+    tokens = [token for _, _, _, token in two.every_failure]
+    assert len(tokens) == len(set(tokens)) == two.failures[0].runs
+
+
+def test_dfs_without_runs_runs_every_schedule_and_says_when_cut_short() -> None:
+    """dfs has no schedule limit unless --runs is given; a search cut short says by what and how far it got."""
+    code, report = explore_json(INCR, "--strategy", "dfs")
+    assert report["complete"] and report["runs"] == 2442 and report["stopped_by"] is None
+    text = CliRunner().invoke(main, ["explore", INCR, "--strategy", "dfs", "--runs", "100"]).stdout
+    assert "ran 100 schedules: cut short by --runs 100 (every schedule with at most 1 preemption ran)" in text
+    text = CliRunner().invoke(main, ["explore", INCR, "--strategy", "dfs", "--time-budget", "0"]).stdout
+    assert "ran 0 schedules: cut short by --time-budget 0 (before every schedule without preemption ran)" in text
+    text = CliRunner().invoke(main, ["explore", INCR, "--time-budget", "0s"]).stdout
+    assert "strategy random, no seed ran\nran 0 of 1000 schedules: cut short by --time-budget 0s\n" in text
+    code, report = explore_json(INCR, "--time-budget", "1000", "--runs", "20")
+    assert code == 1 and report["complete"] and report["stopped_by"] is None and report["time_budget"] == "1000"
+    bad = CliRunner().invoke(main, ["explore", INCR, "--time-budget", "soon"])
+    assert bad.exit_code == 2 and "--time-budget: expected a duration" in bad.stderr

@@ -2,7 +2,8 @@
 
 - `random` and `pct` run one schedule per seed (`seed_start`, `seed_start + 1`, ...), in parallel
   processes with `jobs > 1`; results are merged in seed order, so the report does not depend on `jobs`.
-- `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding), depth first.
+- `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding), by iterative
+  bounding: every schedule without preemption, then those with exactly 1, ..., each run once.
   Partial-order reduction: decisions are made only before steps that may conflict with another thread's
   (see simulator.model.kernel.is_visible and simulator.analysis.footprints); switching before any other step only
   reorders independent steps.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -46,11 +48,13 @@ def failure_key(kind: str, subject: tuple[str, ...]) -> FailureKey:
 
 @attrs.frozen
 class Outcome:
-    """One schedule: its seed, its non-default decisions, and the distinct failures it showed (key, message)."""
+    """One schedule: its seed, its non-default decisions (how many of them preemptions), and the distinct
+    failures it showed (key, message)."""
 
     seed: int
     decisions: tuple[tuple[int, int], ...]
     failures: tuple[tuple[FailureKey, str], ...]
+    preemptions: int = 0
 
 
 class Tally:
@@ -61,15 +65,18 @@ class Tally:
     def __init__(self, every: bool) -> None:
         self.runs = 0
         self.failed = 0
+        #: Steps the runs took, all together: shrinking is measured against it.
+        self.steps = 0
         self.counts: dict[FailureKey, int] = {}
         #: Per distinct failure, the first failing run's number and outcome.
         self.first: dict[FailureKey, tuple[int, Outcome]] = {}
         #: With `every`: (failure, run number, outcome) of every failure, in run order.
         self.every: list[tuple[FailureKey, int, Outcome]] | None = [] if every else None
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, steps: int = 0) -> None:
         number = self.runs
         self.runs += 1
+        self.steps += steps
         if outcome.failures:
             self.failed += 1
         for key, _ in outcome.failures:
@@ -80,8 +87,12 @@ class Tally:
 
 
 @attrs.frozen
-class KindReport:
-    """What exploration found for one distinct failure: a kind of violation and its subject."""
+class FailureReport:
+    """What exploration found for one distinct failure: a kind of violation and its subject.
+
+    `preemptions` and `picks` count the shrunk token's decisions: a preemption takes the CPU from a running
+    thread; a pick runs another ready thread than the policy would on a free CPU. `original_*` count the
+    first failing schedule's."""
 
     kind: str
     subject: tuple[str, ...]
@@ -91,8 +102,13 @@ class KindReport:
     message: str
     token: str
     preemptions: int
-    decisions: int
-    original_decisions: int
+    picks: int
+    original_preemptions: int
+    original_picks: int
+
+
+#: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.
+STOP_REASONS = ("runs", "time_budget", "interrupted")
 
 
 @attrs.frozen
@@ -103,18 +119,30 @@ class ExploreResult:
     strategy: str
     runs: int
     seed_start: int
+    #: Whether the search ran to its end (every seed asked for; for dfs, every schedule within the bound).
     complete: bool
-    interrupted: bool
-    kinds: tuple[KindReport, ...]
+    #: None when complete; else one of STOP_REASONS.
+    stopped_by: str | None
+    failures: tuple[FailureReport, ...]
     #: With `all`: every failing run as (kind, run number, seed, token).
     every_failure: tuple[tuple[str, int, int, str], ...] = ()
     depth: int = 0
     bound: int = 0
+    #: dfs: the largest bound within which every schedule ran (-1: not even bound 0).
+    proven_bound: int = -1
+    #: The budgets given: --runs (None: none) and --time-budget as the user wrote it (None: none).
+    runs_limit: int | None = None
+    time_budget: str | None = None
 
     @property
     def failed(self) -> bool:
         """Whether any schedule failed."""
-        return bool(self.kinds)
+        return bool(self.failures)
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C stopped the search."""
+        return self.stopped_by == "interrupted"
 
 
 def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
@@ -123,7 +151,11 @@ def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
     first: dict[FailureKey, str] = {}
     for violation in metrics.violations:
         first.setdefault(failure_key(violation.kind, violation.subject), violation.message)
-    return tuple(sorted(first.items(), key=lambda item: (KINDS.index(item[0][0]), item[0][1])))
+    return tuple(sorted(first.items(), key=lambda item: _order(item[0])))
+
+
+def _order(key: FailureKey) -> tuple[int, tuple[str, ...]]:
+    return (KINDS.index(key[0]), key[1])
 
 
 def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: Footprints | None = None,
@@ -134,8 +166,13 @@ def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: 
     return collect_metrics(kernel, seed=seed), kernel.chooser
 
 
+def outcome_of(seed: int, metrics: RunMetrics, chooser: Chooser) -> Outcome:
+    """What the tally keeps of one run."""
+    return Outcome(seed, tuple(chooser.decisions), failures_of(metrics), chooser.preemptions)
+
+
 def count_steps(scenario: Scenario, seed: int) -> int:
-    """How many visible steps the default schedule takes (PCT's k)."""
+    """How many decision points before visible steps the default schedule meets (PCT's k)."""
     strategy = DefaultStrategy()
     run_schedule(scenario, seed, strategy)
     return max(strategy.steps, 1)
@@ -150,20 +187,40 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
     raise ValueError(f"unknown strategy {name!r}")
 
 
-def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]) -> list[Outcome]:
-    """Run one schedule per seed (in a worker process, or in this one)."""
+def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]) -> list[tuple[Outcome, int]]:
+    """Run one schedule per seed in a worker process; each outcome with the steps its run took."""
     scenario = load_scenario(path)
     footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
         metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints)
-        outcomes.append(Outcome(seed, tuple(chooser.decisions), failures_of(metrics)))
+        outcomes.append((outcome_of(seed, metrics, chooser), metrics.steps))
     return outcomes
 
 
 Progress = Callable[[int, int, int], None]
 #: (kind, run number, seed, token) of every failing run.
 EveryFailure = tuple[tuple[str, int, int, str], ...]
+
+
+class Budget:
+    """When to stop a search early: after `runs` schedules, or once `seconds` of wall-clock time have gone.
+
+    Only *whether* and *where* the search stops depends on the clock, never what a schedule does: the report
+    of a search cut short by time is exactly the report of a search given `--runs` equal to the schedules it
+    ran, and it says that the time budget cut it short."""
+
+    def __init__(self, runs: int | None = None, seconds: float | None = None) -> None:
+        self.runs = runs
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def spent(self, runs: int) -> str | None:
+        """Why to stop now, having run `runs` schedules ("runs" or "time_budget"), or None to go on."""
+        if self.runs is not None and runs >= self.runs:
+            return "runs"
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return "time_budget"
+        return None
 
 
 class Explorer:
@@ -175,60 +232,118 @@ class Explorer:
         self.footprints = Footprints(scenario)
         self.hash = scenario_hash
 
+    def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
+        """Run one schedule; its outcome and how many steps it took."""
+        metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
+        return outcome_of(seed, metrics, chooser), metrics.steps
+
     # -- random and pct --------------------------------------------------------------------------------
 
     def explore_seeds(self, name: str, runs: int, seed_start: int, *, depth: int = 2, jobs: int = 1,
-                      every: bool = False, progress: Progress | None = None) -> ExploreResult:  # fmt: skip
-        """Run `runs` seeded schedules with strategy `name`, then shrink the first failure of each kind."""
+                      every: bool = False, progress: Progress | None = None, seconds: float | None = None,
+                      time_budget: str | None = None) -> ExploreResult:  # fmt: skip
+        """Run `runs` seeded schedules with strategy `name` (fewer if `seconds` run out first), then shrink the
+        first schedule of each distinct failure."""
         steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
-        seeds = range(seed_start, seed_start + runs)
         tally = Tally(every)
-        interrupted = False
-        chunk = max(1, min(200, runs // (jobs * 4) or 1))
-        chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
+        budget = Budget(runs, seconds)
+        stopped_by: str | None = None
         try:
             if jobs <= 1:
-                for part in chunks:
-                    _add(tally, run_seeds(self.path, name, depth, steps, part), progress, runs)
+                # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
+                for seed in range(seed_start, seed_start + runs):
+                    stopped_by = budget.spent(tally.runs)
+                    if stopped_by is not None:
+                        break
+                    outcome, taken = self.run(seed, make_strategy(name, seed, depth, steps))
+                    tally.add(outcome, taken)
+                    if progress is not None:
+                        progress(tally.runs, runs, tally.failed)
             else:
-                with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-                    futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
-                    try:
-                        for future in futures:  # in seed order, whatever finishes first
-                            _add(tally, future.result(), progress, runs)
-                    except KeyboardInterrupt:
-                        for future in futures:
-                            future.cancel()
-                        raise
+                stopped_by = self._seeds_in_pool(name, runs, seed_start, depth, steps, jobs, tally, budget, progress)
         except KeyboardInterrupt:
-            interrupted = True
-        kinds, every_failure = self._summarize(tally)
-        return ExploreResult(self.scenario.name, name, tally.runs, seed_start, tally.runs == runs,
-                             interrupted, kinds, every_failure, depth=depth)  # fmt: skip
+            stopped_by = "interrupted"
+        if stopped_by == "runs":
+            stopped_by = None  # running every seed asked for is the end of this search
+        failures, every_failure = self._summarize(tally)
+        return ExploreResult(self.scenario.name, name, tally.runs, seed_start, stopped_by is None, stopped_by,
+                             failures, every_failure, depth=depth, runs_limit=runs,
+                             time_budget=time_budget)  # fmt: skip
+
+    def _seeds_in_pool(self, name: str, runs: int, seed_start: int, depth: int, steps: int, jobs: int,
+                       tally: Tally, budget: Budget, progress: Progress | None) -> str | None:  # fmt: skip
+        """Run the seeds in `jobs` processes, in chunks, adding results in seed order; why it stopped early."""
+        seeds = range(seed_start, seed_start + runs)
+        chunk = max(1, min(200, runs // (jobs * 4) or 1))
+        chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
+            try:
+                for future in futures:  # in seed order, whatever finishes first
+                    stopped_by = budget.spent(tally.runs)
+                    if stopped_by == "time_budget":
+                        return stopped_by
+                    for outcome, taken in future.result():
+                        tally.add(outcome, taken)
+                    if progress is not None:
+                        progress(tally.runs, runs, tally.failed)
+            finally:
+                for future in futures:
+                    future.cancel()
+        return None
 
     # -- dfs ---------------------------------------------------------------------------------------------
 
-    def explore_dfs(self, bound: int, max_runs: int, seed: int, *, every: bool = False,
-                    progress: Progress | None = None) -> ExploreResult:  # fmt: skip
-        """Every schedule with at most `bound` preemptions (up to `max_runs` of them), depth first."""
+    def explore_dfs(self, bound: int, max_runs: int | None = None, seed: int = 0, *, every: bool = False,
+                    progress: Progress | None = None, seconds: float | None = None,
+                    time_budget: str | None = None) -> ExploreResult:  # fmt: skip
+        """Every schedule with at most `bound` preemptions, by iterative preemption bounding: every schedule
+        with no preemption, then every one with exactly 1, then exactly 2 ..., each run once, depth first
+        within a bound. Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
         tally = Tally(every)
-        prefix: list[int] = []
-        complete = interrupted = False
+        budget = Budget(max_runs, seconds)
+        stopped_by: str | None = None
+        proven = -1
         try:
-            while tally.runs < max_runs:
-                strategy = DfsStrategy(prefix)
-                metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
-                _add(tally, [Outcome(seed, tuple(chooser.decisions), failures_of(metrics))], progress, max_runs)
-                following = _next_prefix(strategy.trail, bound)
-                if following is None:
-                    complete = True
+            for level in range(bound + 1):
+                stopped_by, reached = self._dfs_level(level, seed, tally, budget, progress)
+                if stopped_by is not None:
                     break
-                prefix = following
+                proven = level
+                if not reached:
+                    # No schedule has `level` preemptions, so none has more: every schedule has run.
+                    proven = bound
+                    break
         except KeyboardInterrupt:
-            interrupted = True
-        kinds, every_failure = self._summarize(tally)
-        return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, complete, interrupted, kinds,
-                             every_failure, bound=bound)  # fmt: skip
+            stopped_by = "interrupted"
+        failures, every_failure = self._summarize(tally)
+        return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
+                             every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
+                             time_budget=time_budget)  # fmt: skip
+
+    def _dfs_level(self, level: int, seed: int, tally: Tally, budget: Budget,
+                   progress: Progress | None) -> tuple[str | None, bool]:  # fmt: skip
+        """Run every schedule with exactly `level` preemptions; why it stopped early (or None), and whether
+        any schedule had that many."""
+        prefix: list[int] = []
+        reached = False
+        while True:
+            stopped_by = budget.spent(tally.runs)
+            if stopped_by is not None:
+                return stopped_by, reached
+            strategy = DfsStrategy(prefix, level)
+            outcome, taken = self.run(seed, strategy)
+            # A run that found fewer places to preempt than `level` is a schedule of a smaller bound, which
+            # that bound's search already ran: it is not counted twice.
+            if outcome.preemptions == level:
+                reached = True
+                tally.add(outcome, taken)
+                if progress is not None:
+                    progress(tally.runs, budget.runs or 0, tally.failed)
+            following = _next_prefix(strategy.trail)
+            if following is None:
+                return None, reached
+            prefix = following
 
     # -- shrinking and the summary -----------------------------------------------------------------------
 
@@ -240,7 +355,8 @@ class Explorer:
 
     def shrink(self, seed: int, decisions: Sequence[tuple[int, int]],
                wanted: FailureKey) -> tuple[tuple[int, int], ...]:  # fmt: skip
-        """The smallest set of decisions (removing one at a time, greedily) that still shows failure `wanted`."""
+        """The smallest set of decisions (no decision at all if the plain run fails so, else removing one at
+        a time, greedily) that still shows failure `wanted`."""
 
         def fails(candidate: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...] | None:
             metrics, chooser, _ = self.replay(seed, candidate)
@@ -248,6 +364,8 @@ class Explorer:
                 return tuple(chooser.decisions)
             return None
 
+        if fails(()) is not None:
+            return ()
         current = fails(decisions) or tuple(decisions)
         changed = True
         while changed and current:
@@ -259,18 +377,19 @@ class Explorer:
                     break
         return current
 
-    def _summarize(self, tally: Tally) -> tuple[tuple[KindReport, ...], EveryFailure]:
+    def _summarize(self, tally: Tally) -> tuple[tuple[FailureReport, ...], EveryFailure]:
         reports = []
-        for key in sorted(tally.first, key=lambda key: (KINDS.index(key[0]), key[1])):
+        for key in sorted(tally.first, key=_order):
             number, first = tally.first[key]
             message = dict(first.failures)[key]
             shrunk = self.shrink(first.seed, first.decisions, key)
-            metrics, _, _ = self.replay(first.seed, shrunk)
+            metrics, chooser, _ = self.replay(first.seed, shrunk)
             shown = dict(failures_of(metrics)).get(key, message)
             token = str(ReplayToken(self.hash, first.seed, shrunk))
-            preemptions = sum(1 for _, value in shrunk if value == 1)
-            reports.append(KindReport(key[0], key[1], tally.counts[key], number, first.seed, shown, token,
-                                      preemptions, len(shrunk), len(first.decisions)))  # fmt: skip
+            reports.append(FailureReport(
+                key[0], key[1], tally.counts[key], number, first.seed, shown, token, chooser.preemptions,
+                len(shrunk) - chooser.preemptions, first.preemptions, len(first.decisions) - first.preemptions,
+            ))  # fmt: skip
         every_failure = tuple(
             (key[0], number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
             for key, number, outcome in tally.every or ()
@@ -278,23 +397,18 @@ class Explorer:
         return tuple(reports), every_failure
 
 
-def _next_prefix(trail: Sequence[tuple[int, int, bool]], bound: int) -> list[int] | None:
-    """The decisions of the next schedule in depth-first order, or None when every one has been run."""
-    preemptions = [0]
-    for _, value, is_preemption in trail:
-        preemptions.append(preemptions[-1] + (1 if is_preemption and value == 1 else 0))
+def _next_prefix(trail: Sequence[tuple[int, int, bool]]) -> list[int] | None:
+    """The decisions of the next schedule of one bound's depth-first search, or None when every one has run.
+
+    Within a bound the search preempts at the first places it can and backtracks from the last decision: a
+    preemption taken is next not taken (the run then preempts at later places instead, see DfsStrategy); a
+    pick takes the next ready thread. A preemption not taken has no alternative left: either its turn came
+    already, or the bound was reached."""
     for index in range(len(trail) - 1, -1, -1):
         alternatives, value, is_preemption = trail[index]
         if is_preemption:
-            if value == 0 and preemptions[index] < bound:
-                return [taken for _, taken, _ in trail[:index]] + [1]
+            if value == 1:
+                return [taken for _, taken, _ in trail[:index]] + [0]
         elif value + 1 < alternatives:
             return [taken for _, taken, _ in trail[:index]] + [value + 1]
     return None
-
-
-def _add(tally: Tally, outcomes: Sequence[Outcome], progress: Progress | None, total: int) -> None:
-    for outcome in outcomes:
-        tally.add(outcome)
-    if progress is not None:
-        progress(tally.runs, total, tally.failed)

@@ -111,16 +111,24 @@ class ReplayStrategy(DefaultStrategy):
 
 
 class DfsStrategy(DefaultStrategy):
-    """Follows `prefix` (one value per decision point) and then the defaults, recording every point it
-    meets as (number of alternatives, value taken, is it a preemption) for the depth-first explorer."""
+    """One run of a bound's depth-first search: follows `prefix` (one value per decision point), then
+    preempts at every decision point it can until the run has `bound` preemptions, taking the policy's pick
+    everywhere else. It records every point it meets as (number of alternatives, value taken, is it a
+    preemption) for the explorer to find the next run from. Preempting first makes each run of the search
+    for bound b have b preemptions, so that no run repeats a schedule of a smaller bound (a run that finds
+    fewer places to preempt is one, and the explorer does not count it again)."""
 
-    def __init__(self, prefix: Sequence[int]) -> None:
+    def __init__(self, prefix: Sequence[int], bound: int) -> None:
         super().__init__()
         self.prefix = list(prefix)
+        self.bound = bound
+        self.preemptions = 0
         self.trail: list[tuple[int, int, bool]] = []
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
-        value = self.prefix[point] if point < len(self.prefix) else 0
+        # Past the prefix: preempt while the bound allows, so that this run has `bound` preemptions.
+        value = self.prefix[point] if point < len(self.prefix) else int(self.preemptions < self.bound)
+        self.preemptions += value
         self.trail.append((2, value, True))
         return value == 1
 
