@@ -30,6 +30,10 @@ class Strategy(Protocol):
         """A visible step (one that touches shared memory or a synchronization object) is about to run."""
         ...
 
+    def on_yield(self, thread: Thread) -> None:
+        """`thread` yields the CPU while other threads are ready (it goes back among them)."""
+        ...
+
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         """Whether to take the CPU from `running` before its next (visible) step; `ready` could run instead."""
         ...
@@ -76,6 +80,12 @@ class Chooser:
             self.preemptions += 1
             return True
         return False
+
+    def yielded(self, thread: Thread) -> None:
+        """Tell the strategy that `thread` yields the CPU to the ready threads (the kernel calls it for a
+        `yield` step of a controlled run while others are ready)."""
+        assert self.strategy is not None
+        self.strategy.on_yield(thread)
 
     def pick(self, ready: Sequence[Thread]) -> int:
         """Ask the strategy which ready thread runs next (an index into `ready`)."""

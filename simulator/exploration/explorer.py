@@ -172,7 +172,7 @@ def outcome_of(seed: int, metrics: RunMetrics, chooser: Chooser) -> Outcome:
 
 
 def count_steps(scenario: Scenario, seed: int) -> int:
-    """How many decision points before visible steps the default schedule meets (PCT's k)."""
+    """How many visible steps the default schedule takes (PCT's k)."""
     strategy = DefaultStrategy()
     run_schedule(scenario, seed, strategy)
     return max(strategy.steps, 1)
