@@ -90,11 +90,14 @@ def policies() -> None:
               help="Processes to run schedules in (random and pct); the report is the same for any number.")
 @click.option("--seed-start", type=click.IntRange(min=0), default=0, show_default=True,
               help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).")
+@click.option("--shrink-budget", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="The most schedules shrinking may run for each failure (to find its fewest preemptions).")
 @click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: str, depth: int,
-            preemption_bound: int, jobs: int, seed_start: int, every: bool, report: str) -> None:
+            preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, every: bool,
+            report: str) -> None:
     """Run many schedules of SCENARIO; report each distinct failure with a shrunk replay token.
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
@@ -102,7 +105,7 @@ def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: 
     _exit_for_errors(
         commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
         depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
-        report=report, progress=sys.stderr.isatty(), time_budget=time_budget,
+        report=report, progress=sys.stderr.isatty(), time_budget=time_budget, shrink_budget=shrink_budget,
     )
 
 

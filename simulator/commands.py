@@ -11,7 +11,7 @@ from typing import IO
 
 from simulator.chooser import Strategy
 from simulator.errors import InputErrors, UsageError
-from simulator.exploration.explorer import Explorer
+from simulator.exploration.explorer import SHRINK_BUDGET, Explorer
 from simulator.exploration.report import render_explore_json, render_explore_text
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import TokenError, scenario_hash
@@ -186,6 +186,7 @@ def explore(
     report: str = "text",
     progress: bool = False,
     time_budget: str | None = None,
+    shrink_budget: int = SHRINK_BUDGET,
 ) -> int:
     """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
 
@@ -196,13 +197,16 @@ def explore(
     scenario = load_scenario(scenario_path)
     explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
     bar = ProgressBar(err) if progress else None
+    status = None if bar is None else bar.status
     if strategy == "dfs":
         result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar,
-                                      seconds=seconds, time_budget=time_budget)  # fmt: skip
+                                      seconds=seconds, time_budget=time_budget, shrink_budget=shrink_budget,
+                                      status=status)  # fmt: skip
     else:
         result = explorer.explore_seeds(strategy, DEFAULT_RUNS if runs is None else runs, seed_start, depth=depth,
                                         jobs=jobs, every=every, progress=bar, seconds=seconds,
-                                        time_budget=time_budget)  # fmt: skip
+                                        time_budget=time_budget, shrink_budget=shrink_budget,
+                                        status=status)  # fmt: skip
     if bar is not None:
         bar.finish()
     render = render_explore_json if report == "json" else render_explore_text

@@ -379,3 +379,109 @@ def test_dfs_without_runs_runs_every_schedule_and_says_when_cut_short() -> None:
     assert code == 1 and report["complete"] and report["stopped_by"] is None and report["time_budget"] == "1000"
     bad = CliRunner().invoke(main, ["explore", INCR, "--time-budget", "soon"])
     assert bad.exit_code == 2 and "--time-budget: expected a duration" in bad.stderr
+
+
+SHRINKING = {
+    # The 2x5 lost update: one preemption between a load and its store suffices.
+    "counter": """\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    memory: {counter: 0}
+    threads:
+      - {name: T1, program: [repeat: {times: 5, do: [incr: counter, compute: 1]}]}
+      - {name: T2, program: [repeat: {times: 5, do: [incr: counter, compute: 1]}]}
+expect: [app.counter == 10]
+""",
+    # Lazy initialization (check-then-act): both threads see `ready == 0` and both create the object.
+    "lazy-init": """\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    memory: {ready: 0, created: 0}
+    threads:
+      - name: T1
+        program:
+          - compute: 1
+          - if: {cond: ready == 0, then: [compute: 1, incr: created, store: {var: ready, value: 1}]}
+          - compute: 1
+      - name: T2
+        program:
+          - compute: 1
+          - if: {cond: ready == 0, then: [compute: 1, incr: created, store: {var: ready, value: 1}]}
+          - compute: 1
+expect: [app.created == 1]
+""",
+    # Two locks taken in opposite orders: one preemption between T1's two locks deadlocks.
+    "two-lock deadlock": """\
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: app
+    sync: {a: mutex, b: mutex}
+    threads:
+      - {name: T1, program: [lock: a, compute: 1, lock: b, unlock: b, unlock: a]}
+      - {name: T2, program: [lock: b, compute: 1, lock: a, unlock: a, unlock: b]}
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(SHRINKING))
+def test_every_failing_seed_shrinks_to_its_fewest_preemptions(tmp_path: Path, name: str) -> None:
+    """From every failing seed of 40 random schedules, shrinking reaches one preemption (the minimum: the
+    plain run passes) and no pick, and says it is the fewest."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SHRINKING[name])
+    explorer = explorer_for(str(path))
+    result = explorer.explore_seeds("random", 40, 0, every=True)
+    failing = [(decode(token), kind) for kind, _, _, token in result.every_failure]
+    (failure,) = result.failures
+    assert len(failing) >= 3 and failure.shrink_state == "fewest"
+    key = (failure.kind, failure.subject)
+    for token, _ in failing:
+        shrunk = explorer.shrink(token.seed, token.decisions, key)
+        assert (shrunk.preemptions, len(shrunk.decisions), shrunk.state) == (1, 1, "fewest"), token
+        metrics, chooser, _ = explorer.replay(token.seed, shrunk.decisions)
+        assert key in dict(failures_of(metrics)) and chooser.preemptions == 1
+
+
+def test_a_failure_of_the_plain_run_shrinks_to_no_decision() -> None:
+    """lost-update.yaml fails without any decision: its token has none, and says it is the fewest."""
+    _, report = explore_json(str(SCENARIOS / "lost-update.yaml"), "--runs", "20")
+    for failure in report["failures"]:
+        assert (failure["preemptions"], failure["picks"], failure["fewest_preemptions"]) == (0, 0, True)
+        assert failure["token"].endswith(".-")
+
+
+def test_shrinking_keeps_to_its_budget_and_says_so() -> None:
+    """With a budget of 3 schedules shrinking stops early, keeps a failing schedule, and says fewer
+    preemptions were not ruled out; the report says when shrinking ran more schedules than exploring."""
+    _, report = explore_json(INCR, "--runs", "3", "--seed-start", "1", "--shrink-budget", "3")
+    (failure,) = report["failures"]
+    assert failure["shrink_state"] == "budget" and not failure["fewest_preemptions"]
+    assert report["shrink_runs"] == 3
+    text = CliRunner().invoke(main, ["explore", INCR, "--runs", "3", "--seed-start", "1"]).stdout
+    assert "the fewest preemptions that fail so" in text
+    assert "(shrinking ran " in text and "schedules, more than the 3 explored)" in text
+
+
+def test_ctrl_c_during_shrinking_reports_the_best_found(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C while shrinking keeps the schedules explored and the best shrunk schedule so far."""
+    import simulator.exploration.explorer as explorer_module
+
+    original = explorer_module._Shrinking._count
+    calls = []
+
+    def interrupted(self):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) > 2:
+            raise KeyboardInterrupt
+        original(self)
+
+    monkeypatch.setattr(explorer_module._Shrinking, "_count", interrupted)
+    result = CliRunner().invoke(main, ["explore", INCR, "--runs", "50", "--report", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (failure,) = report["failures"]
+    assert report["runs"] == 50 and failure["shrink_state"] == "interrupted"
+    replayed = CliRunner().invoke(main, ["replay", INCR, failure["token"]])
+    assert replayed.exit_code == 1 and "app.counter == 20 is false" in replayed.stdout

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
@@ -33,6 +33,8 @@ STRATEGIES = ("random", "pct", "dfs")
 KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound")
 #: How many steps one explored run may take before it counts as a step-bound failure.
 EXPLORE_MAX_STEPS = 200_000
+#: Schedules shrinking may run for one failure, unless told otherwise (--shrink-budget).
+SHRINK_BUDGET = 1000
 
 
 #: Which failure a violation is: its kind and its subject (which expectation, assertion, variable, cycle or
@@ -105,6 +107,9 @@ class FailureReport:
     picks: int
     original_preemptions: int
     original_picks: int
+    #: How the search for fewer preemptions ended: "fewest" (no schedule with fewer fails so), "budget"
+    #: (the shrink budget ran out first) or "interrupted" (Ctrl-C).
+    shrink_state: str = "fewest"
 
 
 #: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.
@@ -133,6 +138,8 @@ class ExploreResult:
     #: The budgets given: --runs (None: none) and --time-budget as the user wrote it (None: none).
     runs_limit: int | None = None
     time_budget: str | None = None
+    #: Schedules shrinking ran, for every failure together.
+    shrink_runs: int = 0
 
     @property
     def failed(self) -> bool:
@@ -198,7 +205,10 @@ def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]
     return outcomes
 
 
+#: Told (schedules done, schedules to do or 0 if not known, schedules failing) as a search goes.
 Progress = Callable[[int, int, int], None]
+#: Told a line of text saying how a later phase (shrinking) goes.
+Status = Callable[[str], None]
 #: (kind, run number, seed, token) of every failing run.
 EveryFailure = tuple[tuple[str, int, int, str], ...]
 
@@ -241,7 +251,8 @@ class Explorer:
 
     def explore_seeds(self, name: str, runs: int, seed_start: int, *, depth: int = 2, jobs: int = 1,
                       every: bool = False, progress: Progress | None = None, seconds: float | None = None,
-                      time_budget: str | None = None) -> ExploreResult:  # fmt: skip
+                      time_budget: str | None = None, shrink_budget: int = SHRINK_BUDGET,
+                      status: Status | None = None) -> ExploreResult:  # fmt: skip
         """Run `runs` seeded schedules with strategy `name` (fewer if `seconds` run out first), then shrink the
         first schedule of each distinct failure."""
         steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
@@ -265,10 +276,10 @@ class Explorer:
             stopped_by = "interrupted"
         if stopped_by == "runs":
             stopped_by = None  # running every seed asked for is the end of this search
-        failures, every_failure = self._summarize(tally)
+        failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, name, tally.runs, seed_start, stopped_by is None, stopped_by,
-                             failures, every_failure, depth=depth, runs_limit=runs,
-                             time_budget=time_budget)  # fmt: skip
+                             failures, every_failure, depth=depth, runs_limit=runs, time_budget=time_budget,
+                             shrink_runs=shrink_runs)  # fmt: skip
 
     def _seeds_in_pool(self, name: str, runs: int, seed_start: int, depth: int, steps: int, jobs: int,
                        tally: Tally, budget: Budget, progress: Progress | None) -> str | None:  # fmt: skip
@@ -295,8 +306,8 @@ class Explorer:
     # -- dfs ---------------------------------------------------------------------------------------------
 
     def explore_dfs(self, bound: int, max_runs: int | None = None, seed: int = 0, *, every: bool = False,
-                    progress: Progress | None = None, seconds: float | None = None,
-                    time_budget: str | None = None) -> ExploreResult:  # fmt: skip
+                    progress: Progress | None = None, seconds: float | None = None, time_budget: str | None = None,
+                    shrink_budget: int = SHRINK_BUDGET, status: Status | None = None) -> ExploreResult:  # fmt: skip
         """Every schedule with at most `bound` preemptions, by iterative preemption bounding: every schedule
         with no preemption, then every one with exactly 1, then exactly 2 ..., each run once, depth first
         within a bound. Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
@@ -306,7 +317,20 @@ class Explorer:
         proven = -1
         try:
             for level in range(bound + 1):
-                stopped_by, reached = self._dfs_level(level, seed, tally, budget, progress)
+                reached = False
+                stopped_by = budget.spent(tally.runs)
+                if stopped_by is not None:
+                    break
+                for outcome, taken, counted, last in self._level(level, seed):
+                    if counted:
+                        reached = True
+                        tally.add(outcome, taken)
+                        if progress is not None:
+                            progress(tally.runs, max_runs or 0, tally.failed)
+                    if not last:
+                        stopped_by = budget.spent(tally.runs)
+                        if stopped_by is not None:
+                            break
                 if stopped_by is not None:
                     break
                 proven = level
@@ -316,34 +340,21 @@ class Explorer:
                     break
         except KeyboardInterrupt:
             stopped_by = "interrupted"
-        failures, every_failure = self._summarize(tally)
+        failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
                              every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
-                             time_budget=time_budget)  # fmt: skip
+                             time_budget=time_budget, shrink_runs=shrink_runs)  # fmt: skip
 
-    def _dfs_level(self, level: int, seed: int, tally: Tally, budget: Budget,
-                   progress: Progress | None) -> tuple[str | None, bool]:  # fmt: skip
-        """Run every schedule with exactly `level` preemptions; why it stopped early (or None), and whether
-        any schedule had that many."""
-        prefix: list[int] = []
-        reached = False
-        while True:
-            stopped_by = budget.spent(tally.runs)
-            if stopped_by is not None:
-                return stopped_by, reached
+    def _level(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
+        """Every run of the depth-first search for schedules with exactly `level` preemptions, in order: its
+        outcome, its steps, whether it counts (a run that found fewer places to preempt than `level` is a
+        schedule of a smaller bound, which that bound's search already ran), and whether it is the last."""
+        prefix: list[int] | None = []
+        while prefix is not None:
             strategy = DfsStrategy(prefix, level)
             outcome, taken = self.run(seed, strategy)
-            # A run that found fewer places to preempt than `level` is a schedule of a smaller bound, which
-            # that bound's search already ran: it is not counted twice.
-            if outcome.preemptions == level:
-                reached = True
-                tally.add(outcome, taken)
-                if progress is not None:
-                    progress(tally.runs, budget.runs or 0, tally.failed)
-            following = _next_prefix(strategy.trail)
-            if following is None:
-                return None, reached
-            prefix = following
+            prefix = _next_prefix(strategy.trail)
+            yield outcome, taken, outcome.preemptions == level, prefix is None
 
     # -- shrinking and the summary -----------------------------------------------------------------------
 
@@ -353,48 +364,176 @@ class Explorer:
         metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
         return metrics, chooser, strategy.applied
 
-    def shrink(self, seed: int, decisions: Sequence[tuple[int, int]],
-               wanted: FailureKey) -> tuple[tuple[int, int], ...]:  # fmt: skip
-        """The smallest set of decisions (no decision at all if the plain run fails so, else removing one at
-        a time, greedily) that still shows failure `wanted`."""
+    def shrink(self, seed: int, decisions: Sequence[tuple[int, int]], wanted: FailureKey,
+               budget: int = SHRINK_BUDGET, status: Status | None = None,
+               found: Outcome | None = None) -> Shrunk:  # fmt: skip
+        """The schedule with the fewest preemptions, then the fewest decisions, that still shows failure
+        `wanted`, found within `budget` schedules:
 
-        def fails(candidate: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...] | None:
-            metrics, chooser, _ = self.replay(seed, candidate)
-            if any(key == wanted for key, _ in failures_of(metrics)):
-                return tuple(chooser.decisions)
-            return None
+        1. the plain run, if it fails so (no decision at all);
+        2. the failing decisions with one removed at a time, keeping any smaller set that still fails (quick,
+           and it often reaches the fewest preemptions at once);
+        3. iterative preemption bounding below what that reached: every schedule with 0 preemptions, then 1,
+           ..., with the same seed, until one fails so: it has the fewest preemptions that can;
+        4. the picks of that schedule removed one at a time, as in 2, keeping its preemptions.
 
-        if fails(()) is not None:
-            return ()
-        current = fails(decisions) or tuple(decisions)
-        changed = True
-        while changed and current:
-            changed = False
-            for index in range(len(current)):
-                smaller = fails(current[:index] + current[index + 1 :])
-                if smaller is not None and len(smaller) < len(current):
-                    current, changed = smaller, True
-                    break
-        return current
+        `found` is the failing run's outcome when known (saving a replay). Ctrl-C stops it with the best
+        schedule found so far, raised as _Interrupted."""
+        if found is None:
+            found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
+        search = _Shrinking(self, seed, wanted, budget, status)
+        search.best, search.best_preemptions = found.decisions, found.preemptions
+        search.message = dict(found.failures).get(wanted, "")
+        try:
+            search.run()
+        except _BudgetSpent:
+            search.state = "budget"
+        except KeyboardInterrupt:
+            search.state = "interrupted"
+            raise _Interrupted(search.result()) from None
+        return search.result()
 
-    def _summarize(self, tally: Tally) -> tuple[tuple[FailureReport, ...], EveryFailure]:
+    def _summarize(self, tally: Tally, shrink_budget: int = SHRINK_BUDGET,
+                   status: Status | None = None) -> tuple[tuple[FailureReport, ...], EveryFailure, int]:  # fmt: skip
+        """Each distinct failure, shrunk (until Ctrl-C, after which the rest are reported as found), and the
+        schedules shrinking ran."""
         reports = []
-        for key in sorted(tally.first, key=_order):
+        shrink_runs = 0
+        interrupted = False
+        keys = sorted(tally.first, key=_order)
+        for index, key in enumerate(keys):
             number, first = tally.first[key]
             message = dict(first.failures)[key]
-            shrunk = self.shrink(first.seed, first.decisions, key)
-            metrics, chooser, _ = self.replay(first.seed, shrunk)
-            shown = dict(failures_of(metrics)).get(key, message)
-            token = str(ReplayToken(self.hash, first.seed, shrunk))
+            if interrupted:
+                shrunk = Shrunk(first.decisions, first.preemptions, "interrupted", 0, message)
+            else:
+                label = f"shrinking failure {index + 1} of {len(keys)} ({key[0]})"
+                try:
+                    shrunk = self.shrink(first.seed, first.decisions, key, shrink_budget,
+                                         _labelled(status, label), first)  # fmt: skip
+                except _Interrupted as stop:
+                    shrunk, interrupted = stop.shrunk, True
+            shrink_runs += shrunk.runs
+            token = str(ReplayToken(self.hash, first.seed, shrunk.decisions))
+            picks = len(shrunk.decisions) - shrunk.preemptions
             reports.append(FailureReport(
-                key[0], key[1], tally.counts[key], number, first.seed, shown, token, chooser.preemptions,
-                len(shrunk) - chooser.preemptions, first.preemptions, len(first.decisions) - first.preemptions,
+                key[0], key[1], tally.counts[key], number, first.seed, shrunk.message or message, token,
+                shrunk.preemptions, picks, first.preemptions, len(first.decisions) - first.preemptions,
+                shrunk.state,
             ))  # fmt: skip
         every_failure = tuple(
             (key[0], number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
             for key, number, outcome in tally.every or ()
         )
-        return tuple(reports), every_failure
+        return tuple(reports), every_failure, shrink_runs
+
+
+@attrs.frozen
+class Shrunk:
+    """A shrunk failing schedule: its decisions, how many are preemptions, how the search for fewer ended
+    ("fewest": no schedule with fewer preemptions fails so; "budget": the budget ran out before that was
+    known; "interrupted": Ctrl-C), how many schedules it ran, and the failure's message in this schedule."""
+
+    decisions: tuple[tuple[int, int], ...]
+    preemptions: int
+    state: str
+    runs: int
+    message: str = ""
+
+
+class _BudgetSpent(Exception):
+    """Shrinking ran as many schedules as it may."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C during shrinking; carries the best schedule found before it."""
+
+    def __init__(self, shrunk: Shrunk) -> None:
+        super().__init__("interrupted")
+        self.shrunk = shrunk
+
+
+class _Shrinking:
+    """The state of one shrinking search (see Explorer.shrink)."""
+
+    def __init__(self, explorer: Explorer, seed: int, wanted: FailureKey, budget: int,
+                 status: Status | None) -> None:  # fmt: skip
+        self.explorer = explorer
+        self.seed = seed
+        self.wanted = wanted
+        self.budget = budget
+        self.status = status
+        self.runs = 0
+        self.state = "budget"
+        self.best: tuple[tuple[int, int], ...] = ()
+        self.best_preemptions = 0
+        self.message = ""
+
+    def result(self) -> Shrunk:
+        return Shrunk(self.best, self.best_preemptions, self.state, self.runs, self.message)
+
+    def _count(self) -> None:
+        if self.runs >= self.budget:
+            raise _BudgetSpent
+        self.runs += 1
+        if self.status is not None:
+            self.status(f"{self.runs} schedules, best so far {self.best_preemptions} preemptions "
+                        f"and {len(self.best) - self.best_preemptions} picks")  # fmt: skip
+
+    def _message(self, outcome: Outcome) -> str | None:
+        """The wanted failure's message if `outcome` shows it."""
+        return dict(outcome.failures).get(self.wanted)
+
+    def _keep(self, outcome: Outcome, message: str) -> None:
+        self.best, self.best_preemptions, self.message = outcome.decisions, outcome.preemptions, message
+
+    def replay(self, decisions: Sequence[tuple[int, int]]) -> Outcome:
+        self._count()
+        strategy = ReplayStrategy(dict(decisions))
+        outcome, _ = self.explorer.run(self.seed, strategy)
+        return outcome
+
+    def run(self) -> None:
+        """Shrink from `best` (the failing schedule), keeping the best schedule found in `best`."""
+        plain = self.replay(())
+        message = self._message(plain)
+        if message is not None:
+            self._keep(plain, message)
+            self.state = "fewest"
+            return
+        self._remove_one_at_a_time(self.best_preemptions)
+        # Iterative bounding below the best found: the first level with a failing schedule is the fewest.
+        for level in range(self.best_preemptions):
+            for outcome, _, counted, _ in self.explorer._level(level, self.seed):
+                self._count()
+                message = self._message(outcome) if counted else None
+                if message is not None:
+                    self._keep(outcome, message)
+                    self._remove_one_at_a_time(level)
+                    self.state = "fewest"
+                    return
+        self.state = "fewest"
+
+    def _remove_one_at_a_time(self, most_preemptions: int) -> None:
+        """Remove decisions one at a time, keeping any smaller set that still fails so with at most
+        `most_preemptions` preemptions, until no single decision can go."""
+        changed = True
+        while changed and self.best:
+            changed = False
+            for index in range(len(self.best)):
+                outcome = self.replay(self.best[:index] + self.best[index + 1 :])
+                message = self._message(outcome)
+                if (message is not None and len(outcome.decisions) < len(self.best)
+                        and outcome.preemptions <= min(most_preemptions, self.best_preemptions)):  # fmt: skip
+                    self._keep(outcome, message)
+                    changed = True
+                    break
+
+
+def _labelled(status: Status | None, label: str) -> Status | None:
+    if status is None:
+        return None
+    return lambda text: status(f"{label}: {text}")
 
 
 def _next_prefix(trail: Sequence[tuple[int, int, bool]]) -> list[int] | None:

@@ -19,6 +19,14 @@ def reproduce_commands(result: ExploreResult, scenario_file: str, token: str, se
     return commands
 
 
+#: How each way a shrinking search can end reads in the report.
+SHRINK_STATES = {
+    "fewest": "the fewest preemptions that fail so",
+    "budget": "fewer preemptions not ruled out (shrink budget spent)",
+    "interrupted": "fewer preemptions not ruled out (Ctrl-C)",
+}
+
+
 def _count(number: int, word: str) -> str:
     return f"{number} {word}{'' if number == 1 else 's'}"
 
@@ -69,9 +77,11 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
         lines.append(f"    {failure.message}")
         lines.append(f"    shrunk to {_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')} "
                      f"(from {_count(failure.original_preemptions, 'preemption')} and "
-                     f"{_count(failure.original_picks, 'pick')})")  # fmt: skip
+                     f"{_count(failure.original_picks, 'pick')}): {SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
         for command in reproduce_commands(result, scenario_file, failure.token, failure.first_seed):
             lines.append(f"    $ {command}")
+    if result.shrink_runs > result.runs:
+        lines.append(f"  (shrinking ran {result.shrink_runs} schedules, more than the {result.runs} explored)")
     if result.every_failure:
         lines.append("")
         lines.append("every failing schedule:")
@@ -94,12 +104,14 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
         "time_budget": result.time_budget,
         "complete": result.complete,
         "stopped_by": result.stopped_by,
+        "shrink_runs": result.shrink_runs,
         "interrupted": result.interrupted,
         "failures": [
             {"kind": failure.kind, "subject": list(failure.subject), "runs": failure.runs,
              "first_run": failure.first_run, "first_seed": failure.first_seed, "message": failure.message,
              "token": failure.token, "preemptions": failure.preemptions, "picks": failure.picks,
              "original_preemptions": failure.original_preemptions, "original_picks": failure.original_picks,
+             "fewest_preemptions": failure.shrink_state == "fewest", "shrink_state": failure.shrink_state,
              "reproduce": reproduce_commands(result, scenario_file, failure.token, failure.first_seed)}
             for failure in result.failures
         ],  # fmt: skip
