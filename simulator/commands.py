@@ -194,8 +194,13 @@ def explore(
     runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
     budget_ns = _duration_option("--time-budget", time_budget, "s")
     seconds = None if budget_ns is None else budget_ns / 1e9
-    scenario = load_scenario(scenario_path)
-    explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
+    try:
+        scenario = load_scenario(scenario_path)
+        explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
+    except KeyboardInterrupt:
+        # Ctrl-C is honoured everywhere with the report of what ran so far: here, nothing.
+        out.write(f"threadsim explore: {scenario_path}\ninterrupted (Ctrl-C) while loading: no schedule ran\n")
+        return 0
     bar = ProgressBar(err) if progress else None
     status = None if bar is None else bar.status
     if strategy == "dfs":

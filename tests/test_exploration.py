@@ -485,3 +485,23 @@ def test_ctrl_c_during_shrinking_reports_the_best_found(monkeypatch) -> None:  #
     assert report["runs"] == 50 and failure["shrink_state"] == "interrupted"
     replayed = CliRunner().invoke(main, ["replay", INCR, failure["token"]])
     assert replayed.exit_code == 1 and "app.counter == 20 is false" in replayed.stdout
+
+
+def test_ctrl_c_while_loading_or_counting_steps_still_reports(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C before any schedule ran (loading the file, or PCT counting steps) prints what ran: nothing,
+    and exits 0, as a search that found no failure does."""
+    import simulator.commands as commands_module
+    import simulator.exploration.explorer as explorer_module
+
+    def interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(commands_module, "load_scenario", interrupt)
+        result = CliRunner().invoke(main, ["explore", INCR])
+    assert result.exit_code == 0
+    assert result.stdout == f"threadsim explore: {INCR}\ninterrupted (Ctrl-C) while loading: no schedule ran\n"
+    monkeypatch.setattr(explorer_module, "count_steps", interrupt)
+    result = CliRunner().invoke(main, ["explore", INCR, "--strategy", "pct"])
+    assert result.exit_code == 0
+    assert "ran 0 of 1000 schedules: cut short by Ctrl-C\n\nno schedule failed\n" in result.stdout

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -255,11 +256,11 @@ class Explorer:
                       status: Status | None = None) -> ExploreResult:  # fmt: skip
         """Run `runs` seeded schedules with strategy `name` (fewer if `seconds` run out first), then shrink the
         first schedule of each distinct failure."""
-        steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
         tally = Tally(every)
         budget = Budget(runs, seconds)
         stopped_by: str | None = None
         try:
+            steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
             if jobs <= 1:
                 # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
                 for seed in range(seed_start, seed_start + runs):
@@ -287,7 +288,8 @@ class Explorer:
         seeds = range(seed_start, seed_start + runs)
         chunk = max(1, min(200, runs // (jobs * 4) or 1))
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_ctrl_c) as pool:
             futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first
@@ -299,8 +301,7 @@ class Explorer:
                     if progress is not None:
                         progress(tally.runs, runs, tally.failed)
             finally:
-                for future in futures:
-                    future.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
         return None
 
     # -- dfs ---------------------------------------------------------------------------------------------
@@ -528,6 +529,10 @@ class _Shrinking:
                     self._keep(outcome, message)
                     changed = True
                     break
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _labelled(status: Status | None, label: str) -> Status | None:
