@@ -92,11 +92,13 @@ def policies() -> None:
               help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).")
 @click.option("--shrink-budget", type=click.IntRange(min=1), default=1000, show_default=True,
               help="The most schedules shrinking may run for each failure (to find its fewest preemptions).")
+@click.option("--no-database", "no_database", is_flag=True,
+              help="Neither replay nor save failing schedules in .threadsim/failures/ (or $THREADSIM_DATABASE).")
 @click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: str, depth: int,
-            preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, every: bool,
+            preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, no_database: bool, every: bool,
             report: str) -> None:
     """Run many schedules of SCENARIO; report each distinct failure with a shrunk replay token.
 
@@ -106,6 +108,7 @@ def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: 
         commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
         depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
         report=report, progress=sys.stderr.isatty(), time_budget=time_budget, shrink_budget=shrink_budget,
+        database=not no_database,
     )
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO
 
+import attrs
+
 from simulator.chooser import Strategy
 from simulator.errors import InputErrors, UsageError
-from simulator.exploration.explorer import SHRINK_BUDGET, Explorer
+from simulator.exploration.database import Entry, FailureDatabase, default_root
+from simulator.exploration.explorer import SHRINK_BUDGET, Explorer, ExploreResult
 from simulator.exploration.report import render_explore_json, render_explore_text
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import TokenError, scenario_hash
@@ -187,6 +190,7 @@ def explore(
     progress: bool = False,
     time_budget: str | None = None,
     shrink_budget: int = SHRINK_BUDGET,
+    database: bool = True,
 ) -> int:
     """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
 
@@ -196,7 +200,12 @@ def explore(
     seconds = None if budget_ns is None else budget_ns / 1e9
     try:
         scenario = load_scenario(scenario_path)
-        explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
+        digest = scenario_hash(scenario_path)
+        explorer = Explorer(scenario_path, scenario, digest)
+        root = default_root() if database else None
+        saved_failures = FailureDatabase(root, digest) if root is not None else None
+        # Saved failing schedules first, as Hypothesis replays its database before generating examples.
+        saved = explorer.replay_saved(saved_failures.entries()) if saved_failures is not None else ()
     except KeyboardInterrupt:
         # Ctrl-C is honoured everywhere with the report of what ran so far: here, nothing.
         out.write(f"threadsim explore: {scenario_path}\ninterrupted (Ctrl-C) while loading: no schedule ran\n")
@@ -214,9 +223,26 @@ def explore(
                                         status=status)  # fmt: skip
     if bar is not None:
         bar.finish()
+    if saved_failures is not None:
+        result = attrs.evolve(result, database=str(saved_failures.directory), saved=saved)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_path))
+    if saved_failures is not None:
+        _update_database(saved_failures, result, err)
     return 1 if result.failed else 0
+
+
+def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[str]) -> None:
+    """Forget saved schedules that pass now; save the token of every failure reported."""
+    try:
+        for replay in result.saved:
+            if not replay.still_fails:
+                database.forget(replay.token)
+        for failure in result.failures:
+            database.save(Entry(failure.token, failure.kind, failure.subject, failure.message))
+    except OSError as error:
+        # The report matters more than the database: it is printed; say why the database is not updated.
+        err.write(f"warning: cannot update the failure database {database.directory}: {error.strerror}\n")
 
 
 def replay(

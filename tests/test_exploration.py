@@ -505,3 +505,54 @@ def test_ctrl_c_while_loading_or_counting_steps_still_reports(monkeypatch) -> No
     result = CliRunner().invoke(main, ["explore", INCR, "--strategy", "pct"])
     assert result.exit_code == 0
     assert "ran 0 of 1000 schedules: cut short by Ctrl-C\n\nno schedule failed\n" in result.stdout
+
+
+def test_the_failure_database_replays_saved_failures_first_and_forgets_fixed_ones(tmp_path: Path,
+                                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """A failure found once is saved under failures/<scenario hash>/ and replayed first next time, even by a
+    search that would not find it; a saved schedule that passes now is said and forgotten; --no-database
+    neither reads nor writes."""
+    from simulator.exploration.database import Entry, FailureDatabase
+
+    database = tmp_path / "db"
+    monkeypatch.setenv("THREADSIM_DATABASE", str(database))
+    digest = scenario_hash(INCR)
+    code, first = explore_json(INCR, "--runs", "50")
+    token = first["failures"][0]["token"]
+    assert code == 1 and (database / "failures" / digest / f"{token}.json").is_file()
+    assert first["saved"] == [] and first["database"] == str(database / "failures" / digest)
+    # dfs without preemptions cannot lose an update; the saved schedule still shows it.
+    code, second = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", "0")
+    assert code == 1 and second["failures"] == []
+    assert [(s["token"], s["kind"], s["still_fails"]) for s in second["saved"]] == [(token, "expect", True)]
+    text = CliRunner().invoke(main, ["explore", INCR, "--strategy", "dfs", "--preemption-bound", "0"]).stdout
+    assert (f"saved failures ({database / 'failures' / digest}): 1 replayed first, 1 still fails\n"
+            f"  still fails: expect: app.counter == 20 is false (app.counter = 10)\n"
+            f"    $ threadsim replay {INCR} {token}\n") in text  # fmt: skip
+    plain = f"ts1.{digest}.0.-"  # the plain run passes: as if threadsim had fixed what made it fail
+    FailureDatabase(database, digest).save(Entry(plain, "expect", (), "app.counter == 20 is false"))
+    text = CliRunner().invoke(main, ["explore", INCR, "--strategy", "dfs", "--preemption-bound", "0"]).stdout
+    assert f"  passes now (forgotten): expect: {plain}\n" in text
+    assert not (database / "failures" / digest / f"{plain}.json").exists()
+    code, off = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", "0", "--no-database")
+    assert code == 0 and off["saved"] == [] and off["database"] is None
+
+
+def test_the_failure_database_skips_damaged_entries_and_writes_nothing_when_off(tmp_path: Path,
+                                                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """A damaged entry is skipped, not an error; with THREADSIM_DATABASE empty nothing is written anywhere;
+    unset, the database is .threadsim/ in the working directory."""
+    database = tmp_path / "db"
+    directory = database / "failures" / scenario_hash(INCR)
+    directory.mkdir(parents=True)
+    (directory / "junk.json").write_text("{not json")
+    monkeypatch.setenv("THREADSIM_DATABASE", str(database))
+    code, report = explore_json(INCR, "--strategy", "dfs", "--preemption-bound", "0")
+    assert code == 0 and report["saved"] == []
+    monkeypatch.setenv("THREADSIM_DATABASE", "")
+    monkeypatch.chdir(tmp_path)
+    explore_json(INCR, "--runs", "20")
+    assert not (tmp_path / ".threadsim").exists()
+    monkeypatch.delenv("THREADSIM_DATABASE")  # the default: .threadsim/ in the working directory
+    explore_json(INCR, "--runs", "20")
+    assert len(list((tmp_path / ".threadsim" / "failures" / scenario_hash(INCR)).glob("*.json"))) == 1

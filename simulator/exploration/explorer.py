@@ -23,8 +23,10 @@ import attrs
 from simulator.analysis.footprints import Footprints
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Chooser, Strategy
+from simulator.exploration.database import Entry
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
 from simulator.exploration.tokens import ReplayToken
+from simulator.exploration.tokens import decode as decode_token
 from simulator.model.kernel import Kernel
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
@@ -141,16 +143,32 @@ class ExploreResult:
     time_budget: str | None = None
     #: Schedules shrinking ran, for every failure together.
     shrink_runs: int = 0
+    #: The failure database's directory for this scenario (None: no database), and the saved failing
+    #: schedules replayed before the search.
+    database: str | None = None
+    saved: tuple[SavedReplay, ...] = ()
 
     @property
     def failed(self) -> bool:
-        """Whether any schedule failed."""
-        return bool(self.failures)
+        """Whether any schedule failed (a saved one that still fails included)."""
+        return bool(self.failures) or any(replay.still_fails for replay in self.saved)
 
     @property
     def interrupted(self) -> bool:
         """Whether Ctrl-C stopped the search."""
         return self.stopped_by == "interrupted"
+
+
+@attrs.frozen
+class SavedReplay:
+    """A saved failing schedule replayed before a search: whether it still shows the failure it was saved
+    with, and that failure's message now (or when saved, if it passes now)."""
+
+    token: str
+    kind: str
+    subject: tuple[str, ...]
+    still_fails: bool
+    message: str
 
 
 def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
@@ -356,6 +374,17 @@ class Explorer:
             outcome, taken = self.run(seed, strategy)
             prefix = _next_prefix(strategy.trail)
             yield outcome, taken, outcome.preemptions == level, prefix is None
+
+    def replay_saved(self, entries: Sequence[Entry]) -> tuple[SavedReplay, ...]:
+        """Replay saved failing schedules (from the failure database), in order."""
+        replays = []
+        for entry in entries:
+            token = decode_token(entry.token)
+            outcome, _ = self.run(token.seed, ReplayStrategy(dict(token.decisions)))
+            message = dict(outcome.failures).get(failure_key(entry.kind, entry.subject))
+            replays.append(SavedReplay(entry.token, entry.kind, entry.subject, message is not None,
+                                       entry.message if message is None else message))  # fmt: skip
+        return tuple(replays)
 
     # -- shrinking and the summary -----------------------------------------------------------------------
 

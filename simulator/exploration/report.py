@@ -61,6 +61,16 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
             lines.append(f"ran {_count(result.runs, 'schedule')}")
         else:
             lines.append(f"ran {result.runs} of {result.runs_limit} schedules: cut short by {stop_text(result)}")
+    if result.saved:
+        still = sum(1 for replay in result.saved if replay.still_fails)
+        lines.append(f"saved failures ({result.database}): {len(result.saved)} replayed first, {still} still "
+                     f"fail{'s' if still == 1 else ''}")  # fmt: skip
+        for replay in result.saved:
+            if replay.still_fails:
+                lines.append(f"  still fails: {replay.kind}: {replay.message}")
+                lines.append(f"    $ threadsim replay {scenario_file} {replay.token}")
+            else:
+                lines.append(f"  passes now (forgotten): {replay.kind}: {replay.token}")
     lines.append("")
     if not result.failures:
         if result.strategy == "dfs" and result.complete:
@@ -116,6 +126,9 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
             for failure in result.failures
         ],  # fmt: skip
         "every_failure": [{"kind": k, "run": n, "seed": s, "token": t} for k, n, s, t in result.every_failure],
+        "database": result.database,
+        "saved": [{"token": replay.token, "kind": replay.kind, "subject": list(replay.subject),
+                   "still_fails": replay.still_fails, "message": replay.message} for replay in result.saved],
     }
 
 
