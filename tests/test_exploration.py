@@ -556,3 +556,42 @@ def test_the_failure_database_skips_damaged_entries_and_writes_nothing_when_off(
     monkeypatch.delenv("THREADSIM_DATABASE")  # the default: .threadsim/ in the working directory
     explore_json(INCR, "--runs", "20")
     assert len(list((tmp_path / ".threadsim" / "failures" / scenario_hash(INCR)).glob("*.json"))) == 1
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct"])
+def test_shards_merged_print_what_one_job_prints(tmp_path: Path, strategy: str) -> None:
+    """explore --shard K/N for K = 1..3, merged, prints byte for byte the report of one job (text with
+    --all, and JSON apart from the database, which shards do not use)."""
+    parts = []
+    for index in (3, 1, 2):  # any order
+        part = tmp_path / f"part{index}.json"
+        result = CliRunner().invoke(main, ["explore", INCR, "--strategy", strategy, "--runs", "90", "--all",
+                                           "--seed-start", "4", "--shard", f"{index}/3"])  # fmt: skip
+        assert result.exit_code in (0, 1), result.output
+        part.write_text(result.stdout)
+        parts.append(str(part))
+    assert sum(json.loads(Path(part).read_text())["runs"] for part in parts) == 90
+    one = CliRunner().invoke(main, ["explore", INCR, "--strategy", strategy, "--runs", "90", "--all",
+                                    "--seed-start", "4"])  # fmt: skip
+    merged = CliRunner().invoke(main, ["merge", *parts])
+    assert merged.exit_code == one.exit_code == 1 and merged.stdout == one.stdout
+    one_json = json.loads(CliRunner().invoke(main, ["explore", INCR, "--strategy", strategy, "--runs", "90",
+                                                    "--all", "--seed-start", "4", "--report", "json"]).stdout)
+    merged_json = json.loads(CliRunner().invoke(main, ["merge", *parts, "--report", "json"]).stdout)
+    assert merged_json == one_json
+
+
+def test_merge_refuses_parts_that_do_not_make_one_search(tmp_path: Path) -> None:
+    """Missing shards, parts of different searches and dfs shards are usage errors that say what is wrong."""
+    one = tmp_path / "one.json"
+    one.write_text(CliRunner().invoke(main, ["explore", INCR, "--runs", "10", "--shard", "1/2"]).stdout)
+    other = tmp_path / "other.json"
+    other.write_text(CliRunner().invoke(main, ["explore", INCR, "--runs", "20", "--shard", "2/2"]).stdout)
+    result = CliRunner().invoke(main, ["merge", str(one)])
+    assert result.exit_code == 2 and "expected the 2 shards 1/2 ... 2/2 once each (missing 2)" in result.stderr
+    result = CliRunner().invoke(main, ["merge", str(one), str(other)])
+    assert result.exit_code == 2 and "runs_limit is 10 in one, 20 in another" in result.stderr
+    result = CliRunner().invoke(main, ["explore", INCR, "--strategy", "dfs", "--shard", "1/2"])
+    assert result.exit_code == 2 and "--shard works with --strategy random or pct" in result.stderr
+    result = CliRunner().invoke(main, ["explore", INCR, "--shard", "3/2"])
+    assert result.exit_code == 2 and "--shard 3/2: K must be between 1 and N" in result.stderr

@@ -78,8 +78,9 @@ class Tally:
         #: With `every`: (failure, run number, outcome) of every failure, in run order.
         self.every: list[tuple[FailureKey, int, Outcome]] | None = [] if every else None
 
-    def add(self, outcome: Outcome, steps: int = 0) -> None:
-        number = self.runs
+    def add(self, outcome: Outcome, steps: int = 0, number: int | None = None) -> None:
+        """Count one run; `number` is its place in the whole search (by default, the next)."""
+        number = self.runs if number is None else number
         self.runs += 1
         self.steps += steps
         if outcome.failures:
@@ -274,37 +275,54 @@ class Explorer:
                       status: Status | None = None) -> ExploreResult:  # fmt: skip
         """Run `runs` seeded schedules with strategy `name` (fewer if `seconds` run out first), then shrink the
         first schedule of each distinct failure."""
-        tally = Tally(every)
-        budget = Budget(runs, seconds)
-        stopped_by: str | None = None
-        try:
-            steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
-            if jobs <= 1:
-                # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
-                for seed in range(seed_start, seed_start + runs):
-                    stopped_by = budget.spent(tally.runs)
-                    if stopped_by is not None:
-                        break
-                    outcome, taken = self.run(seed, make_strategy(name, seed, depth, steps))
-                    tally.add(outcome, taken)
-                    if progress is not None:
-                        progress(tally.runs, runs, tally.failed)
-            else:
-                stopped_by = self._seeds_in_pool(name, runs, seed_start, depth, steps, jobs, tally, budget, progress)
-        except KeyboardInterrupt:
-            stopped_by = "interrupted"
-        if stopped_by == "runs":
-            stopped_by = None  # running every seed asked for is the end of this search
+        tally, stopped_by = self.tally_seeds(name, runs, seed_start, depth=depth, jobs=jobs, every=every,
+                                             progress=progress, seconds=seconds)  # fmt: skip
+        return self.result_of_seeds(tally, stopped_by, name, runs, seed_start, depth=depth, time_budget=time_budget,
+                                    shrink_budget=shrink_budget, status=status)  # fmt: skip
+
+    def result_of_seeds(self, tally: Tally, stopped_by: str | None, name: str, runs: int, seed_start: int, *,
+                        depth: int = 2, time_budget: str | None = None, shrink_budget: int = SHRINK_BUDGET,
+                        status: Status | None = None) -> ExploreResult:  # fmt: skip
+        """The report of a random or pct search from its tally (of one job, or merged from shards)."""
         failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, name, tally.runs, seed_start, stopped_by is None, stopped_by,
                              failures, every_failure, depth=depth, runs_limit=runs, time_budget=time_budget,
                              shrink_runs=shrink_runs)  # fmt: skip
 
-    def _seeds_in_pool(self, name: str, runs: int, seed_start: int, depth: int, steps: int, jobs: int,
+    def tally_seeds(self, name: str, runs: int, seed_start: int, *, depth: int = 2, jobs: int = 1,
+                    every: bool = False, progress: Progress | None = None, seconds: float | None = None,
+                    shard: tuple[int, int] = (1, 1)) -> tuple[Tally, str | None]:  # fmt: skip
+        """Run the schedules of a random or pct search (with `shard` (K, N), the K-th of N shares: the runs
+        whose number is K-1 modulo N); the tally, and why it stopped early (None: it ran them all)."""
+        tally = Tally(every)
+        budget = Budget(None, seconds)
+        index, count = shard
+        numbers = range(index - 1, runs, count)
+        stopped_by: str | None = None
+        try:
+            steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
+            if jobs <= 1:
+                # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
+                for number in numbers:
+                    stopped_by = budget.spent(tally.runs)
+                    if stopped_by is not None:
+                        break
+                    seed = seed_start + number
+                    outcome, taken = self.run(seed, make_strategy(name, seed, depth, steps))
+                    tally.add(outcome, taken, number)
+                    if progress is not None:
+                        progress(tally.runs, len(numbers), tally.failed)
+            else:
+                seeds = [seed_start + number for number in numbers]
+                stopped_by = self._seeds_in_pool(name, seeds, seed_start, depth, steps, jobs, tally, budget, progress)
+        except KeyboardInterrupt:
+            stopped_by = "interrupted"
+        return tally, stopped_by
+
+    def _seeds_in_pool(self, name: str, seeds: Sequence[int], seed_start: int, depth: int, steps: int, jobs: int,
                        tally: Tally, budget: Budget, progress: Progress | None) -> str | None:  # fmt: skip
         """Run the seeds in `jobs` processes, in chunks, adding results in seed order; why it stopped early."""
-        seeds = range(seed_start, seed_start + runs)
-        chunk = max(1, min(200, runs // (jobs * 4) or 1))
+        chunk = max(1, min(200, len(seeds) // (jobs * 4) or 1))
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
         # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_ctrl_c) as pool:
@@ -315,9 +333,9 @@ class Explorer:
                     if stopped_by == "time_budget":
                         return stopped_by
                     for outcome, taken in future.result():
-                        tally.add(outcome, taken)
+                        tally.add(outcome, taken, outcome.seed - seed_start)
                     if progress is not None:
-                        progress(tally.runs, runs, tally.failed)
+                        progress(tally.runs, len(seeds), tally.failed)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
         return None
