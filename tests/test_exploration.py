@@ -48,6 +48,7 @@ def test_random_exploration_finds_the_lost_update_and_shrinks_it_to_one_preempti
     """The plain run passes; exploration finds lost updates; the shrunk token is one preemption."""
     code, report = explore_json(INCR, "--runs", "300")
     assert code == 1 and report["runs"] == 300 and report["complete"]
+    assert report["format"] == "threadsim-explore/2" and report["stopped_by"] is None
     (failure,) = report["failures"]
     assert failure["kind"] == "expect" and failure["message"].startswith("app.counter == 20 is false")
     assert (failure["preemptions"], failure["picks"]) == (1, 0)

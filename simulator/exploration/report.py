@@ -41,6 +41,7 @@ def stop_text(result: ExploreResult) -> str:
 
 
 def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
+    """The text report: what was searched and how far, saved failures replayed, then each distinct failure."""
     lines = [f"threadsim explore: scenario {result.scenario} ({scenario_file})"]
     if result.strategy == "dfs":
         lines.append(f"strategy dfs, preemption bound {result.bound}, seed {result.seed_start}")
@@ -101,8 +102,11 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
 
 
 def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
+    """The JSON report as data (format threadsim-explore/2)."""
     return {
-        "format": "threadsim-explore/1",
+        # /2: failures by (kind, subject); preemptions and picks counted apart; stopped_by, proven_bound,
+        # shrink_state, the failure database.
+        "format": "threadsim-explore/2",
         "scenario": result.scenario,
         "strategy": result.strategy,
         "runs": result.runs,
@@ -133,4 +137,5 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
 
 
 def render_explore_json(result: ExploreResult, scenario_file: str) -> str:
+    """The JSON report as text."""
     return json.dumps(explore_dict(result, scenario_file), indent=2) + "\n"
