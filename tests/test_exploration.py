@@ -596,3 +596,21 @@ def test_merge_refuses_parts_that_do_not_make_one_search(tmp_path: Path) -> None
     assert result.exit_code == 2 and "--shard works with --strategy random or pct" in result.stderr
     result = CliRunner().invoke(main, ["explore", INCR, "--shard", "3/2"])
     assert result.exit_code == 2 and "--shard 3/2: K must be between 1 and N" in result.stderr
+
+
+def test_shrinking_takes_no_more_steps_than_its_step_budget() -> None:
+    """Shrinking stops once it has taken the steps it may (as many as the search took, at least a floor),
+    keeping a failing schedule: long schedules cannot make it run for minutes."""
+    from simulator.exploration.explorer import StepBudget
+
+    explorer = explorer_for(INCR)
+    result = explorer.explore_seeds("random", 5, 1, every=True)
+    _, _, seed, token = result.every_failure[0]
+    decisions = decode(token).decisions
+    small = StepBudget(0, floor=50)  # less than one schedule of the counter
+    shrunk = explorer.shrink(seed, decisions, ("expect", ()), steps=small)
+    assert shrunk.state == "budget" and shrunk.runs == 1 and small.spent > 50
+    assert shrunk.decisions == decisions
+    roomy = StepBudget(0)
+    shrunk = explorer.shrink(seed, decisions, ("expect", ()), steps=roomy)
+    assert shrunk.state == "fewest" and shrunk.preemptions == 1 and 0 < roomy.spent < 1_000_000

@@ -39,6 +39,8 @@ KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound")
 EXPLORE_MAX_STEPS = 200_000
 #: Schedules shrinking may run for one failure, unless told otherwise (--shrink-budget).
 SHRINK_BUDGET = 1000
+#: Steps shrinking may take for all failures together, at least (beyond that, as many as the search took).
+SHRINK_STEP_FLOOR = 1_000_000
 
 
 #: Which failure a violation is: its kind and its subject (which expectation, assertion, variable, cycle or
@@ -425,7 +427,7 @@ class Explorer:
 
     def shrink(self, seed: int, decisions: Sequence[tuple[int, int]], wanted: FailureKey,
                budget: int = SHRINK_BUDGET, status: Status | None = None,
-               found: Outcome | None = None) -> Shrunk:  # fmt: skip
+               found: Outcome | None = None, steps: StepBudget | None = None) -> Shrunk:  # fmt: skip
         """The schedule with the fewest preemptions, then the fewest decisions, that still shows failure
         `wanted`, found within `budget` schedules:
 
@@ -436,11 +438,12 @@ class Explorer:
            ..., with the same seed, until one fails so: it has the fewest preemptions that can;
         4. the picks of that schedule removed one at a time, as in 2, keeping its preemptions.
 
-        `found` is the failing run's outcome when known (saving a replay). Ctrl-C stops it with the best
-        schedule found so far, raised as _Interrupted."""
+        `found` is the failing run's outcome when known (saving a replay); `steps` the steps shrinking may
+        take (by default SHRINK_STEP_FLOOR). Ctrl-C stops it with the best schedule found so far, raised as
+        _Interrupted."""
         if found is None:
             found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
-        search = _Shrinking(self, seed, wanted, budget, status)
+        search = _Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))
         search.best, search.best_preemptions = found.decisions, found.preemptions
         search.message = dict(found.failures).get(wanted, "")
         try:
@@ -459,6 +462,7 @@ class Explorer:
         reports = []
         shrink_runs = 0
         interrupted = False
+        steps = StepBudget(tally.steps)
         keys = sorted(tally.first, key=_order)
         for index, key in enumerate(keys):
             number, first = tally.first[key]
@@ -469,7 +473,7 @@ class Explorer:
                 label = f"shrinking failure {index + 1} of {len(keys)} ({key[0]})"
                 try:
                     shrunk = self.shrink(first.seed, first.decisions, key, shrink_budget,
-                                         _labelled(status, label), first)  # fmt: skip
+                                         _labelled(status, label), first, steps)  # fmt: skip
                 except _Interrupted as stop:
                     shrunk, interrupted = stop.shrunk, True
             shrink_runs += shrunk.runs
@@ -500,6 +504,20 @@ class Shrunk:
     message: str = ""
 
 
+class StepBudget:
+    """The steps shrinking may still take, for every failure of a search together: as many as the search
+    took, and at least `floor`, so that shrinking takes about as long as the search at most (steps, not
+    seconds, so that the report does not depend on the machine). Spent steps are counted in `spent`."""
+
+    def __init__(self, search_steps: int, floor: int = SHRINK_STEP_FLOOR) -> None:
+        self.left = max(search_steps, floor)
+        self.spent = 0
+
+    def spend(self, steps: int) -> None:
+        self.left -= steps
+        self.spent += steps
+
+
 class _BudgetSpent(Exception):
     """Shrinking ran as many schedules as it may."""
 
@@ -516,12 +534,13 @@ class _Shrinking:
     """The state of one shrinking search (see Explorer.shrink)."""
 
     def __init__(self, explorer: Explorer, seed: int, wanted: FailureKey, budget: int,
-                 status: Status | None) -> None:  # fmt: skip
+                 status: Status | None, steps: StepBudget) -> None:  # fmt: skip
         self.explorer = explorer
         self.seed = seed
         self.wanted = wanted
         self.budget = budget
         self.status = status
+        self.steps = steps
         self.runs = 0
         self.state = "budget"
         self.best: tuple[tuple[int, int], ...] = ()
@@ -532,7 +551,7 @@ class _Shrinking:
         return Shrunk(self.best, self.best_preemptions, self.state, self.runs, self.message)
 
     def _count(self) -> None:
-        if self.runs >= self.budget:
+        if self.runs >= self.budget or self.steps.left <= 0:
             raise _BudgetSpent
         self.runs += 1
         if self.status is not None:
@@ -549,7 +568,8 @@ class _Shrinking:
     def replay(self, decisions: Sequence[tuple[int, int]]) -> Outcome:
         self._count()
         strategy = ReplayStrategy(dict(decisions))
-        outcome, _ = self.explorer.run(self.seed, strategy)
+        outcome, taken = self.explorer.run(self.seed, strategy)
+        self.steps.spend(taken)
         return outcome
 
     def run(self) -> None:
@@ -563,8 +583,9 @@ class _Shrinking:
         self._remove_one_at_a_time(self.best_preemptions)
         # Iterative bounding below the best found: the first level with a failing schedule is the fewest.
         for level in range(self.best_preemptions):
-            for outcome, _, counted, _ in self.explorer._level(level, self.seed):
+            for outcome, taken, counted, _ in self.explorer._level(level, self.seed):
                 self._count()
+                self.steps.spend(taken)
                 message = self._message(outcome) if counted else None
                 if message is not None:
                     self._keep(outcome, message)
