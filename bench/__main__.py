@@ -129,7 +129,8 @@ def main() -> None:
     print()
     rate, schedules = exploration_rate()
     print("exploring scenarios/counter-incr.yaml (2 threads x 10 increments), random strategy, one process:")
-    print(f"  {schedules:,} schedules at {rate:,.0f} schedules per second")
+    print(f"  {schedules:,} schedules at {rate:,.0f} schedules per second; one plain simulate of the same "
+          f"scenario: {plain_run_seconds() * 1e3:.2f} ms")  # fmt: skip
     print()
     print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
     for burst in ("10", "1000000000000"):
@@ -160,6 +161,24 @@ def exploration_rate(schedules: int = 4000) -> tuple[float, int]:
         explorer.explore_seeds("random", schedules, 0)
         best = min(best, time.perf_counter() - start)
     return schedules / best, schedules
+
+
+def plain_run_seconds(repeats: int = 200) -> float:
+    """The time of one plain `simulate` of the counter explored above (best of `repeats`), in this process: the
+    floor under the cost of an explored schedule."""
+    import time
+    from pathlib import Path
+
+    from simulator.scenario.loader import load_scenario
+    from simulator.simulation import simulate
+
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "counter-incr.yaml")
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        simulate(scenario)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def cost_in_events(burst: str) -> int:

@@ -3,7 +3,7 @@
 Two kinds of choice, kept apart so that either can be replayed without disturbing the other:
 
 - *Random draws* (duration jitter, and same-instant ties under `machine.tiebreak: random`) come from a
-  private generator seeded by the run's seed: the same seed gives the same draws.
+  private generator seeded by the run's seed: the same seed gives the same draws, so they need no record.
 - *Scheduling decisions* (preempt the running thread before its next step? which ready thread runs next?)
   come from a `Strategy`: the default one never preempts and keeps the policy's order; an explorer's
   strategy decides otherwise. Decision points are numbered in the order they occur, and every decision
@@ -30,6 +30,10 @@ class Strategy(Protocol):
         """A visible step (one that touches shared memory or a synchronization object) is about to run."""
         ...
 
+    def on_yield(self, thread: Thread) -> None:
+        """`thread` yields the CPU while other threads are ready (it goes back among them)."""
+        ...
+
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         """Whether to take the CPU from `running` before its next (visible) step; `ready` could run instead."""
         ...
@@ -40,7 +44,7 @@ class Strategy(Protocol):
 
 
 class Chooser:
-    """Seeded draws, strategy decisions, and the record of both."""
+    """Seeded draws, strategy decisions, and the record of the decisions."""
 
     def __init__(self, seed: int, strategy: Strategy | None = None) -> None:
         self.seed = seed
@@ -50,9 +54,8 @@ class Chooser:
         #: Decision points met so far, and the non-default decisions as (point, value).
         self.points = 0
         self.decisions: list[tuple[int, int]] = []
+        #: How many of the decisions are preemptions (the others pick a thread other than the policy's).
         self.preemptions = 0
-        #: Every random draw, in order (jitter values and tie-break keys).
-        self.choices: list[int] = []
 
     @property
     def controlled(self) -> bool:
@@ -60,16 +63,12 @@ class Chooser:
         return self.strategy is not None
 
     def integer(self, low: int, high: int) -> int:
-        """A uniform integer in [low, high] from the seed, recorded."""
-        value = low if low == high else self._random.randint(low, high)
-        self.choices.append(value)
-        return value
+        """A uniform integer in [low, high] from the seed (the same seed draws the same integers)."""
+        return low if low == high else self._random.randint(low, high)
 
     def tiebreak(self) -> int:
         """A random key that orders events scheduled for the same instant and priority."""
-        key = self._random.getrandbits(31)
-        self.choices.append(key)
-        return key
+        return self._random.getrandbits(31)
 
     def preempt(self, running: Thread, ready: Sequence[Thread]) -> bool:
         """Ask the strategy whether to preempt `running` now."""
@@ -81,6 +80,12 @@ class Chooser:
             self.preemptions += 1
             return True
         return False
+
+    def yielded(self, thread: Thread) -> None:
+        """Tell the strategy that `thread` yields the CPU to the ready threads (the kernel calls it for a
+        `yield` step of a controlled run while others are ready)."""
+        assert self.strategy is not None
+        self.strategy.on_yield(thread)
 
     def pick(self, ready: Sequence[Thread]) -> int:
         """Ask the strategy which ready thread runs next (an index into `ready`)."""

@@ -134,8 +134,11 @@ def policies() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Schedules to run (for dfs: the most to run before stopping).")
+@click.option("--runs", type=click.IntRange(min=1),
+              help="Schedules to run (random and pct: default 1000; dfs: by default every one within the bound).")
+@click.option("--time-budget", metavar="D",
+              help="Stop the search after this much wall-clock time, e.g. 30, 30s or 500ms (bare numbers: seconds); "
+              "the report says it was cut short.")
 @click.option("--strategy", type=click.Choice(["random", "pct", "dfs"]), default="random", show_default=True,
               help="random preemptions, PCT priorities, or depth-first search of every schedule.")
 @click.option("--depth", type=click.IntRange(min=1), default=2, show_default=True,
@@ -146,20 +149,37 @@ def policies() -> None:
               help="Processes to run schedules in (random and pct); the report is the same for any number.")
 @click.option("--seed-start", type=click.IntRange(min=0), default=0, show_default=True,
               help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).")
+@click.option("--shrink-budget", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="The most schedules shrinking may run for each failure (to find its fewest preemptions).")
+@click.option("--shard", metavar="K/N",
+              help="Run the K-th of N shares of a random or pct search and print it as JSON for threadsim merge.")
+@click.option("--no-database", "no_database", is_flag=True,
+              help="Neither replay nor save failing schedules in .threadsim/failures/ (or $THREADSIM_DATABASE).")
 @click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-def explore(scenario: str, runs: int, strategy: str, depth: int, preemption_bound: int, jobs: int,
-            seed_start: int, every: bool, report: str) -> None:
-    """Run many schedules of SCENARIO; report each kind of failure with a shrunk replay token.
+def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: str, depth: int,
+            preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, shard: str | None,
+            no_database: bool, every: bool, report: str) -> None:
+    """Run many schedules of SCENARIO; report each distinct failure with a shrunk replay token.
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
     """
     _exit_for_errors(
         commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
         depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
-        report=report, progress=sys.stderr.isatty(),
+        report=report, progress=sys.stderr.isatty(), time_budget=time_budget, shrink_budget=shrink_budget,
+        database=not no_database, shard=shard,
     )
+
+
+@main.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format printed on standard output.")
+def merge(parts: tuple[str, ...], report: str) -> None:
+    """Merge the JSON PARTS of `explore --shard K/N` runs: print the report one job would have printed."""
+    _exit_for_errors(commands.merge, paths=parts, out=sys.stdout, report=report)
 
 
 @main.command()

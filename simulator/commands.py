@@ -6,15 +6,21 @@ raises InputErrors (file problems) or UsageError (option problems); the CLI turn
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Sequence
 from typing import IO, Any
 
+import attrs
+
 from simulator.analysis.metrics import RunMetrics
 from simulator.chooser import Strategy
 from simulator.errors import InputError, InputErrors, UsageError
-from simulator.exploration.explorer import Explorer
+from simulator.exploration.database import Entry, FailureDatabase, default_root
+from simulator.exploration.explorer import SHRINK_BUDGET, Explorer, ExploreResult
 from simulator.exploration.report import render_explore_json, render_explore_text
+from simulator.exploration.shards import merge as merge_parts
+from simulator.exploration.shards import parse_shard, part_dict, render_part
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import TokenError, scenario_hash
 from simulator.exploration.tokens import decode as decode_token
@@ -181,12 +187,16 @@ def _duration_option(option: str, text: str | None, unit: str) -> int | None:
         raise UsageError(f"{option}: {error}") from None
 
 
+#: Schedules random and pct run when --runs is not given (dfs runs every schedule within its bound).
+DEFAULT_RUNS = 1000
+
+
 def explore(
     *,
     scenario_path: str,
     out: IO[str],
     err: IO[str],
-    runs: int = 1000,
+    runs: int | None = None,
     strategy: str = "random",
     depth: int = 2,
     preemption_bound: int = 2,
@@ -195,21 +205,114 @@ def explore(
     every: bool = False,
     report: str = "text",
     progress: bool = False,
+    time_budget: str | None = None,
+    shrink_budget: int = SHRINK_BUDGET,
+    database: bool = True,
+    shard: str | None = None,
 ) -> int:
-    """`threadsim explore`: run many schedules, report each kind of failure with a shrunk replay token."""
-    scenario = load_scenario(scenario_path)
-    explorer = Explorer(scenario_path, scenario, scenario_hash(scenario_path))
+    """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
+
+    `runs` and `time_budget` (a duration; bare numbers are seconds) stop the search early; without them dfs
+    runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
+    if shard is not None:
+        return _explore_shard(scenario_path=scenario_path, out=out, shard=parse_shard(shard), runs=runs,
+                              strategy=strategy, depth=depth, jobs=jobs, seed_start=seed_start, every=every,
+                              time_budget=time_budget, shrink_budget=shrink_budget)  # fmt: skip
+    budget_ns = _duration_option("--time-budget", time_budget, "s")
+    seconds = None if budget_ns is None else budget_ns / 1e9
+    try:
+        scenario = load_scenario(scenario_path)
+        digest = scenario_hash(scenario_path)
+        explorer = Explorer(scenario_path, scenario, digest)
+        root = default_root() if database else None
+        saved_failures = FailureDatabase(root, digest) if root is not None else None
+        # Saved failing schedules first, as Hypothesis replays its database before generating examples.
+        saved = explorer.replay_saved(saved_failures.entries()) if saved_failures is not None else ()
+    except KeyboardInterrupt:
+        # Ctrl-C is honoured everywhere with the report of what ran so far: here, nothing.
+        out.write(f"threadsim explore: {scenario_path}\ninterrupted (Ctrl-C) while loading: no schedule ran\n")
+        return 0
     bar = ProgressBar(err) if progress else None
+    status = None if bar is None else bar.status
     if strategy == "dfs":
-        result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar)
+        result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar,
+                                      seconds=seconds, time_budget=time_budget, shrink_budget=shrink_budget,
+                                      status=status)  # fmt: skip
     else:
-        result = explorer.explore_seeds(strategy, runs, seed_start, depth=depth, jobs=jobs, every=every,
-                                        progress=bar)  # fmt: skip
+        result = explorer.explore_seeds(strategy, DEFAULT_RUNS if runs is None else runs, seed_start, depth=depth,
+                                        jobs=jobs, every=every, progress=bar, seconds=seconds,
+                                        time_budget=time_budget, shrink_budget=shrink_budget,
+                                        status=status)  # fmt: skip
     if bar is not None:
         bar.finish()
+    if saved_failures is not None:
+        result = attrs.evolve(result, database=str(saved_failures.directory), saved=saved)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_path))
+    if saved_failures is not None:
+        _update_database(saved_failures, result, err)
     return 1 if result.failed else 0
+
+
+def _explore_shard(*, scenario_path: str, out: IO[str], shard: tuple[int, int], runs: int | None, strategy: str,
+                   depth: int, jobs: int, seed_start: int, every: bool, time_budget: str | None,
+                   shrink_budget: int) -> int:  # fmt: skip
+    """`explore --shard K/N`: run the K-th share of a random or pct search and print it as a JSON part."""
+    if strategy == "dfs":
+        raise UsageError("--shard works with --strategy random or pct (a depth-first search is not split)")
+    if time_budget is not None:
+        raise UsageError("--shard and --time-budget: a time budget would stop each shard at another place; "
+                         "give --runs")  # fmt: skip
+    scenario = load_scenario(scenario_path)
+    digest = scenario_hash(scenario_path)
+    explorer = Explorer(scenario_path, scenario, digest)
+    total = DEFAULT_RUNS if runs is None else runs
+    tally, stopped_by = explorer.tally_seeds(strategy, total, seed_start, depth=depth, jobs=jobs, every=every,
+                                             shard=shard)  # fmt: skip
+    out.write(render_part(part_dict(tally, stopped_by, scenario_file=scenario_path, scenario_hash=digest,
+                                    strategy=strategy, depth=depth, seed_start=seed_start, runs_limit=total,
+                                    shard=shard, shrink_budget=shrink_budget)))  # fmt: skip
+    return 1 if tally.failed else 0
+
+
+def merge(*, paths: Sequence[str], out: IO[str], report: str = "text") -> int:
+    """`threadsim merge`: the report one job would have printed, from the JSON parts of `explore --shard`."""
+    parts = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as file:
+                parts.append(json.load(file))
+        except OSError as error:
+            raise UsageError(f"cannot read {path!r}: {error.strerror}") from None
+        except ValueError as error:
+            raise UsageError(f"{path}: not JSON ({error})") from None
+    search, tally, stopped_by = merge_parts(parts)
+    scenario_file = str(search["scenario_file"])
+    scenario = load_scenario(scenario_file)
+    digest = scenario_hash(scenario_file)
+    if digest != search["scenario_hash"]:
+        raise UsageError(f"{scenario_file} changed since the parts were made (parts: {search['scenario_hash']}, "
+                         f"now: {digest}); explore it again")  # fmt: skip
+    explorer = Explorer(scenario_file, scenario, digest)
+    result = explorer.result_of_seeds(tally, stopped_by, str(search["strategy"]), int(search["runs_limit"]),
+                                      int(search["seed_start"]), depth=int(search["depth"]),
+                                      shrink_budget=int(search["shrink_budget"]))  # fmt: skip
+    render = render_explore_json if report == "json" else render_explore_text
+    out.write(render(result, scenario_file))
+    return 1 if result.failed else 0
+
+
+def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[str]) -> None:
+    """Forget saved schedules that pass now; save the token of every failure reported."""
+    try:
+        for replay in result.saved:
+            if not replay.still_fails:
+                database.forget(replay.token)
+        for failure in result.failures:
+            database.save(Entry(failure.token, failure.kind, failure.subject, failure.message))
+    except OSError as error:
+        # The report matters more than the database: it is printed; say why the database is not updated.
+        err.write(f"warning: cannot update the failure database {database.directory}: {error.strerror}\n")
 
 
 def replay(

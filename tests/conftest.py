@@ -39,6 +39,13 @@ def by_name(metrics: RunMetrics) -> dict[str, object]:
 MS = 1_000_000
 
 
+@pytest.fixture(autouse=True)
+def no_failure_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`threadsim explore` saves failing schedules in .threadsim/ of the working directory: no test may write
+    there (or see what another saved), so the database is off unless a test points it at a tmp dir."""
+    monkeypatch.setenv("THREADSIM_DATABASE", "")
+
+
 @pytest.fixture
 def tmp_scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Write YAML text to a file and return its path."""

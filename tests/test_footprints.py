@@ -59,4 +59,4 @@ def test_dfs_runs_fewer_schedules_and_finds_the_same_failure(tmp_path: Path, mon
     full = Explorer(str(path), load_scenario(path), scenario_hash(path)).explore_dfs(2, 100_000, 0)
     assert reduced.complete and full.complete
     assert reduced.runs < full.runs
-    assert [kind.kind for kind in reduced.kinds] == [kind.kind for kind in full.kinds] == ["expect"]
+    assert [kind.kind for kind in reduced.failures] == [kind.kind for kind in full.failures] == ["expect"]

@@ -19,36 +19,80 @@ def reproduce_commands(result: ExploreResult, scenario_file: str, token: str, se
     return commands
 
 
+#: How each way a shrinking search can end reads in the report.
+SHRINK_STATES = {
+    "fewest": "the fewest preemptions that fail so",
+    "budget": "fewer preemptions not ruled out (shrink budget spent)",
+    "interrupted": "fewer preemptions not ruled out (Ctrl-C)",
+}
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def stop_text(result: ExploreResult) -> str:
+    """What cut the search short, as the user gave it."""
+    if result.stopped_by == "runs":
+        return f"--runs {result.runs_limit}"
+    if result.stopped_by == "time_budget":
+        return f"--time-budget {result.time_budget}"
+    return "Ctrl-C"
+
+
 def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
+    """The text report: what was searched and how far, saved failures replayed, then each distinct failure."""
     lines = [f"threadsim explore: scenario {result.scenario} ({scenario_file})"]
     if result.strategy == "dfs":
         lines.append(f"strategy dfs, preemption bound {result.bound}, seed {result.seed_start}")
-        state = "every schedule within the bound" if result.complete else "stopped before the end of the search"
-        lines.append(f"ran {result.runs} schedules: {state}")
+        if result.complete:
+            state = f"the search ended (every schedule with at most {_count(result.bound, 'preemption')})"
+        elif result.proven_bound >= 0:
+            state = (f"cut short by {stop_text(result)} (every schedule with at most "
+                     f"{_count(result.proven_bound, 'preemption')} ran)")  # fmt: skip
+        else:
+            state = f"cut short by {stop_text(result)} (before every schedule without preemption ran)"
+        lines.append(f"ran {_count(result.runs, 'schedule')}: {state}")
     else:
         depth = f", depth {result.depth}" if result.strategy == "pct" else ""
         last = result.seed_start + result.runs - 1
-        lines.append(f"strategy {result.strategy}{depth}, seeds {result.seed_start}-{last}")
-        lines.append(f"ran {result.runs} schedules")
-    if result.interrupted:
-        lines.append("interrupted (Ctrl-C): the report covers the schedules run so far")
+        seeds = f"seeds {result.seed_start}-{last}" if result.runs else "no seed ran"
+        lines.append(f"strategy {result.strategy}{depth}, {seeds}")
+        if result.complete:
+            lines.append(f"ran {_count(result.runs, 'schedule')}")
+        else:
+            lines.append(f"ran {result.runs} of {result.runs_limit} schedules: cut short by {stop_text(result)}")
+    if result.saved:
+        still = sum(1 for replay in result.saved if replay.still_fails)
+        lines.append(f"saved failures ({result.database}): {len(result.saved)} replayed first, {still} still "
+                     f"fail{'s' if still == 1 else ''}")  # fmt: skip
+        for replay in result.saved:
+            if replay.still_fails:
+                lines.append(f"  still fails: {replay.kind}: {replay.message}")
+                lines.append(f"    $ threadsim replay {scenario_file} {replay.token}")
+            else:
+                lines.append(f"  passes now (forgotten): {replay.kind}: {replay.token}")
     lines.append("")
-    if not result.kinds:
+    if not result.failures:
         if result.strategy == "dfs" and result.complete:
-            lines.append(f"no schedule with at most {result.bound} preemptions fails")
+            lines.append(f"proven: no schedule with at most {_count(result.bound, 'preemption')} fails")
+        elif result.strategy == "dfs" and result.proven_bound >= 0:
+            lines.append(f"no schedule failed; proven only within {_count(result.proven_bound, 'preemption')}")
         else:
             lines.append("no schedule failed")
         return "\n".join(lines) + "\n"
-    lines.append(f"failures: {len(result.kinds)} kind{'s' if len(result.kinds) > 1 else ''}")
-    for kind in result.kinds:
-        lines.append(f"  {kind.kind}: {kind.runs} of {result.runs} schedules; first: schedule {kind.first_run}"
-                     + (f" (seed {kind.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
-        lines.append(f"    {kind.message}")
-        plural = "s" if kind.preemptions != 1 else ""
-        lines.append(f"    shrunk to {kind.preemptions} preemption{plural} and {kind.decisions} decision"
-                     f"{'s' if kind.decisions != 1 else ''} (from {kind.original_decisions})")  # fmt: skip
-        for command in reproduce_commands(result, scenario_file, kind.token, kind.first_seed):
+    lines.append(f"failures: {len(result.failures)} distinct")
+    for failure in result.failures:
+        lines.append(f"  {failure.kind}: {failure.runs} of {result.runs} schedules; first: schedule {failure.first_run}"
+                     + (f" (seed {failure.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
+        lines.append(f"    {failure.message}")
+        lines.append(f"    shrunk to {_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')} "
+                     f"(from {_count(failure.original_preemptions, 'preemption')} and "
+                     f"{_count(failure.original_picks, 'pick')}): {SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
+        for command in reproduce_commands(result, scenario_file, failure.token, failure.first_seed):
             lines.append(f"    $ {command}")
+    if result.shrink_runs > result.runs:
+        lines.append(f"  (shrinking ran {result.shrink_runs} schedules, more than the {result.runs} explored)")
     if result.every_failure:
         lines.append("")
         lines.append("every failing schedule:")
@@ -58,26 +102,40 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
 
 
 def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
+    """The JSON report as data (format threadsim-explore/2)."""
     return {
-        "format": "threadsim-explore/1",
+        # /2: failures by (kind, subject); preemptions and picks counted apart; stopped_by, proven_bound,
+        # shrink_state, the failure database.
+        "format": "threadsim-explore/2",
         "scenario": result.scenario,
         "strategy": result.strategy,
         "runs": result.runs,
         "seed_start": result.seed_start,
         **({"depth": result.depth} if result.strategy == "pct" else {}),
-        **({"preemption_bound": result.bound} if result.strategy == "dfs" else {}),
+        **({"preemption_bound": result.bound, "proven_bound": result.proven_bound} if result.strategy == "dfs"
+           else {}),
+        "runs_limit": result.runs_limit,
+        "time_budget": result.time_budget,
         "complete": result.complete,
+        "stopped_by": result.stopped_by,
+        "shrink_runs": result.shrink_runs,
         "interrupted": result.interrupted,
         "failures": [
-            {"kind": kind.kind, "runs": kind.runs, "first_run": kind.first_run, "first_seed": kind.first_seed,
-             "message": kind.message, "token": kind.token, "preemptions": kind.preemptions,
-             "decisions": kind.decisions, "original_decisions": kind.original_decisions,
-             "reproduce": reproduce_commands(result, scenario_file, kind.token, kind.first_seed)}
-            for kind in result.kinds
+            {"kind": failure.kind, "subject": list(failure.subject), "runs": failure.runs,
+             "first_run": failure.first_run, "first_seed": failure.first_seed, "message": failure.message,
+             "token": failure.token, "preemptions": failure.preemptions, "picks": failure.picks,
+             "original_preemptions": failure.original_preemptions, "original_picks": failure.original_picks,
+             "fewest_preemptions": failure.shrink_state == "fewest", "shrink_state": failure.shrink_state,
+             "reproduce": reproduce_commands(result, scenario_file, failure.token, failure.first_seed)}
+            for failure in result.failures
         ],  # fmt: skip
         "every_failure": [{"kind": k, "run": n, "seed": s, "token": t} for k, n, s, t in result.every_failure],
+        "database": result.database,
+        "saved": [{"token": replay.token, "kind": replay.kind, "subject": list(replay.subject),
+                   "still_fails": replay.still_fails, "message": replay.message} for replay in result.saved],
     }
 
 
 def render_explore_json(result: ExploreResult, scenario_file: str) -> str:
+    """The JSON report as text."""
     return json.dumps(explore_dict(result, scenario_file), indent=2) + "\n"

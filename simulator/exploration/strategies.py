@@ -2,6 +2,7 @@
 
 Decision points come before *visible* steps (see `simulator.model.kernel.is_visible`) while another thread is
 ready, and at each dispatch with more than one ready thread. Every strategy is deterministic given its seed.
+`on_yield` hears of a thread that yields the CPU while others are ready (PCT lowers it).
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ _SALT = 0x7A3B_C5E1
 
 class DefaultStrategy:
     """Never preempts, keeps the policy's order: a controlled run that behaves like a plain one. It counts
-    visible steps (PCT needs to know how many a run has)."""
+    visible steps (PCT's k, an upper bound on the decision points of a run of the same program)."""
 
     def __init__(self) -> None:
         self.steps = 0
 
     def on_step(self) -> None:
         self.steps += 1
+
+    def on_yield(self, thread: Thread) -> None:
+        pass
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         return False
@@ -52,10 +56,18 @@ class RandomStrategy(DefaultStrategy):
 class PctStrategy(DefaultStrategy):
     """Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010).
 
-    Each thread gets a random priority above `depth`; `depth - 1` change points are drawn among the first
-    `steps` visible steps; at the i-th change point the running thread's priority drops to i. The highest
-    priority ready thread always runs. A bug of depth d shows with probability at least 1/(n * k^(d-1))
-    per run, for n threads and k steps.
+    Each thread gets a random initial priority above `depth - 1`, distinct from every other's. `depth - 1`
+    change points are drawn among 1..`steps` (k: the visible steps of the default schedule); they count the
+    steps where a switch can matter (a visible step that may conflict, while another thread is ready: the
+    decision points), and change point i, counted from the last, gives the thread *taking that step*
+    priority i, below every initial priority. So a thread demoted later ends
+    below every thread demoted earlier, as in the paper, Coyote and Shuttle. The highest-priority ready
+    thread always runs: the running one is preempted as soon as a ready thread outranks it. A thread that
+    yields drops below every priority given so far (as Shuttle does), so that a spin-with-yield loop lets
+    the thread it waits for run.
+
+    A bug of depth d (d orderings of steps make it show) is found with probability at least
+    1/(n * k^(d-1)) per run, for n threads and k = `steps`.
     """
 
     def __init__(self, seed: int, depth: int, steps: int) -> None:
@@ -63,29 +75,34 @@ class PctStrategy(DefaultStrategy):
         self.random = random.Random(seed ^ _SALT)
         self.depth = depth
         points = range(1, max(steps, depth) + 1)
-        self.change_points = sorted(self.random.sample(points, depth - 1)) if depth > 1 else []
+        chosen = sorted(self.random.sample(points, depth - 1)) if depth > 1 else []
+        #: Step number -> the priority the thread taking that step drops to (the last change point gets 1).
+        self.change_points = {step: float(depth - 1 - order) for order, step in enumerate(chosen)}
         self.priorities: dict[int, float] = {}
-        self.running: Thread | None = None
+        #: The lowest priority given so far (a yielder goes below it).
+        self.lowest = 1.0
+        #: Decision points before steps met so far: the step numbers change points refer to.
+        self.taken = 0
 
     def priority(self, thread: Thread) -> float:
         if thread.index not in self.priorities:
-            # Distinct initial priorities above every change-point priority (1..depth-1).
+            # Distinct initial priorities above every change point's (1 .. depth-1), in a random order.
             self.priorities[thread.index] = self.depth + self.random.random()
         return self.priorities[thread.index]
 
-    def on_step(self) -> None:
-        self.steps += 1
-        if self.steps in self.change_points and self.running is not None:
-            self.priorities[self.running.index] = float(self.change_points.index(self.steps) + 1)
+    def on_yield(self, thread: Thread) -> None:
+        self.lowest -= 1.0
+        self.priorities[thread.index] = self.lowest
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
-        self.running = running
+        self.taken += 1
+        change = self.change_points.get(self.taken)
+        if change is not None:
+            self.priorities[running.index] = change
         return max(self.priority(thread) for thread in ready) > self.priority(running)
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
-        best = max(range(len(ready)), key=lambda index: self.priority(ready[index]))
-        self.running = ready[best]
-        return best
+        return max(range(len(ready)), key=lambda index: self.priority(ready[index]))
 
 
 class ReplayStrategy(DefaultStrategy):
@@ -111,16 +128,24 @@ class ReplayStrategy(DefaultStrategy):
 
 
 class DfsStrategy(DefaultStrategy):
-    """Follows `prefix` (one value per decision point) and then the defaults, recording every point it
-    meets as (number of alternatives, value taken, is it a preemption) for the depth-first explorer."""
+    """One run of a bound's depth-first search: follows `prefix` (one value per decision point), then
+    preempts at every decision point it can until the run has `bound` preemptions, taking the policy's pick
+    everywhere else. It records every point it meets as (number of alternatives, value taken, is it a
+    preemption) for the explorer to find the next run from. Preempting first makes each run of the search
+    for bound b have b preemptions, so that no run repeats a schedule of a smaller bound (a run that finds
+    fewer places to preempt is one, and the explorer does not count it again)."""
 
-    def __init__(self, prefix: Sequence[int]) -> None:
+    def __init__(self, prefix: Sequence[int], bound: int) -> None:
         super().__init__()
         self.prefix = list(prefix)
+        self.bound = bound
+        self.preemptions = 0
         self.trail: list[tuple[int, int, bool]] = []
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
-        value = self.prefix[point] if point < len(self.prefix) else 0
+        # Past the prefix: preempt while the bound allows, so that this run has `bound` preemptions.
+        value = self.prefix[point] if point < len(self.prefix) else int(self.preemptions < self.bound)
+        self.preemptions += value
         self.trail.append((2, value, True))
         return value == 1
 
