@@ -19,7 +19,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import TraceEvent, parse_scenario, simulate
+from simulator import RunMetrics, TraceEvent, parse_scenario, simulate
+from simulator.analysis.races import Access
 
 #: (time, thread, op, line, write): an access as the detector's report describes it.
 AccessKey = tuple[int, str, str, int, bool]
@@ -115,14 +116,13 @@ def documented_report(hb: HappensBefore) -> list[tuple[str, AccessKey, AccessKey
     """The races docs/races.md says the detector reports, in the order first seen, with their counts."""
     last_write: dict[str, tuple[int, str, AccessKey]] = {}
     reads: dict[str, dict[str, tuple[int, AccessKey]]] = {}
-    found: dict[tuple[str, int, int, bool, bool], list[object]] = {}
+    found: dict[tuple[str, int, int, bool, bool], tuple[str, AccessKey, AccessKey]] = {}
+    counts: dict[tuple[str, int, int, bool, bool], int] = {}
 
     def report(variable: str, first: AccessKey, second: AccessKey) -> None:
         key = (variable, first[3], second[3], first[4], second[4])
-        if key in found:
-            found[key][3] += 1  # type: ignore[operator]
-        else:
-            found[key] = [variable, first, second, 1]
+        found.setdefault(key, (variable, first, second))
+        counts[key] = counts.get(key, 0) + 1
 
     for number, thread, variable, access in hb.accesses:
         write = last_write.get(variable)
@@ -136,16 +136,16 @@ def documented_report(hb: HappensBefore) -> list[tuple[str, AccessKey, AccessKey
             reads[variable] = {}
         else:
             reads.setdefault(variable, {})[thread] = (number, access)
-    return [tuple(entry) for entry in found.values()]  # type: ignore[misc]
+    return [(*entry, counts[key]) for key, entry in found.items()]
 
 
-def reported(metrics: object) -> list[tuple[str, AccessKey, AccessKey, int]]:
+def reported(metrics: RunMetrics) -> list[tuple[str, AccessKey, AccessKey, int]]:
     """The detector's races as plain tuples."""
 
-    def key(access: object) -> AccessKey:
-        return (access.time, access.thread, access.op, access.line, access.write)  # type: ignore[attr-defined]
+    def key(access: Access) -> AccessKey:
+        return (access.time, access.thread, access.op, access.line, access.write)
 
-    return [(race.variable, key(race.first), key(race.second), race.count) for race in metrics.races]  # type: ignore[attr-defined]
+    return [(race.variable, key(race.first), key(race.second), race.count) for race in metrics.races]
 
 
 def first_racing_access(hb: HappensBefore, variable: str) -> AccessKey | None:
