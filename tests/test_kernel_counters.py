@@ -61,7 +61,7 @@ class CounterChecker:
             self.problems.append(f"{where}: _finished {kernel._finished}, done {done}, exits {self.exits}")
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario_texts())
 def test_ready_idle_and_finished_counts_are_right_at_every_event(text: str) -> None:
     """_ready, _idle and _finished equal what the threads, CPUs, policy and trace say, after every event."""

@@ -68,7 +68,7 @@ def run_cli(*args: str) -> Result:
     return result
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario_texts())
 def test_valid_scenarios_validate_and_run_deterministically(text: str) -> None:
     """A valid scenario validates, runs without a crash to exit status 0 or 1 (1 exactly when the report

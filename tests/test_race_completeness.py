@@ -163,7 +163,7 @@ def first_racing_access(hb: HappensBefore, variable: str) -> AccessKey | None:
     return None
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(racy_programs())
 def test_the_detector_reports_exactly_the_documented_races(text: str) -> None:
     """The reported races, their first occurrences and counts, are those the documented rule gives over
