@@ -27,17 +27,38 @@ def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: i
     assert capsys.readouterr().out.splitlines()[0] == "5.666666666666667"
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/scenarios.md", "docs/outputs.md", "docs/policies.md"])
+#: The documents with `$ threadsim ...` samples, each checked by a test below. A document not listed here
+#: must have none (test_every_document_with_samples_is_checked), so that none goes unchecked.
+SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md")
+SAMPLE = re.compile(r"```\n\$ threadsim ")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/outputs.md"])
 def test_sample_reports_in_the_docs_are_current(document: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Every `$ threadsim run scenarios/...` sample with output shown matches a real run."""
+    """Every `$ threadsim run scenarios/...` sample with output shown matches a real run; there is one at
+    least (samples that vanish, or stop matching the pattern, fail here rather than pass unchecked)."""
     monkeypatch.chdir(ROOT)
     text = (ROOT / document).read_text(encoding="utf-8")
     samples = re.findall(r"```\n\$ threadsim (run scenarios/\S+)\n(.*?)```", text, flags=re.DOTALL)
+    compared = 0
     for command, shown in samples:
         if shown.startswith("...\n"):
             continue  # an excerpt: the tests below check those
         result = CliRunner().invoke(main, command.split())
         assert result.output == shown, f"{document}: output of 'threadsim {command}' changed"
+        compared += 1
+    assert compared, f"{document}: no complete `$ threadsim run scenarios/...` sample found"
+
+
+def test_every_document_with_samples_is_checked() -> None:
+    """The documents listed as having samples have some, and no other document has any."""
+    for document in SAMPLE_DOCUMENTS:
+        assert SAMPLE.search((ROOT / document).read_text(encoding="utf-8")), f"{document}: no sample found"
+    documents = sorted((ROOT / "docs").glob("*.md"))
+    others = [path for path in documents if path.relative_to(ROOT).as_posix() not in SAMPLE_DOCUMENTS]
+    assert others  # the glob found the other documents
+    for path in others:
+        assert not SAMPLE.search(path.read_text(encoding="utf-8")), f"{path.name} has samples no test checks"
 
 
 def test_scenario_excerpts_in_docs_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -45,6 +66,7 @@ def test_scenario_excerpts_in_docs_are_current(monkeypatch) -> None:  # type: ig
     monkeypatch.chdir(ROOT)
     text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     sections = re.findall(r"### `(scenarios/\S+\.yaml)`\n.*?```\n(.*?)```", text, flags=re.DOTALL)
+    assert sections
     assert len(sections) == len(list((ROOT / "scenarios").glob("*.yaml")))
     for path, excerpt in sections:
         output = CliRunner().invoke(main, ["run", path]).output
@@ -94,7 +116,9 @@ def test_exploration_samples_are_current(monkeypatch) -> None:  # type: ignore[n
         if "--runs 100000" in command:
             continue
         assert CliRunner().invoke(main, command.split()).stdout == shown, command
-    for command, shown in re.findall(r"```\n\$ threadsim (replay \S+ \S+)\n(.*?)```", text, flags=re.DOTALL):
+    replays = re.findall(r"```\n\$ threadsim (replay \S+ \S+)\n(.*?)```", text, flags=re.DOTALL)
+    assert replays
+    for command, shown in replays:
         output = CliRunner().invoke(main, command.split()).stdout
         for part in shown.split("...\n"):
             assert part.strip("\n") in output
