@@ -29,7 +29,9 @@ def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: i
 
 #: The documents with `$ threadsim ...` samples, each checked by a test below. A document not listed here
 #: must have none (test_every_document_with_samples_is_checked), so that none goes unchecked.
-SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md")
+#: docs/capacity.md's samples are checked in tests/test_sweep.py, docs/ostep.md's in tests/test_ostep.py.
+SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md",
+                    "docs/capacity.md", "docs/ostep.md")
 SAMPLE = re.compile(r"```\n\$ threadsim ")
 
 
