@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.analysis.footprints import Footprints
+from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.races import Clock, RaceDetector, join
 from simulator.analysis.violations import Violation
 from simulator.chooser import Chooser, Strategy
@@ -29,27 +29,12 @@ from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
-
-_INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
-
-
-def is_visible(operation: Primitive) -> bool:
-    """Whether a step can affect or observe another thread: it touches shared memory or a synchronization
-    object. Only before such steps can a switch of threads change what anyone computes; exploration
-    decides there, and nowhere else."""
-    if isinstance(operation, _INVISIBLE):
-        return False
-    if isinstance(operation, Let | Check | Assert):
-        expression = operation.value if isinstance(operation, Let) else operation.cond
-        return any(True for _ in variables(expression))
-    return True
-
 
 class Kernel(ProgramSteps):
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
