@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.races import Clock, RaceDetector, join
-from simulator.analysis.violations import Violation
+from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
 from simulator.model.cpus import Cpu
@@ -27,7 +28,6 @@ from simulator.model.steps import ProgramSteps
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
-from simulator.program.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.program.interpreter import as_script, cpu_demand, run_program
 from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
@@ -205,34 +205,19 @@ class Kernel(ProgramSteps):
             self._check_expectations()
 
     def _check_expectations(self) -> None:
-        for expectation in self.scenario.expect:
-            if expectation.text == "no_data_race":
-                for race in self.races.races:
-                    first, second = race.first, race.second
-                    times = "" if race.count == 1 else f" ({race.count} times)"
-                    message = (f"data race on {race.variable}: {first.thread} {first.op} at line {first.line} and "
-                               f"{second.thread} {second.op} at line {second.line}{times}")  # fmt: skip
-                    self.violations.append(Violation("data_race", second.time, second.thread, message))
-            elif expectation.expression is not None:
-                self._check_expectation(expectation.text, expectation.expression)
+        check_expectations(self.scenario.expect, self.processes, self.races.races, self.threads, self.engine.now,
+                           self._record)  # fmt: skip
 
-    def _check_expectation(self, text: str, expression: Expression) -> None:
-        def read(node: Expression) -> int:
-            assert isinstance(node, Variable) and node.process is not None
-            return self.processes[node.process].memory[node.name]
+    def _violation(
+        self, kind: ViolationKind, thread: Thread | None, message: str, subject: tuple[str, ...] = ()
+    ) -> None:
+        """Record a violation found now, caused by `thread` (None: not one thread's doing); listeners see it."""
+        self._record(Violation(kind, self.engine.now, thread.name if thread is not None else None, message, subject))
 
-        try:
-            if evaluate(expression, read):
-                return
-        except KeyError as missing:
-            self._violation("expect", None, f"{text} cannot be checked: process {missing} never ran")
-            return
-        except EvaluationError as error:
-            self._violation("expect", None, f"{text} cannot be checked: {error}")
-            return
-        shown = {str(variable): variable for variable in variables(expression)}
-        values = ", ".join(f"{name} = {read(variable)}" for name, variable in shown.items())
-        self._violation("expect", None, f"{text} is false" + (f" ({values})" if values else ""))
+    def _record(self, violation: Violation, traced: bool = True) -> None:
+        self.violations.append(violation)
+        if traced and self._listeners:
+            self._emit(None, violation.thread, "violation", ("kind", violation.kind), ("message", violation.message))
 
     def _close(self, end: int) -> None:
         """Charge every unfinished thread and busy CPU up to `end`."""

@@ -68,6 +68,7 @@ class ProgramSteps:
     _schedule: Callable[..., None]
     _create_thread: Callable[..., Thread]
     _fork: Callable[[Process, str], Process]
+    _violation: Callable[..., None]
 
     def _step_handlers(self) -> dict[type, Callable[[Cpu, Thread, Any], bool]]:
         return {
@@ -324,12 +325,6 @@ class ProgramSteps:
     def misuse(self, thread: Thread, message: str) -> None:
         """A thread used an object wrongly: a violation; the step has no effect and the thread goes on."""
         self._violation("misuse", thread, message)
-
-    def _violation(self, kind: str, thread: Thread | None, message: str) -> None:
-        name = thread.name if thread is not None else None
-        self.violations.append(Violation(kind, self.engine.now, name, message))  # type: ignore[arg-type]
-        if self._listeners:
-            self._emit(None, name, "violation", ("kind", kind), ("message", message))
 
     def _timeout(self, event: tuple[Thread, int, WaitQueue, SyncObject]) -> None:
         thread, serial, queue, obj = event
