@@ -20,6 +20,7 @@ from simulator.analysis.races import Clock, RaceDetector, join
 from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
+from simulator.model.blocking import Blocking
 from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
 from simulator.model.gil import Gil
@@ -36,7 +37,7 @@ from simulator.trace import Listener, TraceEvent
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
 
-class Kernel(ProgramSteps):
+class Kernel:
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
 
     # Slots, not an instance dict: the hot path reads these attributes on every event, and CPython 3.11
@@ -45,8 +46,8 @@ class Kernel(ProgramSteps):
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_reported_cycles",
-        "_deadlocked", "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
+        "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
+        "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners",
@@ -99,9 +100,6 @@ class Kernel(ProgramSteps):
         self.processes: dict[str, Process] = {}
         self.ipc = make_sync_objects(machine.ipc)
         self._forks: dict[str, int] = {}
-        self._reported_cycles: set[frozenset[str]] = set()
-        self._deadlocked: set[str] = set()
-        self._steps_by_type = self._step_handlers()
         self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
@@ -130,6 +128,10 @@ class Kernel(ProgramSteps):
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
         self._listeners = tuple(listeners)
+        #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
+        self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
+                                  self._wake, self._violation)  # fmt: skip
+        self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
                 if spec.start == "arrival":
@@ -199,7 +201,7 @@ class Kernel(ProgramSteps):
         else:
             self.end_time = until if until is not None else self.engine.now
         if exhausted and not self.complete:
-            self._report_stuck()
+            self._blocking.report_stuck(self.threads)
         self._close(self.end_time)
         if self.complete or exhausted:
             self._check_expectations()
@@ -605,12 +607,12 @@ class Kernel(ProgramSteps):
         process = thread.proc
         if thread.done is not None:
             self.races.release(thread.index, thread.done.clock)
-            thread.done.finish(self)
+            thread.done.finish(self._blocking)
         process.live -= 1
         if process.live == 0 and process.has_completion:
             for member in process.threads.values():
                 join(process.completion.clock, self.races.clock(member.index))
-            process.completion.finish(self)
+            process.completion.finish(self._blocking)
         self._finished += 1
         if self._finished == len(self.threads):
             self.engine.stop()
@@ -669,7 +671,7 @@ class Kernel(ProgramSteps):
             if self._listeners:
                 self._emit(cpu.index, thread.name, "gil", ("action", "take"), ("process", gil.name))
             return True
-        self.park(thread, gil.waiters, gil, gil.reason())
+        self._blocking.park(thread, gil.waiters, gil, gil.reason())
         self._schedule(self.engine.now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval,
                        (thread, thread.wait_serial, gil.switches))  # fmt: skip
         return False
@@ -709,7 +711,7 @@ class Kernel(ProgramSteps):
             self._emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", gil.name))
         if waiter is not None:
             gil.switches += 1
-            self.unpark(waiter)
+            self._blocking.unpark(waiter)
 
     # -- bounds ------------------------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class Host(Protocol):
 
     def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None: ...
 
-    def misuse(self, thread: Thread, message: str) -> None: ...
+    def misuse(self, thread: Thread, message: str, subject: tuple[str, ...]) -> None: ...
 
 
 class SyncObject:
@@ -95,7 +95,8 @@ class Mutex(SyncObject):
 
     def lock(self, host: Host, thread: Thread) -> bool:
         if self.owner is thread:
-            host.misuse(thread, f"{thread.name} locks mutex {self.name}, which it already holds (not recursive)")
+            message = f"{thread.name} locks mutex {self.name}, which it already holds (not recursive)"
+            host.misuse(thread, message, (self.name, "lock"))
             return True
         if self.owner is None:
             self.owner = thread
@@ -107,7 +108,7 @@ class Mutex(SyncObject):
     def unlock(self, host: Host, thread: Thread) -> bool:
         if self.owner is not thread:
             holder = "nobody" if self.owner is None else self.owner.name
-            host.misuse(thread, f"{thread.name} unlocks mutex {self.name}, held by {holder}")
+            host.misuse(thread, f"{thread.name} unlocks mutex {self.name}, held by {holder}", (self.name, "unlock"))
             return True
         self.release_by(host, thread)
         return True
@@ -172,7 +173,8 @@ class Condition(SyncObject):
 
     def wait(self, host: Host, thread: Thread, timeout: int | None) -> bool:
         if self.mutex.owner is not thread:
-            host.misuse(thread, f"{thread.name} waits on condition {self.name} without holding mutex {self.mutex.name}")
+            message = f"{thread.name} waits on condition {self.name} without holding mutex {self.mutex.name}"
+            host.misuse(thread, message, (self.name, "wait"))
             return True
         self.mutex.release_by(host, thread)
         host.park(thread, self.waiters, self, f"condition {self.name} (notify)", timeout)
