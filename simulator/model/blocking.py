@@ -26,7 +26,9 @@ _BLOCKED = State.BLOCKED
 class Blocking:
     """Parks threads in wait queues and wakes them, for the synchronization objects of one kernel run."""
 
-    __slots__ = ("engine", "races", "tracing", "emit", "_leave", "_wake", "_violation", "deadlocks")
+    __slots__ = (
+        "engine", "races", "tracing", "emit", "interrupt_compute", "deadlocks", "wake", "_leave", "_violation",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -36,17 +38,21 @@ class Blocking:
         leave: Callable[[Any, Thread, State], None],
         wake: Callable[[Thread], None],
         violation: Callable[..., None],
+        interrupt_compute: Callable[[Thread], None],
     ) -> None:
         """`emit` makes a trace event (None: nobody listens); `leave` takes a thread off its CPU into a state;
-        `wake` makes a thread ready; `violation` records a violation found now."""
+        `wake` makes a thread ready; `violation` records a violation found now; `interrupt_compute` cuts the
+        compute of a running thread short and goes on with it at once (it re-takes the GIL first)."""
         self.engine = engine
         self.races = races
         #: Whether anyone listens to trace events (none is built otherwise).
         self.tracing = emit is not None
         self.emit: Callable[..., None] = emit if emit is not None else _no_trace
         self._leave = leave
-        self._wake = wake
+        #: Makes a thread ready: a parked one through unpark, one whose I/O is over directly (a DeviceHost).
+        self.wake = wake
         self._violation = violation
+        self.interrupt_compute = interrupt_compute
         self.deadlocks = DeadlockDetector()
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str, timeout: int | None = None) -> None:
@@ -81,7 +87,7 @@ class Blocking:
         thread.waiting_reason = ""
         thread.wait_serial += 1
         deliver(thread)
-        self._wake(thread)
+        self.wake(thread)
 
     def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None:
         """Ownership of `obj` passed straight from `giver` to `taker` (a trace event only)."""

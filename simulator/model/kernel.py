@@ -23,7 +23,6 @@ from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collec
 from simulator.model.blocking import Blocking
 from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
-from simulator.model.gil import Gil
 from simulator.model.processes import Process, make_sync_objects
 from simulator.model.steps import ProgramSteps
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
@@ -130,7 +129,7 @@ class Kernel:
         self._listeners = tuple(listeners)
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
-                                  self._wake, self._violation)  # fmt: skip
+                                  self._wake, self._violation, self._interrupt_compute)  # fmt: skip
         self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
@@ -404,7 +403,7 @@ class Kernel:
             if gil is not None:
                 thread.needs_gil = not operation.releases_gil
                 if operation.releases_gil and gil.holder is thread:
-                    self._release_gil(gil)  # C code that drops the GIL while it runs
+                    gil.release(self._blocking)  # C code that drops the GIL while it runs
             if duration:
                 self._compute(cpu, thread, now)
                 return
@@ -424,7 +423,7 @@ class Kernel:
                     cpu.index, thread.name, "block",
                     ("device", operation.device), ("duration", operation.duration),
                 )  # fmt: skip
-            self._request_io(self.devices[operation.device], thread, operation.duration)
+            self.devices[operation.device].request(self._blocking, thread, operation.duration)
             self._refill(cpu, now)
             return
         elif isinstance(operation, Yield):
@@ -451,7 +450,7 @@ class Kernel:
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule its CPU
         event: the compute's end, or the quantum's if that comes first and someone is waiting."""
-        if thread.needs_gil and not self._take_gil(cpu, thread):
+        if thread.needs_gil and not thread.gil.take(self._blocking, cpu, thread):  # type: ignore[union-attr]
             return
         time_slice = cpu.time_slice
         end = now + thread.remaining
@@ -545,9 +544,9 @@ class Kernel:
         gil = thread.gil
         if gil is not None and state is not READY:
             if gil.holder is thread:
-                self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
+                gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
             elif gil.reserved_for is thread:
-                self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
+                gil.release(self._blocking)  # handed the GIL, it leaves without taking it: pass it on
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state
@@ -631,87 +630,17 @@ class Kernel:
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
 
-    # -- I/O devices -------------------------------------------------------------------------------------
-
-    def _request_io(self, device: Device, thread: Thread, duration: int) -> None:
-        if device.has_free_server():
-            self._serve(device, thread, duration)
-        else:
-            device.queue.append((thread, duration))
-
-    def _serve(self, device: Device, thread: Thread, duration: int) -> None:
-        device.in_service += 1
-        if self._listeners:
-            self._emit(None, thread.name, "io_start", ("device", device.name))
-        self._schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
-
-    def _io_done(self, event: tuple[Device, Thread]) -> None:
-        device, thread = event
-        device.in_service -= 1
-        if self._listeners:
-            self._emit(None, thread.name, "io_done", ("device", device.name))
-        self._wake(thread)
-        if device.queue:
-            self._serve(device, *device.queue.popleft())
-
-    # -- the GIL ---------------------------------------------------------------------------------------------
-
-    def _take_gil(self, cpu: Cpu, thread: Thread) -> bool:
-        """`thread` is about to run Python code: whether it holds its process's GIL (taking it if it may);
-        if not, it waits for it."""
-        gil = thread.gil
-        assert gil is not None
-        if gil.holder is thread:
-            if not (gil.drop_requested and len(gil.waiters)):
-                return True
-            self._release_gil(gil)  # asked to drop it while the OS had it preempted: drop it now
-        elif gil.holder is None and gil.reserved_for in (None, thread):
-            gil.holder, gil.reserved_for, gil.drop_requested = thread, None, False
-            gil.switches += 1
-            if self._listeners:
-                self._emit(cpu.index, thread.name, "gil", ("action", "take"), ("process", gil.name))
-            return True
-        self._blocking.park(thread, gil.waiters, gil, gil.reason())
-        self._schedule(self.engine.now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval,
-                       (thread, thread.wait_serial, gil.switches))  # fmt: skip
-        return False
-
-    def _gil_interval(self, event: tuple[Thread, int, int]) -> None:
-        """A waiter's switch interval ended: if the GIL has not changed hands meanwhile, ask for it."""
-        thread, serial, switches = event
-        gil = thread.gil
-        if gil is None or thread.wait_serial != serial or thread.waiting_on is not gil:
-            return
+    def _interrupt_compute(self, thread: Thread) -> None:
+        """The running `thread` stops its compute now, if it has time left, and goes on with it at once, as
+        from a dispatch: so it first re-checks what it needs to compute (a GIL it was asked to drop)."""
+        cpu = thread.cpu
+        assert cpu is not None
         now = self.engine.now
-        if gil.switches != switches or gil.holder is None:  # it moved meanwhile: wait another interval
-            self._schedule(now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval, (thread, serial, gil.switches))
-            return
-        holder = gil.holder
-        gil.drop_requested = True
-        if self._listeners:
-            self._emit(None, thread.name, "gil", ("action", "drop_request"), ("holder", holder.name))
-        cpu = holder.cpu
-        if cpu is None or holder.state is not RUNNING or not holder.needs_gil:
-            return  # not running Python code now: it drops the GIL when it next computes
-        if holder.remaining - (now - cpu.segment_start) > 0:
-            # The holder is running Python code: it drops the GIL at once (forced switching: it may not take
-            # it back before the waiter has had it), and waits for it to finish its compute.
-            self._account_segment(cpu, holder)
+        if thread.remaining - (now - cpu.segment_start) > 0:
+            self._account_segment(cpu, thread)
             cpu.expiry = None
             cpu.token += 1
-            self._compute(cpu, holder, now)
-
-    def _release_gil(self, gil: Gil) -> None:
-        """The holder lets go of the GIL; it goes to the longest waiter, if any."""
-        holder = gil.holder
-        gil.holder, gil.drop_requested = None, False
-        waiter = gil.waiters.pop()
-        gil.reserved_for = waiter
-        if self._listeners and holder is not None:
-            self._emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", gil.name))
-        if waiter is not None:
-            gil.switches += 1
-            self._blocking.unpark(waiter)
+            self._compute(cpu, thread, now)
 
     # -- bounds ------------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from simulator.analysis.races import Clock, RaceDetector
 
 if TYPE_CHECKING:
+    from simulator.engine import Engine
     from simulator.model.threads import Thread
 
 
@@ -50,9 +51,15 @@ class WaitQueue:
 
 
 class Host(Protocol):
-    """What synchronization objects need from the kernel."""
+    """What synchronization objects (and the GIL) need from the kernel (simulator.model.blocking)."""
 
+    #: The run's engine: its time, and timers (a GIL's switch interval).
+    engine: Engine
     races: RaceDetector
+    #: Whether anyone listens to trace events: `emit` only then.
+    tracing: bool
+
+    def emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None: ...
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str,
              timeout: int | None = None) -> None: ...  # fmt: skip
@@ -64,6 +71,8 @@ class Host(Protocol):
     def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None: ...
 
     def misuse(self, thread: Thread, message: str, subject: tuple[str, ...]) -> None: ...
+
+    def interrupt_compute(self, thread: Thread) -> None: ...
 
 
 class SyncObject:
