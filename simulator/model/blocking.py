@@ -2,7 +2,7 @@
 
 A synchronization object decides *whether* a thread waits and *who* goes on (simulator.model.sync); this
 module does what waiting means for the thread: it leaves its CPU, records what it waits for and why (for
-reports and deadlock cycles), may time out, and becomes ready again when woken. Each park and re-wait is
+reports and deadlock cycles), may time out, and becomes ready again when woken. Each park and repark is
 checked for a deadlock cycle at once (simulator.analysis.deadlock).
 """
 
@@ -72,8 +72,10 @@ class Blocking:
                                  (thread, thread.wait_serial, queue, obj))  # fmt: skip
         self._check_cycle(thread)
 
-    def rewait(self, thread: Thread, obj: SyncObject, reason: str) -> None:
-        """A blocked thread now waits for something else (a notified waiter queued for its mutex)."""
+    def repark(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str) -> None:
+        """A parked thread, just taken out of the queue it waited in, waits in `queue` for `obj` instead,
+        without running in between (a notified condition waiter queued for the condition's mutex)."""
+        queue.park(thread)
         thread.waiting_on = obj
         thread.waiting_reason = reason
         thread.wait_serial += 1
@@ -113,8 +115,9 @@ class Blocking:
     def _timeout(self, event: tuple[Thread, int, WaitQueue, SyncObject]) -> None:
         """A timed wait's time is up: unless the thread was woken meanwhile, it stops waiting for `obj`."""
         thread, serial, queue, obj = event
-        if thread.wait_serial != serial or not queue.remove(thread):
-            return
+        if thread.wait_serial != serial:
+            return  # woken (or moved to another queue) since it parked
+        queue.remove(thread)
         if self.tracing:
             self.emit(None, thread.name, "timeout", ("object", obj.name))
         assert isinstance(obj, Condition)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
-from simulator.analysis.races import Clock, RaceDetector, join
+from simulator.analysis.races import Clock, RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
@@ -25,6 +25,7 @@ from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
 from simulator.model.processes import Process, make_sync_objects
 from simulator.model.steps import ProgramSteps
+from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
@@ -601,17 +602,7 @@ class Kernel:
         thread.completion = now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
-        # Whoever joins this thread (or waits for its process) happens after everything it did. Completion
-        # objects that nobody has asked for yet are made later, from the clocks, if someone does.
-        process = thread.proc
-        if thread.done is not None:
-            self.races.release(thread.index, thread.done.clock)
-            thread.done.finish(self._blocking)
-        process.live -= 1
-        if process.live == 0 and process.has_completion:
-            for member in process.threads.values():
-                join(process.completion.clock, self.races.clock(member.index))
-            process.completion.finish(self._blocking)
+        thread_ended(self._blocking, thread)  # whoever joins it, or waits for its process, may go on
         self._finished += 1
         if self._finished == len(self.threads):
             self.engine.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from simulator.analysis.races import Access, join
+from simulator.analysis.races import Access
 from simulator.model.blocking import Blocking, deliver
 from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject
 from simulator.model.threads import Thread
@@ -158,7 +158,8 @@ class ProgramSteps:
             names = dict.fromkeys(str(v) for v in variables(op.cond))
             shown = ", ".join(f"{name} = {thread.proc.memory[name]}" for name in names)
             values = f" ({shown})" if shown else ""
-            self._violation("assert", thread, f"assert {op.text} failed at line {op.line}{values}")
+            subject = (str(op.line), op.text) if op.text else (str(op.line),)
+            self._violation("assert", thread, f"assert {op.text} failed at line {op.line}{values}", subject)
         return True
 
     # -- synchronization -------------------------------------------------------------------------------------
@@ -244,11 +245,7 @@ class ProgramSteps:
             message = f"{thread.name} joins thread {op.thread + thread.proc.suffix}, which was never started"
             self.host.misuse(thread, message, (op.thread, "join"))
             return True
-        done = target.ending()
-        if target.completion is not None and not done.done:  # it ended before anyone asked
-            done.clock = dict(self.races.clock(target.index))
-            done.done = True
-        return done.wait(self.host, thread)
+        return target.ending().wait(self.host, thread)
 
     def _step_fork(self, cpu: Cpu, thread: Thread, op: Fork) -> bool:
         child = self._fork(thread.proc, op.process)
@@ -267,9 +264,4 @@ class ProgramSteps:
             message = f"{thread.name} waits for process {op.process}, which it never forked"
             self.host.misuse(thread, message, (op.process, "wait_process"))
             return True
-        completion = child.completion
-        if child.live == 0 and not completion.done:  # every thread of it ended before anyone asked
-            for member in child.threads.values():
-                join(completion.clock, self.races.clock(member.index))
-            completion.done = True
-        return completion.wait(self.host, thread)
+        return child.completion.wait(self.host, thread)
