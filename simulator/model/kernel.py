@@ -8,6 +8,13 @@ events. A quantum expiry is
 an event only while some thread is waiting for a CPU: a quantum that ends with nobody else ready changes
 nothing (SPEC section 4), so a thread computing alone for 10^12 ms costs what one computing for 10 ms costs.
 Quantum boundaries stay on the grid `slice_start + k * quantum` from the dispatch, like a timer tick.
+
+The kernel keeps the hot path: arrival, dispatch, context switches, compute and quantum expiry, preemption,
+the refill shortcut, sleep, yield, I/O requests and a thread's end. The rest lives where its name says:
+the other steps in simulator.model.steps, blocking and waking in simulator.model.blocking (the `Host` that
+synchronization objects and the GIL call back into), the GIL's rules in simulator.model.gil, device service
+in simulator.model.devices, deadlock cycles in simulator.analysis.deadlock, the end-of-run expectations in
+simulator.analysis.expectations, exploration's visibility test in simulator.analysis.footprints.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
+
 
 class Kernel:
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
