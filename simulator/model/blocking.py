@@ -70,7 +70,9 @@ class Blocking:
         if timeout is not None:
             self.engine.schedule(self.engine.now + timeout, PRIORITY_WAKE, self._timeout,
                                  (thread, thread.wait_serial, queue, obj))  # fmt: skip
-        self._check_cycle(thread)
+        found = self.deadlocks.check(thread)
+        if found is not None:
+            self._violation("deadlock", None, found.message, found.subject)
 
     def repark(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str) -> None:
         """A parked thread, just taken out of the queue it waited in, waits in `queue` for `obj` instead,
@@ -81,7 +83,9 @@ class Blocking:
         thread.wait_serial += 1
         if self.tracing:
             self.emit(None, thread.name, "rewait", ("object", obj.name), ("kind", obj.kind), ("reason", reason))
-        self._check_cycle(thread)
+        found = self.deadlocks.check(thread)
+        if found is not None:
+            self._violation("deadlock", None, found.message, found.subject)
 
     def unpark(self, thread: Thread) -> None:
         """A blocked thread may go on: it becomes ready (with the item a get was waiting for, if any)."""
@@ -104,11 +108,6 @@ class Blocking:
     def report_stuck(self, threads: list[Thread]) -> None:
         """The run can do nothing more: threads still blocked (and in no reported cycle) are a deadlock."""
         found = self.deadlocks.stuck(threads)
-        if found is not None:
-            self._violation("deadlock", None, found.message, found.subject)
-
-    def _check_cycle(self, thread: Thread) -> None:
-        found = self.deadlocks.check(thread)
         if found is not None:
             self._violation("deadlock", None, found.message, found.subject)
 

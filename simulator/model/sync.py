@@ -136,8 +136,9 @@ class Mutex(SyncObject):
             message = f"{thread.name} locks mutex {self.name}, which it already holds (not recursive)"
             host.misuse(thread, message, (self.name, "lock"))
             return True
-        if self.owner is None:
-            self.take(host, thread)
+        if self.owner is None:  # what take does, inline: the uncontended lock is the common case
+            self.owner = thread
+            host.races.acquire(thread.index, self.clock)
             return True
         host.park(thread, self.waiters, self, f"mutex {self.name} held by {self.owner.name}")
         return False
