@@ -1,6 +1,8 @@
-"""Synchronization objects, all built on one FIFO wait queue (like Trio's ParkingLot).
+"""Synchronization objects, all built on one FIFO wait queue (`WaitQueue`, like Trio's ParkingLot).
 
-Each operation is called by the kernel for the thread running it and returns True when the thread goes on
+Each object holds its own rules; what waiting means for a thread (leaving the CPU, timeouts, deadlock
+checks, waking) is the run's `Host` (simulator.model.blocking), which every operation is given. Each
+operation is called by the kernel for the thread running it and returns True when the thread goes on
 at once, False when it was parked (blocked). Waking is always first come, first served, and ownership is
 handed over directly: an unlocked mutex goes to its first waiter (no barging), a released semaphore unit to
 the first waiter, a put item to the first waiting getter. Every operation also moves vector clocks for the
@@ -88,20 +90,27 @@ class Host(Protocol):
     #: Whether anyone listens to trace events: `emit` only then.
     tracing: bool
 
-    def emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None: ...
+    def emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
+        """Send a trace event to the listeners."""
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str,
-             timeout: int | None = None) -> None: ...  # fmt: skip
+             timeout: int | None = None) -> None:  # fmt: skip
+        """Block the running `thread` in `queue`, waiting for `obj` (`reason` says why, for people)."""
 
-    def repark(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str) -> None: ...
+    def repark(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str) -> None:
+        """A parked thread, just taken out of its queue, waits in `queue` for `obj` instead."""
 
-    def unpark(self, thread: Thread) -> None: ...
+    def unpark(self, thread: Thread) -> None:
+        """A parked thread, taken out of its queue, may go on: it becomes ready."""
 
-    def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None: ...
+    def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None:
+        """Ownership of `obj` passed straight from `giver` to `taker` (traced)."""
 
-    def misuse(self, thread: Thread, message: str, subject: tuple[str, ...]) -> None: ...
+    def misuse(self, thread: Thread, message: str, subject: tuple[str, ...]) -> None:
+        """`thread` used an object wrongly: a violation, with its subject (object, operation)."""
 
-    def interrupt_compute(self, thread: Thread) -> None: ...
+    def interrupt_compute(self, thread: Thread) -> None:
+        """The running `thread`'s compute is cut short and resumed at once (a GIL drop request)."""
 
 
 class SyncObject:
