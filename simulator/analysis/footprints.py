@@ -152,3 +152,24 @@ class Footprints:
         """Whether this step of thread `template_name` can conflict with no step of any other thread."""
         others = self.others.get(template_name)
         return others is not None and not step_footprint(operation).conflicts(others)
+
+
+# -- visibility: where exploration may decide ------------------------------------------------------------------
+
+# Imported here rather than at the top so that visibility stays a self-contained addition to this module.
+from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield  # noqa: E402
+
+_INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
+
+
+def is_visible(operation: Primitive) -> bool:
+    """Whether a step can affect or observe another thread: it touches shared memory or a synchronization
+    object. Only before such steps can a switch of threads change what anyone computes; exploration
+    decides there, and nowhere else (and, among those, only where `Footprints.independent` says it may
+    conflict)."""
+    if isinstance(operation, _INVISIBLE):
+        return False
+    if isinstance(operation, Let | Check | Assert):
+        expression = operation.value if isinstance(operation, Let) else operation.cond
+        return any(True for _ in variables(expression))
+    return True

@@ -14,9 +14,22 @@ class Violation:
     """A thing found wrong at `time` (ns), caused by `thread` (None: not one thread's doing).
 
     `subject` says which thing failed, independent of times, seeds and the values seen, so that two runs that
-    fail the same way have equal subjects: the expectation's text, the assertion's source line, the racing
-    variable, the objects of a deadlock cycle, the misused object and operation. The explorer groups failures
-    by `(kind, subject)`; `message` is for people and may differ between runs of the same failure.
+    fail the same way have equal subjects. The explorer groups failures by `(kind, subject)`; `message` is for
+    people and may differ between runs of the same failure. Its shape, by kind (names as declared in the
+    scenario: a forked instance's `P#2` counts as `P`, its threads' `T#2` as `T`):
+
+    - `expect`: `(text,)`, the expectation as written (`"p.x == 2"`);
+    - `assert`: `(line, text)`, the assertion's source line as a string and its condition as written, or
+      `(line,)` when the operation carries no text;
+    - `data_race`: `(process, variable)`, the declared process whose memory holds the variable;
+    - `deadlock`: the sorted, distinct names of the objects the threads of the cycle wait for (for threads
+      stuck when nothing can run any more: of the objects they wait for), whatever order they blocked in
+      (what a join or wait_process waits for is named after the thread or process instance, a GIL after its
+      process instance);
+    - `misuse`: `(object, operation)`, the object's name and the operation's keyword (`("m", "unlock")`);
+      for spawn and join the thread's declared name, for wait_process the process's; an expression that
+      cannot be evaluated (division by zero) is `(line, "evaluate")`;
+    - `step_bound`: `()`.
     """
 
     kind: ViolationKind

@@ -14,16 +14,25 @@ compute, except in a compute with `releases_gil: true` (C code that drops the lo
 - Steps that take no time (memory, synchronization) need no GIL in this model: only computing does.
 
 Processes never share a GIL; `gil: false` (the default) is a free-threaded process.
+
+The GIL is a synchronization object like the others: it holds these rules itself and calls back into the
+run's `Host` (simulator.model.sync) to park and wake threads, set its switch-interval timers, and ask the
+kernel to interrupt a computing holder.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.model.sync import SyncObject, WaitQueue
+from simulator.engine import PRIORITY_WAKE
+from simulator.model.sync import Host, SyncObject, WaitQueue
+from simulator.states import State
 
 if TYPE_CHECKING:
+    from simulator.model.cpus import Cpu
     from simulator.model.threads import Thread
+
+_RUNNING = State.RUNNING
 
 #: CPython's default switch interval (sys.getswitchinterval()).
 DEFAULT_SWITCH_INTERVAL = 5_000_000
@@ -52,3 +61,55 @@ class Gil(SyncObject):
     def reason(self) -> str:
         holder = self.holder.name if self.holder is not None else "nobody (handed to another waiter)"
         return f"the GIL of {self.name}, held by {holder}"
+
+    def take(self, host: Host, cpu: Cpu, thread: Thread) -> bool:
+        """`thread`, running on `cpu`, is about to run Python code: whether it holds the GIL (taking it if it
+        may); if not, it is parked until it does."""
+        if self.holder is thread:
+            if not (self.drop_requested and len(self.waiters)):
+                return True
+            self.release(host)  # asked to drop it while the OS had it preempted: drop it now
+        elif self.holder is None and self.reserved_for in (None, thread):
+            self.holder, self.reserved_for, self.drop_requested = thread, None, False
+            self.switches += 1
+            if host.tracing:
+                host.emit(cpu.index, thread.name, "gil", ("action", "take"), ("process", self.name))
+            return True
+        host.park(thread, self.waiters, self, self.reason())
+        engine = host.engine
+        engine.schedule(engine.now + self.switch_interval, PRIORITY_WAKE, self._interval,
+                        (host, thread, thread.wait_serial, self.switches))  # fmt: skip
+        return False
+
+    def _interval(self, event: tuple[Host, Thread, int, int]) -> None:
+        """A waiter's switch interval ended: if the GIL has not changed hands meanwhile, ask for it."""
+        host, thread, serial, switches = event
+        if thread.wait_serial != serial or thread.waiting_on is not self:
+            return
+        engine = host.engine
+        if self.switches != switches or self.holder is None:  # it moved meanwhile: wait another interval
+            engine.schedule(engine.now + self.switch_interval, PRIORITY_WAKE, self._interval,
+                            (host, thread, serial, self.switches))  # fmt: skip
+            return
+        holder = self.holder
+        self.drop_requested = True
+        if host.tracing:
+            host.emit(None, thread.name, "gil", ("action", "drop_request"), ("holder", holder.name))
+        if holder.cpu is None or holder.state is not _RUNNING or not holder.needs_gil:
+            return  # not running Python code now: it drops the GIL when it next computes
+        # The holder is running Python code: it drops the GIL at once (forced switching: it may not take it
+        # back before the waiter has had it), and waits for it to finish its compute.
+        host.interrupt_compute(holder)
+
+    def release(self, host: Host) -> None:
+        """The holder lets go of the GIL (or the waiter it was handed to leaves without taking it); it goes
+        to the longest waiter, if any."""
+        holder = self.holder
+        self.holder, self.drop_requested = None, False
+        waiter = self.waiters.pop()
+        self.reserved_for = waiter
+        if host.tracing and holder is not None:
+            host.emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", self.name))
+        if waiter is not None:
+            self.switches += 1
+            host.unpark(waiter)

@@ -8,50 +8,44 @@ events. A quantum expiry is
 an event only while some thread is waiting for a CPU: a quantum that ends with nobody else ready changes
 nothing (SPEC section 4), so a thread computing alone for 10^12 ms costs what one computing for 10 ms costs.
 Quantum boundaries stay on the grid `slice_start + k * quantum` from the dispatch, like a timer tick.
+
+The kernel keeps the hot path: arrival, dispatch, context switches, compute and quantum expiry, preemption,
+the refill shortcut, sleep, yield, I/O requests and a thread's end. The rest lives where its name says:
+the other steps in simulator.model.steps, blocking and waking in simulator.model.blocking (the `Host` that
+synchronization objects and the GIL call back into), the GIL's rules in simulator.model.gil, device service
+in simulator.model.devices, deadlock cycles in simulator.analysis.deadlock, the end-of-run expectations in
+simulator.analysis.expectations, exploration's visibility test in simulator.analysis.footprints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.analysis.footprints import Footprints
-from simulator.analysis.races import Clock, RaceDetector, join
-from simulator.analysis.violations import Violation
+from simulator.analysis.expectations import check_expectations
+from simulator.analysis.footprints import Footprints, is_visible
+from simulator.analysis.races import Clock, RaceDetector
+from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
+from simulator.model.blocking import Blocking
 from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
-from simulator.model.gil import Gil
 from simulator.model.processes import Process, make_sync_objects
 from simulator.model.steps import ProgramSteps
+from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
-from simulator.program.expressions import EvaluationError, Expression, Variable, evaluate, variables
 from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Assert, Check, Compute, Exit, Io, Let, Primitive, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
 
-_INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
 
-
-def is_visible(operation: Primitive) -> bool:
-    """Whether a step can affect or observe another thread: it touches shared memory or a synchronization
-    object. Only before such steps can a switch of threads change what anyone computes; exploration
-    decides there, and nowhere else."""
-    if isinstance(operation, _INVISIBLE):
-        return False
-    if isinstance(operation, Let | Check | Assert):
-        expression = operation.value if isinstance(operation, Let) else operation.cond
-        return any(True for _ in variables(expression))
-    return True
-
-
-class Kernel(ProgramSteps):
+class Kernel:
     """Runs one scenario once. Build it, call `run()`, then read its threads, CPUs and violations."""
 
     # Slots, not an instance dict: the hot path reads these attributes on every event, and CPython 3.11
@@ -60,8 +54,8 @@ class Kernel(ProgramSteps):
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_reported_cycles",
-        "_deadlocked", "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
+        "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
+        "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners",
@@ -114,9 +108,6 @@ class Kernel(ProgramSteps):
         self.processes: dict[str, Process] = {}
         self.ipc = make_sync_objects(machine.ipc)
         self._forks: dict[str, int] = {}
-        self._reported_cycles: set[frozenset[str]] = set()
-        self._deadlocked: set[str] = set()
-        self._steps_by_type = self._step_handlers()
         self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
@@ -145,6 +136,10 @@ class Kernel(ProgramSteps):
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
         self._listeners = tuple(listeners)
+        #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
+        self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
+                                  self._wake, self._violation, self._interrupt_compute)  # fmt: skip
+        self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
                 if spec.start == "arrival":
@@ -214,40 +209,25 @@ class Kernel(ProgramSteps):
         else:
             self.end_time = until if until is not None else self.engine.now
         if exhausted and not self.complete:
-            self._report_stuck()
+            self._blocking.report_stuck(self.threads)
         self._close(self.end_time)
         if self.complete or exhausted:
             self._check_expectations()
 
     def _check_expectations(self) -> None:
-        for expectation in self.scenario.expect:
-            if expectation.text == "no_data_race":
-                for race in self.races.races:
-                    first, second = race.first, race.second
-                    times = "" if race.count == 1 else f" ({race.count} times)"
-                    message = (f"data race on {race.variable}: {first.thread} {first.op} at line {first.line} and "
-                               f"{second.thread} {second.op} at line {second.line}{times}")  # fmt: skip
-                    self.violations.append(Violation("data_race", second.time, second.thread, message))
-            elif expectation.expression is not None:
-                self._check_expectation(expectation.text, expectation.expression)
+        check_expectations(self.scenario.expect, self.processes, self.races.races, self.threads, self.engine.now,
+                           self._record)  # fmt: skip
 
-    def _check_expectation(self, text: str, expression: Expression) -> None:
-        def read(node: Expression) -> int:
-            assert isinstance(node, Variable) and node.process is not None
-            return self.processes[node.process].memory[node.name]
+    def _violation(
+        self, kind: ViolationKind, thread: Thread | None, message: str, subject: tuple[str, ...] = ()
+    ) -> None:
+        """Record a violation found now, caused by `thread` (None: not one thread's doing); listeners see it."""
+        self._record(Violation(kind, self.engine.now, thread.name if thread is not None else None, message, subject))
 
-        try:
-            if evaluate(expression, read):
-                return
-        except KeyError as missing:
-            self._violation("expect", None, f"{text} cannot be checked: process {missing} never ran")
-            return
-        except EvaluationError as error:
-            self._violation("expect", None, f"{text} cannot be checked: {error}")
-            return
-        shown = {str(variable): variable for variable in variables(expression)}
-        values = ", ".join(f"{name} = {read(variable)}" for name, variable in shown.items())
-        self._violation("expect", None, f"{text} is false" + (f" ({values})" if values else ""))
+    def _record(self, violation: Violation, traced: bool = True) -> None:
+        self.violations.append(violation)
+        if traced and self._listeners:
+            self._emit(None, violation.thread, "violation", ("kind", violation.kind), ("message", violation.message))
 
     def _close(self, end: int) -> None:
         """Charge every unfinished thread and busy CPU up to `end`."""
@@ -432,7 +412,7 @@ class Kernel(ProgramSteps):
             if gil is not None:
                 thread.needs_gil = not operation.releases_gil
                 if operation.releases_gil and gil.holder is thread:
-                    self._release_gil(gil)  # C code that drops the GIL while it runs
+                    gil.release(self._blocking)  # C code that drops the GIL while it runs
             if duration:
                 self._compute(cpu, thread, now)
                 return
@@ -452,7 +432,7 @@ class Kernel(ProgramSteps):
                     cpu.index, thread.name, "block",
                     ("device", operation.device), ("duration", operation.duration),
                 )  # fmt: skip
-            self._request_io(self.devices[operation.device], thread, operation.duration)
+            self.devices[operation.device].request(self._blocking, thread, operation.duration)
             self._refill(cpu, now)
             return
         elif isinstance(operation, Yield):
@@ -479,7 +459,7 @@ class Kernel(ProgramSteps):
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule its CPU
         event: the compute's end, or the quantum's if that comes first and someone is waiting."""
-        if thread.needs_gil and not self._take_gil(cpu, thread):
+        if thread.needs_gil and not thread.gil.take(self._blocking, cpu, thread):  # type: ignore[union-attr]
             return
         time_slice = cpu.time_slice
         end = now + thread.remaining
@@ -573,9 +553,9 @@ class Kernel(ProgramSteps):
         gil = thread.gil
         if gil is not None and state is not READY:
             if gil.holder is thread:
-                self._release_gil(gil)  # sleeping, I/O, blocking and ending release the GIL
+                gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
             elif gil.reserved_for is thread:
-                self._release_gil(gil)  # handed the GIL, it leaves without taking it: pass it on
+                gil.release(self._blocking)  # handed the GIL, it leaves without taking it: pass it on
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state
@@ -630,17 +610,7 @@ class Kernel(ProgramSteps):
         thread.completion = now
         if self._listeners:
             self._emit(cpu.index, thread.name, "exit")
-        # Whoever joins this thread (or waits for its process) happens after everything it did. Completion
-        # objects that nobody has asked for yet are made later, from the clocks, if someone does.
-        process = thread.proc
-        if thread.done is not None:
-            self.races.release(thread.index, thread.done.clock)
-            thread.done.finish(self)
-        process.live -= 1
-        if process.live == 0 and process.has_completion:
-            for member in process.threads.values():
-                join(process.completion.clock, self.races.clock(member.index))
-            process.completion.finish(self)
+        thread_ended(self._blocking, thread)  # whoever joins it, or waits for its process, may go on
         self._finished += 1
         if self._finished == len(self.threads):
             self.engine.stop()
@@ -659,87 +629,17 @@ class Kernel(ProgramSteps):
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
 
-    # -- I/O devices -------------------------------------------------------------------------------------
-
-    def _request_io(self, device: Device, thread: Thread, duration: int) -> None:
-        if device.has_free_server():
-            self._serve(device, thread, duration)
-        else:
-            device.queue.append((thread, duration))
-
-    def _serve(self, device: Device, thread: Thread, duration: int) -> None:
-        device.in_service += 1
-        if self._listeners:
-            self._emit(None, thread.name, "io_start", ("device", device.name))
-        self._schedule(self.engine.now + duration, PRIORITY_WAKE, self._io_done, (device, thread))
-
-    def _io_done(self, event: tuple[Device, Thread]) -> None:
-        device, thread = event
-        device.in_service -= 1
-        if self._listeners:
-            self._emit(None, thread.name, "io_done", ("device", device.name))
-        self._wake(thread)
-        if device.queue:
-            self._serve(device, *device.queue.popleft())
-
-    # -- the GIL ---------------------------------------------------------------------------------------------
-
-    def _take_gil(self, cpu: Cpu, thread: Thread) -> bool:
-        """`thread` is about to run Python code: whether it holds its process's GIL (taking it if it may);
-        if not, it waits for it."""
-        gil = thread.gil
-        assert gil is not None
-        if gil.holder is thread:
-            if not (gil.drop_requested and len(gil.waiters)):
-                return True
-            self._release_gil(gil)  # asked to drop it while the OS had it preempted: drop it now
-        elif gil.holder is None and gil.reserved_for in (None, thread):
-            gil.holder, gil.reserved_for, gil.drop_requested = thread, None, False
-            gil.switches += 1
-            if self._listeners:
-                self._emit(cpu.index, thread.name, "gil", ("action", "take"), ("process", gil.name))
-            return True
-        self.park(thread, gil.waiters, gil, gil.reason())
-        self._schedule(self.engine.now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval,
-                       (thread, thread.wait_serial, gil.switches))  # fmt: skip
-        return False
-
-    def _gil_interval(self, event: tuple[Thread, int, int]) -> None:
-        """A waiter's switch interval ended: if the GIL has not changed hands meanwhile, ask for it."""
-        thread, serial, switches = event
-        gil = thread.gil
-        if gil is None or thread.wait_serial != serial or thread.waiting_on is not gil:
-            return
+    def _interrupt_compute(self, thread: Thread) -> None:
+        """The running `thread` stops its compute now, if it has time left, and goes on with it at once, as
+        from a dispatch: so it first re-checks what it needs to compute (a GIL it was asked to drop)."""
+        cpu = thread.cpu
+        assert cpu is not None
         now = self.engine.now
-        if gil.switches != switches or gil.holder is None:  # it moved meanwhile: wait another interval
-            self._schedule(now + gil.switch_interval, PRIORITY_WAKE, self._gil_interval, (thread, serial, gil.switches))
-            return
-        holder = gil.holder
-        gil.drop_requested = True
-        if self._listeners:
-            self._emit(None, thread.name, "gil", ("action", "drop_request"), ("holder", holder.name))
-        cpu = holder.cpu
-        if cpu is None or holder.state is not RUNNING or not holder.needs_gil:
-            return  # not running Python code now: it drops the GIL when it next computes
-        if holder.remaining - (now - cpu.segment_start) > 0:
-            # The holder is running Python code: it drops the GIL at once (forced switching: it may not take
-            # it back before the waiter has had it), and waits for it to finish its compute.
-            self._account_segment(cpu, holder)
+        if thread.remaining - (now - cpu.segment_start) > 0:
+            self._account_segment(cpu, thread)
             cpu.expiry = None
             cpu.token += 1
-            self._compute(cpu, holder, now)
-
-    def _release_gil(self, gil: Gil) -> None:
-        """The holder lets go of the GIL; it goes to the longest waiter, if any."""
-        holder = gil.holder
-        gil.holder, gil.drop_requested = None, False
-        waiter = gil.waiters.pop()
-        gil.reserved_for = waiter
-        if self._listeners and holder is not None:
-            self._emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", gil.name))
-        if waiter is not None:
-            gil.switches += 1
-            self.unpark(waiter)
+            self._compute(cpu, thread, now)
 
     # -- bounds ------------------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""The steps of thread programs that touch memory or synchronize, and blocking itself.
+"""The steps of thread programs that touch memory, synchronize, or start threads and processes.
 
-`ProgramSteps` is mixed into the Kernel: each `_step_*` method runs one operation for the thread running
-on `cpu` and returns True when the thread goes on (the step took no time) or False when it left the CPU.
-It also implements the `Host` interface of simulator.model.sync (park, unpark, misuse) and finds deadlock cycles
-as they form.
+The kernel runs compute, sleep, I/O, yield and exit itself (its hot path); every other primitive operation is
+one `_step_*` method of `ProgramSteps`, found through the table `handlers()` returns. A handler runs the
+operation for the thread running on `cpu` and returns True when the thread goes on (the step took no time)
+or False when it left the CPU (it blocked: simulator.model.blocking). Synchronization steps hand the work
+to the object (simulator.model.sync), with the run's `Host`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from simulator.analysis.races import Access, RaceDetector, join
-from simulator.analysis.violations import Violation
-from simulator.engine import PRIORITY_WAKE, Engine
-from simulator.model.processes import Process
-from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject, WaitQueue
-from simulator.model.threads import BLOCKED, Thread
+from simulator.analysis.races import Access
+from simulator.model.blocking import Blocking, deliver
+from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject
+from simulator.model.threads import Thread
 from simulator.program.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
 from simulator.program.operations import (
     Acquire,
@@ -46,30 +45,29 @@ SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
 if TYPE_CHECKING:
     from simulator.model.cpus import Cpu
-    from simulator.scenario.model import Scenario
+    from simulator.model.kernel import Kernel
 
 
 class ProgramSteps:
-    """Memory, control and synchronization steps; blocking and waking; deadlock cycles."""
+    """Memory, control, synchronization, spawn and fork steps, for one kernel run."""
 
-    __slots__ = ()
+    __slots__ = ("engine", "races", "ipc", "host", "_listeners", "_emit", "_violation", "_create_thread", "_fork")
 
-    # Provided by the Kernel.
-    engine: Engine
-    scenario: Scenario
-    races: RaceDetector
-    violations: list[Violation]
-    threads: list[Thread]
-    ipc: dict[str, SyncObject]
-    _listeners: tuple[Any, ...]
-    _emit: Callable[..., None]
-    _leave: Callable[..., None]
-    _wake: Callable[[Thread], None]
-    _schedule: Callable[..., None]
-    _create_thread: Callable[..., Thread]
-    _fork: Callable[[Process, str], Process]
+    def __init__(self, kernel: Kernel, host: Blocking) -> None:
+        self.engine = kernel.engine
+        self.races = kernel.races
+        self.ipc = kernel.ipc
+        #: What synchronization objects call back into (parking, waking, misuse).
+        self.host = host
+        # Bound once (the kernel's own methods): steps call them without a lookup through the kernel.
+        self._listeners = kernel._listeners
+        self._emit = kernel._emit
+        self._violation = kernel._violation
+        self._create_thread = kernel._create_thread
+        self._fork = kernel._fork
 
-    def _step_handlers(self) -> dict[type, Callable[[Cpu, Thread, Any], bool]]:
+    def handlers(self) -> dict[type, Callable[[Cpu, Thread, Any], bool]]:
+        """The step for each operation type, bound to this run."""
         return {
             Load: self._step_load, Store: self._step_store, Let: self._step_let, Atomic: self._step_atomic,
             Check: self._step_check, Assert: self._step_assert, Lock: self._step_lock, Unlock: self._step_unlock,
@@ -108,7 +106,7 @@ class ProgramSteps:
         try:
             return evaluate(expression, read)
         except EvaluationError as error:
-            self.misuse(thread, f"{error} at line {line}; the result is taken as 0")
+            self.host.misuse(thread, f"{error} at line {line}; the result is taken as 0", (str(line), "evaluate"))
             return 0
 
     def _step_load(self, cpu: Cpu, thread: Thread, op: Load) -> bool:
@@ -160,7 +158,8 @@ class ProgramSteps:
             names = dict.fromkeys(str(v) for v in variables(op.cond))
             shown = ", ".join(f"{name} = {thread.proc.memory[name]}" for name in names)
             values = f" ({shown})" if shown else ""
-            self._violation("assert", thread, f"assert {op.text} failed at line {op.line}{values}")
+            subject = (str(op.line), op.text) if op.text else (str(op.line),)
+            self._violation("assert", thread, f"assert {op.text} failed at line {op.line}{values}", subject)
         return True
 
     # -- synchronization -------------------------------------------------------------------------------------
@@ -176,7 +175,7 @@ class ProgramSteps:
     def _step_lock(self, cpu: Cpu, thread: Thread, op: Lock) -> bool:
         mutex = self._object(thread, op.obj, Mutex)
         was_free = mutex.owner is None
-        going_on = mutex.lock(self, thread)
+        going_on = mutex.lock(self.host, thread)
         if was_free and self._listeners:
             self._emit(cpu.index, thread.name, "lock", ("object", mutex.name))
         return going_on
@@ -185,59 +184,53 @@ class ProgramSteps:
         mutex = self._object(thread, op.obj, Mutex)
         if mutex.owner is thread and self._listeners:
             self._emit(cpu.index, thread.name, "unlock", ("object", mutex.name))
-        return mutex.unlock(self, thread)
+        return mutex.unlock(self.host, thread)
 
     def _step_acquire(self, cpu: Cpu, thread: Thread, op: Acquire) -> bool:
         semaphore = self._object(thread, op.obj, Semaphore)
-        return semaphore.acquire(self, thread)
+        return semaphore.acquire(self.host, thread)
 
     def _step_release(self, cpu: Cpu, thread: Thread, op: Release) -> bool:
         semaphore = self._object(thread, op.obj, Semaphore)
-        return semaphore.release(self, thread)
+        return semaphore.release(self.host, thread)
 
     def _step_wait(self, cpu: Cpu, thread: Thread, op: Wait) -> bool:
         condition = self._object(thread, op.obj, Condition)
-        return condition.wait(self, thread, op.timeout)
+        return condition.wait(self.host, thread, op.timeout)
 
     def _step_notify(self, cpu: Cpu, thread: Thread, op: Notify) -> bool:
         condition = self._object(thread, op.obj, Condition)
-        return condition.notify(self, thread, op.all)
+        return condition.notify(self.host, thread, op.all)
 
     def _step_set_event(self, cpu: Cpu, thread: Thread, op: SetEvent) -> bool:
         event = self._object(thread, op.obj, Event)
-        return event.set(self, thread, not op.clear)
+        return event.set(self.host, thread, not op.clear)
 
     def _step_wait_event(self, cpu: Cpu, thread: Thread, op: WaitEvent) -> bool:
         event = self._object(thread, op.obj, Event)
-        return event.wait(self, thread)
+        return event.wait(self.host, thread)
 
     def _step_barrier(self, cpu: Cpu, thread: Thread, op: BarrierWait) -> bool:
         barrier = self._object(thread, op.obj, Barrier)
-        return barrier.arrive(self, thread)
+        return barrier.arrive(self.host, thread)
 
     def _step_put(self, cpu: Cpu, thread: Thread, op: Put) -> bool:
         channel = self._object(thread, op.obj, Channel)
-        return channel.put(self, thread, self._evaluate(thread, op.value, op.line))
+        return channel.put(self.host, thread, self._evaluate(thread, op.value, op.line))
 
     def _step_get(self, cpu: Cpu, thread: Thread, op: Get) -> bool:
         channel = self._object(thread, op.obj, Channel)
         thread.receive_into = op.into
-        if channel.get(self, thread):
-            self._deliver(thread)
+        if channel.get(self.host, thread):
+            deliver(thread)
             return True
         return False
-
-    def _deliver(self, thread: Thread) -> None:
-        """Put a received item in the register the get asked for."""
-        if thread.receive_into is not None and thread.received is not None:
-            thread.registers[thread.receive_into] = thread.received
-        thread.received = None
-        thread.receive_into = None
 
     def _step_spawn(self, cpu: Cpu, thread: Thread, op: Spawn) -> bool:
         process = thread.proc
         if op.thread in process.threads:
-            self.misuse(thread, f"{thread.name} spawns thread {op.thread + process.suffix}, which was already started")
+            message = f"{thread.name} spawns thread {op.thread + process.suffix}, which was already started"
+            self.host.misuse(thread, message, (op.thread, "spawn"))
             return True
         spec = next(spec for spec in process.spec.threads if spec.name == op.thread)
         self._create_thread(spec, process, self.engine.now, self.races.snapshot(thread.index))
@@ -246,16 +239,13 @@ class ProgramSteps:
     def _step_join(self, cpu: Cpu, thread: Thread, op: Join) -> bool:
         target = thread.proc.threads.get(op.thread)
         if target is thread:
-            self.misuse(thread, f"{thread.name} joins itself")
+            self.host.misuse(thread, f"{thread.name} joins itself", (op.thread, "join"))
             return True
         if target is None:
-            self.misuse(thread, f"{thread.name} joins thread {op.thread + thread.proc.suffix}, which was never started")
+            message = f"{thread.name} joins thread {op.thread + thread.proc.suffix}, which was never started"
+            self.host.misuse(thread, message, (op.thread, "join"))
             return True
-        done = target.ending()
-        if target.completion is not None and not done.done:  # it ended before anyone asked
-            done.clock = dict(self.races.clock(target.index))
-            done.done = True
-        return done.wait(self, thread)
+        return target.ending().wait(self.host, thread)
 
     def _step_fork(self, cpu: Cpu, thread: Thread, op: Fork) -> bool:
         child = self._fork(thread.proc, op.process)
@@ -271,119 +261,7 @@ class ProgramSteps:
     def _step_wait_process(self, cpu: Cpu, thread: Thread, op: WaitProcess) -> bool:
         child = thread.forked.get(op.process) if thread.forked is not None else None
         if child is None:
-            self.misuse(thread, f"{thread.name} waits for process {op.process}, which it never forked")
+            message = f"{thread.name} waits for process {op.process}, which it never forked"
+            self.host.misuse(thread, message, (op.process, "wait_process"))
             return True
-        completion = child.completion
-        if child.live == 0 and not completion.done:  # every thread of it ended before anyone asked
-            for member in child.threads.values():
-                join(completion.clock, self.races.clock(member.index))
-            completion.done = True
-        return completion.wait(self, thread)
-
-    # -- blocking and waking (the Host interface of simulator.model.sync) ------------------------------------------
-
-    def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str, timeout: int | None = None) -> None:
-        """Block the running `thread` in `queue`, waiting for `obj`; optionally only for `timeout` ns."""
-        cpu = thread.cpu
-        assert cpu is not None
-        self._leave(cpu, thread, BLOCKED)
-        thread.voluntary_switches += 1
-        queue.park(thread)
-        thread.waiting_on = obj
-        thread.waiting_reason = reason
-        thread.wait_serial += 1
-        if self._listeners:
-            self._emit(cpu.index, thread.name, "block", ("object", obj.name), ("kind", obj.kind), ("reason", reason))
-        if timeout is not None:
-            self._schedule(self.engine.now + timeout, PRIORITY_WAKE, self._timeout,
-                           (thread, thread.wait_serial, queue, obj))  # fmt: skip
-        self._check_cycle(thread)
-
-    def rewait(self, thread: Thread, obj: SyncObject, reason: str) -> None:
-        """A blocked thread now waits for something else (a notified waiter queued for its mutex)."""
-        thread.waiting_on = obj
-        thread.waiting_reason = reason
-        thread.wait_serial += 1
-        if self._listeners:
-            self._emit(None, thread.name, "rewait", ("object", obj.name), ("kind", obj.kind), ("reason", reason))
-        self._check_cycle(thread)
-
-    def unpark(self, thread: Thread) -> None:
-        """A blocked thread may go on: it becomes ready."""
-        thread.waiting_on = None
-        thread.waiting_reason = ""
-        thread.wait_serial += 1
-        self._deliver(thread)
-        self._wake(thread)
-
-    def handoff(self, obj: SyncObject, giver: Thread, taker: Thread) -> None:
-        """Ownership of `obj` passed straight from `giver` to `taker` (a trace event only)."""
-        if self._listeners:
-            self._emit(None, taker.name, "handoff", ("object", obj.name), ("from", giver.name))
-
-    def misuse(self, thread: Thread, message: str) -> None:
-        """A thread used an object wrongly: a violation; the step has no effect and the thread goes on."""
-        self._violation("misuse", thread, message)
-
-    def _violation(self, kind: str, thread: Thread | None, message: str) -> None:
-        name = thread.name if thread is not None else None
-        self.violations.append(Violation(kind, self.engine.now, name, message))  # type: ignore[arg-type]
-        if self._listeners:
-            self._emit(None, name, "violation", ("kind", kind), ("message", message))
-
-    def _timeout(self, event: tuple[Thread, int, WaitQueue, SyncObject]) -> None:
-        thread, serial, queue, obj = event
-        if thread.wait_serial != serial or not queue.remove(thread):
-            return
-        if self._listeners:
-            self._emit(None, thread.name, "timeout", ("object", obj.name))
-        assert isinstance(obj, Condition)
-        obj.wake(self, thread)
-
-    # -- deadlocks ---------------------------------------------------------------------------------------------
-
-    def _check_cycle(self, thread: Thread) -> None:
-        """Follow who `thread` waits for; if that leads back to it through blocked threads, report the cycle.
-
-        Only waits with one known holder (a mutex's owner, a joined thread) are followed: a semaphore, queue
-        or event could be released by anyone, and a timed wait ends by itself, so neither closes a cycle.
-        """
-        path = [thread]
-        current = thread
-        while True:
-            obj = current.waiting_on
-            holders = obj.holders() if obj is not None else []
-            if len(holders) != 1:
-                return
-            holder = holders[0]
-            if holder is thread:
-                break
-            if holder in path or holder.state is not BLOCKED:
-                return
-            path.append(holder)
-            current = holder
-        names = frozenset(member.name for member in path)
-        if names in self._reported_cycles:
-            return
-        self._reported_cycles.add(names)
-        self._deadlocked.update(names)
-        links = "; ".join(f"{member.name} waits for {_current_reason(member)}" for member in path)
-        self._violation("deadlock", None, f"deadlock cycle: {links}")
-
-    _reported_cycles: set[frozenset[str]]
-    _deadlocked: set[str]
-
-    def _report_stuck(self) -> None:
-        """Nothing can run any more, yet threads remain: report those not already in a reported cycle."""
-        stuck = [t for t in self.threads if t.state is BLOCKED and t.name not in self._deadlocked]
-        if stuck:
-            links = "; ".join(f"{t.name} waits for {_current_reason(t)}" for t in stuck)
-            self._violation("deadlock", None, f"stuck: nothing can run any more: {links}")
-
-
-def _current_reason(thread: Thread) -> str:
-    """What a blocked thread waits for, as of now: a mutex may have changed hands since it parked."""
-    obj = thread.waiting_on
-    if isinstance(obj, Mutex) and obj.owner is not None:
-        return f"mutex {obj.name} held by {obj.owner.name}"
-    return thread.waiting_reason
+        return child.completion.wait(self.host, thread)
