@@ -72,6 +72,9 @@ class HypothesisSchedule:
     def on_step(self) -> None:
         self.steps += 1
 
+    def on_yield(self, thread: Thread) -> None:
+        """A yield is the thread's own decision, not one Hypothesis draws."""
+
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         if self._budget <= 0:
             return False

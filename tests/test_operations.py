@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 
 from simulator.analysis.footprints import Footprint, step_footprint
-from simulator.model.kernel import Kernel
+from simulator.model.steps import ProgramSteps
 from simulator.program import operations
 from simulator.program.expressions import Number, Register, Variable
 from simulator.program.operations import (
@@ -32,7 +32,7 @@ from simulator.program.operations import (
 from simulator.scenario.programs import BARE_OPERATIONS, ProgramParser
 
 #: The steps the kernel runs itself, in its dispatch loop (`Kernel._step`), because they take time or leave
-#: the CPU; every other primitive goes through its step table (`ProgramSteps._step_handlers`).
+#: the CPU; every other primitive goes through its step table (`ProgramSteps.handlers`).
 KERNEL_OWN_STEPS = (Compute, Sleep, Yield, Io, Exit)
 
 
@@ -43,8 +43,8 @@ def declared_operations() -> list[type]:
 
 
 def kernel_step_table() -> dict[type, object]:
-    """The kernel's table of step handlers, read from the kernel itself (the handlers are only looked up)."""
-    return Kernel.__new__(Kernel)._step_handlers()
+    """The kernel's table of step handlers, read from the steps object itself (the handlers are only looked up)."""
+    return ProgramSteps.__new__(ProgramSteps).handlers()
 
 
 def test_every_operation_class_is_an_operation() -> None:
@@ -112,3 +112,20 @@ def test_line_is_shared_and_not_part_of_equality() -> None:
     assert Compute(5, line=3) == Compute(5, line=4)
     assert Compute(5, line=3).line == 3
     assert not hasattr(Compute(5), "__dict__"), "operations keep slots: the kernel reads them at every step"
+
+
+def test_visibility_is_what_the_footprints_say() -> None:
+    """is_visible (the explorer's fast check) holds exactly for the steps whose own footprint is not empty,
+    over every primitive step of every shipped scenario."""
+    from simulator import load_scenario
+    from simulator.analysis.footprints import is_visible, own_footprint
+    from tests.conftest import SCENARIOS
+
+    seen: set[str] = set()
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        for thread in load_scenario(path).threads():
+            for operation in walk(thread.program):
+                if isinstance(operation, PRIMITIVE_TYPES):
+                    seen.add(type(operation).__name__)
+                    assert is_visible(operation) == (own_footprint(operation) != Footprint()), operation
+    assert len(seen) >= 15, seen

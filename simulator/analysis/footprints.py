@@ -17,7 +17,21 @@ from operator import attrgetter
 import attrs
 
 from simulator.program.expressions import Expression, variables
-from simulator.program.operations import OPERATION_TYPES, Operation, Touches, walk
+from simulator.program.operations import (
+    OPERATION_TYPES,
+    Assert,
+    Check,
+    Compute,
+    Exit,
+    Io,
+    Let,
+    Operation,
+    Primitive,
+    Sleep,
+    Touches,
+    Yield,
+    walk,
+)
 from simulator.scenario.model import Scenario
 
 
@@ -156,9 +170,9 @@ class Footprints:
 
 # -- visibility: where exploration may decide ------------------------------------------------------------------
 
-# Imported here rather than at the top so that visibility stays a self-contained addition to this module.
-from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield  # noqa: E402
-
+# The steps that touch neither shared memory nor a synchronization object (an own footprint of nothing);
+# a test checks this against `own_footprint` for every primitive. A tuple of classes: on the explorer's hot
+# path, isinstance costs less than building and comparing a footprint.
 _INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
 
 

@@ -437,6 +437,8 @@ class Kernel:
             return
         elif isinstance(operation, Yield):
             if self._ready:
+                if self._controlled:
+                    self.chooser.yielded(thread)  # PCT lowers a yielder, so a spin-with-yield loop lets others run
                 self._leave(cpu, thread, READY)
                 thread.voluntary_switches += 1
                 if self._listeners:
