@@ -46,6 +46,9 @@ class Cfs(ChargingPolicy):
         super().__init__(spec)
         self.vruntime: dict[int, int] = {}  # ns of CPU * 1024 / weight, in integers
         self.min_vruntime = 0
+        self.sched_latency = int(spec.param("sched_latency"))
+        self.min_granularity = int(spec.param("min_granularity"))
+        self.wakeup_granularity = int(spec.param("wakeup_granularity"))
 
     def key(self, thread: Thread) -> int:
         return self.vruntime[thread.index]
@@ -59,18 +62,18 @@ class Cfs(ChargingPolicy):
         if index not in self.vruntime:
             self.vruntime[index] = floor
         elif reason == "wakeup":
-            self.vruntime[index] = max(self.vruntime[index], floor - int(self.spec.param("sched_latency")) // 2)
+            self.vruntime[index] = max(self.vruntime[index], floor - self.sched_latency // 2)
         super().add(thread, reason)
 
     def time_slice(self, thread: Thread) -> int | None:
         total = weight(thread) + sum(weight(t) for t in self.ready)
-        share = int(self.spec.param("sched_latency")) * weight(thread) // total
-        return max(int(self.spec.param("min_granularity")), share)
+        share = self.sched_latency * weight(thread) // total
+        return max(self.min_granularity, share)
 
     def running_vruntime(self, thread: Thread) -> int:
         return self.vruntime[thread.index] + self.using_now(thread) * NICE_0_WEIGHT // weight(thread)
 
     def should_preempt(self, running: Thread) -> bool:
         best = self.best_waiting()
-        lead = int(self.spec.param("wakeup_granularity"))
+        lead = self.wakeup_granularity
         return best is not None and self.running_vruntime(running) - best > lead

@@ -23,6 +23,7 @@ class Lottery(Policy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.ready: list[Thread] = []
+        self.quantum = int(spec.param("quantum"))
 
     def add(self, thread: Thread, reason: ReadyReason) -> None:
         self.ready.append(thread)
@@ -47,4 +48,4 @@ class Lottery(Policy):
         return len(self.ready)
 
     def time_slice(self, thread: Thread) -> int | None:
-        return int(self.spec.param("quantum"))
+        return self.quantum

@@ -40,21 +40,25 @@ class Mlfq(Policy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.queues: list[deque[Thread]] = [deque() for _ in range(int(spec.param("queues")))]
+        self.top_quantum = int(spec.param("quantum"))
+        self.growth = int(spec.param("growth"))
+        self.fixed_allotment = int(spec.param("allotment"))
+        self.boost = int(spec.param("boost"))
         self.level: dict[int, int] = {}
         self.level_start: dict[int, int] = {}  # the thread's CPU time when it entered its queue
         self.boosted: dict[int, int] = {}  # the boost period the thread last saw
 
     def quantum(self, level: int) -> int:
-        return int(self.spec.param("quantum")) * int(self.spec.param("growth")) ** level
+        return self.top_quantum * self.growth**level
 
     def allotment(self, level: int) -> int:
-        return int(self.spec.param("allotment")) or self.quantum(level)
+        return self.fixed_allotment or self.quantum(level)
 
     def update(self, thread: Thread) -> int:
         """Apply boosts and allotments to `thread`'s queue; return it."""
         index = thread.index
         used = self.context.cpu_time(thread)
-        boost = int(self.spec.param("boost"))
+        boost = self.boost
         period = self.context.now // boost if boost else 0
         if index not in self.level or self.boosted.get(index, 0) < period:
             self.level[index], self.level_start[index] = 0, used
@@ -71,7 +75,7 @@ class Mlfq(Policy):
 
     def _refresh(self) -> None:
         """A boost may have come while threads waited: move them up."""
-        if not int(self.spec.param("boost")):
+        if not self.boost:
             return
         for level in range(1, len(self.queues)):
             for thread in list(self.queues[level]):

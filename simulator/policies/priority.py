@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter
 from simulator.policies.ordered import OrderedPolicy
+from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
     from simulator.model.threads import Thread
@@ -25,12 +26,13 @@ class Priority(OrderedPolicy):
         Parameter("aging", "duration", 0, "every this much waiting makes a thread 1 more urgent (0: no aging)"),
     )
 
-    @property
-    def preemptive(self) -> bool:  # type: ignore[override]
-        return bool(self.spec.param("preemptive"))
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.preemptive = bool(spec.param("preemptive"))  # type: ignore[misc]  # per instance, read once
+        self.aging = int(spec.param("aging"))
 
     def key(self, thread: Thread) -> int:
-        aging = int(self.spec.param("aging"))
+        aging = self.aging
         since = self.ready_since.get(thread.index)
         if not aging or since is None or thread not in self.ready:
             return thread.priority

@@ -28,9 +28,11 @@ class Stride(ChargingPolicy):
         super().__init__(spec)
         self.passes: dict[int, int] = {}  # pass * quantum, exact
         self.strides: dict[str, int] = {}
+        self.quantum = int(spec.param("quantum"))
+        self.big = int(spec.param("big"))
 
     def stride(self, thread: Thread) -> int:
-        return int(self.spec.param("big")) // thread.tickets
+        return self.big // thread.tickets
 
     def key(self, thread: Thread) -> int:
         return self.passes[thread.index]
@@ -44,7 +46,7 @@ class Stride(ChargingPolicy):
         super().add(thread, reason)
 
     def time_slice(self, thread: Thread) -> int | None:
-        return int(self.spec.param("quantum"))
+        return self.quantum
 
     def describe(self) -> dict[str, object]:
         return {"strides": dict(self.strides)}
