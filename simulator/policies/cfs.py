@@ -46,6 +46,8 @@ class Cfs(ChargingPolicy):
         super().__init__(spec)
         self.vruntime: dict[int, int] = {}  # ns of CPU * 1024 / weight, in integers
         self.min_vruntime = 0
+        #: The ready threads' weights, summed (for time_slice).
+        self.ready_weight = 0
         self.sched_latency = int(spec.param("sched_latency"))
         self.min_granularity = int(spec.param("min_granularity"))
         self.wakeup_granularity = int(spec.param("wakeup_granularity"))
@@ -57,16 +59,28 @@ class Cfs(ChargingPolicy):
         index = thread.index
         if index in self.vruntime:
             self.vruntime[index] += self.used_since_pick(thread) * NICE_0_WEIGHT // weight(thread)
-        floor = min((self.vruntime[t.index] for t in self.ready), default=self.min_vruntime)
+        least = self.best_waiting()  # the least vruntime among ready threads
+        floor = self.min_vruntime if least is None else least
         self.min_vruntime = max(self.min_vruntime, min(floor, self.vruntime.get(index, floor)))
         if index not in self.vruntime:
             self.vruntime[index] = floor
         elif reason == "wakeup":
             self.vruntime[index] = max(self.vruntime[index], floor - self.sched_latency // 2)
         super().add(thread, reason)
+        self.ready_weight += weight(thread)
+
+    def pick(self, cpu: int) -> Thread | None:
+        thread = super().pick(cpu)
+        if thread is not None:
+            self.ready_weight -= weight(thread)
+        return thread
+
+    def take(self, thread: Thread) -> None:
+        super().take(thread)
+        self.ready_weight -= weight(thread)
 
     def time_slice(self, thread: Thread) -> int | None:
-        total = weight(thread) + sum(weight(t) for t in self.ready)
+        total = weight(thread) + self.ready_weight
         share = self.sched_latency * weight(thread) // total
         return max(self.min_granularity, share)
 

@@ -44,6 +44,8 @@ class Mlfq(Policy):
         self.growth = int(spec.param("growth"))
         self.fixed_allotment = int(spec.param("allotment"))
         self.boost = int(spec.param("boost"))
+        #: The boost period of the last refresh: every waiting thread has seen it (see _refresh).
+        self.refreshed = 0
         self.level: dict[int, int] = {}
         self.level_start: dict[int, int] = {}  # the thread's CPU time when it entered its queue
         self.boosted: dict[int, int] = {}  # the boost period the thread last saw
@@ -74,9 +76,18 @@ class Mlfq(Policy):
         self.queues[self.update(thread)].append(thread)
 
     def _refresh(self) -> None:
-        """A boost may have come while threads waited: move them up."""
+        """A boost may have come while threads waited: move them up.
+
+        Only a new boost period can move a waiting thread (its CPU time does not change while it waits, and
+        it saw the period current when it was added or last refreshed), so the queues are walked once per
+        period, not at every decision.
+        """
         if not self.boost:
             return
+        period = self.context.now // self.boost
+        if period == self.refreshed:
+            return
+        self.refreshed = period
         for level in range(1, len(self.queues)):
             for thread in list(self.queues[level]):
                 if self.update(thread) != level:

@@ -28,6 +28,7 @@ class Sjf(OrderedPolicy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.next_burst = spec.param("estimate") == "next_burst"
+        self.lazy_keys = self.next_burst  # the look-ahead happens at the next decision, as it always did
 
     def key(self, thread: Thread) -> int:
         if self.next_burst:

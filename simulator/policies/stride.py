@@ -40,7 +40,8 @@ class Stride(ChargingPolicy):
     def add(self, thread: Thread, reason: ReadyReason) -> None:
         self.strides[thread.name] = self.stride(thread)
         if thread.index not in self.passes:
-            self.passes[thread.index] = min((self.passes[t.index] for t in self.ready), default=0)
+            lowest = self.best_waiting()  # the lowest pass among ready threads
+            self.passes[thread.index] = 0 if lowest is None else lowest
         else:
             self.passes[thread.index] += self.stride(thread) * self.used_since_pick(thread)
         super().add(thread, reason)
