@@ -126,3 +126,9 @@ class Policy(ABC):
     def should_preempt(self, running: Thread) -> bool:
         """Whether some ready thread should take the CPU from `running` at once."""
         return False
+
+    def adopt(self, thread: Thread, donor: Policy) -> None:
+        """`thread` was just taken from `donor`, another CPU's queue (per-CPU queues: stealing, balancing),
+        and now belongs to this one: move over what the policy keeps about it (cfs's vruntime, say).
+        Policies that keep nothing per queue need nothing here."""
+        return None

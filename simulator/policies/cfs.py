@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.policies.base import Parameter, ReadyReason
+from simulator.policies.base import Parameter, Policy, ReadyReason
 from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
@@ -37,7 +37,7 @@ class Cfs(ChargingPolicy):
     summary = "completely fair scheduler: least virtual runtime first, weights from nice"
     parameters = (
         Parameter("sched_latency", "duration", 6_000_000, "period in which every ready thread should run once"),
-        Parameter("min_granularity", "duration", 750_000, "shortest slice"),
+        Parameter("min_granularity", "duration", 750_000, "shortest slice (positive)"),
         Parameter("wakeup_granularity", "duration", 1_000_000, "vruntime lead a waking thread needs to preempt"),
     )
     preemptive = True
@@ -83,6 +83,16 @@ class Cfs(ChargingPolicy):
         total = weight(thread) + self.ready_weight
         share = self.sched_latency * weight(thread) // total
         return max(self.min_granularity, share)
+
+    def adopt(self, thread: Thread, donor: Policy) -> None:
+        # Linux's rule on migration: a vruntime is relative to its queue's min_vruntime, so keep the lead
+        # or lag the thread had there, on this queue's scale.
+        assert isinstance(donor, Cfs)
+        index = thread.index
+        self.vruntime[index] = donor.vruntime.pop(index) - donor.min_vruntime + self.min_vruntime
+        start = donor.cpu_at_pick.pop(index, None)
+        if start is not None:
+            self.cpu_at_pick[index] = start
 
     def running_vruntime(self, thread: Thread) -> int:
         return self.vruntime[thread.index] + self.using_now(thread) * NICE_0_WEIGHT // weight(thread)
