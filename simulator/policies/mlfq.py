@@ -44,6 +44,8 @@ class Mlfq(Policy):
         self.growth = int(spec.param("growth"))
         self.fixed_allotment = int(spec.param("allotment"))
         self.boost = int(spec.param("boost"))
+        #: Each queue's allotment, computed once (update runs at every decision).
+        self.allotments = [self.allotment(level) for level in range(len(self.queues))]
         #: The boost period of the last refresh: every waiting thread has seen it (see _refresh).
         self.refreshed = 0
         self.level: dict[int, int] = {}
@@ -59,16 +61,22 @@ class Mlfq(Policy):
     def update(self, thread: Thread) -> int:
         """Apply boosts and allotments to `thread`'s queue; return it."""
         index = thread.index
-        used = self.context.cpu_time(thread)
-        boost = self.boost
-        period = self.context.now // boost if boost else 0
-        if index not in self.level or self.boosted.get(index, 0) < period:
-            self.level[index], self.level_start[index] = 0, used
+        context = self.context
+        used = context.cpu_time(thread)
+        period = context.now // self.boost if self.boost else 0
+        level = self.level.get(index)
+        if level is None or self.boosted.get(index, 0) < period:
+            level = 0
+            start = used
+        else:
+            start = self.level_start[index]
         self.boosted[index] = period
-        level = self.level[index]
-        while level < len(self.queues) - 1 and used - self.level_start[index] >= self.allotment(level):
-            self.level_start[index] += self.allotment(level)
+        allotments = self.allotments
+        last = len(allotments) - 1
+        while level < last and used - start >= allotments[level]:
+            start += allotments[level]
             level += 1
+        self.level_start[index] = start
         self.level[index] = level
         return level
 
