@@ -27,6 +27,7 @@ class PinnedQueue(Policy):
         super().__init__(inner.spec)
         self.inner = inner
         self.preemptive = inner.preemptive  # type: ignore[misc]  # the inner policy's, per instance
+        self.constant_time_slice = inner.constant_time_slice  # type: ignore[misc]
 
     def attach(self, context: PolicyContext) -> None:
         super().attach(context)
