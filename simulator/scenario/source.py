@@ -22,20 +22,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from simulator.errors import InputError, Location
+from simulator.scenario.limits import INT_MAX, INT_MIN, MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES
 
 PathKey = tuple[str | int, ...]
 
-#: A scenario file is at most this many bytes (a 100,000-thread scenario is about 120 MB unrolled, 10 MB
-#: with `repeat`; 64 MiB is far past any hand-written or generated file).
-MAX_FILE_BYTES = 64 * 1024 * 1024
-#: At most this many nested mappings and lists (the deepest shipped scenario nests 12).
-MAX_DEPTH = 100
-#: Aliases (`*name`) may add at most this many values to the file, counted after expansion: an alias to a
-#: list of 10 items adds 11. This stops "billion laughs" files, whose aliases multiply.
-MAX_ALIAS_NODES = 100_000
-#: Integers in a file are signed 64-bit.
-INT_MIN = -(2**63)
-INT_MAX = 2**63 - 1
 #: A decimal number's magnitude is below 10**19 (any 64-bit integer), and it has at most this many digits.
 _MAX_DECIMAL_EXPONENT = 18
 _MAX_NUMBER_TEXT = 100
