@@ -222,3 +222,19 @@ def test_every_limit_is_documented() -> None:
     for name, text_form in shown.items():
         assert getattr(limits, name) == values[name], name
         assert text_form in section, name
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!!timestamp nope", "unsupported YAML value: 'nope' is not a valid timestamp"),
+    ("!!bool maybe", "'maybe' is not true or false"),
+    ("!!int abc", "'abc' is not an integer"),
+    ("2020-13-45", "unsupported YAML value: '2020-13-45' is not a valid timestamp"),
+    ("!!python/object:os.system x", "unsupported YAML value: could not determine a constructor"),
+    ("0x8000000000000000", "integer 0x8000000000000000 is out of range"),
+    ("1.5e-200", "number 1.5e-200 is too small (smaller than 1e-100)"),
+])  # fmt: skip
+def test_explicitly_tagged_and_odd_scalars_are_located_errors(tmp_path: Path, value: str, expected: str) -> None:
+    """A tag PyYAML cannot build with that text is a message at the value, not a KeyError or AttributeError."""
+    text = f"name: x\nthreads: [{{name: T, program: [compute: 1], arrival: {value}}}]\n"
+    message = refuse(tmp_path, text)
+    assert f"h.yaml:2:53: threads[0].arrival: {expected}" in message

@@ -34,6 +34,9 @@ BAD = [
     "a: " + "[" * 1500 + "]" * 1500 + "\n",
     "a: 1.0e+999999999\n",
     "a: " + "9" * 5000 + "\n",
+    "a: !!timestamp nope\n",
+    "a: !!bool maybe\n",
+    "a: &x [1, *x]\n",
 ]
 
 pytestmark = pytest.mark.skipif(FAST_LOADER is None, reason="PyYAML without libyaml")
@@ -67,3 +70,12 @@ def test_bad_files_give_the_same_error_with_either_parser(text: str) -> None:
     """Same message at the same line and column."""
     fast, pure = both(text, "bad.yaml")
     assert isinstance(fast, str) and fast == pure
+
+
+def test_aliases_load_identically_with_either_parser() -> None:
+    """An aliased list is shared, and positions inside it point at the anchor, with either parser."""
+    fast, pure = both("a: &a [x, {y: 1}]\nb: [*a, *a]\n", "f.yaml")
+    assert isinstance(fast, Source) and isinstance(pure, Source)
+    assert fast.data == pure.data == {"a": ["x", {"y": 1}], "b": [["x", {"y": 1}], ["x", {"y": 1}]]}
+    assert fast.positions == pure.positions
+    assert str(fast.location(("b", 1, 1, "y"))) == "f.yaml:1:4: b[1][1].y"

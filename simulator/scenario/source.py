@@ -334,11 +334,14 @@ class _Converter:
         if tag == _NULL_TAG:
             return None
         if tag == _BOOL_TAG:
-            return SafeConstructor.bool_values[text.lower()]
+            value = SafeConstructor.bool_values.get(text.lower())
+            if value is None:  # `!!bool maybe`
+                raise InputError(self.here(node, path), f"{text!r} is not true or false")
+            return value
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # an unknown tag, a bad timestamp
-            problem = getattr(exc, "problem", None) or str(exc)
+        except Exception as exc:  # noqa: BLE001 - an explicit tag PyYAML cannot build (`!!timestamp nope`)
+            problem = getattr(exc, "problem", None) or f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}"
             raise InputError(self.here(node, path), f"unsupported YAML value: {problem}") from None
 
     def integer(self, node: yaml.ScalarNode, path: PathKey) -> int:
