@@ -238,3 +238,17 @@ def test_explicitly_tagged_and_odd_scalars_are_located_errors(tmp_path: Path, va
     text = f"name: x\nthreads: [{{name: T, program: [compute: 1], arrival: {value}}}]\n"
     message = refuse(tmp_path, text)
     assert f"h.yaml:2:53: threads[0].arrival: {expected}" in message
+
+
+def test_the_anchor_example_in_the_docs_loads() -> None:
+    """docs/scenarios.md's anchors example is a scenario whose two threads share one program."""
+    import re
+
+    from simulator import parse_scenario
+
+    text = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = re.search(r"## Anchors and aliases\n.*?```yaml\n(.*?)```", text, flags=re.DOTALL)
+    assert block is not None
+    loaded = parse_scenario(block.group(1), "anchors.yaml")
+    first, second = loaded.processes[0].threads
+    assert first.program == second.program and len(first.program) == 1
