@@ -166,7 +166,7 @@ def test_machine_sizes_are_bounded(tmp_path: Path) -> None:
     message = refuse(tmp_path, scenario(machine="{devices: {disk: {servers: 100000}}}"))
     assert "servers must be at most 4,096 (the limit), got 100,000" in message
     message = refuse(tmp_path, scenario(machine="{policy: {name: mlfq, queues: 1000000}}"))
-    assert "mlfq's queues must be at most 64 (the limit), got 1,000,000" in message
+    assert "machine.policy.queues: queues must be at most 64 (the limit), got 1,000,000" in message
 
 
 def test_nested_repeats_are_bounded_by_the_product_of_their_times(tmp_path: Path) -> None:
@@ -259,3 +259,14 @@ def test_the_anchor_example_in_the_docs_loads() -> None:
     loaded = parse_scenario(block.group(1), "anchors.yaml")
     first, second = loaded.processes[0].threads
     assert first.program == second.program and len(first.program) == 1
+
+
+def test_the_policy_option_has_the_same_bounds_as_the_file() -> None:
+    """--policy mlfq:queues=100000000 is refused at once, as the same value in a file is (it ran for minutes)."""
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    result = CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--policy", "mlfq:queues=100000000"])
+    assert result.exit_code == 2
+    assert "--policy 'mlfq:queues=100000000': queues must be at most 64 (the limit), got 100,000,000" in result.stderr

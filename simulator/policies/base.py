@@ -41,7 +41,7 @@ ParameterValue = int | bool | str
 @attrs.frozen
 class Parameter:
     """A policy parameter: its kind, default (durations in ns), a line of help, and for a choice the
-    values allowed; `minimum` for integers and durations."""
+    values allowed; `minimum` and `maximum` (None: no bound) for integers and durations."""
 
     name: str
     kind: ParameterKind
@@ -49,6 +49,7 @@ class Parameter:
     help: str
     choices: tuple[str, ...] = ()
     minimum: int = 0
+    maximum: int | None = None
 
 
 class PolicyContext(Protocol):

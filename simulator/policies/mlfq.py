@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter, Policy, ReadyReason
+from simulator.scenario.limits import MAX_MLFQ_QUEUES
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class Mlfq(Policy):
     name = "mlfq"
     summary = "multi-level feedback queue (OSTEP's rules: allotment, boost, I/O keeps priority)"
     parameters = (
-        Parameter("queues", "integer", 3, "number of queues", minimum=1),
+        Parameter("queues", "integer", 3, "number of queues", minimum=1, maximum=MAX_MLFQ_QUEUES),
         Parameter("quantum", "duration", 10_000_000, "time slice of the top queue"),
         Parameter("growth", "integer", 1, "each lower queue's quantum is this many times the one above", minimum=1),
         Parameter("allotment", "duration", 0, "CPU time a thread may use in a queue before moving down (0: a quantum)"),

@@ -107,6 +107,9 @@ def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool | 
         raise PolicyError(parameter.name, f"{parameter.name} must be positive{_POSITIVE[parameter.name]}")
     if value < parameter.minimum:
         raise PolicyError(parameter.name, f"{parameter.name} must be at least {parameter.minimum}")
+    if parameter.maximum is not None and value > parameter.maximum:
+        raise PolicyError(parameter.name, f"{parameter.name} must be at most {parameter.maximum:,} (the limit), "
+                                          f"got {value:,}")  # fmt: skip
     return value
 
 

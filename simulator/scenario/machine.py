@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulator.errors import did_you_mean
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.scenario.checking import Checker
-from simulator.scenario.limits import MAX_CPUS, MAX_MLFQ_QUEUES, MAX_SERVERS
+from simulator.scenario.limits import MAX_CPUS, MAX_SERVERS
 from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec
 from simulator.scenario.objects import IPC_KINDS, check_sync_objects
 from simulator.scenario.source import PathKey
@@ -27,11 +27,6 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
     checker.ipc = check_sync_objects(checker, raw.get("ipc", {}), (*path, "ipc"), IPC_KINDS)
     policy = _policy(checker, raw.get("policy", "fcfs"), (*path, "policy"))
     if policy is None:
-        return None
-    queues_param = dict(policy.params).get("queues") if policy.name == "mlfq" else None
-    if isinstance(queues_param, int) and queues_param > MAX_MLFQ_QUEUES:
-        checker.fail((*path, "policy"), f"mlfq's queues must be at most {MAX_MLFQ_QUEUES} (the limit), "
-                                        f"got {queues_param:,}")  # fmt: skip
         return None
     tiebreak = checker.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
     queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
