@@ -350,7 +350,9 @@ class PythonProgram:
     def _raised(self, error: Exception) -> None:
         filename, line = _raised_at(error.__traceback__)
         where = f"{filename}:{line}"
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        # The first line only: pytest's assertion rewriting appends its explanation on the next lines.
+        shown = str(error).splitlines()[0] if str(error) else ""
+        text = f"{type(error).__name__}: {shown}" if shown else type(error).__name__
         if isinstance(error, AssertionError):
             self.kernel._violation("assert", self.thread, f"{self.thread.name}: assert failed at {where} ({text})",
                                    (where, "assert"))  # fmt: skip
