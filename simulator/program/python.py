@@ -23,7 +23,6 @@ An exception raised by the body is a violation too (an AssertionError an `assert
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import inspect
 import os
 from collections.abc import Callable, Generator, Mapping
@@ -181,6 +180,9 @@ class PythonProgram:
         self.generator: Generator[Any, Any, Any] | None = None
         #: The operation the body yielded last (its result is sent back at the next step).
         self.last: Primitive | None = None
+        # Imported here: hashlib loads OpenSSL (4 MiB resident), which runs without Python threads never need.
+        import hashlib
+
         self.digest = hashlib.blake2b(digest_size=16)
         #: The body is over (it returned, raised or misused the language): nothing more is sent to it.
         self.stopped = False
