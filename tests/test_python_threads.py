@@ -14,18 +14,22 @@ from simulator import (
     Acquire,
     CasResult,
     Compute,
+    Fork,
     Get,
+    Join,
     Load,
     Lock,
     Notify,
     Put,
     Release,
     Sleep,
+    Spawn,
     Store,
     ThreadContext,
     ThreadSpec,
     Unlock,
     Wait,
+    WaitProcess,
     atomic_add,
     cas,
     incr,
@@ -390,3 +394,53 @@ def test_python_threads_are_conservative_in_footprints() -> None:
     footprints = Footprints(scenario)
     assert footprints.others["T1"].everything
     assert not footprints.independent("T1", Store("counter", 1))
+
+
+def test_misuse_names_the_users_line_through_helpers() -> None:
+    """Through `yield from incr(...)`, and for a bad argument, the message names the body's line, not threadsim's."""
+
+    def through_incr() -> Body:
+        yield from incr("nope")
+
+    def bad_value() -> Body:
+        yield Store("x", 1.5)
+
+    [(_, _, message, _)] = misuse_of(through_incr)
+    assert f" at {line_of(through_incr, 1)}: process app has no shared variable 'nope'" in message
+    where = line_of(bad_value, 1)
+    assert misuse_of(bad_value) == [("misuse", "T1", f"T1 raised TypeError: a value is an int, an expression's "
+                                     f"text or an Expression, not float at {where}; the thread stops",
+                                     (where, "raise"))]  # fmt: skip
+
+
+def test_spawned_and_forked_python_threads() -> None:
+    """A Python thread can spawn and join a Python thread, and fork a process whose Python threads see their replica."""
+    text = BASE + """  - name: child
+    start: forked
+    threads:
+      - {name: C, program: [{compute: 1}]}
+"""
+    contexts: list[ThreadContext] = []
+
+    def child(context: ThreadContext) -> Body:
+        contexts.append(context)
+        yield Store("x", context.replica)
+
+    def worker() -> Body:
+        yield Store("x", 7)
+
+    def main() -> Body:
+        yield Spawn("W")
+        yield Join("W")
+        seen = yield Load("x")
+        yield Store("counter", seen)
+        for _ in range(2):
+            yield Fork("child")
+            yield WaitProcess("child")
+
+    scenario = with_thread(parse_scenario(text), "child", "C", child)
+    scenario = with_thread(with_thread(scenario, "app", "W", worker, start="spawned"), "app", "T1", main)
+    metrics = simulate(scenario)
+    assert metrics.violations == ()
+    assert contexts == [ThreadContext("C", "C", "child", 1), ThreadContext("C#2", "C", "child#2", 2)]
+    assert [t.name for t in metrics.threads] == ["T1", "W", "C", "C#2"]

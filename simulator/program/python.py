@@ -143,24 +143,45 @@ def _shown(filename: str) -> str:
     return filename if relative.startswith("..") else relative
 
 
+#: threadsim's own source folder: a message names the innermost frame outside it (the user's line, not that
+#: of `incr` in simulator/ops.py or of the check that raised for a bad argument).
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_frame(frames: list[FrameType]) -> FrameType | None:
+    """The innermost of `frames` (outermost first) that is not threadsim's own code, else the innermost."""
+    for frame in reversed(frames):
+        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+            return frame
+    return frames[-1] if frames else None
+
+
 def _innermost_frame(generator: Generator[Any, Any, Any]) -> FrameType | None:
-    """Where a suspended body is: its frame, or through `yield from` the innermost generator's frame."""
+    """Where a suspended body is: its frame, or through `yield from` the innermost generator's frame that is
+    the user's."""
     # A generator made by a generator function has these (a Generator in general need not).
+    frames: list[FrameType] = []
     frame: FrameType | None = getattr(generator, "gi_frame", None)
     inner: object = getattr(generator, "gi_yieldfrom", None)
+    if frame is not None:
+        frames.append(frame)
     while isinstance(inner, GeneratorType) and inner.gi_frame is not None:
-        frame = inner.gi_frame
+        frames.append(inner.gi_frame)
         inner = inner.gi_yieldfrom
-    return frame
+    return _user_frame(frames)
 
 
 def _raised_at(traceback: TracebackType | None) -> tuple[str, int]:
-    """The file and line an exception was raised at (the innermost frame of its traceback)."""
-    if traceback is None:
-        return "?", 0
-    while traceback.tb_next is not None:
+    """The file and line an exception was raised at: the innermost frame of its traceback that is the user's."""
+    entries: list[tuple[FrameType, int]] = []
+    while traceback is not None:
+        entries.append((traceback.tb_frame, traceback.tb_lineno))
         traceback = traceback.tb_next
-    return _shown(traceback.tb_frame.f_code.co_filename), traceback.tb_lineno
+    frame = _user_frame([entry[0] for entry in entries])
+    if frame is None:
+        return "?", 0
+    line = next(line for candidate, line in reversed(entries) if candidate is frame)
+    return _shown(frame.f_code.co_filename), line
 
 
 #: The kinds of synchronization object each step works on, where the spec's list is wider than the step:
