@@ -444,3 +444,26 @@ def test_spawned_and_forked_python_threads() -> None:
     assert metrics.violations == ()
     assert contexts == [ThreadContext("C", "C", "child", 1), ThreadContext("C#2", "C", "child#2", 2)]
     assert [t.name for t in metrics.threads] == ["T1", "W", "C", "C#2"]
+
+
+def test_a_found_schedule_replays_and_renders(tmp_path: Any) -> None:
+    """The shrunk token of a Python failure replays it, and a timeline of that replay is written."""
+    from simulator.analysis.metrics import collect_metrics
+    from simulator.exploration.strategies import ReplayStrategy
+    from simulator.exploration.tokens import decode
+    from simulator.model.kernel import Kernel
+    from simulator.output.timeline import open_timeline
+    from simulator.output.writer import TimelineInfo
+
+    failure = Explorer("<python>", LOST_UPDATE, "0123abcd").explore_dfs(2).failures[0]
+    token = decode(failure.token)
+    metrics, _, _ = Explorer("<python>", LOST_UPDATE, "h").replay(token.seed, token.decisions)
+    assert [v.message for v in metrics.violations if v.kind == "expect"] == [failure.message]
+    path = tmp_path / "lost.jsonl"
+    threads = tuple((spec.name, "app") for spec in LOST_UPDATE.threads())
+    sink = open_timeline(str(path), TimelineInfo(LOST_UPDATE.name, "ms", 1, threads))
+    kernel = Kernel(LOST_UPDATE, seed=token.seed, strategy=ReplayStrategy(dict(token.decisions)), listeners=[sink])
+    kernel.run()
+    sink.close(collect_metrics(kernel, seed=token.seed))
+    text = path.read_text(encoding="utf-8")
+    assert '"event": "store"' in text.replace('":"', '": "') and '"T2"' in text
