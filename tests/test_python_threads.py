@@ -467,3 +467,14 @@ def test_a_found_schedule_replays_and_renders(tmp_path: Any) -> None:
     sink.close(collect_metrics(kernel, seed=token.seed))
     text = path.read_text(encoding="utf-8")
     assert '"event": "store"' in text.replace('":"', '": "') and '"T2"' in text
+
+
+def test_a_forked_python_thread_conflicts_with_its_other_instances() -> None:
+    """Other instances of a forked process's Python thread may touch anything: none of its steps is independent."""
+    text = BASE + """  - name: child
+    start: forked
+    threads:
+      - {name: C, program: [{compute: 1}]}
+"""
+    scenario = with_thread(parse_scenario(text), "child", "C", unlocked_increments)
+    assert Footprints(scenario).others["C"].everything

@@ -177,7 +177,8 @@ class Thread:
 
     def next_operation(self) -> Primitive | None:
         """Take the program's next primitive operation (None: the program has ended). A generator is sent
-        the result of the last operation (a condition's value)."""
+        the result of the last operation (a condition's value); a Python body's driver reads the other
+        results itself (simulator.program.python)."""
         body = self.body
         if body is not None:  # in a repeat of primitive operations
             index = self.body_pc
