@@ -51,6 +51,7 @@ from simulator.ops import (
 from simulator.policies import POLICIES, Policy, PolicyError, parse_policy_text
 from simulator.program.interpreter import ProgramGenerator, run_program
 from simulator.program.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
+from simulator.program.python import NondeterministicBodyError
 from simulator.scenario import (
     DeviceSpec,
     MachineSpec,
@@ -89,6 +90,7 @@ __all__ = [
     "Let",
     "Load",
     "Location",
+    "NondeterministicBodyError",
     "Lock",
     "MachineSpec",
     "Notify",
