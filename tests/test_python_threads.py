@@ -478,3 +478,9 @@ def test_a_forked_python_thread_conflicts_with_its_other_instances() -> None:
 """
     scenario = with_thread(parse_scenario(text), "child", "C", unlocked_increments)
     assert Footprints(scenario).others["C"].everything
+
+
+def test_a_generator_object_is_refused() -> None:
+    """ThreadSpec(program=worker()) is a TypeError saying to pass the function: each run calls it afresh."""
+    with pytest.raises(TypeError, match=r"generator function itself \(unlocked_increments\), not a generator"):
+        ThreadSpec("T1", "app", 0, program=unlocked_increments())  # type: ignore[arg-type]

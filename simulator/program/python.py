@@ -121,7 +121,12 @@ class PythonBody(Step):
 
 
 def as_program(program: tuple[Operation, ...] | list[Operation] | Body) -> tuple[Operation, ...]:
-    """A ThreadSpec's program: a tuple of operations as given, or a function made into a PythonBody."""
+    """A ThreadSpec's program: a tuple of operations as given, or a function made into a PythonBody.
+    A generator object (`worker()` rather than `worker`) is a TypeError: each run needs a fresh one."""
+    if isinstance(program, Generator):
+        name = getattr(program, "__name__", "body")
+        raise TypeError(f"a thread's program is the generator function itself ({name}), not a generator made by "
+                        f"calling it ({name}()): every run of the scenario calls it afresh")  # fmt: skip
     if callable(program) and not isinstance(program, tuple | list):
         return (PythonBody(program),)  # type: ignore[return-value]  # not in the YAML language's union
     return tuple(program)
