@@ -29,6 +29,7 @@ from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctSt
 from simulator.exploration.tokens import ReplayToken
 from simulator.exploration.tokens import decode as decode_token
 from simulator.model.kernel import Kernel
+from simulator.program.python import check_deterministic, has_python_threads
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 
@@ -269,6 +270,9 @@ class Explorer:
         self.scenario = scenario
         self.footprints = Footprints(scenario)
         self.hash = scenario_hash
+        #: Some thread is written in Python: a failing schedule is run twice first, to tell a nondeterministic
+        #: body (NondeterministicBodyError) from a real failure.
+        self.python = has_python_threads(scenario)
 
     def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
         """Run one schedule; its outcome and how many steps it took. It reads the violations off the kernel
@@ -421,6 +425,8 @@ class Explorer:
 
     def replay(self, seed: int, decisions: Sequence[tuple[int, int]]) -> tuple[RunMetrics, Chooser, int]:
         """Replay a seed and decisions; also return how many decisions applied."""
+        if self.python:
+            check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         strategy = ReplayStrategy(dict(decisions))
         metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
         return metrics, chooser, strategy.applied
@@ -441,6 +447,8 @@ class Explorer:
         `found` is the failing run's outcome when known (saving a replay); `steps` the steps shrinking may
         take (by default SHRINK_STEP_FLOOR). Ctrl-C stops it with the best schedule found so far, raised as
         _Interrupted."""
+        if self.python:
+            check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         if found is None:
             found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
         search = _Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))

@@ -39,6 +39,7 @@ from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
 from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.program.python import PythonProgram, python_body
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.trace import Listener, TraceEvent
 
@@ -169,9 +170,12 @@ class Kernel:
     ) -> Thread:
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
         Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch)."""
-        script = as_script(spec.program)
+        body = python_body(spec.program)
+        script = as_script(spec.program) if body is None else None
         thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
-                        run_program(spec.program) if script is None else None, script)  # fmt: skip
+                        run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
+        if body is not None:  # a thread written in Python (simulator.program.python)
+            thread.program = PythonProgram(body, thread, self)
         thread.template = spec.name
         thread.proc = process
         thread.gil = process.gil
