@@ -8,6 +8,7 @@ The public API: load a scenario, run it, read its metrics and trace events, rend
 
 from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
+from simulator.builder import Machine, Process, build
 from simulator.errors import InputError, InputErrors, Location
 from simulator.model.kernel import Kernel
 from simulator.policies import POLICIES, Policy, PolicyError, parse_policy_text
@@ -25,6 +26,7 @@ from simulator.scenario.loader import load_scenario, parse_scenario
 from simulator.simulation import DEFAULT_MAX_STEPS, simulate, with_overrides
 from simulator.states import State
 from simulator.trace import TraceEvent
+from simulator.validation import ScenarioError, validate
 
 __version__ = "0.1.0"
 
@@ -39,17 +41,20 @@ __all__ = [
     "InputErrors",
     "Io",
     "Kernel",
+    "Machine",
     "Location",
     "MachineSpec",
     "Operation",
     "Policy",
     "PolicyError",
     "PolicySpec",
+    "Process",
     "ProcessSpec",
     "ProgramGenerator",
     "Repeat",
     "RunMetrics",
     "Scenario",
+    "ScenarioError",
     "Sleep",
     "State",
     "ThreadMetrics",
@@ -58,10 +63,12 @@ __all__ = [
     "Violation",
     "Yield",
     "__version__",
+    "build",
     "load_scenario",
     "parse_policy_text",
     "parse_scenario",
     "run_program",
     "simulate",
+    "validate",
     "with_overrides",
 ]

@@ -11,6 +11,7 @@ from simulator.chooser import Strategy
 from simulator.model.kernel import Kernel
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
+from simulator.validation import validate
 
 #: The default step bound: a run that executes more operations than this stops with a violation.
 DEFAULT_MAX_STEPS = 10_000_000
@@ -30,7 +31,10 @@ def simulate(
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
     operations executed (None: no bound). Each listener is called with every trace event, in order.
     `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
+    A scenario built in Python is validated first as a file would be (`simulator.validation.validate`;
+    raises ScenarioError); one validated before, or loaded from a file, is not checked again.
     """
+    scenario = validate(scenario)
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
     if max_steps is not None and max_steps < 1:
