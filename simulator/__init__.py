@@ -8,6 +8,7 @@ The public API: load a scenario, run it, read its metrics and trace events, rend
 
 from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
+from simulator.api import explore, replay
 from simulator.builder import Machine, Process, build
 from simulator.errors import InputError, InputErrors, Location
 from simulator.model.kernel import Kernel
@@ -64,9 +65,11 @@ __all__ = [
     "Yield",
     "__version__",
     "build",
+    "explore",
     "load_scenario",
     "parse_policy_text",
     "parse_scenario",
+    "replay",
     "run_program",
     "simulate",
     "validate",

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -222,10 +223,30 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
     raise ValueError(f"unknown strategy {name!r}")
 
 
-def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]) -> list[tuple[Outcome, int]]:
-    """Run one schedule per seed in a worker process; each outcome with the steps its run took."""
-    scenario = load_scenario(path)
-    footprints = Footprints(scenario)
+#: A worker process's scenario and its footprints, set once per worker by `_start_worker`.
+_worker: tuple[Scenario, Footprints] | None = None
+
+
+def _start_worker(scenario: Scenario) -> None:
+    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario it was sent."""
+    global _worker
+    _ignore_ctrl_c()
+    _worker = (scenario, Footprints(scenario))
+
+
+def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
+              seeds: Sequence[int]) -> list[tuple[Outcome, int]]:  # fmt: skip
+    """Run one schedule per seed in a worker process; each outcome with the steps its run took.
+
+    `source` is the scenario file's path, or the scenario itself, or None for the one the worker was
+    started with (the explorer sends its scenario object to every worker once, pickled, so that the
+    workers run exactly what the parent explores, also a scenario built in Python)."""
+    if source is None:
+        assert _worker is not None, "run_seeds(None, ...) outside a worker started by _start_worker"
+        scenario, footprints = _worker
+    else:
+        scenario = load_scenario(source) if isinstance(source, str) else source
+        footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
         metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints)
@@ -262,7 +283,8 @@ class Budget:
 
 
 class Explorer:
-    """Explores one scenario file."""
+    """Explores one scenario (loaded from the file at `path`, or built in Python: `path` is then only a
+    name). Every schedule, in this process or in workers, runs the `scenario` object given."""
 
     def __init__(self, path: str, scenario: Scenario, scenario_hash: str) -> None:
         self.path = path
@@ -338,8 +360,11 @@ class Explorer:
         chunk = max(1, min(200, len(seeds) // (jobs * 4) or 1))
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
         # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_ctrl_c) as pool:
-            futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
+        # Each worker gets the scenario object once (never reloaded from the path: it may have none).
+        _check_picklable(self.scenario)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
+                                                    initargs=(self.scenario,)) as pool:  # fmt: skip
+            futures = [pool.submit(run_seeds, None, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first
                     stopped_by = budget.spent(tally.runs)
@@ -608,6 +633,17 @@ class _Shrinking:
                     self._keep(outcome, message)
                     changed = True
                     break
+
+
+def _check_picklable(scenario: Scenario) -> None:
+    """Raise a clear error, before any worker starts, if `scenario` cannot be sent to worker processes."""
+    try:
+        pickle.dumps(scenario)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"scenario {scenario.name!r} cannot be sent to worker processes ({error}); "
+            f"explore it with jobs=1, or define its Python parts at module level"
+        ) from None
 
 
 def _ignore_ctrl_c() -> None:
