@@ -1,0 +1,95 @@
+"""The pytest plugin (simulator.testing), run in a pytester session with `-p simulator.testing`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COUNTER_TEST = f"""
+from simulator import load_scenario
+from simulator.testing import explore
+
+@explore(runs=100, strategy="random")
+def test_counter():
+    return load_scenario({str(ROOT / "scenarios" / "counter-incr.yaml")!r})
+"""
+
+BUILT_TESTS = """
+from simulator.builder import Machine, Process, build
+from simulator.testing import explore
+
+def bank(locked):
+    accounts = Process("bank", memory={"a": 100, "b": 100}, sync={"ma": "mutex", "mb": "mutex"})
+    first, second = ("ma", "mb"), ("mb", "ma") if not locked else ("ma", "mb")
+    for name, (one, two) in (("T1", first), ("T2", second)):
+        accounts.thread(name, program=[{"lock": one}, {"compute": 1}, {"lock": two}, {"unlock": two},
+                                       {"unlock": one}])
+    return build(Machine(cpus=2), accounts, name="bank", expect=["no_deadlock"])
+
+@explore(strategy="dfs", preemption_bound=1)
+def test_transfers_in_opposite_orders():
+    return bank(locked=False)
+
+@explore(strategy="dfs", preemption_bound=1)
+def test_transfers_in_one_order():
+    return bank(locked=True)
+
+def test_with_the_fixture(threadsim_explore):
+    result = threadsim_explore(bank(locked=True), strategy="dfs", preemption_bound=1)
+    assert result.complete and not result.failures
+"""
+
+
+def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_it=source)
+    return pytester.runpytest_inprocess("-p", "simulator.testing", "-p", "no:cacheprovider", *args)
+
+
+def test_a_found_bug_fails_with_token_decisions_and_interleaving(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """The lost update fails the test; the message has the token, the decisions and the interleaving."""
+    result = _run(pytester, COUNTER_TEST, "--threadsim-database", str(tmp_path / "db"))
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "expect: app.counter == 20 is false" in text
+    assert "replay token: ts1." in text
+    assert "decisions (seed" in text and "preempt" in text
+    assert "-- T1 is preempted" in text
+
+
+def test_a_found_bug_keeps_failing_from_the_database(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """The saved schedule fails the next session first, even with seeds that would not find it."""
+    database = str(tmp_path / "db")
+    _run(pytester, COUNTER_TEST, "--threadsim-database", database).assert_outcomes(failed=1)
+    again = _run(pytester, COUNTER_TEST, "--threadsim-database", database, "--threadsim-runs", "1",
+                 "--threadsim-seed", "0")  # fmt: skip
+    again.assert_outcomes(failed=1)
+    assert "saved failure still fails: expect" in again.stdout.str()
+
+
+def test_builder_scenarios_deadlock_and_pass(pytester: pytest.Pytester) -> None:
+    """Opposite lock orders deadlock under dfs; one order passes, with the decorator and the fixture."""
+    result = _run(pytester, BUILT_TESTS, "--threadsim-database", "")
+    result.assert_outcomes(failed=1, passed=2)
+    assert "deadlock: deadlock cycle" in result.stdout.str()
+
+
+def test_replay_option_replays_the_token(pytester: pytest.Pytester) -> None:
+    """--threadsim-replay runs the token in the test it was made for and skips the other threadsim tests."""
+    first = _run(pytester, BUILT_TESTS, "--threadsim-database", "")
+    token = next(word for word in first.stdout.str().split() if word.startswith("ts1."))
+    result = _run(pytester, BUILT_TESTS, "--threadsim-database", "", "--threadsim-replay", token)
+    result.assert_outcomes(failed=1, skipped=2)
+    assert f"replayed {token}" in result.stdout.str()
+
+
+def test_a_test_returning_no_scenario_is_an_error(pytester: pytest.Pytester) -> None:
+    """A decorated test must return a Scenario."""
+    source = "from simulator.testing import explore\n\n@explore()\ndef test_nothing():\n    return 3\n"
+    result = _run(pytester, source)
+    result.assert_outcomes(failed=1)
+    assert "must return the Scenario to explore" in result.stdout.str()
