@@ -9,6 +9,7 @@ import attrs
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Strategy
 from simulator.model.kernel import Kernel
+from simulator.notebook import RunSource, remember_run
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
 from simulator.validation import validate
@@ -42,7 +43,11 @@ def simulate(
     run_seed = scenario.seed if seed is None else seed
     kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy)
     kernel.run(until)
-    return collect_metrics(kernel, seed=run_seed)
+    metrics = collect_metrics(kernel, seed=run_seed)
+    # How to run it again, for the notebook views (simulator.notebook): the chart needs the trace.
+    decisions = None if strategy is None else tuple(kernel.chooser.decisions)
+    remember_run(metrics, RunSource(scenario, run_seed, until, max_steps, decisions))
+    return metrics
 
 
 def with_overrides(

@@ -18,6 +18,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -162,6 +163,24 @@ class ExploreResult:
     def interrupted(self) -> bool:
         """Whether Ctrl-C stopped the search."""
         return self.stopped_by == "interrupted"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: what was searched and a table of the failures (simulator.notebook)."""
+        from simulator.notebook import explore_html
+
+        return explore_html(self)
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One dict per distinct failure (and per saved failure replayed first)."""
+        from simulator.notebook import explore_records
+
+        return explore_records(self)
+
+    def to_dataframe(self) -> Any:
+        """`to_records()` as a pandas DataFrame (needs the `pandas` extra)."""
+        from simulator.notebook import explore_records, to_dataframe
+
+        return to_dataframe(explore_records(self))
 
 
 @attrs.frozen
