@@ -60,11 +60,27 @@ class Settings:
     runs: int | None = None
     seed: int | None = None
     replay: str | None = None
-    database: Path | None = None
+    #: --threadsim-database as given (None: not given; "": no database).
+    database: str | None = None
+    #: The session's rootdir; None outside a pytest session with the plugin (then there is no database).
+    rootpath: Path | None = None
+
+    def database_path(self) -> Path | None:
+        """The failure database to use now: the option's, else $THREADSIM_DATABASE's (read at each test, so
+        that a test may change it), else `.threadsim`; relative paths under the rootdir."""
+        if self.rootpath is None:
+            return None
+        given = self.database if self.database is not None else os.environ.get(ENVIRONMENT, DEFAULT_ROOT)
+        if not given:
+            return None
+        path = Path(given)
+        return path if path.is_absolute() else self.rootpath / path
 
 
-#: The settings of the pytest session the plugin is loaded into (defaults without one).
-_settings = Settings(database=None)
+#: The settings of the pytest session the plugin is loaded into (defaults without one), and those of the
+#: sessions around it (a session run inside a test, as pytester runs one, gives the outer one's back).
+_settings = Settings()
+_outer: list[Settings] = []
 
 
 class ThreadsimFailure(AssertionError):
@@ -121,7 +137,7 @@ def check(
     result = explore_scenario(
         scenario, strategy, runs=settings.runs or runs, preemption_bound=preemption_bound, depth=depth,
         seed_start=seed if settings.seed is None else settings.seed, jobs=jobs, time_budget=time_budget,
-        database=settings.database,
+        database=settings.database_path(),
     )  # fmt: skip
     if result.failed:
         raise ThreadsimFailure(failure_message(scenario, result))
@@ -144,8 +160,8 @@ def _check_replay(scenario: Scenario, token: str) -> None:
 
 def failure_message(scenario: Scenario, result: ExploreResult) -> str:
     """What a failing threadsim test says: each failure, its token, decisions and interleaving."""
-    lines = [f"threadsim: scenario {result.scenario}: {result.runs} schedules ({result.strategy}), "
-             f"{len(result.failures)} distinct failures"]  # fmt: skip
+    distinct = f"{len(result.failures)} distinct failure{'' if len(result.failures) == 1 else 's'}"
+    lines = [f"threadsim: scenario {result.scenario}: {result.runs} schedules ({result.strategy}), {distinct}"]
     for saved in result.saved:
         if saved.still_fails:
             lines.append(f"saved failure still fails: {saved.kind}: {saved.message}")
@@ -158,7 +174,7 @@ def failure_message(scenario: Scenario, result: ExploreResult) -> str:
 def _failure_lines(scenario: Scenario, failure: FailureReport) -> Iterator[str]:
     yield f"{failure.kind}: {failure.message}"
     yield (f"  found in {failure.runs} of the schedules (first: schedule {failure.first_run}); shrunk to "
-           f"{failure.preemptions} preemptions and {failure.picks} picks")  # fmt: skip
+           f"{_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')}")  # fmt: skip
     yield f"  replay token: {failure.token}  (pytest --threadsim-replay {failure.token})"
     token = decode(failure.token)
     decisions = ", ".join(f"point {point}: {'preempt' if value == 1 else value}" for point, value in token.decisions)
@@ -169,6 +185,10 @@ def _failure_lines(scenario: Scenario, failure: FailureReport) -> Iterator[str]:
     if interleaving:
         yield "  interleaving:"
         yield from (f"    {line}" for line in interleaving)
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 @pytest.fixture
@@ -202,19 +222,11 @@ def pytest_configure(config: pytest.Config) -> None:
             decode(token)
         except ValueError as error:
             raise pytest.UsageError(f"--threadsim-replay: {error}") from None
-    _settings = Settings(runs, config.getoption("--threadsim-seed"), token, _database(config))
+    _outer.append(_settings)
+    _settings = Settings(runs, config.getoption("--threadsim-seed"), token, config.getoption("--threadsim-database"),
+                         Path(config.rootpath))  # fmt: skip
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _settings
-    _settings = Settings()
-
-
-def _database(config: pytest.Config) -> Path | None:
-    given = config.getoption("--threadsim-database")
-    if given is None:
-        given = os.environ.get(ENVIRONMENT, DEFAULT_ROOT)
-    if not given:
-        return None
-    path = Path(given)
-    return path if path.is_absolute() else Path(config.rootpath) / path
+    _settings = _outer.pop() if _outer else Settings()
