@@ -12,7 +12,7 @@ from simulator.model.kernel import Kernel
 from simulator.notebook import RunSource, remember_run
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
-from simulator.validation import validate
+from simulator.validation import remember_variant, validate
 
 #: The default step bound: a run that executes more operations than this stops with a violation.
 DEFAULT_MAX_STEPS = 10_000_000
@@ -73,4 +73,4 @@ def with_overrides(
         if context_switch < 0:
             raise ValueError(f"context_switch must not be negative, got {context_switch}")
         machine = attrs.evolve(machine, context_switch=context_switch)
-    return attrs.evolve(scenario, machine=machine)
+    return remember_variant(scenario, attrs.evolve(scenario, machine=machine))

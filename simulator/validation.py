@@ -92,6 +92,23 @@ def remember(scenario: Scenario) -> Scenario:
     return scenario
 
 
+def remember_variant(original: Scenario, variant: Scenario) -> Scenario:
+    """Record `variant` as validated if `original` was and the variant changes nothing the checks of its
+    maker did not cover but its policy (checked here: complete, as a loaded one is). For
+    `with_overrides`, so that a sweep does not check every variant again."""
+    from simulator.policies.registry import PolicyError, build_policy_spec
+
+    known = _validated.get(id(original))
+    if known is None or known[0]() is not original or known[1] is not original:
+        return variant
+    policy = variant.machine.policy
+    try:
+        complete = build_policy_spec(policy.name, dict(policy.params), "ns") == policy
+    except (PolicyError, TypeError, ValueError):
+        complete = False
+    return remember(variant) if complete else variant
+
+
 def _remember(scenario: Scenario, ready: Scenario) -> None:
     key = id(scenario)
     table = _validated  # bound here: at interpreter exit the module's globals may be gone before the callback

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 
-from simulator import MachineSpec, PolicySpec, load_scenario, simulate
+from simulator import MachineSpec, PolicySpec, load_scenario, simulate, with_overrides
 from simulator.builder import Machine, Process, build
 from simulator.program.expressions import Register
 from simulator.program.operations import Compute, Load, Lock, Store, Unlock
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
-from simulator.validation import ScenarioError, validate
+from simulator.validation import ScenarioError, checked, validate
 
 
 def _spec_scenario(machine: MachineSpec) -> Scenario:
@@ -39,10 +41,21 @@ def test_bad_policy_parameter_names_the_field() -> None:
         validate(_spec_scenario(MachineSpec(cpus=1, policy=PolicySpec("rr", (("quantom", 5),)))))
 
 
-def test_every_scenario_file_validates_unchanged() -> None:
-    """A loaded scenario passes and comes back as the same object."""
-    scenario = load_scenario("scenarios/producer-consumer-queue.yaml")
+@pytest.mark.parametrize("path", sorted(Path("scenarios").glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_scenario_file_passes_the_checks_of_built_scenarios(path: Path) -> None:
+    """The checks of built scenarios accept every loaded scenario file and change nothing in it."""
+    scenario = load_scenario(path)
+    assert checked(scenario) is scenario
     assert validate(scenario) is scenario
+
+
+def test_overrides_with_a_partial_policy_are_completed() -> None:
+    """with_overrides(policy=PolicySpec("rr")) runs with rr's defaults; a complete policy is not re-checked."""
+    loaded = load_scenario("scenarios/counter-incr.yaml")
+    partial = with_overrides(loaded, policy=PolicySpec("rr"))
+    assert validate(partial).machine.policy == PolicySpec("rr", (("quantum", 10_000_000),))
+    complete = with_overrides(loaded, policy=PolicySpec("rr", (("quantum", 4_000_000),)))
+    assert validate(complete) is complete
 
 
 def test_operations_naming_missing_things_are_reported() -> None:
