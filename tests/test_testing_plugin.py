@@ -93,3 +93,32 @@ def test_a_test_returning_no_scenario_is_an_error(pytester: pytest.Pytester) -> 
     result = _run(pytester, source)
     result.assert_outcomes(failed=1)
     assert "must return the Scenario to explore" in result.stdout.str()
+
+
+def test_the_database_defaults_to_dot_threadsim_in_the_rootdir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the option or $THREADSIM_DATABASE, failures are saved under the rootdir's .threadsim."""
+    monkeypatch.delenv("THREADSIM_DATABASE", raising=False)
+    _run(pytester, COUNTER_TEST).assert_outcomes(failed=1)
+    assert len(list((pytester.path / ".threadsim" / "failures").glob("*/*.json"))) == 1
+
+
+def test_the_environment_variable_is_read_at_each_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """$THREADSIM_DATABASE names the database; empty, nothing is written."""
+    monkeypatch.setenv("THREADSIM_DATABASE", str(tmp_path / "db"))
+    _run(pytester, COUNTER_TEST).assert_outcomes(failed=1)
+    assert len(list((tmp_path / "db" / "failures").glob("*/*.json"))) == 1
+    monkeypatch.setenv("THREADSIM_DATABASE", "")
+    _run(pytester, COUNTER_TEST).assert_outcomes(failed=1)
+    assert not (pytester.path / ".threadsim").exists()
+
+
+def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
+    """A bad --threadsim-replay token or --threadsim-runs stops the session with a usage error."""
+    result = _run(pytester, COUNTER_TEST, "--threadsim-replay", "nonsense")
+    assert "--threadsim-replay: not a replay token: 'nonsense'" in result.stderr.str()
+    result = _run(pytester, COUNTER_TEST, "--threadsim-runs", "0")
+    assert "--threadsim-runs must be at least 1, got 0" in result.stderr.str()
