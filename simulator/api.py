@@ -23,7 +23,7 @@ import attrs
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.exploration.database import Entry, FailureDatabase
-from simulator.exploration.explorer import SHRINK_BUDGET, STRATEGIES, Explorer, ExploreResult
+from simulator.exploration.explorer import SHRINK_BUDGET, STRATEGIES, Check, Explorer, ExploreResult
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import ReplayToken, content_hash, decode, scenario_hash
 from simulator.scenario.loader import load_scenario
@@ -67,6 +67,7 @@ def explore(
     shrink_budget: int = SHRINK_BUDGET,
     every: bool = False,
     database: str | Path | None = None,
+    check: Check | None = None,
 ) -> ExploreResult:
     """Run many schedules of `scenario` and report each distinct failure with a shrunk replay token, as
     `threadsim explore` does.
@@ -77,7 +78,10 @@ def explore(
     to them pickled; the result does not depend on `jobs`). `time_budget` (seconds) stops the search early.
     `shrink=False` reports each failure's first schedule as found. `database`: a failure-database directory
     (as `.threadsim`): its saved failing schedules of this scenario are replayed first (`result.saved`), those
-    that pass now are forgotten, and every failure found is saved.
+    that pass now are forgotten, and every failure found is saved. `check(metrics)` is called with every
+    schedule's RunMetrics: an AssertionError it raises fails the schedule (as an `expect` failure named after
+    the check), for properties beyond the scenario's `expect` list; with `jobs` > 1 it must be picklable
+    (a function defined at module level).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
@@ -89,7 +93,7 @@ def explore(
         raise ValueError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
     scenario = validate(scenario)
     digest = scenario_hash_of(scenario)
-    explorer = Explorer(scenario.file or "<python>", scenario, digest)
+    explorer = Explorer(scenario.file or "<python>", scenario, digest, check=check)
     saved_failures = FailureDatabase(Path(database), digest) if database is not None else None
     saved = explorer.replay_saved(saved_failures.entries()) if saved_failures is not None else ()
     budget_text = None if time_budget is None else f"{time_budget}s"

@@ -42,7 +42,7 @@ import pytest
 from simulator.api import explore as explore_scenario
 from simulator.api import replay, scenario_hash_of
 from simulator.exploration.database import DEFAULT_ROOT, ENVIRONMENT
-from simulator.exploration.explorer import ExploreResult, FailureReport
+from simulator.exploration.explorer import Check, ExploreResult, FailureReport, check_violations
 from simulator.exploration.tokens import decode
 from simulator.output.activity import ActivityLog
 from simulator.scenario.model import Scenario
@@ -96,10 +96,12 @@ def explore(
     seed: int = 0,
     jobs: int = 1,
     time_budget: float | None = None,
+    check: Check | None = None,
 ) -> Callable[[F], F]:
     """Decorate a test that returns a Scenario: explore it (`simulator.api.explore`'s arguments) and fail
-    the test with each failure found, shrunk. `--threadsim-runs` and `--threadsim-seed` override `runs`
-    and `seed`."""
+    the test with each failure found, shrunk. `check(metrics)`, if given, is called with every schedule's
+    RunMetrics and fails the schedule by raising AssertionError. `--threadsim-runs` and `--threadsim-seed`
+    override `runs` and `seed`."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
@@ -108,8 +110,8 @@ def explore(
             if not isinstance(scenario, Scenario):
                 raise TypeError(f"{function.__name__} must return the Scenario to explore, "
                                 f"got {type(scenario).__name__}")  # fmt: skip
-            check(scenario, runs=runs, strategy=strategy, preemption_bound=preemption_bound, depth=depth,
-                  seed=seed, jobs=jobs, time_budget=time_budget)  # fmt: skip
+            explore_or_fail(scenario, runs=runs, strategy=strategy, preemption_bound=preemption_bound,
+                            depth=depth, seed=seed, jobs=jobs, time_budget=time_budget, check=check)  # fmt: skip
 
         # pytest reads the signature for fixtures: the wrapper asks for the same ones.
         test.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
@@ -118,7 +120,7 @@ def explore(
     return decorate
 
 
-def check(
+def explore_or_fail(
     scenario: Scenario,
     *,
     runs: int | None = None,
@@ -128,31 +130,34 @@ def check(
     seed: int = 0,
     jobs: int = 1,
     time_budget: float | None = None,
+    check: Check | None = None,
 ) -> ExploreResult:
-    """Explore `scenario` with the session's options applied; raise ThreadsimFailure if a schedule fails
-    (or the token of `--threadsim-replay`, made for this scenario, fails); the result otherwise."""
+    """Explore `scenario` (`simulator.api.explore`'s arguments) with the session's options applied; raise
+    ThreadsimFailure if a schedule fails (or the token of `--threadsim-replay`, made for this scenario,
+    fails); the result otherwise."""
     settings = _settings
     if settings.replay is not None:
-        _check_replay(scenario, settings.replay)
+        _check_replay(scenario, settings.replay, check)
     result = explore_scenario(
         scenario, strategy, runs=settings.runs or runs, preemption_bound=preemption_bound, depth=depth,
         seed_start=seed if settings.seed is None else settings.seed, jobs=jobs, time_budget=time_budget,
-        database=settings.database_path(),
+        database=settings.database_path(), check=check,
     )  # fmt: skip
     if result.failed:
         raise ThreadsimFailure(failure_message(scenario, result))
     return result
 
 
-def _check_replay(scenario: Scenario, token: str) -> None:
+def _check_replay(scenario: Scenario, token: str, check: Check | None) -> None:
     recorded = decode(token)
     if recorded.scenario_hash != scenario_hash_of(scenario):
         pytest.skip(f"--threadsim-replay {token}: made for another scenario")
     log = ActivityLog(INTERLEAVING_LINES)
     metrics = replay(scenario, recorded, listeners=[log])
-    if metrics.violations:
-        lines = [f"replayed {token}: {len(metrics.violations)} violations"]
-        lines += [f"  {violation.kind}: {violation.message}" for violation in metrics.violations]
+    violations = [*metrics.violations, *(check_violations(check, metrics) if check is not None else ())]
+    if violations:
+        lines = [f"replayed {token}: {len(violations)} violations"]
+        lines += [f"  {violation.kind}: {violation.message}" for violation in violations]
         lines += ["interleaving:", *(f"  {line}" for line in log.lines(scenario.time_unit))]
         raise ThreadsimFailure("\n".join(lines))
     pytest.skip(f"--threadsim-replay {token}: the schedule passes")
@@ -193,8 +198,9 @@ def _count(number: int, word: str) -> str:
 
 @pytest.fixture
 def threadsim_explore() -> Callable[..., ExploreResult]:
-    """`threadsim_explore(scenario, **options)`: `check` inside a test (raises on a failing schedule)."""
-    return check
+    """`threadsim_explore(scenario, **options)`: what `@explore` does, inside a test (raises
+    ThreadsimFailure on a failing schedule, else returns the ExploreResult)."""
+    return explore_or_fail
 
 
 # -- pytest hooks ----------------------------------------------------------------------------------------

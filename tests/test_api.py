@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from simulator import explore, load_scenario, replay
+from simulator import RunMetrics, explore, load_scenario, replay
 from simulator.api import TokenMismatchWarning, scenario_hash_of
 from simulator.builder import Machine, Process, build
 from simulator.exploration.tokens import content_hash, scenario_hash
@@ -93,3 +93,19 @@ def test_bad_arguments_are_refused() -> None:
         explore(_built_counter(), "bfs")
     with pytest.raises(ValueError, match="runs must be an integer of at least 1"):
         explore(_built_counter(), runs=0)
+
+
+def _counter_is_twenty(metrics: RunMetrics) -> None:
+    assert dict(metrics.memory)["app"] == (("counter", 20),), f"counter is {dict(dict(metrics.memory)['app'])}"
+
+
+def test_a_check_on_the_metrics_fails_schedules_as_an_expectation_does() -> None:
+    """check(metrics) raising AssertionError is a failure named after the check, shrunk like any, with jobs too."""
+    scenario = attrs.evolve(_built_counter(), expect=())
+    result = explore(scenario, "random", runs=60, check=_counter_is_twenty)
+    assert [(failure.kind, failure.subject) for failure in result.failures] == [
+        ("expect", ("check _counter_is_twenty",))
+    ]
+    assert result.failures[0].message.startswith("check _counter_is_twenty: counter is {'counter': 1")
+    assert result.failures[0].preemptions == 1
+    assert explore(scenario, "random", runs=60, check=_counter_is_twenty, jobs=2) == result

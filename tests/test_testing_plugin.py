@@ -122,3 +122,22 @@ def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
     assert "--threadsim-replay: not a replay token: 'nonsense'" in result.stderr.str()
     result = _run(pytester, COUNTER_TEST, "--threadsim-runs", "0")
     assert "--threadsim-runs must be at least 1, got 0" in result.stderr.str()
+
+
+def test_a_check_on_every_schedules_metrics(pytester: pytest.Pytester) -> None:
+    """@explore(check=...) fails the test when the check fails a schedule, naming the check."""
+    source = f"""
+import attrs
+from simulator import load_scenario
+from simulator.testing import explore
+
+def no_update_lost(metrics):
+    assert dict(metrics.memory)["app"] == (("counter", 20),), "an update was lost"
+
+@explore(runs=100, check=no_update_lost)
+def test_counter():
+    return attrs.evolve(load_scenario({str(ROOT / "scenarios" / "counter-incr.yaml")!r}), expect=())
+"""
+    result = _run(pytester, source, "--threadsim-database", "")
+    result.assert_outcomes(failed=1)
+    assert "expect: check no_update_lost: an update was lost" in result.stdout.str()

@@ -195,6 +195,22 @@ class SavedReplay:
     message: str
 
 
+#: A check of a run's metrics, beyond the scenario's own expectations: it fails a schedule by raising
+#: AssertionError (a plain `assert` does).
+Check = Callable[[RunMetrics], object]
+
+
+def check_violations(check: Check, metrics: RunMetrics) -> list[Violation]:
+    """The violation a check's AssertionError makes (kind `expect`, subject `("check <name>",)`), or none."""
+    try:
+        check(metrics)
+    except AssertionError as error:
+        name = getattr(check, "__qualname__", type(check).__name__)
+        detail = str(error).splitlines()[0] if str(error) else "an assertion failed"
+        return [Violation("expect", metrics.end_time, None, f"check {name}: {detail}", (f"check {name}",))]
+    return []
+
+
 def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
     """The distinct failures a run showed, each with the message of its first violation, in report order
     (kinds in `KINDS` order, then by subject)."""
@@ -242,15 +258,16 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
     raise ValueError(f"unknown strategy {name!r}")
 
 
-#: A worker process's scenario and its footprints, set once per worker by `_start_worker`.
-_worker: tuple[Scenario, Footprints] | None = None
+#: A worker process's explorer, made once per worker by `_start_worker`.
+_worker: Explorer | None = None
 
 
-def _start_worker(scenario: Scenario) -> None:
-    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario it was sent."""
+def _start_worker(scenario: Scenario, check: Check | None = None) -> None:
+    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario (and check) it
+    was sent."""
     global _worker
     _ignore_ctrl_c()
-    _worker = (scenario, Footprints(scenario))
+    _worker = Explorer("<worker>", scenario, "", check=check)
 
 
 def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
@@ -262,10 +279,9 @@ def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
     workers run exactly what the parent explores, also a scenario built in Python)."""
     if source is None:
         assert _worker is not None, "run_seeds(None, ...) outside a worker started by _start_worker"
-        scenario, footprints = _worker
-    else:
-        scenario = load_scenario(source) if isinstance(source, str) else source
-        footprints = Footprints(scenario)
+        return [_worker.run(seed, make_strategy(name, seed, depth, steps)) for seed in seeds]
+    scenario = load_scenario(source) if isinstance(source, str) else source
+    footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
         metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints)
@@ -305,11 +321,13 @@ class Explorer:
     """Explores one scenario (loaded from the file at `path`, or built in Python: `path` is then only a
     name). Every schedule, in this process or in workers, runs the `scenario` object given."""
 
-    def __init__(self, path: str, scenario: Scenario, scenario_hash: str) -> None:
+    def __init__(self, path: str, scenario: Scenario, scenario_hash: str, *, check: Check | None = None) -> None:
         self.path = path
         self.scenario = scenario
         self.footprints = Footprints(scenario)
         self.hash = scenario_hash
+        #: Called with every schedule's metrics; an AssertionError it raises fails the schedule.
+        self.check = check
 
     def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
         """Run one schedule; its outcome and how many steps it took. It reads the violations off the kernel
@@ -318,7 +336,10 @@ class Explorer:
                         footprints=self.footprints)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
-        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(kernel.violations), chooser.preemptions)
+        violations = kernel.violations
+        if self.check is not None:  # only then are the metrics computed
+            violations = [*violations, *check_violations(self.check, collect_metrics(kernel, seed=seed))]
+        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions)
         return outcome, kernel.steps
 
     # -- random and pct --------------------------------------------------------------------------------
@@ -380,9 +401,9 @@ class Explorer:
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
         # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
         # Each worker gets the scenario object once (never reloaded from the path: it may have none).
-        _check_picklable(self.scenario)
+        _check_picklable(self.scenario, self.check)
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                                                    initargs=(self.scenario,)) as pool:  # fmt: skip
+                                                    initargs=(self.scenario, self.check)) as pool:  # fmt: skip
             futures = [pool.submit(run_seeds, None, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first
@@ -654,10 +675,11 @@ class _Shrinking:
                     break
 
 
-def _check_picklable(scenario: Scenario) -> None:
-    """Raise a clear error, before any worker starts, if `scenario` cannot be sent to worker processes."""
+def _check_picklable(scenario: Scenario, check: Check | None) -> None:
+    """Raise a clear error, before any worker starts, if `scenario` (or `check`) cannot be sent to worker
+    processes."""
     try:
-        pickle.dumps(scenario)
+        pickle.dumps((scenario, check))
     except (pickle.PicklingError, TypeError, AttributeError) as error:
         raise ValueError(
             f"scenario {scenario.name!r} cannot be sent to worker processes ({error}); "
