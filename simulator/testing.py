@@ -12,7 +12,8 @@ a file or built with `simulator.builder`) and the decorator explores it:
         return load_scenario("scenarios/counter-incr.yaml")
 
 The test fails when a schedule shows a violation (an `expect` that is false, an assertion, a deadlock, a
-data race under `no_data_race`, a misuse). Its message shows each distinct failure, shrunk to the fewest
+data race under `no_data_race`, a misuse), or when `check(metrics)`, if given, raises AssertionError for
+a schedule's RunMetrics. Its message shows each distinct failure, shrunk to the fewest
 preemptions, with its replay token, its decisions and the interleaving of that schedule (the accesses to
 shared memory and the thread switches between them). The fixture `threadsim_explore` does the same inside
 a test body, for tests that want to look at the result: `result = threadsim_explore(scenario, runs=50)`.
