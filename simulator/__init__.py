@@ -9,6 +9,8 @@ in Python with the operations of `simulator.ops` (also exported here).
 
 from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
+from simulator.api import explore, replay
+from simulator.builder import Machine, Process, build
 from simulator.errors import InputError, InputErrors, Location
 from simulator.model.kernel import Kernel
 from simulator.ops import (
@@ -64,6 +66,7 @@ from simulator.scenario.loader import load_scenario, parse_scenario
 from simulator.simulation import DEFAULT_MAX_STEPS, simulate, with_overrides
 from simulator.states import State
 from simulator.trace import TraceEvent
+from simulator.validation import ScenarioError, validate
 
 __version__ = "0.1.0"
 
@@ -89,6 +92,7 @@ __all__ = [
     "Kernel",
     "Let",
     "Load",
+    "Machine",
     "Location",
     "NondeterministicBodyError",
     "Lock",
@@ -99,6 +103,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicySpec",
+    "Process",
     "ProcessSpec",
     "ProgramGenerator",
     "Put",
@@ -107,6 +112,7 @@ __all__ = [
     "RunMetrics",
     "Scenario",
     "SetEvent",
+    "ScenarioError",
     "Sleep",
     "Spawn",
     "State",
@@ -128,15 +134,19 @@ __all__ = [
     "atomic_sub",
     "cas",
     "incr",
+    "build",
+    "explore",
     "load_scenario",
     "ms",
     "ns",
     "parse_policy_text",
     "parse_scenario",
+    "replay",
     "run_program",
     "simulate",
     "swap",
     "us",
+    "validate",
     "with_overrides",
     "with_thread",
 ]
