@@ -17,7 +17,10 @@ from simulator.scenario.model import PolicySpec
 
 @attrs.frozen
 class ThreadMetrics:
-    """One thread's times (ns) and switch counts. `switching` is time spent being switched in."""
+    """One thread's times (ns) and switch counts. `switching` is time spent being switched in. `blocked` is
+    split by what the thread waited for: `io` (device I/O, its queueing included), `sync` (a mutex, semaphore,
+    condition, event, barrier, queue, pipe, or a join or wait_process) and `gil` (a process's GIL);
+    blocked = io + sync + gil."""
 
     name: str
     process: str
@@ -27,6 +30,9 @@ class ThreadMetrics:
     cpu_time: int
     waiting: int
     blocked: int
+    io: int
+    sync: int
+    gil: int
     sleeping: int
     switching: int
     voluntary_switches: int
@@ -109,6 +115,9 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
             cpu_time=thread.cpu_time,
             waiting=thread.waiting,
             blocked=thread.blocked,
+            io=thread.blocked_io,
+            sync=thread.blocked_sync,
+            gil=thread.blocked_gil,
             sleeping=thread.sleeping,
             switching=thread.switching,
             voluntary_switches=thread.voluntary_switches,

@@ -65,6 +65,8 @@ class Blocking:
         thread.waiting_on = obj
         thread.waiting_reason = reason
         thread.wait_serial += 1
+        # What the blocked time is charged to (Thread.blocked_on): waiting for a GIL or for any other object.
+        thread.blocked_on = "blocked_gil" if obj.kind == "GIL" else "blocked_sync"
         if self.tracing:
             self.emit(cpu.index, thread.name, "block", ("object", obj.name), ("kind", obj.kind), ("reason", reason))
         if timeout is not None:

@@ -427,6 +427,7 @@ class Kernel:
         elif isinstance(operation, Io):
             self._vacate(cpu, thread, BLOCKED, now)
             thread.voluntary_switches += 1
+            thread.blocked_on = "blocked_io"
             if self._listeners:
                 self._emit(
                     cpu.index, thread.name, "block",

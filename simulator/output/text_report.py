@@ -74,16 +74,17 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
         return shown(average_value(metrics.average(field), unit))
 
     header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked",
-              "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
+              "io", "sync", "gil", "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
     rows = [
         [thread.name, thread.process, t(thread.arrival), t(thread.first_run), t(thread.completion),
-         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.sleeping), t(thread.switching),
+         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.io),
+         t(thread.sync), t(thread.gil), t(thread.sleeping), t(thread.switching),
          t(thread.response), t(thread.turnaround), str(thread.voluntary_switches),
          str(thread.involuntary_switches), str(thread.migrations)]
         for thread in metrics.threads
     ]  # fmt: skip
-    averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", avg("response"), avg("turnaround"),
-                "", "", ""]  # fmt: skip
+    averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", "", "", "", avg("response"),
+                avg("turnaround"), "", "", ""]  # fmt: skip
     lines = _table(header, [*rows, averages])
     lines.append("")
     cpu_rows = [
