@@ -15,6 +15,7 @@ from simulator import (
     PolicySpec,
     ProcessSpec,
     Repeat,
+    RunMetrics,
     Scenario,
     Sleep,
     ThreadMetrics,
@@ -186,6 +187,21 @@ def test_runs_keep_every_invariant(scenario: Scenario) -> None:
         assert cpu.busy + cpu.idle + cpu.switching == metrics.end_time and cpu.idle >= 0
     assert sum(cpu.busy for cpu in metrics.cpu_stats) == sum(t.cpu_time for t in metrics.threads)
     assert sum(cpu.switching for cpu in metrics.cpu_stats) == sum(t.switching for t in metrics.threads)
+    assert_figures_add_up(metrics)
+
+
+def assert_figures_add_up(metrics: RunMetrics) -> None:
+    """The device and lock figures, kept as areas under queue lengths, agree with the threads' own times: a
+    thread's I/O time is its requests' waits plus their service, and its sync time (here: the mutexes) is
+    its waits for them."""
+    assert sum(d.queued + d.busy for d in metrics.devices) == sum(t.io for t in metrics.threads)
+    assert sum(lock.total_wait for lock in metrics.locks) == sum(t.sync for t in metrics.threads)
+    for device in metrics.devices:
+        assert device.max_queue == 0 or device.servers is not None
+        utilization = device.utilization(metrics.end_time)
+        assert utilization is None or 0 <= utilization <= 1
+    for lock in metrics.locks:
+        assert lock.contended <= lock.acquisitions
 
 
 def assert_times_match_the_trace(thread: ThreadMetrics, checker: InvariantChecker) -> None:
@@ -248,3 +264,4 @@ def test_stopping_early_charges_every_thread_up_to_the_bound(scenario: Scenario)
             spent = thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
             assert spent == max(0, metrics.end_time - thread.arrival)
         assert_times_match_the_trace(thread, checker)
+    assert_figures_add_up(metrics)

@@ -127,6 +127,37 @@ class SyncObject:
         return []
 
 
+class LockFigures:
+    """A mutex's or semaphore's figures for the reports: acquisitions, the contended ones (the thread had to
+    wait), the total wait and the most waiters at once. The total wait is the area under the number of
+    waiters, advanced by waiters x time since the last change whenever that number changes: a few additions
+    per park and wake, nothing per other event, and right for a waiter that moves in from a condition."""
+
+    __slots__ = ("acquisitions", "contended", "waited", "max_waiters", "changed")
+
+    def __init__(self) -> None:
+        self.acquisitions = 0
+        self.contended = 0
+        #: Thread-time (ns) spent waiting, up to `changed`.
+        self.waited = 0
+        self.max_waiters = 0
+        self.changed = 0
+
+    def advance(self, now: int, waiting: int) -> None:
+        """Called just before the number of waiters changes from `waiting`."""
+        self.waited += waiting * (now - self.changed)
+        self.changed = now
+
+    def parked(self, waiting: int) -> None:
+        """A thread has just joined the waiters, who are now `waiting`."""
+        if waiting > self.max_waiters:
+            self.max_waiters = waiting
+
+    def total_wait(self, end: int, waiting: int) -> int:
+        """The wait up to `end`, the run's end (threads still waiting then counted up to it)."""
+        return self.waited + waiting * (end - self.changed)
+
+
 class Mutex(SyncObject):
     """Non-recursive; unlocking requires holding it; ownership passes straight to the first waiter."""
 
@@ -136,6 +167,7 @@ class Mutex(SyncObject):
         super().__init__(name)
         self.owner: Thread | None = None
         self.waiters = WaitQueue()
+        self.figures = LockFigures()
 
     def holders(self) -> list[Thread]:
         return [self.owner] if self.owner is not None else []
@@ -147,14 +179,18 @@ class Mutex(SyncObject):
             return True
         if self.owner is None:  # what take does, inline: the uncontended lock is the common case
             self.owner = thread
+            self.figures.acquisitions += 1
             host.races.acquire(thread.index, self.clock)
             return True
+        self.figures.advance(host.engine.now, len(self.waiters))
         host.park(thread, self.waiters, self, f"mutex {self.name} held by {self.owner.name}")
+        self.figures.parked(len(self.waiters))
         return False
 
     def take(self, host: Host, thread: Thread) -> None:
         """`thread` becomes the owner of the free mutex (and happens after its last release)."""
         self.owner = thread
+        self.figures.acquisitions += 1
         host.races.acquire(thread.index, self.clock)
 
     def unlock(self, host: Host, thread: Thread) -> bool:
@@ -168,8 +204,13 @@ class Mutex(SyncObject):
     def release_by(self, host: Host, thread: Thread) -> None:
         """Give the mutex up (unlock, or a condition wait); hand it to the first waiter."""
         host.races.release(thread.index, self.clock)
+        figures = self.figures
+        if len(self.waiters):
+            figures.advance(host.engine.now, len(self.waiters))
         self.owner = self.waiters.pop()
         if self.owner is not None:
+            figures.acquisitions += 1
+            figures.contended += 1
             host.races.acquire(self.owner.index, self.clock)
             host.handoff(self, thread, self.owner)
             host.unpark(self.owner)
@@ -183,21 +224,29 @@ class Semaphore(SyncObject):
         super().__init__(name)
         self.count = count
         self.waiters = WaitQueue()
+        self.figures = LockFigures()
 
     def acquire(self, host: Host, thread: Thread) -> bool:
         if self.count > 0:
             self.count -= 1
+            self.figures.acquisitions += 1
             host.races.acquire(thread.index, self.clock)
             return True
+        self.figures.advance(host.engine.now, len(self.waiters))
         host.park(thread, self.waiters, self, f"semaphore {self.name} at 0")
+        self.figures.parked(len(self.waiters))
         return False
 
     def release(self, host: Host, thread: Thread) -> bool:
         host.races.release(thread.index, self.clock)
+        if len(self.waiters):
+            self.figures.advance(host.engine.now, len(self.waiters))
         waiter = self.waiters.pop()
         if waiter is None:
             self.count += 1
         else:
+            self.figures.acquisitions += 1
+            self.figures.contended += 1
             host.races.acquire(waiter.index, self.clock)
             host.unpark(waiter)
         return True
@@ -242,7 +291,9 @@ class Condition(SyncObject):
             host.unpark(waiter)
         else:
             reason = f"mutex {mutex.name} held by {owner.name} (after wait on {self.name})"
+            mutex.figures.advance(host.engine.now, len(mutex.waiters))
             host.repark(waiter, mutex.waiters, mutex, reason)
+            mutex.figures.parked(len(mutex.waiters))
 
 
 class Event(SyncObject):
