@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.model.cpus import Cpu
     from simulator.model.gil import Gil
     from simulator.model.processes import Process
-    from simulator.model.sync import Completion, SyncObject
+    from simulator.model.sync import Completion, ProtocolMutex, SyncObject
 
 
 # Module-level names for the members: looking up `State.RUNNING` costs ten times a global in CPython 3.11,
@@ -65,7 +65,7 @@ class Thread:
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
-        "template", "held_back", "script", "pc", "body", "body_pc", "repeats",
+        "template", "held_back", "script", "pc", "body", "body_pc", "repeats", "base_priority", "boosting",
     )  # fmt: skip
 
     def __init__(
@@ -78,7 +78,12 @@ class Thread:
         self.name = name
         self.process = process
         self.arrival = arrival
+        #: Its priority as policies see it: its own (`base_priority`), or more urgent while it holds a mutex
+        #: with a priority protocol (simulator.model.sync.ProtocolMutex).
         self.priority = priority
+        self.base_priority = priority
+        #: The mutexes with a priority protocol it holds, in locking order (None until it takes one).
+        self.boosting: list[ProtocolMutex] | None = None
         self.program = program
         #: A script, and where the thread is in it: the next operation's index, and in a repeat, its body,
         #: the next operation's index in the body, and the passes left (this one included).
