@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from simulator import InputErrors, load_scenario, simulate
+from simulator import (
+    Compute,
+    InputErrors,
+    MachineSpec,
+    Operation,
+    PolicySpec,
+    ProcessSpec,
+    Scenario,
+    ThreadSpec,
+    load_scenario,
+    simulate,
+)
+from simulator.model.kernel import Kernel
+from simulator.program.operations import Lock, Unlock
+from simulator.scenario.model import SyncSpec
 from simulator.trace import TraceEvent
 from tests.conftest import MS, SCENARIOS, by_name, scenario_from, trace_of
 
@@ -121,3 +137,54 @@ def test_bad_protocol_declarations_are_located_errors(declaration: str, message:
                 threads: [{{name: T, program: [{{lock: m}}, {{unlock: m}}]}}]
         """)
     assert message in str(caught.value)
+
+
+@st.composite
+def protocol_scenarios(draw: st.DrawFn) -> Scenario:
+    """Threads of random priorities that lock two protocol mutexes (in a fixed order: no deadlock),
+    sometimes nested, around computes, under preemptive or non-preemptive priority scheduling."""
+    specs = []
+    for name in ("a", "b"):
+        protocol = draw(st.sampled_from(["inherit", "ceiling", ""]))
+        ceiling = draw(st.integers(0, 4)) if protocol == "ceiling" else None
+        specs.append(SyncSpec(name, "mutex", protocol=protocol, ceiling=ceiling))
+    threads = []
+    for index in range(draw(st.integers(2, 5))):
+        program: list[Operation] = [Compute(draw(st.integers(0, 3)) * MS)]
+        for _ in range(draw(st.integers(1, 3))):
+            inner = draw(st.sampled_from([("a",), ("b",), ("a", "b")]))
+            program += [Lock(name) for name in inner]
+            program.append(Compute(draw(st.integers(0, 4)) * MS))
+            program += [Unlock(name) for name in reversed(inner)]
+        threads.append(ThreadSpec(f"T{index}", "p", draw(st.integers(0, 6)) * MS, tuple(program),
+                                  priority=draw(st.integers(0, 5))))  # fmt: skip
+    policy = PolicySpec("priority", (("preemptive", draw(st.booleans())), ("aging", 0)))
+    machine = MachineSpec(cpus=draw(st.integers(1, 2)), policy=policy)
+    return Scenario("generated", "ms", 0, machine, (ProcessSpec("p", 0, tuple(threads), sync=tuple(specs)),))
+
+
+@settings(max_examples=60, deadline=None)
+@given(protocol_scenarios())
+def test_protocols_keep_priorities_consistent_and_restore_them(scenario: Scenario) -> None:
+    """Whenever the scheduler acts (a thread arrives, is dispatched, switched in, preempted or ends: never in
+    the middle of a lock operation), a thread's priority is what its own and the protocol mutexes it holds
+    give (the most urgent of its own, its held ceilings and its held inheriting mutexes' waiters); at the
+    end every priority is the thread's own."""
+    kernel: Kernel | None = None
+
+    def check(event: TraceEvent) -> None:
+        assert kernel is not None
+        if event.event not in ("arrive", "run", "switch", "preempt", "exit"):
+            return
+        for thread in kernel.threads:
+            expected = thread.base_priority
+            for mutex in thread.boosting or ():
+                if mutex.owner is thread:
+                    pull = mutex.pull()
+                    expected = min(expected, pull) if pull is not None else expected
+            assert thread.priority == expected, thread.name
+
+    kernel = Kernel(scenario, seed=0, listeners=[check])
+    kernel.run()
+    assert kernel.complete and not kernel.violations
+    assert all(thread.priority == thread.base_priority for thread in kernel.threads)
