@@ -143,6 +143,7 @@ class Kernel:
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
+        self._blocking.reprioritize = self._reprioritize
         self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
@@ -432,6 +433,7 @@ class Kernel:
         elif isinstance(operation, Io):
             self._vacate(cpu, thread, BLOCKED, now)
             thread.voluntary_switches += 1
+            thread.blocked_on = "blocked_io"
             if self._listeners:
                 self._emit(
                     cpu.index, thread.name, "block",
@@ -631,6 +633,18 @@ class Kernel:
         if self._listeners:
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
+
+    def _reprioritize(self, thread: Thread) -> None:
+        """`thread.priority` changed (a priority protocol): a ready thread is taken out of the policy's queue
+        and added again (a policy that files threads by priority, in a heap say, puts it where it now
+        belongs; it goes behind the threads of its new priority), and a preemptive policy looks again at
+        who should run (a holder raised above a running thread, or lowered below a ready one)."""
+        if thread.state is READY:
+            self.policy.take(thread)
+            self.policy.add(thread, "preempted")
+        if self._preemptive and self._ready and not self._dispatch_pending:
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def _interrupt_compute(self, thread: Thread) -> None:
         """The running `thread` stops its compute now, if it has time left, and goes on with it at once, as
