@@ -31,9 +31,9 @@ def completion(name: str) -> dict[str, int]:
 
 
 def test_two_threads_of_one_python_process_take_as_long_as_the_work_twice() -> None:
-    """One GIL: 200 ms for 2 x 100 ms on 2 CPUs (T2's last 5 ms slice ends at 195, T1's at 200); two
-    processes (two GILs): 100 ms."""
-    assert completion("gil-two-threads.yaml") == {"T1": 200, "T2": 195}
+    """One GIL: 200 ms for 2 x 100 ms on 2 CPUs (T1, first to hold it, ends its last 5 ms slice at 195, T2
+    at 200); two processes (two GILs): 100 ms."""
+    assert completion("gil-two-threads.yaml") == {"T1": 195, "T2": 200}
     assert completion("gil-two-processes.yaml") == {"T1": 100, "T2": 100}
 
 
