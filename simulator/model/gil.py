@@ -59,6 +59,7 @@ DEFAULT_SWITCH_INTERVAL = 5_000_000
 #: free-threaded build: no GIL.
 VERSIONS = ("3.11", "3.12", "3.13", "3.13t")
 DEFAULT_VERSION = "3.12"
+FREE_THREADED = "3.13t"
 
 
 class _Waiters(WaitQueue):

@@ -555,9 +555,8 @@ class Kernel:
     def _vacate(self, cpu: Cpu, thread: Thread, state: State, now: int) -> None:
         """Take `thread` off `cpu` into `state` at `now`, leaving the CPU idle."""
         gil = thread.gil
-        if gil is not None and state is not READY:
-            if gil.holder is thread:
-                gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
+        if gil is not None and state is not READY and gil.holder is thread:
+            gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state
