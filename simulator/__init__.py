@@ -6,7 +6,7 @@ The public API: load a scenario, run it, read its metrics and trace events, rend
     >>> metrics = simulate(load_scenario("scenarios/rr-textbook.yaml"))
 """
 
-from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
+from simulator.analysis.metrics import CpuMetrics, GilMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
 from simulator.errors import InputError, InputErrors, Location
 from simulator.model.kernel import Kernel
@@ -33,6 +33,7 @@ __all__ = [
     "POLICIES",
     "Compute",
     "CpuMetrics",
+    "GilMetrics",
     "DeviceSpec",
     "Exit",
     "InputError",

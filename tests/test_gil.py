@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from simulator import (
     Compute,
+    GilMetrics,
     Io,
     MachineSpec,
     PolicySpec,
@@ -24,6 +25,7 @@ from simulator.errors import InputErrors
 from simulator.exploration.strategies import DefaultStrategy, RandomStrategy, ReplayStrategy
 from simulator.model.gil import Gil
 from simulator.model.kernel import Kernel
+from simulator.output.json_report import report_dict
 from simulator.program.operations import Lock, Unlock
 from simulator.scenario.model import SyncSpec
 from tests.conftest import MS, SCENARIOS, by_name, run_yaml, scenario_from, trace_of
@@ -276,3 +278,15 @@ def test_with_three_cpu_bound_threads_the_gil_passes_over_the_io_thread() -> Non
     figures = summary(3, 20, 40, range(3))
     assert figures["passed_over"] > 0.1 and figures["most_passes"] > 5
     assert figures["worst_wait"] > 3 * figures["median_wait"]
+
+
+def test_gil_figures_per_process_in_the_reports() -> None:
+    """The convoy's GIL: held all 320 ms, waited 100 ms by io_bound (20 x 5) + 20 by cpu_bound; 41 switches,
+    20 forced drops. JSON "gil" and the text table appear only for scenarios with a GIL."""
+    metrics = simulate(load_scenario(SCENARIOS / "gil-convoy.yaml"))
+    assert metrics.gil == (GilMetrics("server", 320 * MS, 120 * MS, 41, 20),)
+    assert report_dict(metrics)["gil"] == [
+        {"process": "server", "held": 320, "waited": 120, "switches": 41, "forced_drops": 20}
+    ]
+    plain = simulate(load_scenario(SCENARIOS / "fcfs-textbook.yaml"))
+    assert plain.gil == () and "gil" not in report_dict(plain)

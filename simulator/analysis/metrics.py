@@ -59,6 +59,18 @@ class CpuMetrics:
 
 
 @attrs.frozen
+class GilMetrics:
+    """One Python process's GIL over the run: time held, total time its threads waited for it (ns),
+    switches (hand-overs to a different thread) and forced drops (drops on a waiter's request)."""
+
+    process: str
+    held: int
+    waited: int
+    switches: int
+    forced_drops: int
+
+
+@attrs.frozen
 class RunMetrics:
     """Everything a report shows about one run."""
 
@@ -81,6 +93,8 @@ class RunMetrics:
     races: tuple[Race, ...] = ()
     #: What the policy reports about itself (stride's strides, say), as JSON-ready values.
     policy_details: tuple[tuple[str, object], ...] = ()
+    #: Each Python process's GIL figures, in process order (empty when no process has a GIL).
+    gil: tuple[GilMetrics, ...] = ()
 
     def average(self, field: str) -> Fraction | None:
         """The mean of a per-thread time (ns) over the threads that have one, or None."""
@@ -141,4 +155,8 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         ),
         races=tuple(kernel.races.races),
         policy_details=tuple(kernel.policy.describe().items()),
+        gil=tuple(
+            GilMetrics(process.name, *process.gil.figures(end), process.gil.switches, process.gil.forced_drops)
+            for process in kernel.processes.values() if process.gil is not None
+        ),
     )

@@ -119,6 +119,11 @@ class Gil(SyncObject):
         self._timer = 0
         self._armed = False
 
+    def figures(self, now: int) -> tuple[int, int]:
+        """Time held and time waited for (ns) up to `now`, counting a hold or waits still in progress."""
+        held = self.held + (now - self._taken_at if self.holder is not None else 0)
+        return held, self.waited + sum(now - since for since in self._since.values())
+
     def holders(self) -> list[Thread]:
         return [self.holder] if self.holder is not None else []
 
@@ -135,7 +140,7 @@ class Gil(SyncObject):
                 return True
             # Asked to drop it (now, or while the OS had it preempted): drop it and wait for the switch.
             self.drop_requested = False
-            if not len(self.waiters):
+            if not self.waiters.threads:
                 return True  # nobody is waiting any more (the woken waiter already went)
             self.forced_drops += 1
             self._drop(host, thread)
@@ -148,7 +153,7 @@ class Gil(SyncObject):
         host.park(thread, self.waiters, self, self.reason())
         now = host.engine.now
         self._since[thread] = now
-        if len(self.waiters) == 1 or not self._armed:
+        if len(self.waiters.threads) == 1 or not self._armed:
             # The first waiter since the last switch (or the others' request is already made): its interval.
             self._arm(host, max(now, self._last_switch))
         return False
@@ -178,7 +183,7 @@ class Gil(SyncObject):
         switching = self.switching.threads
         while switching:
             self._wake(host, switching.pop(0), now)
-        if len(self.waiters):
+        if self.waiters.threads:
             self._arm(host, now)
         else:
             self._armed = False
@@ -190,7 +195,7 @@ class Gil(SyncObject):
         self.holder = None
         if host.tracing:
             host.emit(holder.cpu_index(), holder.name, "gil", ("action", "release"), ("process", self.name))
-        if len(self.waiters):
+        if self.waiters.threads:
             self._signal(host, now)
 
     def _signal(self, host: Host, now: int) -> None:
@@ -215,14 +220,14 @@ class Gil(SyncObject):
     def _interval(self, event: tuple[Host, int]) -> None:
         """A full switch interval passed without a switch while threads waited: ask for the GIL."""
         host, timer = event
-        if timer != self._timer or not len(self.waiters):
+        if timer != self._timer or not self.waiters.threads:
             return
         self._armed = False
         holder = self.holder
         if holder is None:
             # Signalled, the woken waiter has not run yet: a timed-out waiter finds the GIL free.
             self._signal(host, host.engine.now)
-            if len(self.waiters):
+            if self.waiters.threads:
                 self._arm(host, host.engine.now)
             return
         self.drop_requested = True

@@ -53,6 +53,7 @@ def render_text(
         "",
         *metrics_table(metrics),
         "",
+        *gil_lines(metrics),
         *(activity.lines(metrics.time_unit) if activity is not None else []),
         *(end_state.lines(metrics) if end_state is not None else []),
         *memory_lines(metrics),
@@ -105,6 +106,17 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
                        if isinstance(value, dict) else str(value))  # fmt: skip
         lines.append(f"{metrics.policy.name} {key}: {shown_value}")
     return lines
+
+
+def gil_lines(metrics: RunMetrics) -> list[str]:
+    """Each Python process's GIL: time held and waited for, switches and forced drops (nothing when no
+    process has a GIL)."""
+    if not metrics.gil:
+        return []
+    unit = metrics.time_unit
+    rows = [[gil.process, format_time(gil.held, unit), format_time(gil.waited, unit), str(gil.switches),
+             str(gil.forced_drops)] for gil in metrics.gil]  # fmt: skip
+    return [*_table(["gil of", "held", "waited", "switches", "forced_drops"], rows), ""]
 
 
 def memory_lines(metrics: RunMetrics) -> list[str]:
