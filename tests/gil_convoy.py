@@ -93,3 +93,28 @@ def summary(cpu_bound: int, interval_ms: float, operations: int, seeds: range) -
         "passed_over": sum(p > 2 for p in passes) / len(passes),
         "most_passes": max(passes),
     }
+
+
+#: Issue 14's measurements on real CPython 3.11 (the one-thread figure at the default 5 ms interval, the
+#: three-thread figures at 20 ms); "" where none was measured.
+MEASURED = {
+    (1, 5): ("6.48", "", "", ""),
+    (3, 20): ("", "151", "719", "52%"),
+}
+
+
+def convoy_table(seeds: range = range(10), operations: int = 100) -> str:
+    """The table docs/policies.md shows: the model's convoy figures beside the measured ones."""
+    header = ("cpu-bound", "interval", "ms/op", "median wait", "worst wait", "waits passed >2",
+              "CPython 3.11: ms/op / median / worst / passed")
+    rows = []
+    for interval in (5, 20):
+        for cpu_bound in (1, 2, 3):
+            f = summary(cpu_bound, interval, operations, seeds)
+            measured = MEASURED.get((cpu_bound, interval))
+            rows.append((str(cpu_bound), f"{interval} ms", f"{f['per_operation']:.2f}", f"{f['median_wait']:.1f}",
+                         f"{f['worst_wait']:.1f}", f"{100 * f['passed_over']:.0f}%",
+                         " / ".join(m or "-" for m in measured) if measured else ""))  # fmt: skip
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in (header, *rows)) + "\n"  # fmt: skip

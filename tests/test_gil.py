@@ -29,7 +29,7 @@ from simulator.output.json_report import report_dict
 from simulator.program.operations import Lock, Unlock
 from simulator.scenario.model import SyncSpec
 from tests.conftest import MS, SCENARIOS, by_name, run_yaml, scenario_from, trace_of
-from tests.gil_convoy import summary
+from tests.gil_convoy import convoy_table, summary
 
 US = 1_000
 
@@ -290,3 +290,9 @@ def test_gil_figures_per_process_in_the_reports() -> None:
     ]
     plain = simulate(load_scenario(SCENARIOS / "fcfs-textbook.yaml"))
     assert plain.gil == () and "gil" not in report_dict(plain)
+
+
+def test_the_convoy_table_in_policies_md_is_current() -> None:
+    """docs/policies.md shows the model's convoy figures as tests/gil_convoy.py computes them."""
+    text = (SCENARIOS.parent / "docs" / "policies.md").read_text(encoding="utf-8")
+    assert convoy_table() in text
