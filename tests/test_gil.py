@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +25,7 @@ from simulator import (
     simulate,
 )
 from simulator.chooser import Strategy
+from simulator.cli import main
 from simulator.errors import InputErrors
 from simulator.exploration.strategies import DefaultStrategy, RandomStrategy, ReplayStrategy
 from simulator.model.gil import Gil
@@ -296,3 +301,18 @@ def test_the_convoy_table_in_policies_md_is_current() -> None:
     """docs/policies.md shows the model's convoy figures as tests/gil_convoy.py computes them."""
     text = (SCENARIOS.parent / "docs" / "policies.md").read_text(encoding="utf-8")
     assert convoy_table() in text
+
+
+def test_charts_have_a_gil_lane_per_python_process(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The SVG chart of the convoy has a "GIL server" lane whose bars name the holder; none without a GIL."""
+    monkeypatch.chdir(SCENARIOS.parent)
+    chart = tmp_path / "convoy.svg"
+    CliRunner().invoke(main, ["run", "scenarios/gil-convoy.yaml", "--timeline", str(chart)])
+    text = chart.read_text(encoding="utf-8")
+    assert ">GIL server</text>" in text
+    holds = re.findall(r"<title>GIL server: (\w+), (\d+)–(\d+) ms</title>", text)
+    assert holds[:3] == [("cpu_bound", "0", "10"), ("io_bound", "10", "11"), ("cpu_bound", "11", "21")]
+    assert sum(int(end) - int(start) for _, start, end in holds) == 320  # held all the run (the GIL table)
+    plain = tmp_path / "plain.svg"
+    CliRunner().invoke(main, ["run", "scenarios/fcfs-textbook.yaml", "--timeline", str(plain)])
+    assert ">GIL " not in plain.read_text(encoding="utf-8")
