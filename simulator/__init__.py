@@ -7,7 +7,7 @@ in Python with the operations of `simulator.ops` (also exported here).
     >>> metrics = simulate(load_scenario("scenarios/rr-textbook.yaml"))
 """
 
-from simulator.analysis.metrics import CpuMetrics, DeviceMetrics, LockMetrics, RunMetrics, ThreadMetrics
+from simulator.analysis.metrics import CpuMetrics, DeviceMetrics, GilMetrics, LockMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
 from simulator.api import explore, replay
 from simulator.builder import Machine, Process, build
@@ -83,6 +83,7 @@ __all__ = [
     "CpuMetrics",
     "DeviceMetrics",
     "LockMetrics",
+    "GilMetrics",
     "DeviceSpec",
     "Exit",
     "Fork",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import (
     Compute,
+    GilMetrics,
     Io,
     MachineSpec,
     PolicySpec,
@@ -18,9 +24,17 @@ from simulator import (
     load_scenario,
     simulate,
 )
+from simulator.chooser import Strategy
+from simulator.cli import main
+from simulator.errors import InputErrors
+from simulator.exploration.strategies import DefaultStrategy, RandomStrategy, ReplayStrategy
+from simulator.model.gil import Gil
+from simulator.model.kernel import Kernel
+from simulator.output.json_report import report_dict
 from simulator.program.operations import Lock, Unlock
 from simulator.scenario.model import SyncSpec
-from tests.conftest import MS, SCENARIOS, by_name, run_yaml
+from tests.conftest import MS, SCENARIOS, by_name, run_yaml, scenario_from, trace_of
+from tests.gil_convoy import convoy_table, summary
 
 US = 1_000
 
@@ -31,9 +45,9 @@ def completion(name: str) -> dict[str, int]:
 
 
 def test_two_threads_of_one_python_process_take_as_long_as_the_work_twice() -> None:
-    """One GIL: 200 ms for 2 x 100 ms on 2 CPUs (T2's last 5 ms slice ends at 195, T1's at 200); two
-    processes (two GILs): 100 ms."""
-    assert completion("gil-two-threads.yaml") == {"T1": 200, "T2": 195}
+    """One GIL: 200 ms for 2 x 100 ms on 2 CPUs (T1, first to hold it, ends its last 5 ms slice at 195, T2
+    at 200); two processes (two GILs): 100 ms."""
+    assert completion("gil-two-threads.yaml") == {"T1": 195, "T2": 200}
     assert completion("gil-two-processes.yaml") == {"T1": 100, "T2": 100}
 
 
@@ -152,3 +166,153 @@ def test_a_holder_the_os_preempted_drops_the_gil_it_was_asked_for_when_it_resume
     assert threads["B"].cpu_time == 10 * MS
     assert threads["A"].blocked > 0  # A waited for the GIL it had handed to B
     assert threads["A"].completion > 20 * MS  # it no longer finishes all its work before B starts
+
+
+THREE_WAITERS = """\
+    machine: {cpus: 4}
+    processes:
+      - name: py
+        gil: {switch_interval: 5}
+        threads: [{name: A, burst: 40}, {name: B, burst: 40}, {name: C, burst: 40}, {name: D, burst: 40}]
+    """
+
+
+def test_which_waiter_a_dropped_gil_wakes_is_a_seeded_draw() -> None:
+    """Different seeds hand the GIL over in different orders; the same seed, the same order."""
+
+    def order(seed: int) -> list[str]:
+        _, events = trace_of(THREE_WAITERS, seed=seed)
+        return [str(e.thread) for e in events if e.event == "gil" and dict(e.details)["action"] == "take"]
+
+    orders = {tuple(order(seed)) for seed in range(8)}
+    assert len(orders) > 1
+    assert order(3) == order(3)
+
+
+def test_the_gil_wake_up_is_an_explorer_decision_that_replays() -> None:
+    """A controlled run asks the strategy which waiter wakes; replaying its decisions gives the same run."""
+    scenario = scenario_from(THREE_WAITERS)
+
+    def takers(strategy: Strategy) -> tuple[list[str], list[tuple[int, int]]]:
+        events: list[TraceEvent] = []
+        kernel = Kernel(scenario, seed=0, listeners=[events.append], strategy=strategy)
+        kernel.run(None)
+        gil_takes = [str(e.thread) for e in events if e.event == "gil" and dict(e.details)["action"] == "take"]
+        return gil_takes, kernel.chooser.decisions
+
+    explored, recorded = takers(RandomStrategy(7))
+    replayed, _ = takers(ReplayStrategy(dict(recorded)))
+    assert recorded  # the random strategy made non-default choices
+    assert explored == replayed
+    assert recorded  # the random strategy made non-default choices
+    default = Kernel(scenario, seed=0, strategy=DefaultStrategy())
+    default.run(None)
+    assert default.chooser.decisions == []  # the default decision is the longest waiter
+
+
+def test_a_voluntary_drop_just_unlocks_so_a_thread_back_from_io_can_take_the_free_gil() -> None:
+    """B waits for the GIL held by A; A sleeps (a voluntary drop) and B is signalled but must wait for a CPU
+    (X, of another process, holds the other one). IO_T, back from I/O on the freed CPU at that instant, takes
+    the free GIL first: B finds it taken and waits again (passing-over)."""
+    _, events = trace_of("""\
+        machine: {cpus: 2, policy: fcfs}
+        processes:
+          - name: py
+            gil: {switch_interval: 100}
+            threads:
+              - {name: A, program: [compute: 10, sleep: 50]}
+              - {name: IO_T, program: [io: 10, compute: 5]}
+              - {name: B, arrival: 1, burst: 5}
+          - name: other
+            threads: [{name: X, arrival: 1, burst: 100}]
+        """)
+    takes = [(e.time // MS, str(e.thread)) for e in events if e.event == "gil" and dict(e.details)["action"] == "take"]
+    assert takes[:2] == [(0, "A"), (10, "IO_T")]
+    assert (15, "B") in takes
+
+
+def test_one_timer_per_gil_not_per_waiter() -> None:
+    """The GIL's switch-interval timers fire about once per hand-over however many threads wait."""
+
+    def timer_calls(threads: int) -> int:
+        calls = 0
+        original = Gil._interval
+
+        def counting(self: Gil, event: tuple[object, int]) -> None:
+            nonlocal calls
+            calls += 1
+            original(self, event)  # type: ignore[arg-type]
+
+        Gil._interval = counting  # type: ignore[method-assign]
+        try:
+            bursts = ", ".join(f"{{name: T{k}, burst: 50}}" for k in range(threads))
+            process = f"{{name: py, gil: {{switch_interval: 1}}, threads: [{bursts}]}}"
+            metrics = run_yaml(f"machine: {{cpus: {threads}}}\nprocesses: [{process}]\n")
+        finally:
+            Gil._interval = original  # type: ignore[method-assign]
+        assert metrics.end_time == threads * 50 * MS
+        return calls
+
+    few, many = timer_calls(3), timer_calls(30)
+    # 150 and 1,500 one-millisecond intervals of work: about one timer per interval, not one per waiter.
+    assert few <= 2 * 150 and many <= 2 * 1500
+
+
+def test_version_3_13t_is_free_threaded_and_versions_are_checked() -> None:
+    """version "3.13t" has no GIL; 3.11, 3.12, 3.13 have the same rules; an unquoted 3.11 is an error."""
+    text = """\
+        machine: {{cpus: 2}}
+        processes:
+          - {{name: py, gil: {{version: {version}}}, threads: [{{name: A, burst: 10}}, {{name: B, burst: 10}}]}}
+        """
+    assert run_yaml(text.format(version='"3.13t"')).end_time == 10 * MS
+    assert {run_yaml(text.format(version=f'"{v}"')).end_time for v in ("3.11", "3.12", "3.13")} == {20 * MS}
+    with pytest.raises(InputErrors, match=r"one of 3\.11, 3\.12, 3\.13, 3\.13t, got 3\.11 \(a number: quote it\)"):
+        scenario_from(text.format(version="3.11"))
+
+
+def test_one_cpu_bound_thread_beside_an_io_thread_matches_real_cpython_within_10_percent() -> None:
+    """Issue 14 measured 6.48 ms per operation on CPython 3.11 (5 ms interval); the model within 10%."""
+    per_operation = summary(1, 5, 50, range(3))["per_operation"]
+    assert abs(per_operation - 6.48) <= 0.648
+
+
+def test_with_three_cpu_bound_threads_the_gil_passes_over_the_io_thread() -> None:
+    """Three CPU-bound threads at 20 ms: the I/O thread's waits vary and some see the GIL pass between the
+    others more than twice (the tail the old longest-waiter hand-over could not show)."""
+    figures = summary(3, 20, 40, range(3))
+    assert figures["passed_over"] > 0.1 and figures["most_passes"] > 5
+    assert figures["worst_wait"] > 3 * figures["median_wait"]
+
+
+def test_gil_figures_per_process_in_the_reports() -> None:
+    """The convoy's GIL: held all 320 ms, waited 100 ms by io_bound (20 x 5) + 20 by cpu_bound; 41 switches,
+    20 forced drops. JSON "gil" and the text table appear only for scenarios with a GIL."""
+    metrics = simulate(load_scenario(SCENARIOS / "gil-convoy.yaml"))
+    assert metrics.gil == (GilMetrics("server", 320 * MS, 120 * MS, 41, 20),)
+    assert report_dict(metrics)["gil"] == [
+        {"process": "server", "held": 320, "waited": 120, "switches": 41, "forced_drops": 20}
+    ]
+    plain = simulate(load_scenario(SCENARIOS / "fcfs-textbook.yaml"))
+    assert plain.gil == () and "gil" not in report_dict(plain)
+
+
+def test_the_convoy_table_in_policies_md_is_current() -> None:
+    """docs/policies.md shows the model's convoy figures as tests/gil_convoy.py computes them."""
+    text = (SCENARIOS.parent / "docs" / "policies.md").read_text(encoding="utf-8")
+    assert convoy_table() in text
+
+
+def test_charts_have_a_gil_lane_per_python_process(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The SVG chart of the convoy has a "GIL server" lane whose bars name the holder; none without a GIL."""
+    monkeypatch.chdir(SCENARIOS.parent)
+    chart = tmp_path / "convoy.svg"
+    CliRunner().invoke(main, ["run", "scenarios/gil-convoy.yaml", "--timeline", str(chart)])
+    text = chart.read_text(encoding="utf-8")
+    assert ">GIL server</text>" in text
+    holds = re.findall(r"<title>GIL server: (\w+), (\d+)–(\d+) ms</title>", text)
+    assert holds[:3] == [("cpu_bound", "0", "10"), ("io_bound", "10", "11"), ("cpu_bound", "11", "21")]
+    assert sum(int(end) - int(start) for _, start, end in holds) == 320  # held all the run (the GIL table)
+    plain = tmp_path / "plain.svg"
+    CliRunner().invoke(main, ["run", "scenarios/fcfs-textbook.yaml", "--timeline", str(plain)])
+    assert ">GIL " not in plain.read_text(encoding="utf-8")

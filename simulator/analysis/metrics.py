@@ -116,6 +116,18 @@ class LockMetrics:
 
 
 @attrs.frozen
+class GilMetrics:
+    """One Python process's GIL over the run: time held, total time its threads waited for it (ns),
+    switches (hand-overs to a different thread) and forced drops (drops on a waiter's request)."""
+
+    process: str
+    held: int
+    waited: int
+    switches: int
+    forced_drops: int
+
+
+@attrs.frozen
 class RunMetrics:
     """Everything a report shows about one run."""
 
@@ -142,6 +154,8 @@ class RunMetrics:
     devices: tuple[DeviceMetrics, ...] = ()
     #: Every mutex and semaphore: each process instance's (in the order they started), then the ipc ones.
     locks: tuple[LockMetrics, ...] = ()
+    #: Each Python process's GIL figures, in process order (empty when no process has a GIL).
+    gil: tuple[GilMetrics, ...] = ()
 
     def average(self, field: str) -> Fraction | None:
         """The mean of a per-thread time (ns) over the threads that have one, or None."""
@@ -227,6 +241,10 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         policy_details=tuple(kernel.policy.describe().items()),
         devices=device_metrics(kernel),
         locks=lock_metrics(kernel),
+        gil=tuple(
+            GilMetrics(process.name, *process.gil.figures(end), process.gil.switches, process.gil.forced_drops)
+            for process in kernel.processes.values() if process.gil is not None
+        ),
     )
 
 

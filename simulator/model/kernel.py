@@ -180,6 +180,8 @@ class Kernel:
         thread.template = spec.name
         thread.proc = process
         thread.gil = process.gil
+        if process.gil is not None:
+            process.gil.chooser = self.chooser  # which waiter a dropped GIL wakes is the run's choice
         thread.demand = cpu_demand(spec.program)
         thread.tickets = spec.tickets
         thread.nice = spec.nice
@@ -556,11 +558,8 @@ class Kernel:
     def _vacate(self, cpu: Cpu, thread: Thread, state: State, now: int) -> None:
         """Take `thread` off `cpu` into `state` at `now`, leaving the CPU idle."""
         gil = thread.gil
-        if gil is not None and state is not READY:
-            if gil.holder is thread:
-                gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
-            elif gil.reserved_for is thread:
-                gil.release(self._blocking)  # handed the GIL, it leaves without taking it: pass it on
+        if gil is not None and state is not READY and gil.holder is thread:
+            gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state

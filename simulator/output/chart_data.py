@@ -42,7 +42,7 @@ class Lane:
     """A row of the chart: a CPU or a thread."""
 
     label: str
-    kind: str  # "cpu", "thread" or "device"
+    kind: str  # "cpu", "thread" or "device"; a Python process's GIL lane is drawn like a CPU lane (who holds it)
     thread_index: int = -1  # for thread lanes: the thread's index (its colour)
     #: For device lanes: its servers (None: unlimited), and the most requests in service and queued at once.
     servers: int | None = None
@@ -89,6 +89,11 @@ class ChartData:
         self.lanes = [Lane(f"CPU{cpu}", "cpu") for cpu in range(info.cpus)]
         self.lanes += [Lane(name, "thread", index) for index, (name, _) in enumerate(info.threads)]
         self.thread_index = {name: index for index, (name, _) in enumerate(info.threads)}
+        #: Each thread's lane (threads of a forked instance, and GIL lanes, are added as they appear).
+        self.thread_lane = {name: info.cpus + index for name, index in self.thread_index.items()}
+        #: Each Python process's GIL lane, and the hold in progress: (holder's thread index, since).
+        self.gil_lane: dict[str, int] = {}
+        self.gil_hold: dict[str, tuple[int, int]] = {}
         self.counts = [0] * len(self.lanes)
         self.reasons: dict[str, int] = {}
         self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
@@ -105,10 +110,13 @@ class ChartData:
         """A thread of a second forked instance gets a lane when it starts."""
         if name not in self.thread_index:
             self.thread_index[name] = len(self.thread_index)
+            self.thread_lane[name] = len(self.lanes)
             self.lanes.append(Lane(name, "thread", self.thread_index[name]))
             self.counts.append(0)
 
     def __call__(self, event: TraceEvent) -> None:
+        if event.event == "gil":
+            self._gil(event)
         self.tracker(event)
         kind = event.event
         if kind == "io_start" or kind == "io_done" or (kind == "block" and event.details[0][0] == "device"):
@@ -144,6 +152,8 @@ class ChartData:
             return
         self._finished = True
         self.tracker.finish(end)
+        for process in list(self.gil_hold):
+            self._gil_interval(process, end)  # still held at the end
         first = len(self.lanes)
         for name, device in self.devices.items():
             self._close_device(device, end)
@@ -156,14 +166,32 @@ class ChartData:
                 self.device_lane_of.append(-1)
         self.device_lanes = first if len(self.lanes) > first else None
 
+    def _gil(self, event: TraceEvent) -> None:
+        """A GIL taken or dropped: its lane shows who held it when (a lane per Python process, added when its
+        GIL is first taken)."""
+        details = dict(event.details)
+        process, action = str(details.get("process", "")), details.get("action")
+        if action == "take":
+            if process not in self.gil_lane:
+                self.gil_lane[process] = len(self.lanes)
+                self.lanes.append(Lane(f"GIL {process}", "cpu"))
+                self.counts.append(0)
+            self.gil_hold[process] = (self.thread_index.get(event.thread or "", -1), event.time)
+        elif action == "release" and process in self.gil_hold:
+            self._gil_interval(process, event.time)
+
+    def _gil_interval(self, process: str, end: int) -> None:
+        thread, start = self.gil_hold.pop(process)
+        if end > start:
+            self._store(self.gil_lane[process], Interval(start, end, State.RUNNING), thread)
+
     def _reason_index(self, reason: str | None) -> int:
         if reason is None:
             return -1
         return self.reasons.setdefault(reason, len(self.reasons))
 
     def _thread_interval(self, name: str, interval: Interval) -> None:
-        lane = self.info.cpus + self.thread_index[name]  # thread lanes follow the CPU lanes, in index order
-        self._store(lane, interval, self.thread_index[name])
+        self._store(self.thread_lane[name], interval, self.thread_index[name])
 
     def _cpu_interval(self, cpu: int, interval: Interval) -> None:
         self._store(cpu, interval, self.thread_index.get(interval.thread or "", -1))

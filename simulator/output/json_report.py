@@ -21,7 +21,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         return time_value(ns, unit)
 
     throughput = metrics.throughput()
-    return {
+    report: dict[str, Any] = {
         "format": FORMAT,
         "scenario": metrics.scenario,
         "seed": metrics.seed,
@@ -112,6 +112,13 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
             for violation in metrics.violations
         ],  # fmt: skip
     }
+    if metrics.gil:  # only for scenarios with a Python process, so other reports stay as they were
+        report["gil"] = [
+            {"process": gil.process, "held": t(gil.held), "waited": t(gil.waited), "switches": gil.switches,
+             "forced_drops": gil.forced_drops}
+            for gil in metrics.gil
+        ]  # fmt: skip
+    return report
 
 
 def access_dict(access: Access, unit: str) -> dict[str, Any]:

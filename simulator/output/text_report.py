@@ -54,6 +54,7 @@ def render_text(
         "",
         *metrics_table(metrics),
         "",
+        *gil_lines(metrics),
         *(activity.lines(metrics.time_unit) if activity is not None else []),
         *(end_state.lines(metrics) if end_state is not None else []),
         *memory_lines(metrics),
@@ -146,6 +147,17 @@ def lock_table(metrics: RunMetrics) -> list[str]:
 
 def _percent(value: Fraction | None) -> str:
     return "-" if value is None else f"{shown(rounded(value * 100, places=1))}%"
+
+
+def gil_lines(metrics: RunMetrics) -> list[str]:
+    """Each Python process's GIL: time held and waited for, switches and forced drops (nothing when no
+    process has a GIL)."""
+    if not metrics.gil:
+        return []
+    unit = metrics.time_unit
+    rows = [[gil.process, format_time(gil.held, unit), format_time(gil.waited, unit), str(gil.switches),
+             str(gil.forced_drops)] for gil in metrics.gil]  # fmt: skip
+    return [*_table(["gil of", "held", "waited", "switches", "forced_drops"], rows), ""]
 
 
 def memory_lines(metrics: RunMetrics) -> list[str]:

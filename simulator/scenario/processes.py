@@ -4,11 +4,12 @@ scheduling attributes, and each thread's program (checked by `simulator.scenario
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 import attrs
 
 from simulator.errors import did_you_mean
-from simulator.model.gil import DEFAULT_SWITCH_INTERVAL
+from simulator.model.gil import DEFAULT_SWITCH_INTERVAL, DEFAULT_VERSION, FREE_THREADED, VERSIONS
 from simulator.program.operations import Compute, Fork, Operation, walk
 from simulator.scenario.checking import Checker, is_identifier
 from simulator.scenario.limits import MAX_THREADS
@@ -165,22 +166,32 @@ def _memory(checker: Checker, raw: object, path: PathKey) -> tuple[tuple[str, in
 
 
 def _gil(checker: Checker, raw: object, path: PathKey) -> int | None:
-    """`gil: true`, `gil: false` or `gil: {switch_interval: D}`: the switch interval, or None."""
+    """`gil: true`, `gil: false` or `gil: {switch_interval: D, version: V}`: the switch interval, or None (no
+    GIL: `false`, or the free-threaded build, version "3.13t")."""
     if raw is False or raw is None:
         return None
     if raw is True:
         return DEFAULT_SWITCH_INTERVAL
     if isinstance(raw, dict):
+        keys = ["switch_interval", "version"]
         for key in raw:
-            if key != "switch_interval":
-                hint = did_you_mean(key, ["switch_interval"])
+            if key not in keys:
+                hint = did_you_mean(key, keys)
                 checker.fail((*path, key), f"unknown key {key!r} in gil{hint}", at_key=True)
+        version = raw.get("version", DEFAULT_VERSION)
+        if not isinstance(version, str) or version not in VERSIONS:
+            # YAML reads 3.11 unquoted as a number: say so rather than "got float".
+            number = not isinstance(version, (str, bool)) and isinstance(version, (int, float, Decimal))
+            shown = f"{version} (a number: quote it)" if number else str(version) if isinstance(version, str) \
+                else type_name(version)
+            checker.fail((*path, "version"), f"gil version must be one of {', '.join(VERSIONS)}, got {shown}")
+            version = DEFAULT_VERSION
         interval = checker.duration(raw, path, "switch_interval", DEFAULT_SWITCH_INTERVAL)
         if interval <= 0:
             checker.fail((*path, "switch_interval"), "switch_interval must be positive")
             return DEFAULT_SWITCH_INTERVAL
-        return interval
-    checker.fail(path, f"gil must be true, false or {{switch_interval: D}}, got {type_name(raw)}")
+        return None if version == FREE_THREADED else interval
+    checker.fail(path, f"gil must be true, false or {{switch_interval: D, version: V}}, got {type_name(raw)}")
     return None
 
 
