@@ -8,7 +8,7 @@ import attrs
 
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Strategy
-from simulator.model.kernel import Kernel
+from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
 
@@ -24,19 +24,25 @@ def simulate(
     max_steps: int | None = DEFAULT_MAX_STEPS,
     listeners: Sequence[Listener] = (),
     strategy: Strategy | None = None,
+    max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
 ) -> RunMetrics:
     """Run `scenario` once and return its metrics.
 
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
-    operations executed (None: no bound). Each listener is called with every trace event, in order.
+    operations executed (None: no bound), `max_instant_steps` the
+    steps one thread may take while simulated time stands still before the run stops as a livelock (None: no
+    bound; see simulator.analysis.livelock). Each listener is called with every trace event, in order.
     `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
     """
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    if max_instant_steps is not None and max_instant_steps < 1:
+        raise ValueError(f"max_instant_steps must be at least 1, got {max_instant_steps}")
     run_seed = scenario.seed if seed is None else seed
-    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy)
+    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy,
+                    max_instant_steps=max_instant_steps)
     kernel.run(until)
     return collect_metrics(kernel, seed=run_seed)
 

@@ -6,16 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.exploration.explorer import ExploreResult
+from simulator.exploration.explorer import DEFAULT_BOUNDS, Bounds, ExploreResult
+
+
+def bound_options(bounds: Bounds) -> str:
+    """The --max-steps and --max-steps-per-instant options that give `bounds` (empty for the defaults), with
+    a leading space: replay and explore use the same defaults, so only a changed bound needs repeating."""
+    text = ""
+    if bounds[0] != DEFAULT_BOUNDS[0]:
+        text += f" --max-steps {bounds[0]}"
+    if bounds[1] != DEFAULT_BOUNDS[1]:
+        text += f" --max-steps-per-instant {0 if bounds[1] is None else bounds[1]}"
+    return text
 
 
 def reproduce_commands(result: ExploreResult, scenario_file: str, token: str, seed: int) -> list[str]:
     """Commands that reproduce one failure exactly."""
-    commands = [f"threadsim replay {scenario_file} {token}"]
+    options = bound_options(result.bounds)
+    commands = [f"threadsim replay {scenario_file} {token}{options}"]
     if result.strategy in ("random", "pct"):
         depth = f" --depth {result.depth}" if result.strategy == "pct" else ""
         commands.append(f"threadsim explore {scenario_file} --strategy {result.strategy}{depth} "
-                        f"--seed-start {seed} --runs 1")  # fmt: skip
+                        f"--seed-start {seed} --runs 1{options}")  # fmt: skip
     return commands
 
 
