@@ -31,6 +31,7 @@ from simulator.output.end_state import EndState
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
+from simulator.output.run_progress import RunProgress
 from simulator.output.text_report import render_text, reproduce_command
 from simulator.output.timeline import TimelineInfo, TimelineSink, commit_all, discard_all, open_timelines
 from simulator.output.values import human_duration, policy_text
@@ -121,6 +122,8 @@ def _run_and_report(
     if recorder is not None and activity is not None and end_state is not None:
         listeners += [recorder, activity, end_state]
     kwargs: dict[str, Any] = {"max_steps": max_steps} if max_steps is not None else {}
+    if progress is not None:
+        kwargs["watch"] = RunProgress(progress, unit)
     metrics = _simulate_into(writers, scenario, seed=seed, until=until, listeners=listeners, strategy=strategy,
                              max_instant_steps=max_instant_steps, **kwargs)  # fmt: skip
     if recorder is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 import attrs
 
@@ -25,14 +26,17 @@ def simulate(
     listeners: Sequence[Listener] = (),
     strategy: Strategy | None = None,
     max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    watch: Callable[[Callable[[], tuple[int, int]]], AbstractContextManager[object]] | None = None,
 ) -> RunMetrics:
     """Run `scenario` once and return its metrics.
 
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
-    operations executed (None: no bound), `max_instant_steps` the
-    steps one thread may take while simulated time stands still before the run stops as a livelock (None: no
-    bound; see simulator.analysis.livelock). Each listener is called with every trace event, in order.
-    `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
+    operations executed (None: no bound); `max_instant_steps` bounds the steps one thread may take while
+    simulated time stands still before the run stops as a livelock (None: no bound; see
+    simulator.analysis.livelock). Each listener is called with every trace event, in order. `strategy`
+    makes the scheduling decisions of a controlled run (see simulator.exploration). `watch`, if given, is
+    entered around the run with a probe returning (simulated time, steps so far), for progress shown from
+    another thread (simulator.output.run_progress).
     """
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
@@ -43,7 +47,11 @@ def simulate(
     run_seed = scenario.seed if seed is None else seed
     kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy,
                     max_instant_steps=max_instant_steps)
-    kernel.run(until)
+    if watch is None:
+        kernel.run(until)
+    else:
+        with watch(lambda: (kernel.engine.now, kernel.steps)):
+            kernel.run(until)
     return collect_metrics(kernel, seed=run_seed)
 
 
