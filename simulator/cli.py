@@ -209,12 +209,14 @@ def merge(parts: tuple[str, ...], report: str) -> None:
               help="Step bound (explore's: give the value explore was given).")
 @click.option("--max-steps-per-instant", type=click.IntRange(min=0), default=DEFAULT_MAX_INSTANT_STEPS,
               show_default=True, help=INSTANT_HELP)
+@click.option("--explain", "explain_steps", is_flag=True,
+              help="Also print the interleaving: the steps in order, the explorer's decisions, conflicting accesses.")
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int, max_steps: int,
-           max_steps_per_instant: int) -> None:  # fmt: skip
+           max_steps_per_instant: int, explain_steps: bool) -> None:  # fmt: skip
     """Rerun exactly the schedule that TOKEN (printed by explore) records."""
     _exit_for_errors(commands.replay, scenario_path=scenario, token=token, out=sys.stdout, err=sys.stderr,
                      report=report, timelines=timelines, width=width, max_steps=max_steps,
-                     max_instant_steps=max_steps_per_instant or None)  # fmt: skip
+                     max_instant_steps=max_steps_per_instant or None, explain_steps=explain_steps)  # fmt: skip
 
 
 @main.command()

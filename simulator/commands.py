@@ -18,6 +18,7 @@ from simulator.chooser import Strategy
 from simulator.errors import InputError, InputErrors, UsageError
 from simulator.exploration.database import Entry, FailureDatabase, default_root
 from simulator.exploration.explorer import DEFAULT_BOUNDS, EXPLORE_MAX_STEPS, SHRINK_BUDGET, Explorer, ExploreResult
+from simulator.exploration.interleaving import explain
 from simulator.exploration.report import bound_options, render_explore_json, render_explore_text
 from simulator.exploration.shards import merge as merge_parts
 from simulator.exploration.shards import parse_shard, part_dict, render_part
@@ -266,6 +267,7 @@ def explore(
         bar.finish()
     if saved_failures is not None:
         result = attrs.evolve(result, database=str(saved_failures.directory), saved=saved)
+    result = with_interleavings(result, scenario)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_path))
     if saved_failures is not None:
@@ -316,9 +318,21 @@ def merge(*, paths: Sequence[str], out: IO[str], report: str = "text") -> int:
     result = explorer.result_of_seeds(tally, stopped_by, str(search["strategy"]), int(search["runs_limit"]),
                                       int(search["seed_start"]), depth=int(search["depth"]),
                                       shrink_budget=int(search["shrink_budget"]))  # fmt: skip
+    result = with_interleavings(result, scenario)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_file))
     return 1 if result.failed else 0
+
+
+def with_interleavings(result: ExploreResult, scenario: Scenario) -> ExploreResult:
+    """The result with each failure's shrunk schedule replayed into its interleaving (for the text report)."""
+    failures = []
+    for failure in result.failures:
+        recorded = decode_token(failure.token)
+        lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=result.bounds[0],
+                        max_instant_steps=result.bounds[1])  # fmt: skip
+        failures.append(attrs.evolve(failure, interleaving=tuple(lines)))
+    return attrs.evolve(result, failures=tuple(failures))
 
 
 def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[str]) -> None:
@@ -337,6 +351,7 @@ def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[s
 def replay(
     *, scenario_path: str, token: str, out: IO[str], err: IO[str], report: str = "text", timelines: Sequence[str] = (),
     width: int = 80, max_steps: int = EXPLORE_MAX_STEPS, max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    explain_steps: bool = False,
 ) -> int:  # fmt: skip
     """`threadsim replay`: rerun exactly the schedule a token records, within explore's bounds (the same
     defaults, so a step-bound or livelock failure explore found fails the same way here)."""
@@ -353,6 +368,10 @@ def replay(
     status = _run_and_report(scenario, scenario_path, out, seed=recorded.seed, report=report, timelines=timelines,
                              width=width, strategy=strategy, reproduce=command, activity_limit=400,
                              max_steps=max_steps, max_instant_steps=max_instant_steps)  # fmt: skip
+    if explain_steps and report == "text":
+        lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=max_steps,
+                        max_instant_steps=max_instant_steps)  # fmt: skip
+        out.write("\n" + "\n".join(lines) + "\n")
     if current != recorded.scenario_hash:
         err.write(f"warning: {scenario_path} changed since this token was made (token: {recorded.scenario_hash}, "
                   f"now: {current}); replayed the recorded decisions as far as they fit: {strategy.applied} of "

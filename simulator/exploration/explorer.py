@@ -122,6 +122,9 @@ class FailureReport:
     #: How the search for fewer preemptions ended: "fewest" (no schedule with fewer fails so), "budget"
     #: (the shrink budget ran out first) or "interrupted" (Ctrl-C).
     shrink_state: str = "fewest"
+    #: The shrunk schedule's interleaving, as report lines (simulator.exploration.interleaving; filled in by
+    #: the explore command, after the search).
+    interleaving: tuple[str, ...] = ()
 
 
 #: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.

@@ -94,6 +94,7 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
             lines.append("no schedule failed")
         return "\n".join(lines) + "\n"
     lines.append(f"failures: {len(result.failures)} distinct")
+    explained: dict[str, str] = {}  # token: the kind of the first failure whose interleaving is shown
     for failure in result.failures:
         lines.append(f"  {failure.kind}: {failure.runs} of {result.runs} schedules; first: schedule {failure.first_run}"
                      + (f" (seed {failure.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
@@ -103,6 +104,11 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
                      f"{_count(failure.original_picks, 'pick')}): {SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
         for command in reproduce_commands(result, scenario_file, failure.token, failure.first_seed):
             lines.append(f"    $ {command}")
+        if failure.interleaving and failure.token in explained:
+            lines.append(f"    interleaving: the same schedule as {explained[failure.token]}'s above")
+        else:
+            lines += [f"    {line}" if line else "" for line in failure.interleaving]
+            explained.setdefault(failure.token, failure.kind)
     if result.shrink_runs > result.runs:
         lines.append(f"  (shrinking ran {result.shrink_runs} schedules, more than the {result.runs} explored)")
     if result.every_failure:
