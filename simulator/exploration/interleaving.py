@@ -27,6 +27,9 @@ from simulator.trace import TraceEvent
 
 #: The most rows shown; the rest is counted.
 ROW_LIMIT = 40
+#: Events kept from the replay: a schedule that ran to the step bound (200,000 steps) would otherwise be held
+#: in memory whole, to show 40 rows of it.
+EVENT_LIMIT = 20_000
 #: Rows kept before each marked row, for context.
 CONTEXT = 1
 #: Conflicting accesses shown; later ones are counted in the elided stretches (a plain lost update on two CPUs
@@ -71,7 +74,16 @@ def explain(scenario: Scenario, seed: int, decisions: Sequence[tuple[int, int]],
     end_state = EndState()
     holder: list[Kernel] = []
     strategy = _Noted(dict(decisions), rows, lambda: holder[0].engine.now)
-    kernel = Kernel(scenario, seed=seed, strategy=strategy, listeners=[rows.append, end_state], max_steps=max_steps,
+    dropped = 0
+
+    def keep(event: TraceEvent) -> None:
+        nonlocal dropped
+        if len(rows) < EVENT_LIMIT or event.event in ("violation", "step_bound"):
+            rows.append(event)
+        else:
+            dropped += 1
+
+    kernel = Kernel(scenario, seed=seed, strategy=strategy, listeners=[keep, end_state], max_steps=max_steps,
                     max_instant_steps=max_instant_steps, footprints=footprints)  # fmt: skip
     holder.append(kernel)
     kernel.run()
@@ -79,6 +91,8 @@ def explain(scenario: Scenario, seed: int, decisions: Sequence[tuple[int, int]],
     unit = scenario.time_unit
     lines = [f"interleaving ({unit}; >> the explorer's decisions, ! conflicting accesses):"]
     lines += ["  " + line for line in _rows(rows, unit)]
+    if dropped:
+        lines.append(f"  ({dropped} events after the first {EVENT_LIMIT} not shown: replay --timeline has them)")
     lines += ["  " + line if line else line for line in end_state.lines(metrics)]
     return lines
 
@@ -170,6 +184,8 @@ def _describe(event: TraceEvent, details: dict[str, object]) -> str:
         return f"is handed {details['object']} by {details['from']}"
     if kind == "violation":
         return f"[{details['kind']}] {details['message']}"
+    if kind == "step_bound":
+        return f"step_bound: the run stopped after {details['steps']} steps"
     if kind == "run":
         return f"runs on CPU{event.cpu}"
     if kind == "preempt":
