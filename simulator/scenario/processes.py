@@ -11,6 +11,7 @@ from simulator.errors import did_you_mean
 from simulator.model.gil import DEFAULT_SWITCH_INTERVAL
 from simulator.program.operations import Compute, Fork, Operation, walk
 from simulator.scenario.checking import Checker, is_identifier
+from simulator.scenario.limits import MAX_THREADS
 from simulator.scenario.model import ProcessSpec, ThreadSpec
 from simulator.scenario.objects import SYNC_KINDS, check_sync_objects
 from simulator.scenario.programs import ProgramParser, Scope, raw_operations
@@ -36,6 +37,14 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
             names[name] = path
 
     raw_processes = checker.sequence(data, (), "processes")
+    declared = sum(len(raw["threads"]) for raw in raw_processes
+                   if isinstance(raw, dict) and isinstance(raw.get("threads"), list))  # fmt: skip
+    top_threads = data.get("threads")
+    declared += len(top_threads) if isinstance(top_threads, list) else 0
+    if declared > MAX_THREADS:  # refused before checking a million programs
+        checker.fail(("processes",) if raw_processes else ("threads",),
+                     f"{declared:,} threads declared; a scenario declares at most {MAX_THREADS:,}")  # fmt: skip
+        return ()
     survey = Survey(raw_processes)
     for index, raw in enumerate(raw_processes):
         path: PathKey = ("processes", index)
