@@ -13,6 +13,8 @@ import click
 
 from simulator import commands
 from simulator.errors import InputErrors, UsageError
+from simulator.exploration.explorer import EXPLORE_MAX_STEPS
+from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS
 from simulator.output.files import OutputError, StandardOutput
 from simulator.output.timeline import timeline_help
 from simulator.scenario.limits import INT_MAX, MAX_CPUS
@@ -21,6 +23,10 @@ from simulator.scenario.limits import INT_MAX, MAX_CPUS
 MAX_SEED = INT_MAX
 MAX_STEPS = INT_MAX
 MAX_WIDTH = 10_000
+
+#: The help of --max-steps-per-instant (run, explore, replay).
+INSTANT_HELP = ("Livelock bound: stop with a livelock violation once one thread takes N steps while simulated time "
+                "stands still (0: no such check).")
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
@@ -110,19 +116,23 @@ def main() -> None:
 @click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers: time_unit).")
 @click.option("--until", metavar="D", help="Stop the run at this time; the report says complete: false.")
 @click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS),
-              help="Step bound: stop with a violation after N operations.")
+              help="Step bound: stop with a violation after N operations (default 10,000,000).")
+@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
+              show_default=True, help=INSTANT_HELP)
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10, max=MAX_WIDTH), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
-        until: str | None, max_steps: int | None, report: str, timelines: tuple[str, ...], width: int) -> None:
+        until: str | None, max_steps: int | None, max_steps_per_instant: int, report: str, timelines: tuple[str, ...],
+        width: int) -> None:  # fmt: skip
     """Run SCENARIO and print its report. Exit status 0: no violation, 1: violation, 2: bad input."""
     _exit_for_errors(
         commands.run, scenario_path=scenario, out=sys.stdout, seed=seed, cpus=cpus,
         policy=policy, context_switch=context_switch, until=until, max_steps=max_steps, report=report,
-        timelines=timelines, width=width,
+        timelines=timelines, width=width, max_instant_steps=max_steps_per_instant or None,
+        progress=sys.stderr.isatty(), err=sys.stderr,
     )
 
 
@@ -164,11 +174,15 @@ def policies() -> None:
 @click.option("--no-database", "no_database", is_flag=True,
               help="Neither replay nor save failing schedules in .threadsim/failures/ (or $THREADSIM_DATABASE).")
 @click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
+@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), default=EXPLORE_MAX_STEPS, show_default=True,
+              help="Step bound of each schedule: it fails with step_bound after N operations.")
+@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
+              show_default=True, help=INSTANT_HELP)
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: str, depth: int,
             preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, shard: str | None,
-            no_database: bool, every: bool, report: str) -> None:
+            no_database: bool, every: bool, max_steps: int, max_steps_per_instant: int, report: str) -> None:
     """Run many schedules of SCENARIO; report each distinct failure with a shrunk replay token.
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
@@ -177,7 +191,7 @@ def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: 
         commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
         depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
         report=report, progress=sys.stderr.isatty(), time_budget=time_budget, shrink_budget=shrink_budget,
-        database=not no_database, shard=shard,
+        database=not no_database, shard=shard, max_steps=max_steps, max_instant_steps=max_steps_per_instant or None,
     )
 
 
@@ -198,10 +212,18 @@ def merge(parts: tuple[str, ...], report: str) -> None:
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
 @click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
-def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int) -> None:
+@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), default=EXPLORE_MAX_STEPS, show_default=True,
+              help="Step bound (explore's: give the value explore was given).")
+@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
+              show_default=True, help=INSTANT_HELP)
+@click.option("--explain", "explain_steps", is_flag=True,
+              help="Also print the interleaving: the steps in order, the explorer's decisions, conflicting accesses.")
+def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int, max_steps: int,
+           max_steps_per_instant: int, explain_steps: bool) -> None:  # fmt: skip
     """Rerun exactly the schedule that TOKEN (printed by explore) records."""
     _exit_for_errors(commands.replay, scenario_path=scenario, token=token, out=sys.stdout, err=sys.stderr,
-                     report=report, timelines=timelines, width=width)  # fmt: skip
+                     report=report, timelines=timelines, width=width, max_steps=max_steps,
+                     max_instant_steps=max_steps_per_instant or None, explain_steps=explain_steps)  # fmt: skip
 
 
 @main.command()

@@ -17,19 +17,22 @@ from simulator.analysis.metrics import RunMetrics
 from simulator.chooser import Strategy
 from simulator.errors import InputError, InputErrors, UsageError
 from simulator.exploration.database import Entry, FailureDatabase, default_root
-from simulator.exploration.explorer import SHRINK_BUDGET, Explorer, ExploreResult
-from simulator.exploration.report import render_explore_json, render_explore_text
+from simulator.exploration.explorer import DEFAULT_BOUNDS, EXPLORE_MAX_STEPS, SHRINK_BUDGET, Explorer, ExploreResult
+from simulator.exploration.interleaving import explain
+from simulator.exploration.report import bound_options, render_explore_json, render_explore_text
 from simulator.exploration.shards import merge as merge_parts
 from simulator.exploration.shards import parse_shard, part_dict, render_part
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import TokenError, scenario_hash
 from simulator.exploration.tokens import decode as decode_token
+from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS
 from simulator.output.activity import ActivityLog
 from simulator.output.compare_report import render_compare_json, render_compare_text
 from simulator.output.end_state import EndState
 from simulator.output.json_report import render_json
 from simulator.output.progress import ProgressBar
 from simulator.output.recorder import IntervalRecorder
+from simulator.output.run_progress import RunProgress
 from simulator.output.text_report import render_text, reproduce_command
 from simulator.output.timeline import TimelineInfo, TimelineSink, commit_all, discard_all, open_timelines
 from simulator.output.values import human_duration, policy_text
@@ -54,8 +57,12 @@ def run(
     report: str = "text",
     timelines: Sequence[str] = (),
     width: int = 80,
+    max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    progress: bool = False,
+    err: IO[str] | None = None,
 ) -> int:
-    """`threadsim run`: simulate one scenario and print its report."""
+    """`threadsim run`: simulate one scenario and print its report. `max_instant_steps`: the livelock bound
+    (None: off); `progress`: show the simulated time and steps on `err` while a long run goes."""
     scenario = load_scenario(scenario_path)
     unit = scenario.time_unit
     try:
@@ -69,7 +76,8 @@ def run(
         raise UsageError(f"--cpus: {error}") from None
     until_ns = _duration_option("--until", until, unit)
     return _run_and_report(scenario, scenario_path, out, seed=seed, until=until_ns, max_steps=max_steps, report=report,
-                           timelines=timelines, width=width)  # fmt: skip
+                           timelines=timelines, width=width, max_instant_steps=max_instant_steps,
+                           progress=err if progress else None)  # fmt: skip
 
 
 def _run_and_report(
@@ -86,6 +94,8 @@ def _run_and_report(
     strategy: Strategy | None = None,
     reproduce: str | None = None,
     activity_limit: int = 40,
+    max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    progress: IO[str] | None = None,
 ) -> int:
     """Run once with the given timelines and print the report; the exit status."""
     unit = scenario.time_unit
@@ -113,13 +123,17 @@ def _run_and_report(
     listeners: list[Listener] = list(writers)
     if recorder is not None and activity is not None and end_state is not None:
         listeners += [recorder, activity, end_state]
-    kwargs = {"max_steps": max_steps} if max_steps is not None else {}
+    kwargs: dict[str, Any] = {"max_steps": max_steps} if max_steps is not None else {}
+    if progress is not None:
+        kwargs["watch"] = RunProgress(progress, unit)
     metrics = _simulate_into(writers, scenario, seed=seed, until=until, listeners=listeners, strategy=strategy,
-                             **kwargs)  # fmt: skip
+                             max_instant_steps=max_instant_steps, **kwargs)  # fmt: skip
     if recorder is not None:
         recorder.finish(metrics.end_time)
         if reproduce is None:
             reproduce = reproduce_command(metrics, scenario_path, until=until, max_steps=max_steps, width=width)
+            if max_instant_steps != DEFAULT_MAX_INSTANT_STEPS:
+                reproduce += f" --max-steps-per-instant {max_instant_steps or 0}"
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
                               reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
@@ -210,12 +224,18 @@ def explore(
     shrink_budget: int = SHRINK_BUDGET,
     database: bool = True,
     shard: str | None = None,
+    max_steps: int = EXPLORE_MAX_STEPS,
+    max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
 ) -> int:
     """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
 
     `runs` and `time_budget` (a duration; bare numbers are seconds) stop the search early; without them dfs
     runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
+    bounds = (max_steps, max_instant_steps)
     if shard is not None:
+        if bounds != DEFAULT_BOUNDS:
+            raise UsageError("--shard: give the default --max-steps and --max-steps-per-instant (merge runs "
+                             "with the defaults)")  # fmt: skip
         return _explore_shard(scenario_path=scenario_path, out=out, shard=parse_shard(shard), runs=runs,
                               strategy=strategy, depth=depth, jobs=jobs, seed_start=seed_start, every=every,
                               time_budget=time_budget, shrink_budget=shrink_budget)  # fmt: skip
@@ -224,7 +244,7 @@ def explore(
     try:
         scenario = load_scenario(scenario_path)
         digest = scenario_hash(scenario_path)
-        explorer = Explorer(scenario_path, scenario, digest)
+        explorer = Explorer(scenario_path, scenario, digest, bounds)
         root = default_root() if database else None
         saved_failures = FailureDatabase(root, digest) if root is not None else None
         # Saved failing schedules first, as Hypothesis replays its database before generating examples.
@@ -248,6 +268,7 @@ def explore(
         bar.finish()
     if saved_failures is not None:
         result = attrs.evolve(result, database=str(saved_failures.directory), saved=saved)
+    result = with_interleavings(result, scenario)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_path))
     if saved_failures is not None:
@@ -298,9 +319,21 @@ def merge(*, paths: Sequence[str], out: IO[str], report: str = "text") -> int:
     result = explorer.result_of_seeds(tally, stopped_by, str(search["strategy"]), int(search["runs_limit"]),
                                       int(search["seed_start"]), depth=int(search["depth"]),
                                       shrink_budget=int(search["shrink_budget"]))  # fmt: skip
+    result = with_interleavings(result, scenario)
     render = render_explore_json if report == "json" else render_explore_text
     out.write(render(result, scenario_file))
     return 1 if result.failed else 0
+
+
+def with_interleavings(result: ExploreResult, scenario: Scenario) -> ExploreResult:
+    """The result with each failure's shrunk schedule replayed into its interleaving (for the text report)."""
+    failures = []
+    for failure in result.failures:
+        recorded = decode_token(failure.token)
+        lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=result.bounds[0],
+                        max_instant_steps=result.bounds[1])  # fmt: skip
+        failures.append(attrs.evolve(failure, interleaving=tuple(lines)))
+    return attrs.evolve(result, failures=tuple(failures))
 
 
 def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[str]) -> None:
@@ -318,9 +351,11 @@ def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[s
 
 def replay(
     *, scenario_path: str, token: str, out: IO[str], err: IO[str], report: str = "text", timelines: Sequence[str] = (),
-    width: int = 80,
+    width: int = 80, max_steps: int = EXPLORE_MAX_STEPS, max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    explain_steps: bool = False,
 ) -> int:  # fmt: skip
-    """`threadsim replay`: rerun exactly the schedule a token records."""
+    """`threadsim replay`: rerun exactly the schedule a token records, within explore's bounds (the same
+    defaults, so a step-bound or livelock failure explore found fails the same way here)."""
     try:
         recorded = decode_token(token)
     except TokenError as error:
@@ -329,9 +364,15 @@ def replay(
     current = scenario_hash(scenario_path)
     strategy = ReplayStrategy(dict(recorded.decisions))
     words = ["threadsim", "replay", scenario_path, token]
-    command = shlex.join(words + (["--width", str(width)] if width != 80 else []))
+    command = shlex.join(words + (["--width", str(width)] if width != 80 else [])) + bound_options(
+        (max_steps, max_instant_steps))
     status = _run_and_report(scenario, scenario_path, out, seed=recorded.seed, report=report, timelines=timelines,
-                             width=width, strategy=strategy, reproduce=command, activity_limit=400)  # fmt: skip
+                             width=width, strategy=strategy, reproduce=command, activity_limit=400,
+                             max_steps=max_steps, max_instant_steps=max_instant_steps)  # fmt: skip
+    if explain_steps and report == "text":
+        lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=max_steps,
+                        max_instant_steps=max_instant_steps)  # fmt: skip
+        out.write("\n" + "\n".join(lines) + "\n")
     if current != recorded.scenario_hash:
         err.write(f"warning: {scenario_path} changed since this token was made (token: {recorded.scenario_hash}, "
                   f"now: {current}); replayed the recorded decisions as far as they fit: {strategy.applied} of "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 import attrs
 
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Strategy
-from simulator.model.kernel import Kernel
+from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
 from simulator.notebook import RunSource, remember_run
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
@@ -26,23 +27,36 @@ def simulate(
     max_steps: int | None = DEFAULT_MAX_STEPS,
     listeners: Sequence[Listener] = (),
     strategy: Strategy | None = None,
+    max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+    watch: Callable[[Callable[[], tuple[int, int]]], AbstractContextManager[object]] | None = None,
 ) -> RunMetrics:
     """Run `scenario` once and return its metrics.
 
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
-    operations executed (None: no bound). Each listener is called with every trace event, in order.
-    `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
-    A scenario built in Python is validated first as a file would be (`simulator.validation.validate`;
-    raises ScenarioError); one validated before, or loaded from a file, is not checked again.
+    operations executed (None: no bound); `max_instant_steps` bounds the steps one thread may take while
+    simulated time stands still before the run stops as a livelock (None: no bound; see
+    simulator.analysis.livelock). Each listener is called with every trace event, in order. `strategy`
+    makes the scheduling decisions of a controlled run (see simulator.exploration). `watch`, if given, is
+    entered around the run with a probe returning (simulated time, steps so far), for progress shown from
+    another thread (simulator.output.run_progress). A scenario built in Python is validated first as a file
+    would be (`simulator.validation.validate`; raises ScenarioError); one validated before, or loaded from a
+    file, is not checked again.
     """
     scenario = validate(scenario)
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    if max_instant_steps is not None and max_instant_steps < 1:
+        raise ValueError(f"max_instant_steps must be at least 1, got {max_instant_steps}")
     run_seed = scenario.seed if seed is None else seed
-    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy)
-    kernel.run(until)
+    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy,
+                    max_instant_steps=max_instant_steps)
+    if watch is None:
+        kernel.run(until)
+    else:
+        with watch(lambda: (kernel.engine.now, kernel.steps)):
+            kernel.run(until)
     metrics = collect_metrics(kernel, seed=run_seed)
     # How to run it again, for the notebook views (simulator.notebook): the chart needs the trace.
     decisions = None if strategy is None else tuple(kernel.chooser.decisions)

@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-ViolationKind = Literal["expect", "assert", "deadlock", "misuse", "data_race", "step_bound"]
+ViolationKind = Literal["expect", "assert", "deadlock", "misuse", "data_race", "step_bound", "livelock"]
 
 
 @attrs.frozen
@@ -29,7 +29,9 @@ class Violation:
     - `misuse`: `(object, operation)`, the object's name and the operation's keyword (`("m", "unlock")`);
       for spawn and join the thread's declared name, for wait_process the process's; an expression that
       cannot be evaluated (division by zero) is `(line, "evaluate")`;
-    - `step_bound`: `()`.
+    - `step_bound`: `()`;
+    - `livelock`: `(thread, line)`, the declared name of the thread that took too many steps at one instant
+      and the source line of the step it was about to take (in the loop it spins in).
     """
 
     kind: ViolationKind

@@ -30,16 +30,21 @@ from simulator.exploration.database import Entry
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
 from simulator.exploration.tokens import ReplayToken
 from simulator.exploration.tokens import decode as decode_token
-from simulator.model.kernel import Kernel
+from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
 from simulator.program.python import check_deterministic, has_python_threads
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 
 STRATEGIES = ("random", "pct", "dfs")
 #: Violation kinds, in the order reports list them.
-KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound")
-#: How many steps one explored run may take before it counts as a step-bound failure.
+KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock")
+#: How many steps one explored run may take before it counts as a step-bound failure (--max-steps of explore
+#: and replay): lower than a plain run's, as a search runs thousands of schedules, and a schedule that starves
+#: a lock holder while another thread spins (with time passing) would otherwise take 10,000,000 steps.
 EXPLORE_MAX_STEPS = 200_000
+#: The bounds of one explored run: (max_steps, max_instant_steps; None: no livelock check).
+Bounds = tuple[int, int | None]
+DEFAULT_BOUNDS: Bounds = (EXPLORE_MAX_STEPS, DEFAULT_MAX_INSTANT_STEPS)
 #: Schedules shrinking may run for one failure, unless told otherwise (--shrink-budget).
 SHRINK_BUDGET = 1000
 #: Steps shrinking may take for all failures together, at least (beyond that, as many as the search took).
@@ -120,6 +125,9 @@ class FailureReport:
     #: How the search for fewer preemptions ended: "fewest" (no schedule with fewer fails so), "budget"
     #: (the shrink budget ran out first) or "interrupted" (Ctrl-C).
     shrink_state: str = "fewest"
+    #: The shrunk schedule's interleaving, as report lines (simulator.exploration.interleaving; filled in by
+    #: the explore command, after the search).
+    interleaving: tuple[str, ...] = ()
 
 
 #: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.
@@ -154,6 +162,8 @@ class ExploreResult:
     #: schedules replayed before the search.
     database: str | None = None
     saved: tuple[SavedReplay, ...] = ()
+    #: Each run's step bound and livelock bound (the reproduce commands repeat them when not the defaults).
+    bounds: Bounds = DEFAULT_BOUNDS
 
     @property
     def failed(self) -> bool:
@@ -231,9 +241,12 @@ def _order(key: FailureKey) -> tuple[int, tuple[str, ...]]:
 
 
 def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: Footprints | None = None,
-                 max_steps: int = EXPLORE_MAX_STEPS) -> tuple[RunMetrics, Chooser]:  # fmt: skip
-    """Run one controlled schedule (pass the scenario's footprints when running many)."""
-    kernel = Kernel(scenario, seed=seed, strategy=strategy, max_steps=max_steps, footprints=footprints)
+                 max_steps: int = EXPLORE_MAX_STEPS,
+                 max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS) -> tuple[RunMetrics, Chooser]:  # fmt: skip
+    """Run one controlled schedule (pass the scenario's footprints when running many) within the step bound and
+    the livelock bound."""
+    kernel = Kernel(scenario, seed=seed, strategy=strategy, max_steps=max_steps, max_instant_steps=max_instant_steps,
+                    footprints=footprints)  # fmt: skip
     kernel.run()
     return collect_metrics(kernel, seed=seed), kernel.chooser
 
@@ -243,10 +256,10 @@ def outcome_of(seed: int, metrics: RunMetrics, chooser: Chooser) -> Outcome:
     return Outcome(seed, tuple(chooser.decisions), failures_of(metrics), chooser.preemptions)
 
 
-def count_steps(scenario: Scenario, seed: int) -> int:
+def count_steps(scenario: Scenario, seed: int, bounds: Bounds = DEFAULT_BOUNDS) -> int:
     """How many visible steps the default schedule takes (PCT's k)."""
     strategy = DefaultStrategy()
-    run_schedule(scenario, seed, strategy)
+    run_schedule(scenario, seed, strategy, None, *bounds)
     return max(strategy.steps, 1)
 
 
@@ -263,16 +276,16 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
 _worker: Explorer | None = None
 
 
-def _start_worker(scenario: Scenario, check: Check | None = None) -> None:
-    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario (and check) it
-    was sent."""
+def _start_worker(scenario: Scenario, check: Check | None = None, bounds: Bounds = DEFAULT_BOUNDS) -> None:
+    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario (and check, and
+    bounds) it was sent."""
     global _worker
     _ignore_ctrl_c()
-    _worker = Explorer("<worker>", scenario, "", check=check)
+    _worker = Explorer("<worker>", scenario, "", bounds, check=check)
 
 
-def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
-              seeds: Sequence[int]) -> list[tuple[Outcome, int]]:  # fmt: skip
+def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int, seeds: Sequence[int],
+              bounds: Bounds = DEFAULT_BOUNDS) -> list[tuple[Outcome, int]]:  # fmt: skip
     """Run one schedule per seed in a worker process; each outcome with the steps its run took.
 
     `source` is the scenario file's path, or the scenario itself, or None for the one the worker was
@@ -285,7 +298,7 @@ def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
     footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
-        metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints)
+        metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints, *bounds)
         outcomes.append((outcome_of(seed, metrics, chooser), metrics.steps))
     return outcomes
 
@@ -322,7 +335,10 @@ class Explorer:
     """Explores one scenario (loaded from the file at `path`, or built in Python: `path` is then only a
     name). Every schedule, in this process or in workers, runs the `scenario` object given."""
 
-    def __init__(self, path: str, scenario: Scenario, scenario_hash: str, *, check: Check | None = None) -> None:
+    def __init__(self, path: str, scenario: Scenario, scenario_hash: str, bounds: Bounds = DEFAULT_BOUNDS, *,
+                 check: Check | None = None) -> None:  # fmt: skip
+        """`bounds`: each run's step bound and livelock bound (--max-steps, --max-steps-per-instant)."""
+        self.bounds = bounds
         self.path = path
         self.scenario = scenario
         self.footprints = Footprints(scenario)
@@ -336,8 +352,8 @@ class Explorer:
     def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
         """Run one schedule; its outcome and how many steps it took. It reads the violations off the kernel
         and leaves the metrics uncomputed: the search needs nothing else (9% of a counter schedule's time)."""
-        kernel = Kernel(self.scenario, seed=seed, strategy=strategy, max_steps=EXPLORE_MAX_STEPS,
-                        footprints=self.footprints)  # fmt: skip
+        kernel = Kernel(self.scenario, seed=seed, strategy=strategy, max_steps=self.bounds[0],
+                        max_instant_steps=self.bounds[1], footprints=self.footprints)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
         violations = kernel.violations
@@ -366,7 +382,7 @@ class Explorer:
         failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, name, tally.runs, seed_start, stopped_by is None, stopped_by,
                              failures, every_failure, depth=depth, runs_limit=runs, time_budget=time_budget,
-                             shrink_runs=shrink_runs)  # fmt: skip
+                             shrink_runs=shrink_runs, bounds=self.bounds)  # fmt: skip
 
     def tally_seeds(self, name: str, runs: int, seed_start: int, *, depth: int = 2, jobs: int = 1,
                     every: bool = False, progress: Progress | None = None, seconds: float | None = None,
@@ -379,7 +395,7 @@ class Explorer:
         numbers = range(index - 1, runs, count)
         stopped_by: str | None = None
         try:
-            steps = count_steps(self.scenario, seed_start) if name == "pct" else 0
+            steps = count_steps(self.scenario, seed_start, self.bounds) if name == "pct" else 0
             if jobs <= 1:
                 # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
                 for number in numbers:
@@ -407,7 +423,7 @@ class Explorer:
         # Each worker gets the scenario object once (never reloaded from the path: it may have none).
         _check_picklable(self.scenario, self.check)
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                                                    initargs=(self.scenario, self.check)) as pool:  # fmt: skip
+                                                    initargs=(self.scenario, self.check, self.bounds)) as pool:
             futures = [pool.submit(run_seeds, None, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first
@@ -462,7 +478,7 @@ class Explorer:
         failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
                              every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
-                             time_budget=time_budget, shrink_runs=shrink_runs)  # fmt: skip
+                             time_budget=time_budget, shrink_runs=shrink_runs, bounds=self.bounds)  # fmt: skip
 
     def _level(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
         """Every run of the depth-first search for schedules with exactly `level` preemptions, in order: its
@@ -493,7 +509,7 @@ class Explorer:
         if self.python:
             check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         strategy = ReplayStrategy(dict(decisions))
-        metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
+        metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints, *self.bounds)
         return metrics, chooser, strategy.applied
 
     def shrink(self, seed: int, decisions: Sequence[tuple[int, int]], wanted: FailureKey,

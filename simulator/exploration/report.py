@@ -6,16 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.exploration.explorer import ExploreResult
+from simulator.exploration.explorer import DEFAULT_BOUNDS, Bounds, ExploreResult
+
+
+def bound_options(bounds: Bounds) -> str:
+    """The --max-steps and --max-steps-per-instant options that give `bounds` (empty for the defaults), with
+    a leading space: replay and explore use the same defaults, so only a changed bound needs repeating."""
+    text = ""
+    if bounds[0] != DEFAULT_BOUNDS[0]:
+        text += f" --max-steps {bounds[0]}"
+    if bounds[1] != DEFAULT_BOUNDS[1]:
+        text += f" --max-steps-per-instant {0 if bounds[1] is None else bounds[1]}"
+    return text
 
 
 def reproduce_commands(result: ExploreResult, scenario_file: str, token: str, seed: int) -> list[str]:
     """Commands that reproduce one failure exactly."""
-    commands = [f"threadsim replay {scenario_file} {token}"]
+    options = bound_options(result.bounds)
+    commands = [f"threadsim replay {scenario_file} {token}{options}"]
     if result.strategy in ("random", "pct"):
         depth = f" --depth {result.depth}" if result.strategy == "pct" else ""
         commands.append(f"threadsim explore {scenario_file} --strategy {result.strategy}{depth} "
-                        f"--seed-start {seed} --runs 1")  # fmt: skip
+                        f"--seed-start {seed} --runs 1{options}")  # fmt: skip
     return commands
 
 
@@ -82,6 +94,7 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
             lines.append("no schedule failed")
         return "\n".join(lines) + "\n"
     lines.append(f"failures: {len(result.failures)} distinct")
+    explained: dict[str, str] = {}  # token: the kind of the first failure whose interleaving is shown
     for failure in result.failures:
         lines.append(f"  {failure.kind}: {failure.runs} of {result.runs} schedules; first: schedule {failure.first_run}"
                      + (f" (seed {failure.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
@@ -91,6 +104,11 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
                      f"{_count(failure.original_picks, 'pick')}): {SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
         for command in reproduce_commands(result, scenario_file, failure.token, failure.first_seed):
             lines.append(f"    $ {command}")
+        if failure.interleaving and failure.token in explained:
+            lines.append(f"    interleaving: the same schedule as {explained[failure.token]}'s above")
+        else:
+            lines += [f"    {line}" if line else "" for line in failure.interleaving]
+            explained.setdefault(failure.token, failure.kind)
     if result.shrink_runs > result.runs:
         lines.append(f"  (shrinking ran {result.shrink_runs} schedules, more than the {result.runs} explored)")
     if result.every_failure:

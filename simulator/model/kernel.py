@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
+from simulator.analysis.livelock import livelock_message
 from simulator.analysis.races import Clock, RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
@@ -38,13 +39,17 @@ from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield
 from simulator.program.python import PythonProgram, python_body
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
+from simulator.timeunits import format_time
 from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
+#: The steps one thread may take at one instant (simulated time standing still) before the run stops as a
+#: livelock: a zero-time spin is caught in a fraction of a second instead of at the step bound.
+DEFAULT_MAX_INSTANT_STEPS = 10_000
 
 
 class Kernel:
@@ -60,7 +65,7 @@ class Kernel:
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
-        "_listeners",
+        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts",
     )  # fmt: skip
 
     def __init__(
@@ -72,7 +77,11 @@ class Kernel:
         max_steps: int | None = None,
         strategy: Strategy | None = None,
         footprints: Footprints | None = None,
+        max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
     ) -> None:
+        """`max_steps` bounds the steps of the run (None: no bound); `max_instant_steps` the steps one thread
+        may take at one instant before the run stops as a livelock (None: never; see
+        simulator.analysis.livelock)."""
         machine = scenario.machine
         self.scenario = scenario
         self.chooser = Chooser(seed, strategy)
@@ -98,6 +107,12 @@ class Kernel:
             self.devices[device.name] = Device(device.name, device.servers)
         self.max_steps = max_steps
         self.steps = 0
+        #: Livelock: the instant of the last step, the steps taken since the clock moved, and once that passes
+        #: max_instant_steps, each thread's steps at this instant (see _spins).
+        self.max_instant_steps = max_instant_steps if max_instant_steps is not None else 1 << 62
+        self._instant = -1
+        self._instant_steps = 0
+        self._instant_counts: dict[int, int] = {}
         self.context_switches = 0
         #: How many times a CPU was given to a thread, and how many sleeping or blocked threads woke.
         self.dispatches = 0
@@ -396,6 +411,14 @@ class Kernel:
                 return
         else:
             thread.next_op = None
+        # Livelock: one compare per step while the clock moves; the rest only at an instant of many steps.
+        if now == self._instant:
+            self._instant_steps += 1
+            if self._instant_steps >= self.max_instant_steps and self._spins(thread, operation):
+                return
+        else:
+            self._instant = now
+            self._instant_steps = 0
         if self._controlled and is_visible(operation):
             self.chooser.strategy.on_step()  # type: ignore[union-attr]
             assert self._footprints is not None
@@ -658,6 +681,27 @@ class Kernel:
             self._compute(cpu, thread, now)
 
     # -- bounds ------------------------------------------------------------------------------------------
+
+    def _spins(self, thread: Thread, operation: Primitive) -> bool:
+        """This instant has seen max_instant_steps steps: count `thread`'s; once it has taken that many
+        here itself, stop the run with a livelock violation (True). The counts start afresh at each instant,
+        so a thread is reported after at most twice the bound of steps at one instant."""
+        counts = self._instant_counts
+        if self._instant_steps == self.max_instant_steps:
+            counts.clear()  # the first step past the bound at this instant: count from here
+        taken = counts[thread.index] = counts.get(thread.index, 0) + 1
+        if taken < self.max_instant_steps:
+            return False
+        thread.next_op = operation  # not taken: the thread stops before it
+        self.step_bound_hit = True
+        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
+        now = self.engine.now
+        unit = self.scenario.time_unit
+        message = livelock_message(thread.name, taken, f"{format_time(now, unit)} {unit}", spec.program,
+                                   operation.line)  # fmt: skip
+        self._record(Violation("livelock", now, thread.name, message, (thread.template, str(operation.line))))
+        self.engine.stop()
+        return True
 
     def _hit_step_bound(self, thread: Thread) -> None:
         self.step_bound_hit = True

@@ -186,12 +186,24 @@ class ProgramSteps:
             self._emit(cpu.index, thread.name, "unlock", ("object", mutex.name))
         return mutex.unlock(self.host, thread)
 
+    # Each synchronization step is a trace event when someone listens (before the wake-ups it causes, which
+    # follow as `wake` or `rewait` events): what it did, and whom it woke (a list of names, [] for nobody). A
+    # step that blocks is the `block` event Host.park emits instead.
+
     def _step_acquire(self, cpu: Cpu, thread: Thread, op: Acquire) -> bool:
         semaphore = self._object(thread, op.obj, Semaphore)
-        return semaphore.acquire(self.host, thread)
+        going_on = semaphore.acquire(self.host, thread)
+        if going_on and self._listeners:
+            self._emit(cpu.index, thread.name, "acquire", ("object", semaphore.name), ("count", semaphore.count))
+        return going_on
 
     def _step_release(self, cpu: Cpu, thread: Thread, op: Release) -> bool:
         semaphore = self._object(thread, op.obj, Semaphore)
+        if self._listeners:
+            woken = _names(semaphore.waiters.first(1))
+            count = semaphore.count + (0 if woken else 1)
+            self._emit(cpu.index, thread.name, "release", ("object", semaphore.name), ("count", count),
+                       ("woke", woken))  # fmt: skip
         return semaphore.release(self.host, thread)
 
     def _step_wait(self, cpu: Cpu, thread: Thread, op: Wait) -> bool:
@@ -200,27 +212,57 @@ class ProgramSteps:
 
     def _step_notify(self, cpu: Cpu, thread: Thread, op: Notify) -> bool:
         condition = self._object(thread, op.obj, Condition)
+        if self._listeners:
+            woken = _names(condition.waiters.first(None if op.all else 1))
+            self._emit(cpu.index, thread.name, "notify_all" if op.all else "notify", ("object", condition.name),
+                       ("woke", woken))  # fmt: skip
         return condition.notify(self.host, thread, op.all)
 
     def _step_set_event(self, cpu: Cpu, thread: Thread, op: SetEvent) -> bool:
         event = self._object(thread, op.obj, Event)
+        if self._listeners:
+            woken = [] if op.clear else _names(event.waiters.first())
+            self._emit(cpu.index, thread.name, "clear_event" if op.clear else "set_event", ("object", event.name),
+                       ("woke", woken))  # fmt: skip
         return event.set(self.host, thread, not op.clear)
 
     def _step_wait_event(self, cpu: Cpu, thread: Thread, op: WaitEvent) -> bool:
         event = self._object(thread, op.obj, Event)
-        return event.wait(self.host, thread)
+        going_on = event.wait(self.host, thread)
+        if going_on and self._listeners:
+            self._emit(cpu.index, thread.name, "wait_event", ("object", event.name))  # it was set: no wait
+        return going_on
 
     def _step_barrier(self, cpu: Cpu, thread: Thread, op: BarrierWait) -> bool:
         barrier = self._object(thread, op.obj, Barrier)
+        if self._listeners:
+            waiting = barrier.waiters.first()
+            releases = len(waiting) + 1 >= barrier.parties
+            self._emit(cpu.index, thread.name, "barrier", ("object", barrier.name),
+                       ("arrived", len(waiting) + 1), ("parties", barrier.parties),
+                       ("woke", _names(waiting) if releases else []))  # fmt: skip
         return barrier.arrive(self.host, thread)
 
     def _step_put(self, cpu: Cpu, thread: Thread, op: Put) -> bool:
         channel = self._object(thread, op.obj, Channel)
-        return channel.put(self.host, thread, self._evaluate(thread, op.value, op.line))
+        value = self._evaluate(thread, op.value, op.line)
+        if self._listeners:
+            getter = _names(channel.getters.first(1))
+            if getter or len(channel.items) < channel.capacity:  # else it blocks: the block event says so
+                self._emit(cpu.index, thread.name, "put", ("object", channel.name), ("value", value),
+                           ("woke", getter))  # fmt: skip
+        return channel.put(self.host, thread, value)
 
     def _step_get(self, cpu: Cpu, thread: Thread, op: Get) -> bool:
         channel = self._object(thread, op.obj, Channel)
         thread.receive_into = op.into
+        if self._listeners and channel.items:
+            putter = channel.putters.first(1)
+            self._emit(cpu.index, thread.name, "get", ("object", channel.name), ("value", channel.items[0][0]),
+                       ("woke", _names(putter)))  # fmt: skip
+            if putter and putter[0].pending is not None:  # the woken putter's item goes in now
+                self._emit(None, putter[0].name, "put", ("object", channel.name),
+                           ("value", putter[0].pending[0]), ("woke", []))  # fmt: skip
         if channel.get(self.host, thread):
             deliver(thread)
             return True
@@ -265,3 +307,8 @@ class ProgramSteps:
             self.host.misuse(thread, message, (op.process, "wait_process"))
             return True
         return child.completion.wait(self.host, thread)
+
+
+def _names(threads: list[Thread]) -> list[str]:
+    """Thread names, for an event's `woke` detail."""
+    return [thread.name for thread in threads]

@@ -77,6 +77,21 @@ class WaitQueue:
             else:
                 removed[thread] -= 1
 
+    def first(self, count: int | None = None) -> list[Thread]:
+        """The `count` longest-waiting threads (None: every one), in the order `pop` would take them out,
+        left in the queue: for trace events that say whom a step wakes (built only when someone listens)."""
+        skip = dict(self._removed)  # a removed thread's stale entries come before its live one
+        found: list[Thread] = []
+        for thread in self._parked:
+            if count is not None and len(found) == count:
+                break
+            left = skip.get(thread, 0)
+            if left:
+                skip[thread] = left - 1
+                continue
+            found.append(thread)
+        return found
+
     def __len__(self) -> int:
         return len(self._parked) - self._stale
 

@@ -1,5 +1,5 @@
 """The text report's lists of shared-memory accesses (with the thread switches between them) and
-synchronization waits, kept short.
+synchronization waits (with the notifies that end them or wake nobody), kept short.
 
 A trace listener that keeps the first `limit` of each (and counts the rest): enough to read what happened in
 a small scenario; the event log (`--timeline run.jsonl`) has every one.
@@ -11,6 +11,8 @@ from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 
 MEMORY_EVENTS = ("load", "store", "atomic")
+#: Listed among the waits: a notify is what ends a wait, or, waking nobody, what a lost wake-up is.
+NOTIFY_EVENTS = ("notify", "notify_all")
 
 
 class ActivityLog:
@@ -35,7 +37,9 @@ class ActivityLog:
                 self.accesses.append(event)
             else:
                 self.more_accesses += 1
-        elif event.event in ("block", "rewait") and any(key == "reason" for key, _ in event.details):
+        elif event.event in NOTIFY_EVENTS or (
+            event.event in ("block", "rewait") and any(key == "reason" for key, _ in event.details)
+        ):
             if len(self.waits) < self.limit:
                 self.waits.append(event)
             else:
@@ -65,8 +69,15 @@ class ActivityLog:
         if self.waits:
             lines.append("waits on synchronization objects:")
             for event in self.waits:
-                reason = dict(event.details)["reason"]
-                lines.append(f"  {format_time(event.time, unit):>8}  {event.thread} waits for {reason}")
+                details = dict(event.details)
+                if event.event in NOTIFY_EVENTS:
+                    woken = details["woke"]
+                    whom = ", ".join(woken) if isinstance(woken, list) and woken else "nobody"
+                    verb = "notifies all of" if event.event == "notify_all" else "notifies"
+                    lines.append(f"  {format_time(event.time, unit):>8}  {event.thread} {verb} {details['object']}: "
+                                 f"wakes {whom}")  # fmt: skip
+                    continue
+                lines.append(f"  {format_time(event.time, unit):>8}  {event.thread} waits for {details['reason']}")
             if self.more_waits:
                 lines.append(f"  ... and {self.more_waits} more (--timeline run.jsonl has them all)")
             lines.append("")

@@ -55,6 +55,8 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
     """
     for operation in operations:
         if isinstance(operation, Repeat):
+            if operation.idle:
+                continue  # no pass takes a step: running them would spin without one
             body = operation.body
             # A body without structure is replayed from the tuple itself: no generator per pass.
             flat = operation.flat

@@ -139,9 +139,18 @@ class Repeat(Step):
     #: the tuple itself. Worked out once here, not at every thread start.
     flat: bool = attrs.field(init=False, eq=False, repr=False)
 
+    #: A pass takes no step at all (the body is empty, or only repeats that take none): the interpreter skips
+    #: the repeat, which would otherwise spin through 10^9 x 10^9 passes of nothing without one step that the
+    #: step bound or the livelock check could count.
+    idle: bool = attrs.field(init=False, eq=False, repr=False)
+
     @flat.default
     def _body_is_flat(self) -> bool:
         return not any(inner.spec.structured for inner in self.body)
+
+    @idle.default
+    def _takes_no_step(self) -> bool:
+        return all(isinstance(inner, Repeat) and (inner.idle or not inner.times) for inner in self.body)
 
 
 # -- memory ------------------------------------------------------------------------------------------------

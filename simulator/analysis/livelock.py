@@ -1,0 +1,65 @@
+"""Livelock: a thread that keeps taking steps while simulated time stands still.
+
+Steps that take no time (memory, atomics, conditions, yields with nobody to yield to...) never move the
+clock, so a loop made only of them (`while: {cond: flag == 0, do: []}`, a spin that yields) runs for ever at
+one instant: nothing another thread could do at a later time ever happens. The kernel counts the steps taken
+since the clock last moved (one compare per step); once an instant has seen `bound` of them it counts each
+thread's, and the first thread to take `bound` steps there is reported, as a `livelock` violation naming the
+thread, the loop it spins in and its line. This module writes that message.
+"""
+
+from __future__ import annotations
+
+from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable
+from simulator.program.operations import Operation, Repeat, While, children
+
+
+def expression_text(expression: Expression, nested: bool = False) -> str:
+    """An expression as a user would write it (`flag == 0`); inner operations in parentheses."""
+    if isinstance(expression, Number):
+        return str(expression.value)
+    if isinstance(expression, Register | Variable):
+        return str(expression) if isinstance(expression, Variable) else expression.name
+    if isinstance(expression, Unary):
+        operand = expression_text(expression.operand, True)
+        text = f"not {operand}" if expression.op == "not" else f"{expression.op}{operand}"
+    else:
+        assert isinstance(expression, Binary)
+        text = f"{expression_text(expression.left, True)} {expression.op} {expression_text(expression.right, True)}"
+    return f"({text})" if nested else text
+
+
+def enclosing_loop(program: tuple[Operation, ...], line: int) -> Operation | None:
+    """The innermost `while` or `repeat` of `program` whose own line or body holds an operation of `line`
+    (None: no loop does, as in a program driven from Python)."""
+    found: Operation | None = None
+
+    def search(operations: tuple[Operation, ...]) -> bool:
+        nonlocal found
+        for operation in operations:
+            inside = any(search(body) for body in children(operation))
+            if isinstance(operation, While | Repeat) and (inside or operation.line == line):
+                if found is None:
+                    found = operation  # the innermost: inner loops are searched, and set it, first
+                return True
+            if inside or operation.line == line:
+                return True
+        return False
+
+    if line:
+        search(program)
+    return found
+
+
+def livelock_message(thread: str, steps: int, time: str, program: tuple[Operation, ...], line: int) -> str:
+    """What a user reads: who spins, where, and how to model a spin that takes time on a real machine."""
+    loop = enclosing_loop(program, line)
+    if isinstance(loop, While):
+        where = f"in the while loop at line {loop.line} (`while: {expression_text(loop.cond)}`)"
+    elif isinstance(loop, Repeat):
+        where = f"in the repeat at line {loop.line}"
+    else:
+        where = f"at line {line}" if line else "in its program"
+    return (f"thread {thread} took {steps} steps at {time} without simulated time advancing, {where}; "
+            "a loop that spins on a real machine takes time: give its body a cost (e.g. `compute: 1us`), or "
+            "raise the bound with --max-steps-per-instant")
