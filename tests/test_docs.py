@@ -235,3 +235,47 @@ def test_the_chrome_trace_excerpt_in_outputs_md_is_current(tmp_path, monkeypatch
     path = tmp_path / "run.trace.json"
     CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--timeline", str(path)])
     assert_excerpt(shown.group(1), path.read_text(encoding="utf-8"), "docs/outputs.md: the Chrome trace")
+
+
+def test_violation_kinds_named_in_the_docs_exist() -> None:
+    """Every violation kind the docs name (`` `misuse` violation ``, `[deadlock] at ...`) is a ViolationKind,
+    and synchronization.md's list of kinds is exactly ViolationKind's."""
+    from typing import get_args
+
+    from simulator.analysis.violations import ViolationKind
+
+    kinds = set(get_args(ViolationKind))
+    named = 0
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for kind in re.findall(r"`([a-z_]+)` violation|\[([a-z_]+)\] at ", text):
+            name = kind[0] or kind[1]
+            assert name in kinds, f"{path.name}: '{name}' is not a violation kind ({sorted(kinds)})"
+            named += 1
+    assert named >= 10
+    listed = re.search(r"the violation kinds are\n?\s*((?:`[a-z_]+`,?\s*(?:and\s*)?)+)",
+                       (ROOT / "docs" / "synchronization.md").read_text(encoding="utf-8"))
+    assert listed is not None
+    assert set(re.findall(r"`([a-z_]+)`", listed.group(1))) == kinds
+
+
+@pytest.mark.parametrize("heading", ["## A complete example", "## Anchors and aliases"])
+def test_the_scenario_examples_in_scenarios_md_are_valid(heading: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The complete example and the anchors example of docs/scenarios.md are scenarios `validate` accepts."""
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_merge_keys_are_refused_as_scenarios_md_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """docs/scenarios.md says merge keys are not supported: validate refuses one, located, with exit 2."""
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &b {burst: 3}\nthreads:\n  - {<<: *b, name: A}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "merge keys" in result.output and f"{path}:3:" in result.output
