@@ -279,3 +279,20 @@ def test_merge_keys_are_refused_as_scenarios_md_says(tmp_path) -> None:  # type:
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
     assert "merge keys" in result.output and f"{path}:3:" in result.output
+
+
+def test_the_json_report_sample_in_outputs_md_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/outputs.md's JSON report is ostep-rr's real report with `--until 2`, trimmed to its first thread,
+    and the field table under it names every top-level field."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    shown = re.search(r"trimmed to one thread:\n\n```json\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    output = CliRunner().invoke(main, ["run", "scenarios/ostep-rr.yaml", "--until", "2", "--report", "json"]).output
+    report = json.loads(output)
+    assert json.dumps(report, indent=2) + "\n" == output  # so trimming and dumping again changes nothing else
+    report["threads"] = report["threads"][:1]
+    assert shown.group(1) == json.dumps(report, indent=2) + "\n"
+    table = text[shown.end():text.index("## The event log")]
+    named = set(re.findall(r"`([a-z_]+)`", "".join(re.findall(r"(?m)^\| ([^|]*) \|", table))))
+    assert set(report) <= named, f"fields missing from the table: {sorted(set(report) - named)}"
