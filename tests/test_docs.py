@@ -32,8 +32,7 @@ def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: i
 #: docs/capacity.md's samples are checked in tests/test_sweep.py, docs/ostep.md's in tests/test_ostep.py.
 #: docs/policies.md's and docs/synchronization.md's `run` samples by test_run_samples_are_current_excerpts.
 SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md",
-                    "docs/synchronization.md",
-                    "docs/capacity.md", "docs/ostep.md")
+                    "docs/synchronization.md", "docs/capacity.md", "docs/ostep.md")
 SAMPLE = re.compile(r"```\n\$ threadsim ")
 
 
