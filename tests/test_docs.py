@@ -30,8 +30,9 @@ def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: i
 #: The documents with `$ threadsim ...` samples, each checked by a test below. A document not listed here
 #: must have none (test_every_document_with_samples_is_checked), so that none goes unchecked.
 #: docs/capacity.md's samples are checked in tests/test_sweep.py, docs/ostep.md's in tests/test_ostep.py.
+#: docs/policies.md's and docs/synchronization.md's `run` samples by test_run_samples_are_current_excerpts.
 SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md",
-                    "docs/capacity.md", "docs/ostep.md")
+                    "docs/synchronization.md", "docs/capacity.md", "docs/ostep.md")
 SAMPLE = re.compile(r"```\n\$ threadsim ")
 
 
@@ -155,3 +156,142 @@ def test_the_readme_compare_sample_is_current(monkeypatch) -> None:  # type: ign
     assert shown is not None
     output = CliRunner().invoke(main, shown.group(1).split()).stdout
     assert shown.group(2) in output
+
+
+def assert_excerpt(shown: str, output: str, where: str) -> None:
+    """`shown` is `output` with elisions: each part between `...` lines appears in `output`, whole lines, in
+    order. A document must mark every dropped line with `...`; lines kept are compared exactly."""
+    position = 0
+    text = output
+    parts = re.split(r"(?m)^\.\.\.\n", shown)
+    for number, part in enumerate(parts):
+        if not part:
+            continue
+        found = text.find(part, position)
+        # Whole lines only: a part must start at a line start (it ends with its newline).
+        while found > 0 and text[found - 1] != "\n":
+            found = text.find(part, found + 1)
+        assert found >= 0, f"{where}: this part is not in the real output (after the parts before it):\n{part}"
+        # A `...` must stand for at least one line: an elision that drops nothing misleads too.
+        assert number == 0 or found > position, f"{where}: a '...' before this part drops nothing:\n{part}"
+        position = found + len(part)
+    if shown.endswith("...\n"):
+        assert position < len(text), f"{where}: the final '...' drops nothing"
+    else:
+        assert position == len(text), f"{where}: the real output goes on after the excerpt; end it with '...'"
+    if not shown.startswith("...\n"):
+        assert text.startswith(shown.split("...\n")[0]), f"{where}: the real output starts otherwise; start with '...'"
+
+
+def test_the_excerpt_check_catches_drift() -> None:
+    """assert_excerpt refuses a dropped line left unmarked, a changed line, and parts out of order."""
+    output = "a\nb\nc\nd\n"
+    assert_excerpt("a\n...\nc\n...\n", output, "ok")
+    assert_excerpt("...\nb\nc\nd\n", output, "ok")
+    for wrong in ("a\nc\n...\n", "a\n...\nb\n...\n", "a\n...\nb2\n...\n", "...\nc\n...\nb\n...\n",
+                  "a\nb\n", "...\nd\n...\n"):
+        with pytest.raises(AssertionError):
+            assert_excerpt(wrong, output, "wrong")
+
+
+#: Documents whose `$ threadsim run ...` blocks are excerpts (or whole outputs) checked by assert_excerpt,
+#: with the least number of blocks each has (so a block that stops matching the pattern fails).
+RUN_EXCERPTS = {"docs/policies.md": 12, "docs/synchronization.md": 2}
+
+
+@pytest.mark.parametrize("document", sorted(RUN_EXCERPTS))
+def test_run_samples_are_current_excerpts(document: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every `$ threadsim run ...` block of these documents is the real output, with elisions marked `...`;
+    each names a scenario file in scenarios/, so every example ships as a file."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / document).read_text(encoding="utf-8")
+    samples = re.findall(r"```\n\$ threadsim (run .*?)\n(.*?)```", text, flags=re.DOTALL)
+    assert len(samples) >= RUN_EXCERPTS[document], f"{document}: fewer samples than expected"
+    for command, shown in samples:
+        arguments = command.split()
+        assert arguments[1].startswith("scenarios/") and (ROOT / arguments[1]).is_file(), command
+        output = CliRunner().invoke(main, arguments).output
+        assert_excerpt(shown, output, f"{document}: threadsim {command}")
+
+
+def test_the_event_log_sample_in_outputs_md_is_current(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/outputs.md shows the real first lines of mixed-io's event log."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    shown = re.search(r"The first lines of `scenarios/mixed-io.yaml`'s log:\n\n```\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    path = tmp_path / "run.jsonl"
+    CliRunner().invoke(main, ["run", "scenarios/mixed-io.yaml", "--timeline", str(path)])
+    assert_excerpt(shown.group(1), path.read_text(encoding="utf-8"), "docs/outputs.md: the event log")
+
+
+def test_the_chrome_trace_excerpt_in_outputs_md_is_current(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/outputs.md's Chrome trace excerpt is rr-textbook's real trace, every dropped line marked `...`."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    shown = re.search(r"Its start:\n\n```\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    path = tmp_path / "run.trace.json"
+    CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--timeline", str(path)])
+    assert_excerpt(shown.group(1), path.read_text(encoding="utf-8"), "docs/outputs.md: the Chrome trace")
+
+
+def test_violation_kinds_named_in_the_docs_exist() -> None:
+    """Every violation kind the docs name (`` `misuse` violation ``, `[deadlock] at ...`) is a ViolationKind,
+    and synchronization.md's list of kinds is exactly ViolationKind's."""
+    from typing import get_args
+
+    from simulator.analysis.violations import ViolationKind
+
+    kinds = set(get_args(ViolationKind))
+    named = 0
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for kind in re.findall(r"`([a-z_]+)` violation|\[([a-z_]+)\] at ", text):
+            name = kind[0] or kind[1]
+            assert name in kinds, f"{path.name}: '{name}' is not a violation kind ({sorted(kinds)})"
+            named += 1
+    assert named >= 10
+    listed = re.search(r"the violation kinds are\n?\s*((?:`[a-z_]+`,?\s*(?:and\s*)?)+)",
+                       (ROOT / "docs" / "synchronization.md").read_text(encoding="utf-8"))
+    assert listed is not None
+    assert set(re.findall(r"`([a-z_]+)`", listed.group(1))) == kinds
+
+
+@pytest.mark.parametrize("heading", ["## A complete example", "## Anchors and aliases"])
+def test_the_scenario_examples_in_scenarios_md_are_valid(heading: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The complete example and the anchors example of docs/scenarios.md are scenarios `validate` accepts."""
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_merge_keys_are_refused_as_scenarios_md_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """docs/scenarios.md says merge keys are not supported: validate refuses one, located, with exit 2."""
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &b {burst: 3}\nthreads:\n  - {<<: *b, name: A}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "merge keys" in result.output and f"{path}:3:" in result.output
+
+
+def test_the_json_report_sample_in_outputs_md_is_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/outputs.md's JSON report is ostep-rr's real report with `--until 2`, trimmed to its first thread,
+    and the field table under it names every top-level field."""
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    shown = re.search(r"trimmed to one thread:\n\n```json\n(.*?)```", text, re.DOTALL)
+    assert shown is not None
+    output = CliRunner().invoke(main, ["run", "scenarios/ostep-rr.yaml", "--until", "2", "--report", "json"]).output
+    report = json.loads(output)
+    assert json.dumps(report, indent=2) + "\n" == output  # so trimming and dumping again changes nothing else
+    report["threads"] = report["threads"][:1]
+    assert shown.group(1) == json.dumps(report, indent=2) + "\n"
+    table = text[shown.end():text.index("## The event log")]
+    named = set(re.findall(r"`([a-z_]+)`", "".join(re.findall(r"(?m)^\| ([^|]*) \|", table))))
+    assert set(report) <= named, f"fields missing from the table: {sorted(set(report) - named)}"

@@ -20,7 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 SCENARIO_FILES = sorted(path.name for path in SCENARIOS.glob("*.yaml"))
 UPDATE = os.environ.get("THREADSIM_UPDATE_GOLDEN") == "1"
 #: Scenarios that exist to show something going wrong: they find violations, so threadsim exits with 1.
-SHOW_FAILURES = {"lost-update.yaml", "lost-update-2cpu.yaml", "dining-philosophers.yaml"}
+SHOW_FAILURES = {"lost-update.yaml", "lost-update-2cpu.yaml", "dining-philosophers.yaml", "sync-stuck.yaml"}
 
 
 def test_there_are_scenarios() -> None:
