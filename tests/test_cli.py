@@ -136,3 +136,16 @@ def test_python_dash_m_is_the_same_command() -> None:
     result = subprocess.run([sys.executable, "-m", "simulator", "policies"], capture_output=True, text=True,
                             check=False)  # fmt: skip
     assert result.returncode == 0 and "rr\n" in result.stdout
+
+
+def test_compare_shows_each_runs_violations_and_final_memory() -> None:
+    """compare's table has a violations row and a row per shared variable's final value; each policy's
+    violations follow its chart."""
+    code, out, _ = invoke("compare", str(SCENARIOS / "lost-update.yaml"), "--policy", "fcfs", "--policy", "rr:quantum=1")
+    lines = out.splitlines()
+    assert code == 1
+    violations = next(line for line in lines if line.startswith("violations "))
+    counter = next(line for line in lines if line.startswith("app.counter at end"))
+    assert violations.split()[1:] == ["2", "6"]
+    assert counter.split()[3:] == ["40", "21"]
+    assert "--- rr:quantum=1 ---" in out and "  [expect] at " in out.split("--- rr:quantum=1 ---")[1]

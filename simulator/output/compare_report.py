@@ -10,6 +10,7 @@ from simulator.output.gantt import render_gantt
 from simulator.output.json_report import report_dict
 from simulator.output.numbers import dumps
 from simulator.output.recorder import IntervalRecorder
+from simulator.output.text_report import violation_lines
 from simulator.output.values import average_value, policy_text, shown
 from simulator.timeunits import format_time
 
@@ -17,8 +18,9 @@ FORMAT = "threadsim-compare/1"
 
 
 def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], scenario_file: str, width: int) -> str:
-    """A table with a column per policy (averages, then each thread's turnaround and waiting), then each
-    policy's Gantt chart, one under another."""
+    """A table with a column per policy (averages, end time, context switches, violations, each shared
+    variable's final value, then each thread's turnaround and waiting), then each policy's Gantt chart, one
+    under another, with its violations when it had any."""
     first = runs[0][0]
     unit = first.time_unit
     labels = [policy_text(metrics.policy, unit) for metrics, _ in runs]
@@ -35,6 +37,12 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
         rows.append([f"average {field}", *(average(metrics, field) for metrics, _ in runs)])
     rows.append(["end time", *(time(metrics.end_time) for metrics, _ in runs)])
     rows.append(["context switches", *(str(metrics.context_switches) for metrics, _ in runs)])
+    rows.append(["violations", *(str(len(metrics.violations)) for metrics, _ in runs)])
+    # Final memory, a row per variable (forked instances may differ between policies: '-' where absent).
+    finals = [{f"{process}.{name}": value for process, variables in metrics.memory for name, value in variables}
+              for metrics, _ in runs]  # fmt: skip
+    for variable in dict.fromkeys(key for final in finals for key in final):
+        rows.append([f"{printable(variable)} at end", *(str(final.get(variable, "-")) for final in finals)])
     for index, thread in enumerate(first.threads):
         name = printable(thread.name)
         rows.append([f"{name} turnaround", *(time(m.threads[index].turnaround) for m, _ in runs)])
@@ -56,6 +64,8 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
     ]
     for (metrics, recorder), label in zip(runs, labels, strict=True):
         lines += ["", f"--- {label} ---", *render_gantt(recorder, metrics.end_time, unit, width)]
+        if metrics.violations:
+            lines += ["", *violation_lines(metrics)]
     return "\n".join(printable(line) for line in lines) + "\n"
 
 
