@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 class ProgramSteps:
     """Memory, control, synchronization, spawn and fork steps, for one kernel run."""
 
-    __slots__ = ("engine", "races", "ipc", "host", "_listeners", "_emit", "_violation", "_create_thread", "_fork")
+    __slots__ = ("engine", "races", "ipc", "host", "chooser", "_listeners", "_emit", "_violation", "_create_thread",
+                 "_fork")
 
     def __init__(self, kernel: Kernel, host: Blocking) -> None:
         self.engine = kernel.engine
@@ -59,6 +60,8 @@ class ProgramSteps:
         self.ipc = kernel.ipc
         #: What synchronization objects call back into (parking, waking, misuse).
         self.host = host
+        #: Draws a wait's timeout when it is a distribution.
+        self.chooser = kernel.chooser
         # Bound once (the kernel's own methods): steps call them without a lookup through the kernel.
         self._listeners = kernel._listeners
         self._emit = kernel._emit
@@ -196,7 +199,8 @@ class ProgramSteps:
 
     def _step_wait(self, cpu: Cpu, thread: Thread, op: Wait) -> bool:
         condition = self._object(thread, op.obj, Condition)
-        return condition.wait(self.host, thread, op.timeout)
+        timeout = op.timeout if op.timeout_distribution is None else self.chooser.draw(op.timeout_distribution)
+        return condition.wait(self.host, thread, timeout)
 
     def _step_notify(self, cpu: Cpu, thread: Thread, op: Notify) -> bool:
         condition = self._object(thread, op.obj, Condition)

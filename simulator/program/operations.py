@@ -21,6 +21,7 @@ from typing import ClassVar, get_args
 
 import attrs
 
+from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
 
 
@@ -83,7 +84,8 @@ class Step:
 
 @attrs.frozen
 class Compute(Step):
-    """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter]."""
+    """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter], or from
+    `distribution` when there is one (`duration` is then its mean, the nominal value policies see)."""
 
     spec = OperationSpec(NOTHING, {"compute": "5"})
 
@@ -92,6 +94,13 @@ class Compute(Step):
     preemptible: bool = True
     #: In a process with a GIL: C code that drops the GIL while it runs.
     releases_gil: bool = False
+    distribution: Distribution | None = None
+    #: The duration is drawn (jitter or a distribution): one test on the hot path for either.
+    varies: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @varies.default
+    def _duration_varies(self) -> bool:
+        return bool(self.jitter) or self.distribution is not None
 
 
 @attrs.frozen
@@ -101,6 +110,8 @@ class Sleep(Step):
     spec = OperationSpec(NOTHING, {"sleep": "5"})
 
     duration: int
+    #: Drawn at each sleep when given (`duration` is then its mean).
+    distribution: Distribution | None = None
 
 
 @attrs.frozen
@@ -118,6 +129,8 @@ class Io(Step):
 
     device: str
     duration: int
+    #: Drawn at each request when given (`duration` is then its mean).
+    distribution: Distribution | None = None
 
 
 @attrs.frozen
@@ -297,6 +310,8 @@ class Wait(Step):
 
     obj: str
     timeout: int | None = None
+    #: Drawn at each wait when given (`timeout` is then its mean).
+    timeout_distribution: Distribution | None = None
 
 
 @attrs.frozen
