@@ -19,6 +19,7 @@ simulator.analysis.expectations, exploration's visibility test in simulator.anal
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 
 from simulator.analysis.expectations import check_expectations
@@ -37,7 +38,7 @@ from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWI
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Operation, Sleep, Yield
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.trace import Listener, TraceEvent
 
@@ -58,7 +59,7 @@ class Kernel:
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
-        "_listeners",
+        "_listeners", "spans",
     )  # fmt: skip
 
     def __init__(
@@ -139,6 +140,8 @@ class Kernel:
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
+        #: The durations (ns) of each span's passes, in the order they ended (see ProgramSteps._step_span).
+        self.spans: dict[str, array[int]] = {}
         self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
@@ -184,10 +187,11 @@ class Kernel:
             self._create_thread(spec, process, arrival, None, arrive=False)
             return
         spacing = spec.interarrival_distribution
+        prepared = (as_script(spec.program), cpu_demand(spec.program))  # the same for every copy
         for copy in range(1, spec.count + 1):
             if copy > 1:
                 arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
-            self._create_thread(spec, process, arrival, None, arrive=False, copy=copy)
+            self._create_thread(spec, process, arrival, None, arrive=False, copy=copy, prepared=prepared)
 
     def _create_thread(
         self,
@@ -197,11 +201,13 @@ class Kernel:
         parent: Clock | None,
         arrive: bool = True,
         copy: int = 0,
+        prepared: tuple[tuple[Operation, ...] | None, int] | None = None,
     ) -> Thread:
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
         Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
-        `copy`: its number among the copies of its declaration (0: it has none)."""
-        script = as_script(spec.program)
+        `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
+        script and CPU demand, worked out once for all the copies."""
+        script, demand = (as_script(spec.program), cpu_demand(spec.program)) if prepared is None else prepared
         name = spec.name + process.suffix + (f"-{copy}" if copy else "")
         thread = Thread(len(self.threads), name, process.name, arrival, spec.priority,
                         run_program(spec.program) if script is None else None, script)  # fmt: skip
@@ -211,7 +217,7 @@ class Kernel:
             thread.registers["replica"] = replica
         thread.proc = process
         thread.gil = process.gil
-        thread.demand = cpu_demand(spec.program)
+        thread.demand = demand
         thread.tickets = spec.tickets
         thread.nice = spec.nice
         if spec.affinity is not None:

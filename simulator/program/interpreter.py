@@ -24,6 +24,8 @@ from simulator.program.operations import (
     Operation,
     Primitive,
     Repeat,
+    Span,
+    SpanMark,
     Store,
     While,
     children,
@@ -41,7 +43,7 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
 
     `while` and `if` yield a Check step and branch on the value the kernel sends back; `incr` yields a Load
     into a hidden register and a Store of that register plus `by`: two steps, so another thread can run
-    between them.
+    between them; `span` yields a SpanMark before its body and another after it.
     """
     for operation in operations:
         if isinstance(operation, Repeat):
@@ -56,6 +58,10 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
         elif isinstance(operation, If):
             taken = yield Check(operation.cond, line=operation.line)
             yield from run_program(operation.then if taken else operation.otherwise)
+        elif isinstance(operation, Span):
+            yield SpanMark(operation.name, line=operation.line)
+            yield from run_program(operation.body)
+            yield SpanMark(operation.name, True, line=operation.line)
         elif isinstance(operation, Incr):
             yield Load(operation.var, INCR_REGISTER, line=operation.line)
             value = Binary("+", Register(INCR_REGISTER), operation.by)

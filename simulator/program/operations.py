@@ -1,8 +1,9 @@
 """The operations of a thread program (SPEC section 3), as immutable values, each declared once.
 
 A YAML program is a tuple of these. The kernel only ever sees primitive operations: the structured ones
-(`Repeat`, `While`, `If`, `Incr`) are unrolled lazily by `simulator.program.interpreter`, which turns each condition
-test into a `Check` step and each `incr` into a `Load` and a `Store`.
+(`Repeat`, `While`, `If`, `Incr`, `Span`) are unrolled lazily by `simulator.program.interpreter`, which turns
+each condition test into a `Check` step, each `incr` into a `Load` and a `Store`, and each span's entry and
+exit into a `SpanMark`.
 Each operation remembers the line of the scenario file it came from (0 when built in Python).
 
 Everything the rest of threadsim needs to know about an operation, besides how it runs, is declared with its
@@ -155,6 +156,28 @@ class Repeat(Step):
     @flat.default
     def _body_is_flat(self) -> bool:
         return not any(inner.spec.structured for inner in self.body)
+
+
+@attrs.frozen
+class Span(Step):
+    """Measure each pass through `body`, from entering it to leaving it, in simulated time, under `name`."""
+
+    spec = OperationSpec(NOTHING, {"span": "{name: request, do: [...]}"}, bodies={"do": "body"}, structured=True)
+
+    name: str
+    body: tuple[Operation, ...]
+
+
+@attrs.frozen
+class SpanMark(Step):
+    """Entering (`leave` false) or leaving a span named `name`: a step that takes no time and touches
+    nothing another thread sees; the kernel notes the instant."""
+
+    # No keyword: the interpreter makes it from a `span`.
+    spec = OperationSpec(NOTHING)
+
+    name: str
+    leave: bool = False
 
 
 # -- memory ------------------------------------------------------------------------------------------------
@@ -413,8 +436,9 @@ class WaitProcess(Step):
 Primitive = (
     Compute | Sleep | Yield | Io | Exit | Load | Store | Let | Atomic | Check | Assert | Lock | Unlock | Acquire
     | Release | Wait | Notify | SetEvent | WaitEvent | BarrierWait | Put | Get | Spawn | Join | Fork | WaitProcess
+    | SpanMark
 )
-Operation = Primitive | Repeat | While | If | Incr
+Operation = Primitive | Repeat | While | If | Incr | Span
 
 #: Every kind of operation, and the primitive ones (those the kernel runs), in the order of the unions.
 OPERATION_TYPES: tuple[type[Operation], ...] = get_args(Operation)

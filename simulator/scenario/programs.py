@@ -41,6 +41,7 @@ from simulator.program.operations import (
     Repeat,
     SetEvent,
     Sleep,
+    Span,
     Spawn,
     Store,
     Unlock,
@@ -175,6 +176,18 @@ class ProgramParser:
             return None
         times = self.checker.integer(value, path, "times", 0, minimum=0)
         return Repeat(times, self.program(value["do"], (*path, "do")), line=line)
+
+    def op_span(self, value: object, path: PathKey, line: int) -> Span | None:
+        if not isinstance(value, dict):
+            self.fail(path, f"span needs a mapping such as {{name: request, do: [...]}}, got {type_name(value)}")
+            return None
+        if not self.keys(value, path, ("name", "do"), "span", required=("name", "do")):
+            return None
+        name = value["name"]
+        if not isinstance(name, str) or not name.strip():
+            self.fail((*path, "name"), f"a span's name must be a non-empty string, got {type_name(name)}")
+            return None
+        return Span(name, self.program(value["do"], (*path, "do")), line=line)
 
     def op_while(self, value: object, path: PathKey, line: int) -> While | None:
         if not isinstance(value, dict):
