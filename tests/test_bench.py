@@ -46,6 +46,7 @@ def test_the_report_has_every_figure_the_readme_quotes(
     monkeypatch.setattr(bench, "SIZES", ((20, 2), (60, 1)))
     monkeypatch.setattr(bench, "REPEATS", 1)
     monkeypatch.setattr(bench, "STREAM_CYCLES", (1,))
+    monkeypatch.setattr(bench, "MM1_REQUESTS", 30)
     monkeypatch.setattr(bench, "exploration_rate", lambda: (1.0, 10))
     bench.main()
     out = capsys.readouterr().out
@@ -54,3 +55,4 @@ def test_the_report_has_every_figure_the_readme_quotes(
     assert "threadsim at 60 threads runs at " in out and "(the bare heapq loop: " in out
     assert "per event beyond each thread's arrival and end" in out
     assert "compute 1000000000000 ms under RR:   9 events" in out
+    assert "an M/M/1 queue of 30 requests (scenarios/mm1-queue.yaml" in out and "engine events), peak" in out

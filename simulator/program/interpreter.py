@@ -25,7 +25,6 @@ from simulator.program.operations import (
     Primitive,
     Repeat,
     Span,
-    SpanMark,
     Store,
     While,
     children,
@@ -59,9 +58,9 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
             taken = yield Check(operation.cond, line=operation.line)
             yield from run_program(operation.then if taken else operation.otherwise)
         elif isinstance(operation, Span):
-            yield SpanMark(operation.name, line=operation.line)
+            yield operation.enter
             yield from run_program(operation.body)
-            yield SpanMark(operation.name, True, line=operation.line)
+            yield operation.leave
         elif isinstance(operation, Incr):
             yield Load(operation.var, INCR_REGISTER, line=operation.line)
             value = Binary("+", Register(INCR_REGISTER), operation.by)

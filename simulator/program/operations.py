@@ -166,6 +166,17 @@ class Span(Step):
 
     name: str
     body: tuple[Operation, ...]
+    #: The steps that enter and leave it, made once here rather than at every pass.
+    enter: SpanMark = attrs.field(init=False, eq=False, repr=False)
+    leave: SpanMark = attrs.field(init=False, eq=False, repr=False)
+
+    @enter.default
+    def _enter_mark(self) -> SpanMark:
+        return SpanMark(self.name, line=self.line)
+
+    @leave.default
+    def _leave_mark(self) -> SpanMark:
+        return SpanMark(self.name, True, line=self.line)
 
 
 @attrs.frozen
