@@ -90,3 +90,17 @@ def test_span_errors_are_located() -> None:
         "s.yaml:2:72: threads[0].program[2].span: span needs a mapping such as {name: request, do: [...]}, "
         "got an integer",
     ]
+
+
+def test_the_span_excerpts_in_capacity_md_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each spans table docs/capacity.md shows after "`threadsim run scenarios/X.yaml`" is in X's report."""
+    import re
+
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "capacity.md").read_text(encoding="utf-8")
+    excerpts = re.findall(r"`threadsim run (scenarios/\S+\.yaml)`[^`]*```\n(spans \(.*?)```", text, flags=re.DOTALL)
+    assert excerpts
+    for path, excerpt in excerpts:
+        assert excerpt in CliRunner().invoke(main, ["run", path]).output, path
