@@ -114,3 +114,14 @@ def test_the_total_number_of_threads_is_bounded() -> None:
                  "100,000 are allowed"]
     assert errors_of("threads: [{name: M, burst: 1, count: 100001}]") == [
         "s.yaml:1:38: threads[0].count: count must be at most 100,000, got 100,001"]
+
+
+def test_an_expectation_cannot_name_a_process_with_copies() -> None:
+    """Each copy has its own memory: `web.hits` would mean none of them."""
+    assert errors_of("""\
+        processes:
+          - {name: web, count: 2, memory: {hits: 0}, threads: [{name: h, burst: 1}]}
+        expect:
+          - web.hits == 2
+        """) == ["s.yaml:4:5: expect[0]: process 'web' has copies (count), web-1 and on, each with its own memory: "
+                 "an expectation cannot name it"]
