@@ -2,6 +2,7 @@
 
 import textwrap
 
+import attrs
 import pytest
 
 from simulator import parse_scenario, simulate
@@ -125,3 +126,39 @@ def test_an_expectation_cannot_name_a_process_with_copies() -> None:
           - web.hits == 2
         """) == ["s.yaml:4:5: expect[0]: process 'web' has copies (count), web-1 and on, each with its own memory: "
                  "an expectation cannot name it"]
+
+
+def test_copies_run_exactly_as_the_same_threads_written_out() -> None:
+    """count: 3 with interarrival 2 is the run of T-1, T-2, T-3 declared one by one at 0, 2, 4."""
+    replicated = run("""\
+        machine: {cpus: 2, policy: {name: rr, quantum: 1}, devices: {disk: {servers: 1}}}
+        threads:
+          - name: T
+            count: 3
+            interarrival: 2
+            program: [compute: 3, io: {device: disk, duration: 2}, compute: 1]
+        """)
+    written = run("""\
+        machine: {cpus: 2, policy: {name: rr, quantum: 1}, devices: {disk: {servers: 1}}}
+        threads:
+          - {name: T-1, arrival: 0, program: [compute: 3, io: {device: disk, duration: 2}, compute: 1]}
+          - {name: T-2, arrival: 2, program: [compute: 3, io: {device: disk, duration: 2}, compute: 1]}
+          - {name: T-3, arrival: 4, program: [compute: 3, io: {device: disk, duration: 2}, compute: 1]}
+        """)
+    assert [attrs.evolve(thread, process="-") for thread in replicated.threads] == [
+        attrs.evolve(thread, process="-") for thread in written.threads]
+    assert replicated.end_time == written.end_time and replicated.context_switches == written.context_switches
+
+
+def test_copies_of_copies_are_named_by_process_then_thread() -> None:
+    """Thread copy K in process copy J is NAME-J-K, and its replica register is K."""
+    metrics = run("""\
+        processes:
+          - name: p
+            count: 2
+            memory: {sum: 0}
+            threads:
+              - {name: t, count: 2, program: [atomic: {var: sum, op: add, value: replica}]}
+        """)
+    assert [t.name for t in metrics.threads] == ["t-1-1", "t-1-2", "t-2-1", "t-2-2"]
+    assert dict(metrics.memory) == {"p-1": (("sum", 3),), "p-2": (("sum", 3),)}
