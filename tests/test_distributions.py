@@ -134,3 +134,17 @@ def test_distribution_errors_are_located() -> None:
         "{exponential: 5}, got a list",
         "s.yaml:11:58: threads[9].program[0].sleep.normal.skew: unknown key 'skew' in normal",
     ]
+
+
+def test_a_drawn_timeout_is_drawn_when_the_wait_starts() -> None:
+    """Nobody notifies: the wait ends at its drawn timeout, the same for one seed, never the mean exactly."""
+    scenario = parse_scenario(textwrap.dedent("""\
+        processes:
+          - name: p
+            sync: {m: mutex, cv: {condition: m}}
+            threads:
+              - {name: t, program: [lock: m, wait: {cond: cv, timeout: {uniform: [1, 9]}}, unlock: m]}
+        """), "s.yaml")
+    ends = [simulate(scenario, seed=seed).threads[0].completion for seed in (0, 0, 1)]
+    assert ends[0] == ends[1] != ends[2]
+    assert all(MS <= end <= 9 * MS and end != 5 * MS for end in ends)  # type: ignore[operator]
