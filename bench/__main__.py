@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 
-from bench import workload
+from bench import policies, workload
 
 #: (threads, cycles): about one million events each.
 SIZES = ((1_000, 165), (100_000, 2))
@@ -31,6 +31,12 @@ REPEATS = 5
 
 #: A measurement: (implementation, threads, cycles).
 Case = tuple[str, int, int]
+
+#: The per-policy figure: ready-queue sizes, events each run aims at beyond the arrivals, and repeats (each
+#: a fresh process per run, in rounds like the table's).
+POLICY_SIZES = (100, 1_000, 10_000)
+POLICY_EVENTS = 20_000
+POLICY_REPEATS = 2
 
 
 def run_once(impl: str, threads: int, cycles: int) -> dict[str, float] | None:
@@ -129,6 +135,8 @@ def main() -> None:
         print(f"  {int(result['events']):>11,} events in {result['run_seconds']:6.1f} s, "
               f"peak {result['peak_mib']:6.1f} MiB")  # fmt: skip
     print()
+    print_policy_costs()
+    print()
     case = ("threadsim-mm1", MM1_REQUESTS, 1)
     queue = measure([case], repeats=3)[case]
     assert queue is not None
@@ -145,6 +153,57 @@ def main() -> None:
     print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
     for burst in ("10", "1000000000000"):
         print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
+
+
+def run_policy_once(policy: str, threads: int, cycles: int) -> tuple[float, float]:
+    """(events, CPU seconds) of one bench.policies run, in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.policies", policy, str(threads), str(cycles)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"policy {policy} failed:\n{result.stderr}")
+    figures = json.loads(result.stdout)
+    return float(figures["events"]), float(figures["run_seconds"])
+
+
+def policy_costs() -> dict[tuple[str, int], float]:
+    """CPU seconds per event of each policy at each ready-queue size: the run with twice the cycles minus
+    the run with the cycles (arrivals and model building cancel), each the fastest of POLICY_REPEATS
+    rounds (the difference of two fastest runs: the least of differences would favour a disturbed run)."""
+    fastest: dict[tuple[str, int, int], tuple[float, float]] = {}
+    for _ in range(POLICY_REPEATS):
+        for threads in POLICY_SIZES:
+            cycles = max(1, POLICY_EVENTS // threads)
+            for policy in policies.POLICY_SETTINGS:
+                for run_cycles in (cycles, 2 * cycles):
+                    events, seconds = run_policy_once(policy, threads, run_cycles)
+                    previous = fastest.get((policy, threads, run_cycles))
+                    if previous is None or seconds < previous[1]:
+                        fastest[policy, threads, run_cycles] = (events, seconds)
+    costs: dict[tuple[str, int], float] = {}
+    for threads in POLICY_SIZES:
+        cycles = max(1, POLICY_EVENTS // threads)
+        for policy in policies.POLICY_SETTINGS:
+            events, seconds = fastest[policy, threads, cycles]
+            twice_events, twice_seconds = fastest[policy, threads, 2 * cycles]
+            costs[policy, threads] = max(twice_seconds - seconds, 1e-9) / (twice_events - events)
+    return costs
+
+
+def print_policy_costs() -> None:
+    """The per-policy table: cost per event at each size, growth from the smallest size, and against rr."""
+    small, large = POLICY_SIZES[0], POLICY_SIZES[-1]
+    print(f"each policy with {', '.join(f'{size:,}' for size in POLICY_SIZES)} threads ready on {policies.CPUS} CPUs "
+          f"(bursts then yields; CPU time per event beyond the arrivals, best of {POLICY_REPEATS}):")  # fmt: skip
+    costs = policy_costs()
+    header = "".join(f"{f'{size:,}':>10}" for size in POLICY_SIZES)
+    print(f"  {'policy':<9}{header}   {f'{large:,}/{small:,}':>12} {'x rr':>6}")
+    for policy in policies.POLICY_SETTINGS:
+        cells = "".join(f"{costs[policy, size] * 1e6:>8.2f}us" for size in POLICY_SIZES)
+        growth = costs[policy, large] / costs[policy, small]
+        against_rr = costs[policy, large] / costs["rr", large]
+        print(f"  {policy:<9}{cells}   {growth:>11.2f}x {against_rr:>5.2f}x")
 
 
 def marginal_rate(once: dict[str, float], twice: dict[str, float] | None) -> float:

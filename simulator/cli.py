@@ -15,6 +15,12 @@ from simulator import commands
 from simulator.errors import InputErrors, UsageError
 from simulator.output.files import OutputError, StandardOutput
 from simulator.output.timeline import timeline_help
+from simulator.scenario.limits import INT_MAX, MAX_CPUS
+
+#: Bounds of the option values of run, compare and sweep (docs/scenarios.md, "Limits").
+MAX_SEED = INT_MAX
+MAX_STEPS = INT_MAX
+MAX_WIDTH = 10_000
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
@@ -97,16 +103,18 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--seed", type=click.IntRange(min=0), help="Seed for every random choice (default: the scenario's).")
-@click.option("--cpus", type=click.IntRange(min=1), help="Number of CPUs (overrides machine.cpus).")
+@click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED),
+              help="Seed for every random choice (default: the scenario's).")
+@click.option("--cpus", type=click.IntRange(min=1, max=MAX_CPUS), help="Number of CPUs (overrides machine.cpus).")
 @click.option("--policy", metavar="SPEC", help="Scheduling policy, e.g. rr or rr:quantum=4 (see `threadsim policies`).")
 @click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers: time_unit).")
 @click.option("--until", metavar="D", help="Stop the run at this time; the report says complete: false.")
-@click.option("--max-steps", type=click.IntRange(min=1), help="Step bound: stop with a violation after N operations.")
+@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS),
+              help="Step bound: stop with a violation after N operations.")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
-@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
+@click.option("--width", type=click.IntRange(min=10, max=MAX_WIDTH), default=80, show_default=True,
               help="Width of the Gantt chart in columns.")
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
         until: str | None, max_steps: int | None, report: str, timelines: tuple[str, ...], width: int) -> None:
@@ -200,10 +208,10 @@ def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], w
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--policy", "policies", metavar="SPEC", multiple=True, required=True,
               help="A policy to compare, e.g. rr:quantum=4 (repeat for each).")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed for every run (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), help="Seed for every run (default: the scenario's).")
 @click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format printed on standard output.")
-@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
+@click.option("--width", type=click.IntRange(min=10, max=MAX_WIDTH), default=80, show_default=True,
               help="Width of the Gantt charts in columns.")
 def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: str, width: int) -> None:
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
@@ -221,7 +229,7 @@ def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: 
               help="Also try each of these policies (repeatable; default: the scenario's).")
 @click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="N",
               help="Run seeds 0 to N-1 for each combination and show mean ±sd (default: the scenario's seed).")
-@click.option("--max-steps", type=click.IntRange(min=1), help="Step bound of each run.")
+@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), help="Step bound of each run.")
 @click.option("--report", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Report format printed on standard output.")
 @click.option("--plot", metavar="PATH", help="Also draw each figure against the first --set's values into "

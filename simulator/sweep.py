@@ -92,6 +92,9 @@ def set_value(data: object, setting: Setting, value: object) -> PathKey:
                 return (*resolved, part)
             if part not in node or node[part] is None:
                 node[part] = {}
+            # A YAML alias makes one object appear at several paths: copy what lies on this path, so that
+            # the setting changes only the place it names.
+            node[part] = _unshared(node[part])
             node = node[part]
             resolved.append(part)
         elif isinstance(node, list):
@@ -105,10 +108,19 @@ def set_value(data: object, setting: Setting, value: object) -> PathKey:
             if last:
                 node[index] = value
                 return tuple(resolved)
+            node[index] = _unshared(node[index])
             node = node[index]
         else:
             raise UsageError(f"--set {setting.path}: {where} is a single value, not a mapping or a list")
     raise AssertionError("unreachable: a setting has at least one part")
+
+
+def _unshared(value: object) -> object:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 def _item_index(items: list[object], part: str) -> int | None:

@@ -7,10 +7,16 @@ read exactly, or a string with a unit) and must come to a whole number of nanose
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 NS_PER_UNIT: dict[str, int] = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 UNIT_ALIASES: dict[str, str] = {"µs": "us", "μs": "us"}
+
+#: A duration written as text is at most this many characters (docs/scenarios.md, "Limits"); times are
+#: exact at any size below that (a 2**65 ns sleep is fine), and no conversion costs more than a few digits.
+_MAX_TEXT = 100
+#: Enough digits that converting any number a scenario may hold to ns is exact, never rounded.
+_EXACT = Context(prec=250)
 
 _DURATION_TEXT = re.compile(r"^\s*(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*([a-zµμ]*)\s*$")
 
@@ -38,14 +44,23 @@ def to_ns(value: object, unit: str) -> int:
         raise TimeValueError(f"duration must be finite, got {value}")
     if amount < 0:
         raise TimeValueError(f"duration must not be negative, got {amount:f}")
-    ns = amount * NS_PER_UNIT[value_unit]
+    if amount and amount.adjusted() > _MAX_TEXT:  # a Decimal built elsewhere: refused before any arithmetic
+        raise TimeValueError(f"duration {_short(value)} is too long (at most 10**{_MAX_TEXT} in any unit)")
+    ns = _EXACT.multiply(amount, Decimal(NS_PER_UNIT[value_unit]))
     if ns != ns.to_integral_value():
         shown = value if isinstance(value, str) else f"{value:f} {unit}"
         raise TimeValueError(f"{shown} is not a whole number of nanoseconds")
     return int(ns)
 
 
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-6:]} ({len(text):,} characters)"
+
+
 def _parse_text(text: str, unit: str) -> tuple[Decimal, str]:
+    if len(text) > _MAX_TEXT:
+        raise TimeValueError(f"duration {_short(text)} is longer than {_MAX_TEXT} characters")
     match = _DURATION_TEXT.match(text)
     if match is None:
         raise TimeValueError(f"expected a duration such as 5, 0.4 or \"250us\", got {text!r}")

@@ -31,7 +31,6 @@ POLICIES: tuple[object, ...] = (
     {"name": "stride", "quantum": 2},
     {"name": "cfs", "sched_latency": 6, "min_granularity": 1},
 )
-CFS = POLICIES[-1]
 
 #: Each time unit and the next smaller one, for durations written with a unit.
 SMALLER = {"us": "ns", "ms": "us", "s": "ms"}
@@ -156,10 +155,6 @@ def scenario_documents(draw: st.DrawFn) -> Document:
     if cpus > 1 and draw(st.integers(0, 2)) == 0:
         machine["queues"] = "per_cpu"
         machine["balance_interval"] = draw(durations(time_unit, low=1))
-        if machine["policy"] == CFS:
-            # Work stealing crashes CFS today (tests/test_loader_fuzz.py, the strict xfail): leave it out
-            # until that is fixed, so that this strategy keeps finding other bugs.
-            machine["policy"] = draw(st.sampled_from([policy for policy in POLICIES if policy != CFS]))
     if cpus > 1 and draw(st.integers(0, 2)) == 0:
         machine["migration_cost"] = draw(durations(time_unit, high=2))
     if draw(st.integers(0, 3)) == 0:

@@ -9,7 +9,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
@@ -101,15 +100,9 @@ processes:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="bug: with machine.queues: per_cpu, PerCpuQueues.steal moves a thread into another CPU's policy "
-    "instance without add(); CFS there has no vruntime for it, and its should_preempt (when reader wakes "
-    "onto that CPU at 4) raises KeyError in Cfs.running_vruntime",
-)
 def test_cfs_with_per_cpu_queues_survives_work_stealing(tmp_path: Path) -> None:
-    """Found by the fuzzer above: helper, spawned at 3 onto CPU0's queue, is stolen by CPU1 when main ends."""
+    """Found by the fuzzer above: helper, spawned at 3 onto CPU0's queue, is stolen by CPU1 when main ends
+    (a stolen thread now takes its vruntime along: Policy.adopt)."""
     path = tmp_path / "cfs-steal.yaml"
     path.write_text(CFS_WORK_STEALING, encoding="utf-8")
     assert run_cli("run", str(path)).exit_code == 0

@@ -7,7 +7,7 @@ import pytest
 
 from simulator import parse_scenario, simulate
 from simulator.errors import InputErrors
-from simulator.scenario.processes import MAX_THREADS
+from simulator.scenario.limits import MAX_THREADS
 
 MS = 1_000_000
 
@@ -105,16 +105,16 @@ def test_replica_errors_are_located() -> None:
 
 
 def test_the_total_number_of_threads_is_bounded() -> None:
-    """Copies count towards the limit of 100,000 threads."""
-    assert MAX_THREADS == 100_000
+    """Copies count towards the limit of 1,000,000 threads."""
+    assert MAX_THREADS == 1_000_000
     assert errors_of("""\
         threads:
-          - {name: M, burst: 1, count: 60000}
-          - {name: N, burst: 1, count: 60000}
-        """) == ["s.yaml:1:1: (top): the scenario starts 120,000 threads (copies made by count included); at most "
-                 "100,000 are allowed"]
-    assert errors_of("threads: [{name: M, burst: 1, count: 100001}]") == [
-        "s.yaml:1:38: threads[0].count: count must be at most 100,000, got 100,001"]
+          - {name: M, burst: 1, count: 600000}
+          - {name: N, burst: 1, count: 600000}
+        """) == ["s.yaml:1:1: (top): the scenario starts 1,200,000 threads (copies made by count included); at most "
+                 "1,000,000 are allowed"]
+    assert errors_of("threads: [{name: M, burst: 1, count: 1000001}]") == [
+        "s.yaml:1:38: threads[0].count: count must be at most 1,000,000, got 1,000,001"]
 
 
 def test_an_expectation_cannot_name_a_process_with_copies() -> None:

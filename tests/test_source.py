@@ -11,7 +11,8 @@ from simulator.scenario.source import format_path, load_source, parse_source
 def test_positions_are_recorded_for_nested_values() -> None:
     """Every value's line and column is known by its path."""
     source = parse_source("a:\n  b:\n    - x\n    - {c: 1}\n", "f.yaml")
-    assert source.positions[("a", "b", 1, "c")] == (4, 11)
+    location = source.location(("a", "b", 1, "c"))
+    assert (location.line, location.column) == (4, 11)
     assert str(source.location(("a", "b", 0))) == "f.yaml:3:7: a.b[0]"
 
 

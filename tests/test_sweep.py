@@ -200,3 +200,16 @@ def test_the_docs_samples_are_what_sweep_prints(command: str, expected: str) -> 
     code, out, err = invoke(*shlex.split(command)[1:])
     printed = out if code != 2 else err.splitlines()[-1] + "\n"
     assert printed == expected
+
+
+def test_a_setting_inside_an_aliased_value_changes_only_its_own_path(tmp_path: Path) -> None:
+    """With a YAML alias, one value appears at two paths; --set changes the path it names, not the other."""
+    path = tmp_path / "aliased.yaml"
+    path.write_text(
+        "machine: {cpus: 1}\n"
+        "processes:\n"
+        "  - {name: a, threads: [{name: t1, program: &work [compute: 5]}]}\n"
+        "  - {name: b, threads: [{name: t2, program: *work}]}\n", encoding="utf-8")  # fmt: skip
+    result = sweep(load_source(path), [parse_setting("processes.a.threads.t1.program.0.compute=9")])
+    lengths = {thread.process: thread.cpu_time for thread in result.rows[0].runs[0].threads}
+    assert lengths == {"a": 9_000_000, "b": 5_000_000}

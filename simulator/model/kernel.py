@@ -36,6 +36,7 @@ from simulator.model.steps import ProgramSteps
 from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
 from simulator.policies import Policy, ReadyReason, make_policy
+from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
 from simulator.program.operations import Compute, Exit, Io, Operation, Sleep, Yield
@@ -86,8 +87,10 @@ class Kernel:
             self.policy = PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval,
                                        lambda cpu: self.cpus[cpu].thread is not None)  # fmt: skip
         self.migration_cost = machine.migration_cost
-        #: Some thread is pinned to some CPUs (dispatch must then check who may run where).
+        #: Some thread is pinned to some CPUs (the queue layer then checks who may run where).
         self._pinned = any(spec.affinity is not None for spec in scenario.threads())
+        if self._pinned and not self._per_cpu:
+            self.policy = PinnedQueue(self.policy)
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
         self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
@@ -328,13 +331,11 @@ class Kernel:
             for cpu in self.cpus:
                 if cpu.thread is None:
                     chosen: Thread | None
-                    if (self._controlled_picks and self._ready > 1) or (self._pinned and not self._per_cpu):
-                        candidates = [thread for thread in policy.ready_threads()
-                                      if thread.affinity is None or cpu.index in thread.affinity]  # fmt: skip
+                    if self._controlled_picks and self._ready > 1:
+                        candidates = policy.candidates(cpu.index)  # affinity: the queue layer's business
                         if not candidates:
                             continue
-                        index = self.chooser.pick(candidates) if self._controlled_picks and len(candidates) > 1 else 0
-                        chosen = candidates[index]
+                        chosen = candidates[self.chooser.pick(candidates) if len(candidates) > 1 else 0]
                         policy.take(chosen)
                     else:
                         chosen = policy.pick(cpu.index)
@@ -545,11 +546,7 @@ class Kernel:
 
     def _waiting_for(self, cpu: Cpu) -> bool:
         """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
-        if self._per_cpu:
-            return self.policy.has_waiting(cpu.index)
-        if self._pinned:
-            return any(t.affinity is None or cpu.index in t.affinity for t in self.policy.ready_threads())
-        return True
+        return self.policy.has_waiting(cpu.index)  # per-CPU queues and pinning: the queue layer answers
 
     def _arm_expiry(self, cpu: Cpu, now: int) -> None:
         """Schedule the running thread's next quantum boundary, because a thread is now waiting."""

@@ -8,7 +8,11 @@ The kernel owns threads, CPUs and time; a policy only decides *who runs next* an
 - `time_slice(thread)`: how long `thread` may run before the kernel asks again (None: until it leaves);
 - `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies);
 - `ready_threads()` and `take(thread)`: the ready threads in pick order, and removing one, for an explorer
-  that decides which thread runs next.
+  that decides which thread runs next (`candidates(cpu)`: those of them allowed on a CPU).
+
+Affinity is the queue layer's business, not the kernel's: `pick(cpu)` and `has_waiting(cpu)` answer for
+CPU `cpu`, with per-CPU queues (per_cpu.py) or, for one global queue with pinned threads, the wrapper in
+affinity.py.
 
 The kernel calls `should_preempt` only while some thread is ready (and only if `preemptive` is true), and
 applies a time slice only while some thread is ready: a slice that ends with nobody waiting changes nothing
@@ -37,7 +41,7 @@ ParameterValue = int | bool | str
 @attrs.frozen
 class Parameter:
     """A policy parameter: its kind, default (durations in ns), a line of help, and for a choice the
-    values allowed; `minimum` for integers and durations."""
+    values allowed; `minimum` and `maximum` (None: no bound) for integers and durations."""
 
     name: str
     kind: ParameterKind
@@ -45,6 +49,7 @@ class Parameter:
     help: str
     choices: tuple[str, ...] = ()
     minimum: int = 0
+    maximum: int | None = None
 
 
 class PolicyContext(Protocol):
@@ -119,6 +124,10 @@ class Policy(ABC):
         """How long `thread` may run, from its dispatch, before it can be preempted (None: no limit)."""
         return None
 
+    def candidates(self, cpu: int) -> list[Thread]:
+        """The ready threads allowed on CPU `cpu` (affinity), in pick order: what exploration chooses among."""
+        return [thread for thread in self.ready_threads() if thread.affinity is None or cpu in thread.affinity]
+
     def has_waiting(self, cpu: int) -> bool:
         """Whether some ready thread waits for CPU `cpu` (per-CPU queues answer for that CPU's queue)."""
         return len(self) > 0
@@ -126,3 +135,9 @@ class Policy(ABC):
     def should_preempt(self, running: Thread) -> bool:
         """Whether some ready thread should take the CPU from `running` at once."""
         return False
+
+    def adopt(self, thread: Thread, donor: Policy) -> None:
+        """`thread` was just taken from `donor`, another CPU's queue (per-CPU queues: stealing, balancing),
+        and now belongs to this one: move over what the policy keeps about it (cfs's vruntime, say).
+        Policies that keep nothing per queue need nothing here."""
+        return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.policies.base import Parameter, ReadyReason
+from simulator.policies.base import Parameter, Policy, ReadyReason
 from simulator.policies.ordered import ChargingPolicy
 from simulator.scenario.model import PolicySpec
 
@@ -37,7 +37,7 @@ class Cfs(ChargingPolicy):
     summary = "completely fair scheduler: least virtual runtime first, weights from nice"
     parameters = (
         Parameter("sched_latency", "duration", 6_000_000, "period in which every ready thread should run once"),
-        Parameter("min_granularity", "duration", 750_000, "shortest slice"),
+        Parameter("min_granularity", "duration", 750_000, "shortest slice (positive)"),
         Parameter("wakeup_granularity", "duration", 1_000_000, "vruntime lead a waking thread needs to preempt"),
     )
     preemptive = True
@@ -46,6 +46,11 @@ class Cfs(ChargingPolicy):
         super().__init__(spec)
         self.vruntime: dict[int, int] = {}  # ns of CPU * 1024 / weight, in integers
         self.min_vruntime = 0
+        #: The ready threads' weights, summed (for time_slice).
+        self.ready_weight = 0
+        self.sched_latency = int(spec.param("sched_latency"))
+        self.min_granularity = int(spec.param("min_granularity"))
+        self.wakeup_granularity = int(spec.param("wakeup_granularity"))
 
     def key(self, thread: Thread) -> int:
         return self.vruntime[thread.index]
@@ -54,23 +59,45 @@ class Cfs(ChargingPolicy):
         index = thread.index
         if index in self.vruntime:
             self.vruntime[index] += self.used_since_pick(thread) * NICE_0_WEIGHT // weight(thread)
-        floor = min((self.vruntime[t.index] for t in self.ready), default=self.min_vruntime)
+        least = self.best_waiting()  # the least vruntime among ready threads
+        floor = self.min_vruntime if least is None else least
         self.min_vruntime = max(self.min_vruntime, min(floor, self.vruntime.get(index, floor)))
         if index not in self.vruntime:
             self.vruntime[index] = floor
         elif reason == "wakeup":
-            self.vruntime[index] = max(self.vruntime[index], floor - int(self.spec.param("sched_latency")) // 2)
+            self.vruntime[index] = max(self.vruntime[index], floor - self.sched_latency // 2)
         super().add(thread, reason)
+        self.ready_weight += weight(thread)
+
+    def pick(self, cpu: int) -> Thread | None:
+        thread = super().pick(cpu)
+        if thread is not None:
+            self.ready_weight -= weight(thread)
+        return thread
+
+    def take(self, thread: Thread) -> None:
+        super().take(thread)
+        self.ready_weight -= weight(thread)
 
     def time_slice(self, thread: Thread) -> int | None:
-        total = weight(thread) + sum(weight(t) for t in self.ready)
-        share = int(self.spec.param("sched_latency")) * weight(thread) // total
-        return max(int(self.spec.param("min_granularity")), share)
+        total = weight(thread) + self.ready_weight
+        share = self.sched_latency * weight(thread) // total
+        return max(self.min_granularity, share)
+
+    def adopt(self, thread: Thread, donor: Policy) -> None:
+        # Linux's rule on migration: a vruntime is relative to its queue's min_vruntime, so keep the lead
+        # or lag the thread had there, on this queue's scale.
+        assert isinstance(donor, Cfs)
+        index = thread.index
+        self.vruntime[index] = donor.vruntime.pop(index) - donor.min_vruntime + self.min_vruntime
+        start = donor.cpu_at_pick.pop(index, None)
+        if start is not None:
+            self.cpu_at_pick[index] = start
 
     def running_vruntime(self, thread: Thread) -> int:
         return self.vruntime[thread.index] + self.using_now(thread) * NICE_0_WEIGHT // weight(thread)
 
     def should_preempt(self, running: Thread) -> bool:
         best = self.best_waiting()
-        lead = int(self.spec.param("wakeup_granularity"))
+        lead = self.wakeup_granularity
         return best is not None and self.running_vruntime(running) - best > lead

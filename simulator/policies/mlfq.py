@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter, Policy, ReadyReason
+from simulator.scenario.limits import MAX_MLFQ_QUEUES
 from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class Mlfq(Policy):
     name = "mlfq"
     summary = "multi-level feedback queue (OSTEP's rules: allotment, boost, I/O keeps priority)"
     parameters = (
-        Parameter("queues", "integer", 3, "number of queues", minimum=1),
+        Parameter("queues", "integer", 3, "number of queues", minimum=1, maximum=MAX_MLFQ_QUEUES),
         Parameter("quantum", "duration", 10_000_000, "time slice of the top queue"),
         Parameter("growth", "integer", 1, "each lower queue's quantum is this many times the one above", minimum=1),
         Parameter("allotment", "duration", 0, "CPU time a thread may use in a queue before moving down (0: a quantum)"),
@@ -40,29 +41,43 @@ class Mlfq(Policy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.queues: list[deque[Thread]] = [deque() for _ in range(int(spec.param("queues")))]
+        self.top_quantum = int(spec.param("quantum"))
+        self.growth = int(spec.param("growth"))
+        self.fixed_allotment = int(spec.param("allotment"))
+        self.boost = int(spec.param("boost"))
+        #: Each queue's allotment, computed once (update runs at every decision).
+        self.allotments = [self.allotment(level) for level in range(len(self.queues))]
+        #: The boost period of the last refresh: every waiting thread has seen it (see _refresh).
+        self.refreshed = 0
         self.level: dict[int, int] = {}
         self.level_start: dict[int, int] = {}  # the thread's CPU time when it entered its queue
         self.boosted: dict[int, int] = {}  # the boost period the thread last saw
 
     def quantum(self, level: int) -> int:
-        return int(self.spec.param("quantum")) * int(self.spec.param("growth")) ** level
+        return self.top_quantum * self.growth**level
 
     def allotment(self, level: int) -> int:
-        return int(self.spec.param("allotment")) or self.quantum(level)
+        return self.fixed_allotment or self.quantum(level)
 
     def update(self, thread: Thread) -> int:
         """Apply boosts and allotments to `thread`'s queue; return it."""
         index = thread.index
-        used = self.context.cpu_time(thread)
-        boost = int(self.spec.param("boost"))
-        period = self.context.now // boost if boost else 0
-        if index not in self.level or self.boosted.get(index, 0) < period:
-            self.level[index], self.level_start[index] = 0, used
+        context = self.context
+        used = context.cpu_time(thread)
+        period = context.now // self.boost if self.boost else 0
+        level = self.level.get(index)
+        if level is None or self.boosted.get(index, 0) < period:
+            level = 0
+            start = used
+        else:
+            start = self.level_start[index]
         self.boosted[index] = period
-        level = self.level[index]
-        while level < len(self.queues) - 1 and used - self.level_start[index] >= self.allotment(level):
-            self.level_start[index] += self.allotment(level)
+        allotments = self.allotments
+        last = len(allotments) - 1
+        while level < last and used - start >= allotments[level]:
+            start += allotments[level]
             level += 1
+        self.level_start[index] = start
         self.level[index] = level
         return level
 
@@ -70,9 +85,18 @@ class Mlfq(Policy):
         self.queues[self.update(thread)].append(thread)
 
     def _refresh(self) -> None:
-        """A boost may have come while threads waited: move them up."""
-        if not int(self.spec.param("boost")):
+        """A boost may have come while threads waited: move them up.
+
+        Only a new boost period can move a waiting thread (its CPU time does not change while it waits, and
+        it saw the period current when it was added or last refreshed), so the queues are walked once per
+        period, not at every decision.
+        """
+        if not self.boost:
             return
+        period = self.context.now // self.boost
+        if period == self.refreshed:
+            return
+        self.refreshed = period
         for level in range(1, len(self.queues)):
             for thread in list(self.queues[level]):
                 if self.update(thread) != level:

@@ -1,8 +1,18 @@
 """A ready queue ordered by a key, ties first come first served: the base of sjf, srtf, priority,
-stride and cfs. Keys are computed when a thread is asked about, so they may depend on time."""
+stride and cfs.
+
+The keys of these policies do not change while a thread waits (a ready thread uses no CPU, and its
+priority, pass or vruntime is set when it becomes ready), so the queue is a binary heap of
+`(key, order, thread)`: `order` counts insertions, so equal keys go first come first served and threads
+are never compared. Removing a thread that is not the best (exploration's `take`, per-CPU stealing) only
+forgets its entry; stale entries are dropped when they reach the top, or all at once when they outnumber
+the live ones. Picking and checking preemption cost O(log n), where the straightforward scan cost O(n).
+Priority with aging, whose keys do change with waiting time, keeps its own structure (see priority.py).
+"""
 
 from __future__ import annotations
 
+import heapq
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -13,43 +23,96 @@ from simulator.scenario.model import PolicySpec
 if TYPE_CHECKING:
     from simulator.model.threads import Thread
 
+#: (key, insertion order, thread): order is unique, so a thread is never compared.
+Entry = tuple[int, int, "Thread"]
+
 
 class OrderedPolicy(Policy):
     """Picks the ready thread with the smallest `key`; among equal keys, the one that became ready first."""
 
+    #: Compute a thread's key at the first decision after it became ready, not when it is added: sjf's
+    #: next_burst looks ahead in the program, and the straightforward scan did that look-ahead at the next
+    #: decision, after whatever the other threads did meanwhile.
+    lazy_keys = False
+
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
-        self.ready: list[Thread] = []  # in the order they became ready
+        self._heap: list[Entry] = []
+        self._live: dict[int, int] = {}  # thread index -> the order of its live entry
+        self._pending: list[tuple[int, Thread]] = []  # lazy_keys: added, key not computed yet
         self._order = 0
         self.ready_since: dict[int, int] = {}
 
     @abstractmethod
-    def key(self, thread: Thread) -> float | int:
-        """Smaller runs first."""
+    def key(self, thread: Thread) -> int:
+        """Smaller runs first. Must not change while the thread is ready."""
 
     def add(self, thread: Thread, reason: ReadyReason) -> None:
-        self.ready.append(thread)
+        self._order += 1
+        order = self._order
+        self._live[thread.index] = order
         self.ready_since[thread.index] = self.context.now
+        if self.lazy_keys:
+            self._pending.append((order, thread))
+        else:
+            heapq.heappush(self._heap, (self.key(thread), order, thread))
+
+    def _flush(self) -> None:
+        """Give pending threads (lazy_keys) their keys, in the order they became ready."""
+        live = self._live
+        for order, thread in self._pending:
+            if live.get(thread.index) == order:
+                heapq.heappush(self._heap, (self.key(thread), order, thread))
+        self._pending.clear()
+
+    def _top(self) -> Entry | None:
+        """The best live entry (dropping stale ones above it), or None."""
+        if self._pending:
+            self._flush()
+        heap = self._heap
+        live = self._live
+        while heap:
+            entry = heap[0]
+            if live.get(entry[2].index) == entry[1]:
+                return entry
+            heapq.heappop(heap)
+        return None
+
+    def is_ready(self, thread: Thread) -> bool:
+        """Whether `thread` waits in this queue."""
+        return thread.index in self._live
 
     def ready_threads(self) -> Sequence[Thread]:
-        # sorted() is stable: equal keys keep the order in which threads became ready.
-        return sorted(self.ready, key=self.key)
+        if self._pending:
+            self._flush()
+        live = self._live
+        return [entry[2] for entry in sorted(e for e in self._heap if live.get(e[2].index) == e[1])]
 
     def pick(self, cpu: int) -> Thread | None:
-        if not self.ready:
+        entry = self._top()
+        if entry is None:
             return None
-        best = min(range(len(self.ready)), key=lambda index: (self.key(self.ready[index]), index))
-        return self.ready.pop(best)
+        heapq.heappop(self._heap)
+        thread = entry[2]
+        del self._live[thread.index]
+        return thread
 
     def take(self, thread: Thread) -> None:
-        self.ready.remove(thread)
+        del self._live[thread.index]
+        heap = self._heap
+        if len(heap) > 64 and len(heap) > 2 * len(self._live):
+            # Mostly stale: rebuild from the live entries, so that memory stays proportional to the queue.
+            live = self._live
+            self._heap = [entry for entry in heap if live.get(entry[2].index) == entry[1]]
+            heapq.heapify(self._heap)
 
     def __len__(self) -> int:
-        return len(self.ready)
+        return len(self._live)
 
-    def best_waiting(self) -> float | int | None:
+    def best_waiting(self) -> int | None:
         """The smallest key among ready threads, or None."""
-        return min((self.key(thread) for thread in self.ready), default=None)
+        entry = self._top()
+        return None if entry is None else entry[0]
 
 
 class ChargingPolicy(OrderedPolicy):

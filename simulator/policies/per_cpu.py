@@ -9,7 +9,9 @@
   thread becomes ready or a CPU picks, threads move from the most loaded queues to the least loaded ones
   (those allowed there, from the back of the queue) until no two queues differ by more than one.
 
-Each CPU's policy decides order, time slices and preemption for its own queue only.
+A thread that moves to another queue (stolen or balanced) takes with it what the policy keeps about it
+(`Policy.adopt`: cfs's vruntime, kept relative to each queue's min_vruntime, as Linux does). Each CPU's
+policy decides order, time slices and preemption for its own queue only.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class PerCpuQueues(Policy):
             for thread in self.queues[donor].ready_threads():
                 if self.allowed(thread, cpu):
                     self.queues[donor].take(thread)
+                    self.queues[cpu].adopt(thread, self.queues[donor])
                     return thread
         return None
 
@@ -99,6 +102,7 @@ class PerCpuQueues(Policy):
             if not movable:
                 return
             self.queues[busiest].take(movable[0])
+            self.queues[idlest].adopt(movable[0], self.queues[busiest])
             self.queues[idlest].add(movable[0], "preempted")
             self.where[movable[0].index] = idlest
 

@@ -22,8 +22,12 @@ POLICIES: dict[str, type[Policy]] = {
     policy.name: policy for policy in (Fcfs, RoundRobin, Sjf, Srtf, Priority, Mlfq, Lottery, Stride, Cfs)
 }
 
-#: Minimum value of positive parameters (a quantum of 0 would never let a thread run).
-_POSITIVE = {"quantum"}
+#: Parameters that must be positive, and why, where the error should say (a quantum of 0 would never let a
+#: thread run).
+_POSITIVE = {
+    "quantum": "",
+    "min_granularity": " (a slice of 0 would switch threads at the same instant for ever)",
+}
 
 
 class PolicyError(ValueError):
@@ -100,9 +104,12 @@ def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool | 
     else:
         return _boolean(parameter.name, raw)
     if parameter.name in _POSITIVE and value <= 0:
-        raise PolicyError(parameter.name, f"{parameter.name} must be positive")
+        raise PolicyError(parameter.name, f"{parameter.name} must be positive{_POSITIVE[parameter.name]}")
     if value < parameter.minimum:
         raise PolicyError(parameter.name, f"{parameter.name} must be at least {parameter.minimum}")
+    if parameter.maximum is not None and value > parameter.maximum:
+        raise PolicyError(parameter.name, f"{parameter.name} must be at most {parameter.maximum:,} (the limit), "
+                                          f"got {value:,}")  # fmt: skip
     return value
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from simulator.policies.base import Parameter
 from simulator.policies.ordered import OrderedPolicy
+from simulator.scenario.model import PolicySpec
 
 if TYPE_CHECKING:
     from simulator.model.threads import Thread
@@ -24,8 +25,13 @@ class Sjf(OrderedPolicy):
     summary = "shortest job first: least remaining CPU demand first, non-preemptive"
     parameters = (_ESTIMATE,)
 
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.next_burst = spec.param("estimate") == "next_burst"
+        self.lazy_keys = self.next_burst  # the look-ahead happens at the next decision, as it always did
+
     def key(self, thread: Thread) -> int:
-        if self.spec.param("estimate") == "next_burst":
+        if self.next_burst:
             return self.context.next_burst(thread)
         return self.context.remaining_demand(thread)
 

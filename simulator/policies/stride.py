@@ -28,9 +28,11 @@ class Stride(ChargingPolicy):
         super().__init__(spec)
         self.passes: dict[int, int] = {}  # pass * quantum, exact
         self.strides: dict[str, int] = {}
+        self.quantum = int(spec.param("quantum"))
+        self.big = int(spec.param("big"))
 
     def stride(self, thread: Thread) -> int:
-        return int(self.spec.param("big")) // thread.tickets
+        return self.big // thread.tickets
 
     def key(self, thread: Thread) -> int:
         return self.passes[thread.index]
@@ -38,13 +40,14 @@ class Stride(ChargingPolicy):
     def add(self, thread: Thread, reason: ReadyReason) -> None:
         self.strides[thread.name] = self.stride(thread)
         if thread.index not in self.passes:
-            self.passes[thread.index] = min((self.passes[t.index] for t in self.ready), default=0)
+            lowest = self.best_waiting()  # the lowest pass among ready threads
+            self.passes[thread.index] = 0 if lowest is None else lowest
         else:
             self.passes[thread.index] += self.stride(thread) * self.used_since_pick(thread)
         super().add(thread, reason)
 
     def time_slice(self, thread: Thread) -> int | None:
-        return int(self.spec.param("quantum"))
+        return self.quantum
 
     def describe(self) -> dict[str, object]:
         return {"strides": dict(self.strides)}

@@ -14,6 +14,12 @@ Values are integers; comparisons and `and`/`or`/`not` give 1 or 0 (`and` and `or
 a shared variable when the process's memory declares it, otherwise a register of the thread; `P.X` names
 variable X of process P (in `expect`). `//` and `%` round toward negative infinity, as in Python; dividing
 by zero is an error at run time.
+
+Bounds, checked when the expression is parsed (docs/scenarios.md, "Limits"): at most MAX_EXPRESSION_LENGTH
+characters, operations nested at most MAX_EXPRESSION_DEPTH deep (so evaluating never runs out of stack, and
+`validate` accepts only what `run` can evaluate), parentheses, `not` and unary `-` nested at most
+MAX_EXPRESSION_NESTING deep, and integer literals at most 2**63 - 1. What a program computes at run time is
+the kernel's to bound.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ import re
 from collections.abc import Callable, Iterator
 
 import attrs
+
+MAX_EXPRESSION_LENGTH = 10_000
+MAX_EXPRESSION_DEPTH = 100
+MAX_EXPRESSION_NESTING = 32
+MAX_LITERAL = 2**63 - 1
 
 
 class ExpressionError(ValueError):
@@ -114,6 +125,23 @@ class _Parser:
         self.index = 0
         self.is_variable = is_variable
         self.qualified = qualified
+        self.depths: dict[int, int] = {}  # id(node) -> operations nested in it (a leaf: 0, not stored)
+        self.nesting = 0  # open parentheses, `not`s and unary `-`s: the parser's own recursion
+
+    def node(self, node: Unary | Binary, at: _Token, *children: Expression) -> Expression:
+        """`node`, refused when its tree would be deeper than MAX_EXPRESSION_DEPTH."""
+        depth = 1 + max(self.depths.get(id(child), 0) for child in children)
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise ExpressionError(f"the expression nests more than {MAX_EXPRESSION_DEPTH} operations deep "
+                                  "(split it with let)", at.offset)  # fmt: skip
+        self.depths[id(node)] = depth
+        return node
+
+    def enter(self, at: _Token) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_EXPRESSION_NESTING:
+            raise ExpressionError(f"parentheses, 'not' and '-' nest more than {MAX_EXPRESSION_NESTING} deep",
+                                  at.offset)  # fmt: skip
 
     @property
     def token(self) -> _Token:
@@ -136,19 +164,24 @@ class _Parser:
 
     def or_(self) -> Expression:
         left = self.and_()
-        while self.take("or"):
-            left = Binary("or", left, self.and_())
+        while token := self.take("or"):
+            right = self.and_()
+            left = self.node(Binary("or", left, right), token, left, right)
         return left
 
     def and_(self) -> Expression:
         left = self.not_()
-        while self.take("and"):
-            left = Binary("and", left, self.not_())
+        while token := self.take("and"):
+            right = self.not_()
+            left = self.node(Binary("and", left, right), token, left, right)
         return left
 
     def not_(self) -> Expression:
-        if self.take("not"):
-            return Unary("not", self.not_())
+        if token := self.take("not"):
+            self.enter(token)
+            operand = self.not_()
+            self.nesting -= 1
+            return self.node(Unary("not", operand), token, operand)
         return self.compare()
 
     def compare(self) -> Expression:
@@ -159,29 +192,38 @@ class _Parser:
         right = self.sum()
         if self.token.kind == "op" and self.token.text in _COMPARISONS:
             raise ExpressionError("chained comparisons are not supported; use 'and'", self.token.offset)
-        return Binary(token.text, left, right)
+        return self.node(Binary(token.text, left, right), token, left, right)
 
     def sum(self) -> Expression:
         left = self.product()
         while token := self.take("+", "-"):
-            left = Binary(token.text, left, self.product())
+            right = self.product()
+            left = self.node(Binary(token.text, left, right), token, left, right)
         return left
 
     def product(self) -> Expression:
         left = self.unary()
         while token := self.take("*", "//", "%"):
-            left = Binary(token.text, left, self.unary())
+            right = self.unary()
+            left = self.node(Binary(token.text, left, right), token, left, right)
         return left
 
     def unary(self) -> Expression:
-        if self.take("-"):
-            return Unary("-", self.unary())
+        if token := self.take("-"):
+            self.enter(token)
+            operand = self.unary()
+            self.nesting -= 1
+            return self.node(Unary("-", operand), token, operand)
         return self.atom()
 
     def atom(self) -> Expression:
         token = self.token
         if token.kind == "int":
             self.index += 1
+            # compared as text first: int() of a 5,000-digit literal is itself an error (Python's limit)
+            if len(token.text.lstrip("0")) > len(str(MAX_LITERAL)) or int(token.text) > MAX_LITERAL:
+                shown = token.text if len(token.text) <= 30 else f"{token.text[:12]}... ({len(token.text):,} digits)"
+                raise ExpressionError(f"integer {shown} is out of range (at most 2**63 - 1)", token.offset)
             return Number(int(token.text))
         if token.kind == "name":
             self.index += 1
@@ -198,9 +240,11 @@ class _Parser:
                 raise ExpressionError(f"write PROCESS.{token.text} to name a variable", token.offset)
             return Variable(token.text) if self.is_variable(token.text) else Register(token.text)
         if self.take("("):
+            self.enter(token)
             inner = self.or_()
             if not self.take(")"):
                 raise ExpressionError("expected ')'", self.token.offset)
+            self.nesting -= 1
             return inner
         if token.kind == "end":
             raise ExpressionError("the expression ends too early", token.offset)
@@ -210,6 +254,9 @@ class _Parser:
 def parse_expression(text: str, is_variable: Callable[[str], bool], *, qualified: bool = False) -> Expression:
     """Parse `text`. `is_variable(name)` tells shared variables from registers. With `qualified`, names
     must be `process.variable` (as in `expect`). Raises ExpressionError with the offset of the problem."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"the expression is {len(text):,} characters long; at most "
+                              f"{MAX_EXPRESSION_LENGTH:,} are allowed", 0)  # fmt: skip
     return _Parser(text, is_variable, qualified).parse()
 
 

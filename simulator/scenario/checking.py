@@ -72,7 +72,8 @@ class Checker:
             return None
         name = raw["name"]
         if not isinstance(name, str) or not name.strip():
-            self.fail((*path, "name"), f"a name must be a non-empty string, got {type_name(name)}")
+            got = ("an empty string" if not name else "only spaces") if isinstance(name, str) else type_name(name)
+            self.fail((*path, "name"), f"a name must be a non-empty string, got {got}")
             return None
         return name
 
@@ -85,14 +86,18 @@ class Checker:
         return value
 
     def integer(self, raw: Mapping[str, object], path: PathKey, key: str, default: int,
-                minimum: int | None = None) -> int:  # fmt: skip
-        """`raw[key]` as an integer of at least `minimum` (`default` when absent or wrong; booleans are wrong)."""
+                minimum: int | None = None, maximum: int | None = None) -> int:  # fmt: skip
+        """`raw[key]` as an integer from `minimum` to `maximum` (`default` when absent or wrong; booleans are
+        wrong). A `maximum` is one of the documented limits (docs/scenarios.md, "Limits")."""
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail((*path, key), f"{key} must be an integer, got {type_name(value)}")
             return default
         if minimum is not None and value < minimum:
             self.fail((*path, key), f"{key} must be at least {minimum}, got {value}")
+            return default
+        if maximum is not None and value > maximum:
+            self.fail((*path, key), f"{key} must be at most {maximum:,} (the limit), got {value:,}")
             return default
         return value
 

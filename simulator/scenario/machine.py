@@ -5,6 +5,7 @@ from __future__ import annotations
 from simulator.errors import did_you_mean
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.scenario.checking import Checker
+from simulator.scenario.limits import MAX_CPUS, MAX_SERVERS
 from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec
 from simulator.scenario.objects import IPC_KINDS, check_sync_objects
 from simulator.scenario.source import PathKey
@@ -20,7 +21,7 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
         checker.fail(path, f"machine must be a mapping, got {type_name(raw)}")
         return None
     checker.keys(raw, path, _MACHINE_KEYS, "machine")
-    cpus = checker.integer(raw, path, "cpus", 1, minimum=1)
+    cpus = checker.integer(raw, path, "cpus", 1, minimum=1, maximum=MAX_CPUS)
     context_switch = checker.duration(raw, path, "context_switch", 0)
     devices = _devices(checker, raw.get("devices", {}), (*path, "devices"))
     checker.ipc = check_sync_objects(checker, raw.get("ipc", {}), (*path, "ipc"), IPC_KINDS)
@@ -87,7 +88,7 @@ def _devices(checker: Checker, raw: object, path: PathKey) -> tuple[DeviceSpec, 
                           at_key=True)
         servers: int | None = None
         if "servers" in settings and settings["servers"] != "unlimited":
-            servers = checker.integer(settings, here, "servers", 1, minimum=1)
+            servers = checker.integer(settings, here, "servers", 1, minimum=1, maximum=MAX_SERVERS)
         checker.devices.add(name)
         devices.append(DeviceSpec(name, servers))
     return tuple(devices)

@@ -13,6 +13,7 @@ from simulator.program.distributions import Distribution
 from simulator.program.operations import Compute, Fork, Join, Operation, Spawn, walk
 from simulator.scenario.checking import Checker, is_identifier
 from simulator.scenario.distributions import duration_field
+from simulator.scenario.limits import MAX_THREADS
 from simulator.scenario.model import ProcessSpec, ThreadSpec
 from simulator.scenario.objects import SYNC_KINDS, check_sync_objects
 from simulator.scenario.programs import ProgramParser, Scope, raw_operations
@@ -23,9 +24,6 @@ _PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "prior
                  "affinity", "count", "interarrival")
 _THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice", "affinity", "count",
                 "interarrival")
-#: The most threads a scenario may start, replicas (`count`) included, so that a typo in a count is an
-#: error at once and not a run that fills the memory.
-MAX_THREADS = 100_000
 
 
 def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[ProcessSpec, ...]:
@@ -42,6 +40,14 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
             names[name] = path
 
     raw_processes = checker.sequence(data, (), "processes")
+    declared = sum(len(raw["threads"]) for raw in raw_processes
+                   if isinstance(raw, dict) and isinstance(raw.get("threads"), list))  # fmt: skip
+    top_threads = data.get("threads")
+    declared += len(top_threads) if isinstance(top_threads, list) else 0
+    if declared > MAX_THREADS:  # refused before checking a million programs
+        checker.fail(("processes",) if raw_processes else ("threads",),
+                     f"{declared:,} threads declared; a scenario declares at most {MAX_THREADS:,}")  # fmt: skip
+        return ()
     survey = Survey(raw_processes)
     for index, raw in enumerate(raw_processes):
         path: PathKey = ("processes", index)

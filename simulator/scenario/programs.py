@@ -52,6 +52,7 @@ from simulator.program.operations import (
 )
 from simulator.scenario.checking import Checker, is_identifier
 from simulator.scenario.distributions import duration_field, duration_or_distribution, is_distribution
+from simulator.scenario.limits import MAX_REPEATS
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
 
@@ -85,6 +86,8 @@ class ProgramParser:
     def __init__(self, checker: Checker, scope: Scope) -> None:
         self.checker = checker
         self.scope = scope
+        #: The product of the `times` of the repeats around the operation being read (MAX_REPEATS bounds it).
+        self.repeats = 1
 
     def fail(self, path: PathKey, message: str, *, at_key: bool = False) -> None:
         self.checker.fail(path, message, at_key=at_key)
@@ -175,7 +178,16 @@ class ProgramParser:
         if not self.keys(value, path, ("times", "do"), "repeat", required=("times", "do")):
             return None
         times = self.checker.integer(value, path, "times", 0, minimum=0)
-        return Repeat(times, self.program(value["do"], (*path, "do")), line=line)
+        outer = self.repeats
+        if outer * times > MAX_REPEATS:
+            self.fail((*path, "times"), f"repeats nested here run {outer * times:,} times; nested repeats run at "
+                                        f"most {MAX_REPEATS:,} times (the product of their times)")  # fmt: skip
+            times = 0
+        self.repeats = outer * max(times, 1)
+        try:
+            return Repeat(times, self.program(value["do"], (*path, "do")), line=line)
+        finally:
+            self.repeats = outer
 
     def op_span(self, value: object, path: PathKey, line: int) -> Span | None:
         if not isinstance(value, dict):

@@ -1,0 +1,77 @@
+"""Every policy under per-CPU queues (`machine.queues: per_cpu`): stealing and balancing move threads
+between the CPUs' policies, which must carry what they know of them (cfs crashed on every seed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator import POLICIES, parse_scenario, simulate
+from simulator.errors import InputErrors
+
+SCENARIO = """
+name: per-cpu
+time_unit: ms
+machine:
+  cpus: 3
+  policy: {policy}
+  queues: per_cpu
+  balance_interval: 3
+  migration_cost: 1
+threads:
+  - {{name: A, burst: 6}}
+  - {{name: B, burst: 20, priority: 2, tickets: 50, nice: 3}}
+  - {{name: C, burst: 2}}
+  - {{name: D, burst: 24, priority: 1, tickets: 300, nice: -4}}
+  - {{name: E, program: [{{compute: 3}}, {{sleep: 2}}, {{compute: 5}}, {{io: 1}}, {{compute: 2}}]}}
+  - {{name: F, arrival: 4, burst: 9}}
+  - {{name: G, arrival: 4, burst: 1}}
+  - {{name: pinned, burst: 12, affinity: [1]}}
+"""
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+@pytest.mark.parametrize("seed", [0, 1, 2, 7])
+def test_every_policy_runs_under_per_cpu_queues(policy: str, seed: int) -> None:
+    """Each policy completes under per-CPU queues, with threads stolen and balanced between CPUs."""
+    scenario = parse_scenario(SCENARIO.format(policy=policy), "per-cpu.yaml")
+    metrics = simulate(scenario, seed=seed)
+    assert metrics.complete
+    assert all(cpu.busy for cpu in metrics.cpu_stats)
+
+
+def test_a_cfs_thread_keeps_its_vruntime_lead_when_it_is_stolen() -> None:
+    """A stolen thread's vruntime moves to the thief's queue, relative to each queue's min_vruntime."""
+    from simulator.model.kernel import Kernel
+
+    kernel = Kernel(parse_scenario(SCENARIO.format(policy="cfs"), "per-cpu.yaml"), seed=0)
+    kernel.run()
+    queues = kernel.policy.queues  # type: ignore[attr-defined]
+    known = [set(queue.vruntime) for queue in queues]
+    for index, first in enumerate(known):
+        for other in known[index + 1:]:
+            assert not first & other  # each thread's vruntime lives in one queue only
+    assert set().union(*known) == {thread.index for thread in kernel.threads}
+
+
+@pytest.mark.parametrize("params", ["min_granularity: 0", "sched_latency: 0, min_granularity: 0"])
+def test_cfs_refuses_a_zero_min_granularity(params: str) -> None:
+    """A zero slice would switch at one instant for ever: refused at validation, located, with the reason."""
+    text = f"""
+name: zero
+machine:
+  policy: {{name: cfs, {params}}}
+threads:
+  - {{name: A, burst: 1}}
+  - {{name: B, burst: 1}}
+"""
+    with pytest.raises(InputErrors) as caught:
+        parse_scenario(text, "zero.yaml")
+    message = str(caught.value)
+    assert "zero.yaml:4:" in message and "min_granularity must be positive" in message
+    assert "same instant for ever" in message
+
+
+def test_cfs_with_a_zero_latency_still_runs() -> None:
+    """sched_latency 0 alone is fine: every slice is then min_granularity."""
+    text = SCENARIO.format(policy="{name: cfs, sched_latency: 0, min_granularity: 1}")
+    assert simulate(parse_scenario(text, "latency.yaml")).complete
