@@ -9,8 +9,10 @@ import attrs
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.chooser import Strategy
 from simulator.model.kernel import Kernel
+from simulator.notebook import RunSource, remember_run
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
+from simulator.validation import remember_variant, validate
 
 #: The default step bound: a run that executes more operations than this stops with a violation.
 DEFAULT_MAX_STEPS = 10_000_000
@@ -30,7 +32,10 @@ def simulate(
     `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
     operations executed (None: no bound). Each listener is called with every trace event, in order.
     `strategy` makes the scheduling decisions of a controlled run (see simulator.exploration).
+    A scenario built in Python is validated first as a file would be (`simulator.validation.validate`;
+    raises ScenarioError); one validated before, or loaded from a file, is not checked again.
     """
+    scenario = validate(scenario)
     if until is not None and until < 0:
         raise ValueError(f"until must not be negative, got {until}")
     if max_steps is not None and max_steps < 1:
@@ -38,7 +43,11 @@ def simulate(
     run_seed = scenario.seed if seed is None else seed
     kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy)
     kernel.run(until)
-    return collect_metrics(kernel, seed=run_seed)
+    metrics = collect_metrics(kernel, seed=run_seed)
+    # How to run it again, for the notebook views (simulator.notebook): the chart needs the trace.
+    decisions = None if strategy is None else tuple(kernel.chooser.decisions)
+    remember_run(metrics, RunSource(scenario, run_seed, until, max_steps, decisions))
+    return metrics
 
 
 def with_overrides(
@@ -64,4 +73,4 @@ def with_overrides(
         if context_switch < 0:
             raise ValueError(f"context_switch must not be negative, got {context_switch}")
         machine = attrs.evolve(machine, context_switch=context_switch)
-    return attrs.evolve(scenario, machine=machine)
+    return remember_variant(scenario, attrs.evolve(scenario, machine=machine))

@@ -7,6 +7,8 @@ Two steps conflict when they are in different threads and touch the same variabl
 or the same synchronization object. spawn, join, fork and wait_process always count as conflicting. What
 each step touches is declared with its operation (`OperationSpec.touches` in simulator.program.operations).
 Footprints are by process declaration (a forked instance shares its template's), which is conservative.
+A thread written in Python has no static footprint: it counts as touching everything (its own steps are
+judged one by one, by the operation each yield gives).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from simulator.program.operations import (
     Yield,
     walk,
 )
+from simulator.program.python import python_body
 from simulator.scenario.model import Scenario
 
 
@@ -150,10 +153,14 @@ class Footprints:
         own = {(spec.name, thread.name): program_footprint(thread.program)
                for spec in scenario.processes for thread in spec.threads}  # fmt: skip
         forked = {spec.name for spec in scenario.processes if spec.start == "forked"}
+        # Threads written in Python (simulator.program.python) may touch anything, their other instances too.
+        python = {(spec.name, thread.name) for spec in scenario.processes for thread in spec.threads
+                  if python_body(thread.program) is not None}  # fmt: skip
         self.others: dict[str, Footprint] = {}
         for (process, name), mine in own.items():
             # Other instances of a forked process run this same program, sharing the machine's ipc objects.
-            combined = Footprint(objects=mine.objects & ipc) if process in forked else Footprint()
+            combined = (Footprint(objects=mine.objects & ipc, everything=(process, name) in python)
+                        if process in forked else Footprint())  # fmt: skip
             for (other_process, other_name), footprint in own.items():
                 if other_name == name:
                     continue

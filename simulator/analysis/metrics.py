@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import attrs
 
@@ -141,6 +142,26 @@ class RunMetrics:
     def throughput(self) -> Fraction | None:
         """Completed threads per nanosecond of the run, or None for a run of no time."""
         return Fraction(self.completed, self.end_time) if self.end_time else None
+
+    # -- notebooks and data (simulator.notebook) ------------------------------------------------------------
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: a summary, the threads table and the interactive Gantt chart."""
+        from simulator.notebook import run_html
+
+        return run_html(self)
+
+    def to_records(self, table: str = "threads") -> list[dict[str, object]]:
+        """The rows of table "threads", "cpus" or "intervals" (state intervals) as dicts; times in ns."""
+        from simulator.notebook import to_records
+
+        return to_records(self, table)
+
+    def to_dataframe(self, table: str = "threads") -> Any:
+        """`to_records(table)` as a pandas DataFrame (needs the `pandas` extra)."""
+        from simulator.notebook import to_dataframe, to_records
+
+        return to_dataframe(to_records(self, table))
 
 
 def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:

@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -29,6 +31,7 @@ from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctSt
 from simulator.exploration.tokens import ReplayToken
 from simulator.exploration.tokens import decode as decode_token
 from simulator.model.kernel import Kernel
+from simulator.program.python import check_deterministic, has_python_threads
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 
@@ -162,6 +165,24 @@ class ExploreResult:
         """Whether Ctrl-C stopped the search."""
         return self.stopped_by == "interrupted"
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: what was searched and a table of the failures (simulator.notebook)."""
+        from simulator.notebook import explore_html
+
+        return explore_html(self)
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One dict per distinct failure (and per saved failure replayed first)."""
+        from simulator.notebook import explore_records
+
+        return explore_records(self)
+
+    def to_dataframe(self) -> Any:
+        """`to_records()` as a pandas DataFrame (needs the `pandas` extra)."""
+        from simulator.notebook import explore_records, to_dataframe
+
+        return to_dataframe(explore_records(self))
+
 
 @attrs.frozen
 class SavedReplay:
@@ -173,6 +194,22 @@ class SavedReplay:
     subject: tuple[str, ...]
     still_fails: bool
     message: str
+
+
+#: A check of a run's metrics, beyond the scenario's own expectations: it fails a schedule by raising
+#: AssertionError (a plain `assert` does).
+Check = Callable[[RunMetrics], object]
+
+
+def check_violations(check: Check, metrics: RunMetrics) -> list[Violation]:
+    """The violation a check's AssertionError makes (kind `expect`, subject `("check <name>",)`), or none."""
+    try:
+        check(metrics)
+    except AssertionError as error:
+        name = getattr(check, "__qualname__", type(check).__name__)
+        detail = str(error).splitlines()[0] if str(error) else "an assertion failed"
+        return [Violation("expect", metrics.end_time, None, f"check {name}: {detail}", (f"check {name}",))]
+    return []
 
 
 def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
@@ -222,9 +259,29 @@ def make_strategy(name: str, seed: int, depth: int, steps: int) -> Strategy:
     raise ValueError(f"unknown strategy {name!r}")
 
 
-def run_seeds(path: str, name: str, depth: int, steps: int, seeds: Sequence[int]) -> list[tuple[Outcome, int]]:
-    """Run one schedule per seed in a worker process; each outcome with the steps its run took."""
-    scenario = load_scenario(path)
+#: A worker process's explorer, made once per worker by `_start_worker`.
+_worker: Explorer | None = None
+
+
+def _start_worker(scenario: Scenario, check: Check | None = None) -> None:
+    """A worker process's start: ignore Ctrl-C (the parent hears it) and keep the scenario (and check) it
+    was sent."""
+    global _worker
+    _ignore_ctrl_c()
+    _worker = Explorer("<worker>", scenario, "", check=check)
+
+
+def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int,
+              seeds: Sequence[int]) -> list[tuple[Outcome, int]]:  # fmt: skip
+    """Run one schedule per seed in a worker process; each outcome with the steps its run took.
+
+    `source` is the scenario file's path, or the scenario itself, or None for the one the worker was
+    started with (the explorer sends its scenario object to every worker once, pickled, so that the
+    workers run exactly what the parent explores, also a scenario built in Python)."""
+    if source is None:
+        assert _worker is not None, "run_seeds(None, ...) outside a worker started by _start_worker"
+        return [_worker.run(seed, make_strategy(name, seed, depth, steps)) for seed in seeds]
+    scenario = load_scenario(source) if isinstance(source, str) else source
     footprints = Footprints(scenario)
     outcomes = []
     for seed in seeds:
@@ -262,13 +319,19 @@ class Budget:
 
 
 class Explorer:
-    """Explores one scenario file."""
+    """Explores one scenario (loaded from the file at `path`, or built in Python: `path` is then only a
+    name). Every schedule, in this process or in workers, runs the `scenario` object given."""
 
-    def __init__(self, path: str, scenario: Scenario, scenario_hash: str) -> None:
+    def __init__(self, path: str, scenario: Scenario, scenario_hash: str, *, check: Check | None = None) -> None:
         self.path = path
         self.scenario = scenario
         self.footprints = Footprints(scenario)
         self.hash = scenario_hash
+        #: Some thread is written in Python: a failing schedule is run twice first, to tell a nondeterministic
+        #: body (NondeterministicBodyError) from a real failure.
+        self.python = has_python_threads(scenario)
+        #: Called with every schedule's metrics; an AssertionError it raises fails the schedule.
+        self.check = check
 
     def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
         """Run one schedule; its outcome and how many steps it took. It reads the violations off the kernel
@@ -277,7 +340,10 @@ class Explorer:
                         footprints=self.footprints)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
-        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(kernel.violations), chooser.preemptions)
+        violations = kernel.violations
+        if self.check is not None:  # only then are the metrics computed
+            violations = [*violations, *check_violations(self.check, collect_metrics(kernel, seed=seed))]
+        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions)
         return outcome, kernel.steps
 
     # -- random and pct --------------------------------------------------------------------------------
@@ -338,8 +404,11 @@ class Explorer:
         chunk = max(1, min(200, len(seeds) // (jobs * 4) or 1))
         chunks = [seeds[i : i + chunk] for i in range(0, len(seeds), chunk)]
         # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_ctrl_c) as pool:
-            futures = [pool.submit(run_seeds, self.path, name, depth, steps, part) for part in chunks]
+        # Each worker gets the scenario object once (never reloaded from the path: it may have none).
+        _check_picklable(self.scenario, self.check)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
+                                                    initargs=(self.scenario, self.check)) as pool:  # fmt: skip
+            futures = [pool.submit(run_seeds, None, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first
                     stopped_by = budget.spent(tally.runs)
@@ -421,6 +490,8 @@ class Explorer:
 
     def replay(self, seed: int, decisions: Sequence[tuple[int, int]]) -> tuple[RunMetrics, Chooser, int]:
         """Replay a seed and decisions; also return how many decisions applied."""
+        if self.python:
+            check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         strategy = ReplayStrategy(dict(decisions))
         metrics, chooser = run_schedule(self.scenario, seed, strategy, self.footprints)
         return metrics, chooser, strategy.applied
@@ -441,6 +512,8 @@ class Explorer:
         `found` is the failing run's outcome when known (saving a replay); `steps` the steps shrinking may
         take (by default SHRINK_STEP_FLOOR). Ctrl-C stops it with the best schedule found so far, raised as
         _Interrupted."""
+        if self.python:
+            check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         if found is None:
             found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
         search = _Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))
@@ -608,6 +681,18 @@ class _Shrinking:
                     self._keep(outcome, message)
                     changed = True
                     break
+
+
+def _check_picklable(scenario: Scenario, check: Check | None) -> None:
+    """Raise a clear error, before any worker starts, if `scenario` (or `check`) cannot be sent to worker
+    processes."""
+    try:
+        pickle.dumps((scenario, check))
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"scenario {scenario.name!r} cannot be sent to worker processes ({error}); "
+            f"explore it with jobs=1, or define its Python parts at module level"
+        ) from None
 
 
 def _ignore_ctrl_c() -> None:

@@ -3,8 +3,9 @@
     ts1.<scenario hash>.<seed>.<decisions>
 
 `ts1` is the format version; the scenario hash is the first 8 hex digits of the SHA-256 of the scenario
-file's bytes; decisions are (point, value) pairs, points as gaps from the previous one, as unsigned
-varints in lowercase base32 without padding (`-` when there are none).
+file's bytes (of a canonical form of its content for a scenario built in Python: `content_hash`);
+decisions are (point, value) pairs, points as gaps from the previous one, as unsigned varints in lowercase
+base32 without padding (`-` when there are none).
 """
 
 from __future__ import annotations
@@ -39,6 +40,32 @@ class ReplayToken:
 def scenario_hash(path: str | Path) -> str:
     """The hash a token records for the scenario file at `path`."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def content_hash(value: object) -> str:
+    """A hash of a scenario built in Python (or of any value made of attrs classes, tuples, lists, dicts and
+    scalars), 8 hex digits: the SHA-256 of a canonical text of its content. It covers every field that takes
+    part in equality (so not file names or line numbers), orders dict items by key, names functions by
+    module and qualified name and other objects by type: it is the same in every process, run and Python
+    version (no id(), no PYTHONHASHSEED), and equal scenarios have equal hashes."""
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()[:8]
+
+
+def _canonical(value: object) -> str:
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if attrs.has(type(value)):
+        fields = ",".join(f"{field.name}={_canonical(getattr(value, field.name))}"
+                          for field in attrs.fields(type(value)) if field.eq)  # type: ignore[arg-type]  # fmt: skip
+        return f"{type(value).__qualname__}({fields})"
+    if isinstance(value, (tuple, list)):
+        return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = sorted((_canonical(key), _canonical(item)) for key, item in value.items())
+        return "{" + ",".join(f"{key}:{item}" for key, item in items) + "}"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"<{getattr(value, '__module__', '?')}.{value.__qualname__}>"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
 def encode(token: ReplayToken) -> str:

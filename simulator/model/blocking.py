@@ -117,6 +117,7 @@ class Blocking:
         if thread.wait_serial != serial:
             return  # woken (or moved to another queue) since it parked
         queue.remove(thread)
+        thread.timed_out = True  # a Python body is told its wait timed out
         if self.tracing:
             self.emit(None, thread.name, "timeout", ("object", obj.name))
         assert isinstance(obj, Condition)

@@ -40,6 +40,7 @@ from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
 from simulator.program.operations import Compute, Exit, Io, Operation, Sleep, Yield
+from simulator.program.python import PythonProgram, python_body
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.trace import Listener, TraceEvent
 
@@ -190,7 +191,8 @@ class Kernel:
             self._create_thread(spec, process, arrival, None, arrive=False)
             return
         spacing = spec.interarrival_distribution
-        prepared = (as_script(spec.program), cpu_demand(spec.program))  # the same for every copy
+        # The same for every copy.
+        prepared = (as_script(spec.program) if python_body(spec.program) is None else None, cpu_demand(spec.program))
         for copy in range(1, spec.count + 1):
             if copy > 1:
                 arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
@@ -210,10 +212,17 @@ class Kernel:
         Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
         `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
         script and CPU demand, worked out once for all the copies."""
-        script, demand = (as_script(spec.program), cpu_demand(spec.program)) if prepared is None else prepared
+        body = python_body(spec.program)
+        if prepared is None:
+            script = as_script(spec.program) if body is None else None
+            demand = cpu_demand(spec.program)
+        else:
+            script, demand = prepared
         name = spec.name + process.suffix + (f"-{copy}" if copy else "")
         thread = Thread(len(self.threads), name, process.name, arrival, spec.priority,
-                        run_program(spec.program) if script is None else None, script)  # fmt: skip
+                        run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
+        if body is not None:  # a thread written in Python (simulator.program.python)
+            thread.program = PythonProgram(body, thread, self)
         thread.template = spec.name
         replica = copy or process.replica
         if replica:  # registers start at 0; a copy's `replica` register holds its number

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.program.interpreter import ProgramGenerator
+from simulator.program.interpreter import ProgramDriver, ProgramGenerator
 from simulator.program.operations import Operation, Primitive, Repeat
 from simulator.states import State
 
@@ -63,11 +63,12 @@ class Thread:
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
-        "template", "held_back", "script", "pc", "body", "body_pc", "repeats",
+        "template", "held_back", "script", "pc", "body", "body_pc", "repeats", "timed_out",
     )  # fmt: skip
 
     def __init__(
-        self, index: int, name: str, process: str, arrival: int, priority: int, program: ProgramGenerator | None,
+        self, index: int, name: str, process: str, arrival: int, priority: int,
+        program: ProgramGenerator | ProgramDriver | None,
         script: tuple[Operation, ...] | None = None,
     ) -> None:
         """Its program is a generator (`program`), or a program of primitive operations and repeats of them
@@ -143,6 +144,8 @@ class Thread:
         self.template = name
         #: (time, steps) when an explorer last preempted it before a step (it is not asked again until then).
         self.held_back: tuple[int, int] | None = None
+        #: Its last timed wait ended by timing out (read by a Python body's driver, which sends it back).
+        self.timed_out = False
 
     @property
     def cpu_time(self) -> int:
@@ -174,7 +177,8 @@ class Thread:
 
     def next_operation(self) -> Primitive | None:
         """Take the program's next primitive operation (None: the program has ended). A generator is sent
-        the result of the last operation (a condition's value)."""
+        the result of the last operation (a condition's value); a Python body's driver reads the other
+        results itself (simulator.program.python)."""
         body = self.body
         if body is not None:  # in a repeat of primitive operations
             index = self.body_pc

@@ -13,6 +13,7 @@ is memory the processor has to fetch at every step; the counters sit in the thre
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
+from typing import Protocol
 
 from simulator.program.expressions import Binary, Register
 from simulator.program.operations import (
@@ -32,6 +33,15 @@ from simulator.program.operations import (
 
 #: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
 ProgramGenerator = Generator[Primitive, object, None]
+
+
+
+class ProgramDriver(Protocol):
+    """Anything the kernel can drive as a program: `send` the last operation's result, get the next
+    primitive operation, StopIteration at the end (a Python body's driver, simulator.program.python)."""
+
+    def send(self, result: object, /) -> Primitive: ...
+
 
 #: The register an `incr` loads into: a name no scenario can write (registers are identifiers).
 INCR_REGISTER = "%incr"

@@ -74,7 +74,7 @@ def _check(checker: Checker, default_name: str) -> Scenario:
     expect = _expectations(checker, data, processes)
     if checker.errors or machine is None:
         raise InputErrors(checker.errors)
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=description,
         time_unit=checker.time_unit,
@@ -84,6 +84,9 @@ def _check(checker: Checker, default_name: str) -> Scenario:
         expect=expect,
         file=checker.source.file,
     )
+    from simulator.validation import remember  # here: simulator.validation imports this module
+
+    return remember(scenario)  # checked just now: simulate() need not check it again
 
 
 def _expectations(checker: Checker, data: Mapping[str, object],

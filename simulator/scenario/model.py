@@ -12,6 +12,7 @@ import attrs
 from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
 from simulator.program.operations import Operation
+from simulator.program.python import as_program
 
 
 @attrs.frozen
@@ -71,7 +72,9 @@ class ThreadSpec:
     name: str
     process: str
     arrival: int
-    program: tuple[Operation, ...]
+    #: Operations, or a generator function written in Python (made a one-operation program: see
+    #: simulator.program.python).
+    program: tuple[Operation, ...] = attrs.field(converter=as_program)
     priority: int = 0
     #: "arrival": exists from its arrival; "spawned": started by a `spawn` operation.
     start: str = "arrival"

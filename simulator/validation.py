@@ -1,0 +1,342 @@
+"""Validating a scenario built in Python exactly as a scenario file is validated.
+
+`validate(scenario)` turns the scenario's machine and processes back into the data a scenario file holds
+(durations in ns) and runs the loader's own checks over it (`simulator.scenario.loader`), so that a
+`MachineSpec(cpus=0)` fails with the message a file with `cpus: 0` gets, at the same field path:
+
+    machine.cpus: cpus must be at least 1, got 0
+
+Programs built from operation objects are checked against the process they run in: every variable,
+synchronization object (of the right kind) and device they name must exist, and durations must not be
+negative. Expectations are read again from their text. Every problem is reported at once, in one
+`ScenarioError`.
+
+`validate` returns the scenario ready to run: the same object when nothing needed filling in, else a copy
+whose policy has its parameters' defaults filled in (`PolicySpec("rr")` runs as `policy: rr` does).
+A scenario once validated is remembered by identity (for as long as it lives), so that `simulate` can
+validate what it is given without checking a scenario that thousands of runs share again and again; this
+changes only how often the check runs, never a run's result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from typing import get_args
+
+import attrs
+
+from simulator.errors import InputErrors
+from simulator.program.expressions import Expression, variables
+from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation, Sleep, Wait, children
+from simulator.program.python import python_body
+from simulator.scenario.checking import Checker
+from simulator.scenario.loader import _expectations, scenario_from_source
+from simulator.scenario.model import MachineSpec, ProcessSpec, Scenario, SyncSpec, ThreadSpec
+from simulator.scenario.processes import Survey
+from simulator.scenario.source import Source, format_path
+
+_EXPRESSION_TYPES = get_args(Expression)
+
+#: The file name the loader's checks see for a scenario built in Python.
+PYTHON_SOURCE = "<python>"
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a scenario: the field at fault (`machine.cpus`, `processes[0].threads[1].name`),
+    what is wrong with it, and where in the caller's Python code the builder call that made it is (or "")."""
+
+    field: str
+    message: str
+    made_at: str = ""
+
+    def __str__(self) -> str:
+        where = f" (made at {self.made_at})" if self.made_at else ""
+        return f"{self.field}: {self.message}{where}"
+
+
+class ScenarioError(ValueError):
+    """A scenario built in Python that a scenario file with the same content would not pass: one line per
+    problem, each `FIELD: MESSAGE`. `problems` lists them; `field` and `message` are the first one's."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+        self.field = self.problems[0].field if self.problems else ""
+        self.message = self.problems[0].message if self.problems else ""
+
+
+#: id of a validated scenario -> (a weak reference to it, the scenario ready to run). The weak reference's
+#: callback drops the entry when the scenario dies, so that a later object with the same id is never taken
+#: for it.
+_validated: dict[int, tuple[weakref.ref[Scenario], Scenario]] = {}
+
+
+def validate(scenario: Scenario) -> Scenario:
+    """Check `scenario` as the loader checks a file; the scenario ready to run (see the module docstring).
+    Raises ScenarioError naming every field at fault."""
+    known = _validated.get(id(scenario))
+    if known is not None and known[0]() is scenario:
+        return known[1]
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
+    ready = checked(scenario)
+    _remember(scenario, ready)
+    return ready
+
+
+def remember(scenario: Scenario) -> Scenario:
+    """Record `scenario`, just checked and ready to run, as validated (the builder's `build` does)."""
+    _remember(scenario, scenario)
+    return scenario
+
+
+def remember_variant(original: Scenario, variant: Scenario) -> Scenario:
+    """Record `variant` as validated if `original` was and the variant changes nothing the checks of its
+    maker did not cover but its policy (checked here: complete, as a loaded one is). For
+    `with_overrides`, so that a sweep does not check every variant again."""
+    from simulator.policies.registry import PolicyError, build_policy_spec
+
+    known = _validated.get(id(original))
+    if known is None or known[0]() is not original or known[1] is not original:
+        return variant
+    policy = variant.machine.policy
+    try:
+        complete = build_policy_spec(policy.name, dict(policy.params), "ns") == policy
+    except (PolicyError, TypeError, ValueError):
+        complete = False
+    return remember(variant) if complete else variant
+
+
+def _remember(scenario: Scenario, ready: Scenario) -> None:
+    key = id(scenario)
+    table = _validated  # bound here: at interpreter exit the module's globals may be gone before the callback
+
+    def forget(_: weakref.ref[Scenario]) -> None:
+        table.pop(key, None)
+
+    _validated[key] = (weakref.ref(scenario, forget), ready)
+
+
+def checked(scenario: Scenario, made_at: Mapping[tuple[str | int, ...], str] | None = None) -> Scenario:
+    """`validate` without the memory of scenarios checked before. `made_at` maps a field path's start
+    (`("machine",)`, `("processes", 0)`, `("processes", 0, "threads", 1)`) to the Python source line that
+    made it, for the messages; the longest matching start wins."""
+    problems = [*_check_specs(scenario), *_check_programs(scenario)]
+    if problems:
+        raise ScenarioError([located(problem, path, made_at or {}) for path, problem in problems])
+    return _ready(scenario)
+
+
+def located(problem: Problem, path: tuple[str | int, ...], made_at: Mapping[tuple[str | int, ...], str]) -> Problem:
+    """`problem` with the Python line that made the longest start of `path` that `made_at` knows."""
+    for length in range(len(path), -1, -1):
+        if made_at.get(path[:length]):
+            return attrs.evolve(problem, made_at=made_at[path[:length]])
+    return problem
+
+
+def _ready(scenario: Scenario) -> Scenario:
+    """The scenario with its policy's defaults filled in (the checks passed, so this cannot fail)."""
+    from simulator.policies.registry import build_policy_spec
+
+    policy = scenario.machine.policy
+    full = build_policy_spec(policy.name, dict(policy.params), "ns")
+    if full == policy:
+        return scenario
+    return attrs.evolve(scenario, machine=attrs.evolve(scenario.machine, policy=full))
+
+
+# -- the specs, through the loader's checks -------------------------------------------------------------------
+
+
+def _check_specs(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], Problem]]:
+    """The loader's checks of the machine, processes, threads and expectations."""
+    data = scenario_data(scenario)
+    problems: list[tuple[tuple[str | int, ...], Problem]] = []
+    try:
+        scenario_from_source(Source(PYTHON_SOURCE, data, positions={}), scenario.name or "scenario")
+    except InputErrors as errors:
+        for error in errors.errors:
+            problems.append((parse_path(error.location.path), Problem(error.location.path, error.message)))
+    if isinstance(scenario.processes, tuple) and all(isinstance(p, ProcessSpec) for p in scenario.processes):
+        checker = Checker(Source(PYTHON_SOURCE, {"expect": [e.text for e in scenario.expect]}, positions={}))
+        with contextlib.suppress(AttributeError, TypeError):  # a malformed process: the checks above report it
+            _expectations(checker, checker.source.data, scenario.processes)  # type: ignore[arg-type]
+        for error in checker.errors:
+            problems.append((parse_path(error.location.path), Problem(error.location.path, error.message)))
+    yield from problems
+
+
+def parse_path(text: str) -> tuple[str | int, ...]:
+    """`processes[0].threads[1]` -> `('processes', 0, 'threads', 1)` (format_path's inverse)."""
+    parts: list[str | int] = []
+    for piece in text.replace("[", ".[").split("."):
+        if piece.startswith("[") and piece.endswith("]") and piece[1:-1].isdigit():
+            parts.append(int(piece[1:-1]))
+        elif piece and piece != "(top)":
+            parts.append(piece)
+    return tuple(parts)
+
+
+def scenario_data(scenario: Scenario) -> dict[str, object]:
+    """The scenario as the data of a scenario file (time unit ns), without the programs (each empty):
+    what the loader's checks read. Values of the wrong type are passed on as they are, for the checks to
+    report."""
+    data: dict[str, object] = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "time_unit": "ns",
+        "seed": scenario.seed,
+        "machine": _machine_data(scenario.machine),
+    }
+    processes = scenario.processes
+    data["processes"] = [_process_data(p) for p in processes] if isinstance(processes, tuple) else processes
+    return data
+
+
+def _machine_data(machine: object) -> object:
+    if not isinstance(machine, MachineSpec):
+        return machine
+    policy = machine.policy
+    try:
+        policy_data: object = {"name": policy.name, **dict(policy.params)}
+    except (AttributeError, TypeError, ValueError):
+        policy_data = policy
+    return {
+        "cpus": machine.cpus,
+        "policy": policy_data,
+        "context_switch": machine.context_switch,
+        "devices": {
+            device.name: ({} if device.servers is None else {"servers": device.servers}) for device in machine.devices
+        },  # fmt: skip
+        "ipc": _sync_data(machine.ipc),
+        "tiebreak": machine.tiebreak,
+        "queues": machine.queues,
+        "balance_interval": machine.balance_interval,
+        "migration_cost": machine.migration_cost,
+    }
+
+
+def _sync_data(objects: Sequence[SyncSpec]) -> dict[str, object]:
+    declared: dict[str, object] = {}
+    for spec in objects:
+        if spec.kind in ("mutex", "event"):
+            declared[spec.name] = spec.kind
+        elif spec.kind == "condition":
+            declared[spec.name] = {"condition": spec.mutex}
+        else:
+            declared[spec.name] = {spec.kind: spec.value}
+    return declared
+
+
+def _process_data(process: object) -> object:
+    if not isinstance(process, ProcessSpec):
+        return process
+    data: dict[str, object] = {"name": process.name, "start": process.start}
+    if process.start != "forked":
+        data["arrival"] = process.arrival
+        data["memory"] = dict(process.memory)
+    data["sync"] = _sync_data(process.sync)
+    data["gil"] = False if process.gil is None else {"switch_interval": process.gil}
+    data["threads"] = [_thread_data(thread) for thread in process.threads]
+    return data
+
+
+def _thread_data(thread: object) -> object:
+    if not isinstance(thread, ThreadSpec):
+        return thread
+    data: dict[str, object] = {"name": thread.name, "start": thread.start}
+    if thread.start != "spawned":
+        data["arrival"] = thread.arrival
+    data.update(priority=thread.priority, tickets=thread.tickets, nice=thread.nice, program=[])
+    if thread.affinity is not None:
+        data["affinity"] = list(thread.affinity)
+    return data
+
+
+# -- programs built from operation objects -----------------------------------------------------------------
+
+
+def _check_programs(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], Problem]]:
+    """Every operation of every program names things its process has, with durations that are not negative."""
+    if not isinstance(scenario.processes, tuple) or not all(isinstance(p, ProcessSpec) for p in scenario.processes):
+        return
+    if not isinstance(scenario.machine, MachineSpec):
+        return
+    survey = Survey.from_specs(scenario.processes)
+    devices = {"io"} | {device.name for device in scenario.machine.devices}
+    for index, process in enumerate(scenario.processes):
+        memory = (frozenset(name for name, _ in process.memory) if process.start != "forked"
+                  else survey.forked_variables(process.name))  # fmt: skip
+        objects = {spec.name: spec.kind for spec in (*scenario.machine.ipc, *process.sync)}
+        for thread_index, thread in enumerate(process.threads):
+            program = thread.program if isinstance(thread, ThreadSpec) else None
+            if not isinstance(program, tuple) or python_body(program) is not None:
+                continue  # a Python generator body (checked as it runs), or a malformed thread reported above
+            path: tuple[str | int, ...] = ("processes", index, "threads", thread_index, "program")
+            yield from _check_body(program, path, memory, objects, devices)
+
+
+Found = Iterator[tuple[tuple[str | int, ...], Problem]]
+
+
+def _check_body(program: tuple[object, ...], path: tuple[str | int, ...], memory: frozenset[str],
+                objects: Mapping[str, str], devices: set[str]) -> Found:  # fmt: skip
+    for position, operation in enumerate(program):
+        here = (*path, position)
+        if not isinstance(operation, OPERATION_TYPES):
+            yield here, Problem(format_path(here), f"not an operation: {operation!r} (use the classes of "
+                                                   f"simulator.program.operations)")  # fmt: skip
+            continue
+        for message in _operation_problems(operation, memory, objects, devices):
+            yield here, Problem(format_path(here), message)
+        fields = list(operation.spec.bodies.values())
+        for field, body in zip(fields, children(operation), strict=True):
+            yield from _check_body(body, (*here, field), memory, objects, devices)
+
+
+def _operation_problems(operation: Operation, memory: frozenset[str], objects: Mapping[str, str],
+                        devices: set[str]) -> Iterator[str]:  # fmt: skip
+    """What is wrong with one operation (its own fields, not its sub-programs)."""
+    touches = operation.spec.touches
+    for field in (*touches.reads, *touches.writes):
+        name = getattr(operation, field)
+        if name not in memory:
+            known = ", ".join(sorted(memory)) or "none"
+            yield f"{field}: the process has no variable {name!r} (variables: {known})"
+    for field in touches.expressions:
+        expression = getattr(operation, field)
+        if expression is None:
+            continue
+        if not isinstance(expression, _EXPRESSION_TYPES):
+            yield (
+                f"{field}: expected an expression (simulator.program.expressions: Number, Register, Variable, "
+                f"... or parse_expression's result), got {type(expression).__name__}"
+            )
+            continue
+        for variable in variables(expression):
+            if variable.process is None and variable.name not in memory:
+                known = ", ".join(sorted(memory)) or "none"
+                yield f"{field}: the process has no variable {variable.name!r} (variables: {known})"
+    for field in touches.objects:
+        name = getattr(operation, field)
+        kind = objects.get(name)
+        wanted = operation.spec.kinds
+        if kind is None:
+            known = ", ".join(sorted(objects)) or "none"
+            yield f"{field}: no synchronization object {name!r} in this process or the machine's ipc (objects: {known})"
+        elif wanted and kind not in wanted:
+            yield f"{field}: {name!r} is a {kind}, not a {' or '.join(wanted)}"
+    for field in ("duration", "jitter", "timeout"):
+        value = getattr(operation, field, None) if isinstance(operation, (Compute, Sleep, Io, Wait)) else None
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            yield f"{field} must be an integer number of ns, got {type(value).__name__}"
+        elif value < 0:
+            yield f"{field} must not be negative, got {value}"
+    if isinstance(operation, Io) and operation.device not in devices:
+        yield f"device: unknown device {operation.device!r} (devices: {', '.join(sorted(devices))})"
