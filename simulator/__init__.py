@@ -7,7 +7,7 @@ in Python with the operations of `simulator.ops` (also exported here).
     >>> metrics = simulate(load_scenario("scenarios/rr-textbook.yaml"))
 """
 
-from simulator.analysis.metrics import CpuMetrics, RunMetrics, ThreadMetrics
+from simulator.analysis.metrics import CpuMetrics, DeviceMetrics, LockMetrics, RunMetrics, ThreadMetrics
 from simulator.analysis.violations import Violation
 from simulator.api import explore, replay
 from simulator.builder import Machine, Process, build
@@ -81,6 +81,8 @@ __all__ = [
     "ClearEvent",
     "Compute",
     "CpuMetrics",
+    "DeviceMetrics",
+    "LockMetrics",
     "DeviceSpec",
     "Exit",
     "Fork",

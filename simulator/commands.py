@@ -102,6 +102,7 @@ def _run_and_report(
         width=width,
         header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | "
         f"cpus {scenario.machine.cpus}",
+        devices=tuple((device.name, device.servers) for device in scenario.machine.devices),
     )
     try:
         writers = open_timelines(timelines, info)

@@ -38,7 +38,8 @@ def test_run_json_follows_the_report_format() -> None:
     assert report["averages"] == {"waiting": 5.667, "response": 3.667, "turnaround": 15.667}
     assert report["threads"][0] == {
         "name": "P1", "process": "P1", "arrival": 0, "first_run": 0, "completion": 30, "cpu_time": 24,
-        "waiting": 6, "blocked": 0, "sleeping": 0, "switching": 0, "response": 0, "turnaround": 30,
+        "waiting": 6, "blocked": 0, "io": 0, "sync": 0, "gil": 0, "sleeping": 0, "switching": 0, "response": 0,
+        "turnaround": 30,
         "voluntary_switches": 0, "involuntary_switches": 1, "migrations": 0,
     }  # fmt: skip
     assert report["cpu_stats"] == [{"cpu": 0, "busy": 30, "idle": 0, "switching": 0, "utilization": 1}]

@@ -15,6 +15,7 @@ from simulator import (
     PolicySpec,
     ProcessSpec,
     Repeat,
+    RunMetrics,
     Scenario,
     Sleep,
     ThreadMetrics,
@@ -27,6 +28,8 @@ from simulator.model.kernel import Kernel
 from simulator.model.threads import Thread
 from simulator.output.json_report import render_json
 from simulator.program.interpreter import run_program
+from simulator.program.operations import Lock, Unlock
+from simulator.scenario.model import SyncSpec
 
 US = 1_000
 durations = st.integers(min_value=0, max_value=20).map(lambda n: n * US)
@@ -46,6 +49,8 @@ def operations(devices: list[str]) -> st.SearchStrategy[Operation]:
         durations.map(Sleep),
         st.just(Yield()),
         st.tuples(st.sampled_from(devices), durations).map(lambda pair: Io(*pair)),
+        # A critical section on the process's mutex `m` (as one leaf, so locks never nest or stay held).
+        computes().map(lambda compute: Repeat(1, (Lock("m"), compute, Unlock("m")))),
     )
     return st.recursive(
         leaves,
@@ -79,7 +84,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 program.insert(draw(st.integers(0, len(program))), Exit())
             threads.append(ThreadSpec(f"p{p}t{t}", f"p{p}", arrival + draw(st.integers(0, 5)) * US,
                                       tuple(program)))  # fmt: skip
-        processes.append(ProcessSpec(f"p{p}", arrival, tuple(threads)))
+        gil = draw(st.sampled_from([None, None, 2 * US]))  # some processes have a GIL, its waits are blocked time
+        processes.append(ProcessSpec(f"p{p}", arrival, tuple(threads), sync=(SyncSpec("m", "mutex"),), gil=gil))
     return Scenario("generated", "us", draw(st.integers(0, 2**32)), machine, tuple(processes))
 
 
@@ -100,21 +106,38 @@ STATE_AFTER = {"arrive": "waiting", "wake": "waiting", "preempt": "waiting", "yi
                "run": "cpu_time", "sleep": "sleeping", "block": "blocked", "exit": "done"}  # fmt: skip
 
 
+def blocked_part(event: TraceEvent) -> str:
+    """What a `block` event's wait is charged to, from the event alone: a device's I/O, a GIL, or any other
+    object (the metrics' io, gil and sync)."""
+    details = dict(event.details)
+    if "device" in details:
+        return "io"
+    return "gil" if details.get("kind") == "GIL" else "sync"
+
+
 class InvariantChecker:
     """A trace listener that checks, event by event, that time is monotonic and CPUs are exclusive; it also
-    adds up each thread's time in each state from the trace alone (`totals`, named as the metrics are)."""
+    adds up each thread's time in each state from the trace alone (`totals`, named as the metrics are; the
+    blocked time also under io, sync or gil, by what the `block` event says it waits for)."""
 
     def __init__(self) -> None:
         self.now = 0
         self.on_cpu: dict[int, str] = {}
         self.cpu_of: dict[str, int] = {}
         self.state: dict[str, tuple[str, int]] = {}  # thread: (state, since)
+        self.part: dict[str, str] = {}  # a blocked thread: what it is blocked on (io, sync, gil)
         self.totals: dict[tuple[str, str], int] = {}
+
+    def _charge(self, name: str, state: str, spent: int) -> None:
+        self.totals[name, state] = self.totals.get((name, state), 0) + spent
+        if state == "blocked":
+            part = self.part[name]
+            self.totals[name, part] = self.totals.get((name, part), 0) + spent
 
     def close(self, end: int) -> None:
         """Charge every thread's current state up to `end`."""
         for name, (state, since) in self.state.items():
-            self.totals[name, state] = self.totals.get((name, state), 0) + end - since
+            self._charge(name, state, end - since)
             self.state[name] = (state, end)
 
     def __call__(self, event: TraceEvent) -> None:
@@ -123,8 +146,10 @@ class InvariantChecker:
         name, cpu = event.thread, event.cpu
         if name is not None and event.event in STATE_AFTER:
             state, since = self.state.get(name, ("new", event.time))
-            self.totals[name, state] = self.totals.get((name, state), 0) + event.time - since
+            self._charge(name, state, event.time - since)
             self.state[name] = (STATE_AFTER[event.event], event.time)
+            if event.event == "block":
+                self.part[name] = blocked_part(event)
         if event.event in ("switch", "run"):
             assert cpu is not None and name is not None
             assert self.on_cpu.get(cpu, name) == name, f"CPU{cpu} runs {self.on_cpu.get(cpu)} and {name}"
@@ -155,23 +180,40 @@ def test_runs_keep_every_invariant(scenario: Scenario) -> None:
         assert thread.turnaround == (
             thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
         )
+        assert thread.blocked == thread.io + thread.sync + thread.gil
         assert_times_match_the_trace(thread, checker)
         assert thread.first_run is None or thread.first_run >= thread.arrival
     for cpu in metrics.cpu_stats:
         assert cpu.busy + cpu.idle + cpu.switching == metrics.end_time and cpu.idle >= 0
     assert sum(cpu.busy for cpu in metrics.cpu_stats) == sum(t.cpu_time for t in metrics.threads)
     assert sum(cpu.switching for cpu in metrics.cpu_stats) == sum(t.switching for t in metrics.threads)
+    assert_figures_add_up(metrics)
+
+
+def assert_figures_add_up(metrics: RunMetrics) -> None:
+    """The device and lock figures, kept as areas under queue lengths, agree with the threads' own times: a
+    thread's I/O time is its requests' waits plus their service, and its sync time (here: the mutexes) is
+    its waits for them."""
+    assert sum(d.queued + d.busy for d in metrics.devices) == sum(t.io for t in metrics.threads)
+    assert sum(lock.total_wait for lock in metrics.locks) == sum(t.sync for t in metrics.threads)
+    for device in metrics.devices:
+        assert device.max_queue == 0 or device.servers is not None
+        utilization = device.utilization(metrics.end_time)
+        assert utilization is None or 0 <= utilization <= 1
+    for lock in metrics.locks:
+        assert lock.contended <= lock.acquisitions
 
 
 def assert_times_match_the_trace(thread: ThreadMetrics, checker: InvariantChecker) -> None:
     """The kernel derives cpu_time and waiting, and charges the other states: each must be what the trace shows."""
-    for state in ("cpu_time", "waiting", "switching", "blocked", "sleeping"):
+    for state in ("cpu_time", "waiting", "switching", "blocked", "io", "sync", "gil", "sleeping"):
         assert getattr(thread, state) == checker.totals.get((thread.name, state), 0), (thread.name, state)
 
 
 class LiveTimesChecker(InvariantChecker):
-    """Also checks, at every trace event, every thread's waiting (its ready spells that have ended) and, for
-    a thread not on a CPU, its cpu_time (its running spells), against the trace so far."""
+    """Also checks, at every trace event, every thread's waiting (its ready spells that have ended), its
+    blocked time and its io, sync and gil parts (the blocked spells that have ended; blocked is always their
+    sum) and, for a thread not on a CPU, its cpu_time (its running spells), against the trace so far."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,6 +223,10 @@ class LiveTimesChecker(InvariantChecker):
         super().__call__(event)
         for thread in self.threads:
             assert thread.waiting == self.totals.get((thread.name, "waiting"), 0), (event, thread.name)
+            assert thread.blocked == thread.blocked_io + thread.blocked_sync + thread.blocked_gil, (event, thread.name)
+            for part in ("blocked", "io", "sync", "gil"):
+                charged = getattr(thread, part if part == "blocked" else f"blocked_{part}")
+                assert charged == self.totals.get((thread.name, part), 0), (event, thread.name, part)
             if thread.cpu is None:
                 assert thread.cpu_time == self.totals.get((thread.name, "cpu_time"), 0), (event, thread.name)
 
@@ -218,3 +264,4 @@ def test_stopping_early_charges_every_thread_up_to_the_bound(scenario: Scenario)
             spent = thread.cpu_time + thread.waiting + thread.blocked + thread.sleeping + thread.switching
             assert spent == max(0, metrics.end_time - thread.arrival)
         assert_times_match_the_trace(thread, checker)
+    assert_figures_add_up(metrics)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,7 @@ def test_svg_is_standalone_with_a_lane_per_cpu_and_thread(tmp_path: Path) -> Non
     text = path.read_text()
     root = svg_root(path)
     labels = [node.text for node in root.iter(f"{SVG}text") if node.get("class") == "lane-label"]
-    assert labels == ["CPU0", "CPU1", "cruncher1", "cruncher2", "reader1", "reader2", "logger"]
+    assert labels == ["CPU0", "CPU1", "cruncher1", "cruncher2", "reader1", "reader2", "logger", "disk"]
     ticks = [node.text for node in root.iter(f"{SVG}text") if node.get("class") == "tick-label"]
     assert ticks[0] == "0" and len(ticks) >= 3
     assert "time (ms)" in text and "blocked (I/O)" in text
@@ -158,6 +159,33 @@ def test_svg_is_standalone_with_a_lane_per_cpu_and_thread(tmp_path: Path) -> Non
     assert len([n for n in root.iter(f"{SVG}line") if n.get("class") == "violation"]) == len(report["violations"]) == 1
     for forbidden in ("<script", "href=\"http", "xlink:href", "@import", "url(http"):
         assert forbidden not in text
+
+
+def test_svg_device_lanes_show_requests_in_service_and_queued_as_the_trace_does(tmp_path: Path) -> None:
+    """The disk's lane: one bar per spell of constant (in service, queued), nothing while it is idle; the
+    spells add up to the device figures (busy server-time, queued request-time)."""
+    report, (path,) = run_with(tmp_path, MIXED, "run.svg")
+    root = svg_root(path)
+    tips = [node.find(f"{SVG}title").text for node in root.iter(f"{SVG}rect")  # type: ignore[union-attr]
+            if node.get("class") == "bar device in-service"]  # fmt: skip
+    busy = queued = Fraction(0)
+    for tip in tips:
+        assert tip is not None and tip.startswith("disk (1 server): 1 in service, ")
+        waiting = int(tip.split(", ")[1].split()[0])
+        start, stop = (Fraction(part) for part in tip.split(", ")[2].removesuffix(" ms").split("–"))
+        busy += stop - start
+        queued += waiting * (stop - start)
+    (disk,) = report["devices"]
+    assert (busy, queued) == (disk["busy"], Fraction(str(disk["mean_wait"])) * disk["requests"])
+    assert any(node.get("class") == "bar device queued" for node in root.iter(f"{SVG}rect"))
+    assert "I/O queued" in path.read_text()
+
+
+def test_charts_of_runs_without_io_have_no_device_lane(tmp_path: Path) -> None:
+    """No lane, no legend entry for devices when nothing did I/O."""
+    _, (path,) = run_with(tmp_path, str(SCENARIOS / "rr-textbook.yaml"), "run.svg")
+    text = path.read_text()
+    assert "device" not in text and "I/O queued" not in text
 
 
 def test_violation_marks_use_a_colour_no_thread_uses(tmp_path: Path) -> None:
@@ -229,7 +257,7 @@ def test_html_renders_every_lane_and_the_axis_in_a_real_browser(tmp_path: Path) 
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     body = next(line for line in result.stdout.splitlines() if "<body" in line)
     assert 'data-rendered="true"' in body, result.stderr[-2000:]
-    assert 'data-lanes="7"' in body
+    assert 'data-lanes="8"' in body  # 2 CPUs, 5 threads, the disk
     assert int(body.split('data-bar-labels="')[1].split('"')[0]) > 0
     labels = int(body.split('data-axis-labels="')[1].split('"')[0])
     assert labels >= 3

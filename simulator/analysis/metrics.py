@@ -13,14 +13,18 @@ import attrs
 
 from simulator.analysis.races import Race
 from simulator.analysis.violations import Violation
-from simulator.model.kernel import Kernel
+from simulator.model.kernel import IMPLICIT_DEVICE, Kernel
+from simulator.model.sync import Mutex, Semaphore, SyncObject
 from simulator.program.operations import Span, walk
 from simulator.scenario.model import PolicySpec, Scenario
 
 
 @attrs.frozen
 class ThreadMetrics:
-    """One thread's times (ns) and switch counts. `switching` is time spent being switched in."""
+    """One thread's times (ns) and switch counts. `switching` is time spent being switched in. `blocked` is
+    split by what the thread waited for: `io` (device I/O, its queueing included), `sync` (a mutex, semaphore,
+    condition, event, barrier, queue, pipe, or a join or wait_process) and `gil` (a process's GIL);
+    blocked = io + sync + gil."""
 
     name: str
     process: str
@@ -30,6 +34,9 @@ class ThreadMetrics:
     cpu_time: int
     waiting: int
     blocked: int
+    io: int
+    sync: int
+    gil: int
     sleeping: int
     switching: int
     voluntary_switches: int
@@ -59,6 +66,55 @@ class CpuMetrics:
     def utilization(self, end_time: int) -> Fraction:
         """The fraction of the run this CPU spent running threads."""
         return Fraction(self.busy, end_time) if end_time else Fraction(0)
+
+
+@attrs.frozen
+class DeviceMetrics:
+    """One I/O device's figures over the run (times in ns). `servers` None: unlimited (the implicit `io`)."""
+
+    name: str
+    servers: int | None
+    #: Requests made (those still queued or in service at the end included).
+    requests: int
+    #: Server-time spent serving requests.
+    busy: int
+    #: Request-time spent waiting for a server (the area under the queue's length).
+    queued: int
+    max_queue: int
+
+    def utilization(self, end_time: int) -> Fraction | None:
+        """busy / (servers x run time); None for unlimited servers (no capacity to divide by: busy / run
+        time is then the mean number of requests in service)."""
+        if self.servers is None:
+            return None
+        return Fraction(self.busy, self.servers * end_time) if end_time else Fraction(0)
+
+    def mean_wait(self) -> Fraction | None:
+        """The mean time a request waited before its service started, or None with no requests."""
+        return Fraction(self.queued, self.requests) if self.requests else None
+
+    def mean_queue(self, end_time: int) -> Fraction:
+        """The time-average number of requests waiting (not in service)."""
+        return Fraction(self.queued, end_time) if end_time else Fraction(0)
+
+
+@attrs.frozen
+class LockMetrics:
+    """One mutex's or semaphore's figures over the run (times in ns). `process` None: the machine's ipc."""
+
+    name: str
+    process: str | None
+    kind: str
+    acquisitions: int
+    #: Acquisitions that had to wait.
+    contended: int
+    #: Thread-time spent waiting for it (threads still waiting at the end counted up to the end).
+    total_wait: int
+    max_waiters: int
+
+    def mean_wait(self) -> Fraction | None:
+        """The total wait over the acquisitions (contended or not), or None with none."""
+        return Fraction(self.total_wait, self.acquisitions) if self.acquisitions else None
 
 
 @attrs.frozen
@@ -126,6 +182,10 @@ class RunMetrics:
     races: tuple[Race, ...] = ()
     #: What the policy reports about itself (stride's strides, say), as JSON-ready values.
     policy_details: tuple[tuple[str, object], ...] = ()
+    #: The declared devices, in declaration order, then the implicit `io` if anything used it.
+    devices: tuple[DeviceMetrics, ...] = ()
+    #: Every mutex and semaphore: each process instance's (in the order they started), then the ipc ones.
+    locks: tuple[LockMetrics, ...] = ()
     #: Each span's figures, in the order the scenario first writes them (none without spans).
     spans: tuple[SpanMetrics, ...] = ()
 
@@ -176,6 +236,9 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
             cpu_time=thread.cpu_time,
             waiting=thread.waiting,
             blocked=thread.blocked,
+            io=thread.blocked_io,
+            sync=thread.blocked_sync,
+            gil=thread.blocked_gil,
             sleeping=thread.sleeping,
             switching=thread.switching,
             voluntary_switches=thread.voluntary_switches,
@@ -208,5 +271,37 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         ),
         races=tuple(kernel.races.races),
         policy_details=tuple(kernel.policy.describe().items()),
+        devices=device_metrics(kernel),
+        locks=lock_metrics(kernel),
         spans=tuple(SpanMetrics.of(name, kernel.spans.get(name, ())) for name in span_names(scenario)),
     )
+
+
+def device_metrics(kernel: Kernel) -> tuple[DeviceMetrics, ...]:
+    """Each device's figures, read off its counters (simulator.model.devices.Device)."""
+    end = kernel.end_time
+    devices = [device for name, device in kernel.devices.items() if name != IMPLICIT_DEVICE]
+    implicit = kernel.devices[IMPLICIT_DEVICE]
+    if implicit.requests:
+        devices.append(implicit)
+    figures = []
+    for device in devices:
+        busy, queued = device.figures(end)
+        figures.append(DeviceMetrics(device.name, device.servers, device.requests, busy, queued, device.max_queue))
+    return tuple(figures)
+
+
+def lock_metrics(kernel: Kernel) -> tuple[LockMetrics, ...]:
+    """Each mutex's and semaphore's figures, read off its counters (simulator.model.sync.LockFigures)."""
+    end = kernel.end_time
+    owned: list[tuple[str | None, SyncObject]] = [
+        (process.name, obj) for process in kernel.processes.values() for obj in process.sync.values()
+    ]
+    owned.extend((None, obj) for obj in kernel.ipc.values())
+    locks = []
+    for process, obj in owned:
+        if isinstance(obj, Mutex | Semaphore):
+            figures = obj.figures
+            locks.append(LockMetrics(obj.name, process, obj.kind, figures.acquisitions, figures.contended,
+                                     figures.total_wait(end, len(obj.waiters)), figures.max_waiters))  # fmt: skip
+    return tuple(locks)

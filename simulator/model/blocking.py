@@ -28,6 +28,7 @@ class Blocking:
 
     __slots__ = (
         "engine", "races", "tracing", "emit", "interrupt_compute", "deadlocks", "wake", "_leave", "_violation",
+        "reprioritize",
     )  # fmt: skip
 
     def __init__(
@@ -54,6 +55,8 @@ class Blocking:
         self._violation = violation
         self.interrupt_compute = interrupt_compute
         self.deadlocks = DeadlockDetector()
+        #: A thread's priority changed (a mutex's priority protocol): the kernel sets this to re-file it.
+        self.reprioritize: Callable[[Thread], None] = _no_trace
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str, timeout: int | None = None) -> None:
         """Block the running `thread` in `queue`, waiting for `obj`; optionally only for `timeout` ns."""
@@ -65,6 +68,8 @@ class Blocking:
         thread.waiting_on = obj
         thread.waiting_reason = reason
         thread.wait_serial += 1
+        # What the blocked time is charged to (Thread.blocked_on): waiting for a GIL or for any other object.
+        thread.blocked_on = "blocked_gil" if obj.kind == "GIL" else "blocked_sync"
         if self.tracing:
             self.emit(cpu.index, thread.name, "block", ("object", obj.name), ("kind", obj.kind), ("reason", reason))
         if timeout is not None:

@@ -146,6 +146,7 @@ class Kernel:
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
         #: The durations (ns) of each span's passes, in the order they ended (see ProgramSteps._step_span).
         self.spans: dict[str, array[int]] = {}
+        self._blocking.reprioritize = self._reprioritize
         self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
@@ -491,6 +492,7 @@ class Kernel:
             duration = operation.duration
             if operation.distribution is not None:
                 duration = self.chooser.draw(operation.distribution)
+            thread.blocked_on = "blocked_io"
             if self._listeners:
                 self._emit(
                     cpu.index, thread.name, "block",
@@ -690,6 +692,18 @@ class Kernel:
         if self._listeners:
             self._emit(None, thread.name, "wake")
         self._enqueue(thread, "wakeup")
+
+    def _reprioritize(self, thread: Thread) -> None:
+        """`thread.priority` changed (a priority protocol): a ready thread is taken out of the policy's queue
+        and added again (a policy that files threads by priority, in a heap say, puts it where it now
+        belongs; it goes behind the threads of its new priority), and a preemptive policy looks again at
+        who should run (a holder raised above a running thread, or lowered below a ready one)."""
+        if thread.state is READY:
+            self.policy.take(thread)
+            self.policy.add(thread, "preempted")
+        if self._preemptive and self._ready and not self._dispatch_pending:
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def _interrupt_compute(self, thread: Thread) -> None:
         """The running `thread` stops its compute now, if it has time left, and goes on with it at once, as

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING
 
 from simulator.analysis.races import Clock
 from simulator.model.gil import Gil
-from simulator.model.sync import Barrier, Channel, Completion, Condition, Event, Mutex, Semaphore, SyncObject
+from simulator.model.sync import (
+    Barrier,
+    Channel,
+    Completion,
+    Condition,
+    Event,
+    Mutex,
+    ProtocolMutex,
+    Semaphore,
+    SyncObject,
+)
 from simulator.scenario.model import ProcessSpec, SyncSpec
 
 if TYPE_CHECKING:
@@ -18,7 +28,8 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
     objects: dict[str, SyncObject] = {}
     for spec in sorted(specs, key=lambda spec: spec.kind != "mutex"):
         if spec.kind == "mutex":
-            objects[spec.name] = Mutex(spec.name)
+            objects[spec.name] = Mutex(spec.name) if not spec.protocol else ProtocolMutex(spec.name, spec.protocol,
+                                                                                          spec.ceiling)
         elif spec.kind == "semaphore":
             objects[spec.name] = Semaphore(spec.name, spec.value)
         elif spec.kind == "condition":

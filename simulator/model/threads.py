@@ -3,7 +3,8 @@
 Every state change is checked against the allowed transitions. Leaving switching, blocked or sleeping charges
 the time spent there. CPU time is not charged at each change but counted from the compute steps (the CPU
 time of those started, less what is left of the current one), and waiting is what remains of the thread's
-time: so turnaround = cpu_time + waiting + blocked + sleeping + switching by construction, and a dispatch
+time: so turnaround = cpu_time + waiting + blocked + sleeping + switching by construction (and blocked =
+blocked_io + blocked_sync + blocked_gil: a blocked spell is charged to both), and a dispatch
 and a preemption, the commonest changes, update no time total (a total last written a hundred thousand
 dispatches earlier is a cache miss; see docs/design.md). `Thread.transition` checks and charges; the
 kernel's hot path inlines the commonest changes where it knows the state being left, and calls it otherwise.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.model.cpus import Cpu
     from simulator.model.gil import Gil
     from simulator.model.processes import Process
-    from simulator.model.sync import Completion, SyncObject
+    from simulator.model.sync import Completion, ProtocolMutex, SyncObject
 
 
 # Module-level names for the members: looking up `State.RUNNING` costs ten times a global in CPython 3.11,
@@ -59,11 +60,13 @@ class Thread:
     __slots__ = (
         "index", "name", "process", "arrival", "priority", "program",
         "state", "since", "cpu_at_step_end", "switching", "blocked", "sleeping",
+        "blocked_io", "blocked_sync", "blocked_gil", "blocked_on",
         "cpu", "last_cpu", "remaining", "preemptible",
         "first_run", "completion", "voluntary_switches", "involuntary_switches", "migrations",
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
-        "template", "held_back", "script", "pc", "body", "body_pc", "repeats", "timed_out",
+        "template", "held_back", "script", "pc", "body", "body_pc", "repeats", "timed_out", "base_priority",
+        "boosting",
     )  # fmt: skip
 
     def __init__(
@@ -77,7 +80,12 @@ class Thread:
         self.name = name
         self.process = process
         self.arrival = arrival
+        #: Its priority as policies see it: its own (`base_priority`), or more urgent while it holds a mutex
+        #: with a priority protocol (simulator.model.sync.ProtocolMutex).
         self.priority = priority
+        self.base_priority = priority
+        #: The mutexes with a priority protocol it holds, in locking order (None until it takes one).
+        self.boosting: list[ProtocolMutex] | None = None
         self.program = program
         #: A script, and where the thread is in it: the next operation's index, and in a repeat, its body,
         #: the next operation's index in the body, and the passes left (this one included).
@@ -98,6 +106,13 @@ class Thread:
         self.switching = 0
         self.blocked = 0
         self.sleeping = 0
+        #: The blocked time split by what it waited for: device I/O, a synchronization object, a GIL (their
+        #: sum is `blocked`). `blocked_on` names the one the current (or last) blocked spell is charged to:
+        #: whoever blocks the thread sets it (one store per block, nothing per event).
+        self.blocked_io = 0
+        self.blocked_sync = 0
+        self.blocked_gil = 0
+        self.blocked_on = "blocked_sync"
         self.cpu: Cpu | None = None
         self.last_cpu: int | None = None
         #: CPU time left in the current compute step (as of its CPU's segment_start, while it computes).
@@ -171,7 +186,10 @@ class Thread:
             raise TransitionError(f"thread {self.name}: {old} -> {new} is not a valid transition")
         charged = _CHARGED[old]
         if charged is not None:
-            setattr(self, charged, getattr(self, charged) + now - self.since)
+            spent = now - self.since
+            setattr(self, charged, getattr(self, charged) + spent)
+            if old is BLOCKED:
+                setattr(self, self.blocked_on, getattr(self, self.blocked_on) + spent)
         self.since = now
         self.state = new
 
@@ -225,7 +243,10 @@ class Thread:
         """Charge the time in the current state up to `now` (a run stopped before the thread ended)."""
         charged = _CHARGED[self.state]
         if charged is not None:
-            setattr(self, charged, getattr(self, charged) + now - self.since)
+            spent = now - self.since
+            setattr(self, charged, getattr(self, charged) + spent)
+            if self.state is BLOCKED:
+                setattr(self, self.blocked_on, getattr(self, self.blocked_on) + spent)
         self.since = now
 
     def __repr__(self) -> str:

@@ -1,5 +1,10 @@
 """What the SVG and HTML charts draw: bars per lane, collected while the run goes, laid out at its end.
 
+Lanes: one per CPU, one per thread, and one per I/O device that served any request (the declared devices
+in declaration order, then the implicit `io`), after the threads. A device lane's bars are the spells in
+which its number of requests in service and queued stayed the same (from the `block` events of I/O
+requests, `io_start` and `io_done`); it is blank while the device is idle.
+
 During the run, each closed interval is packed into a temporary file (32 bytes each), so memory does not
 grow with the run. At the end, with the run's length known, a lane with at most `EXACT_LIMIT` intervals is
 drawn interval by interval; a denser lane is aggregated: each pixel column shows what the lane spent most
@@ -37,8 +42,12 @@ class Lane:
     """A row of the chart: a CPU or a thread."""
 
     label: str
-    kind: str  # "cpu" or "thread"
+    kind: str  # "cpu", "thread" or "device"
     thread_index: int = -1  # for thread lanes: the thread's index (its colour)
+    #: For device lanes: its servers (None: unlimited), and the most requests in service and queued at once.
+    servers: int | None = None
+    peak_service: int = 0
+    peak_queue: int = 0
 
 
 @attrs.frozen
@@ -55,6 +64,21 @@ class Bar:
     thread: int = -1
     reason: str | None = None
     count: int = 1
+    #: On device lanes: requests in service and waiting during the bar (state is then RUNNING while any is
+    #: in service, else READY).
+    in_service: int = 0
+    queued: int = 0
+
+
+class _DeviceSpells:
+    """A device's counts in its current spell, since when, and its peaks and spell count so far."""
+
+    __slots__ = ("number", "servers", "in_service", "queued", "since", "peak_service", "peak_queue", "spells")
+
+    def __init__(self, number: int, servers: int | None) -> None:
+        self.number = number
+        self.servers = servers
+        self.in_service = self.queued = self.since = self.peak_service = self.peak_queue = self.spells = 0
 
 
 class ChartData:
@@ -69,6 +93,13 @@ class ChartData:
         self.reasons: dict[str, int] = {}
         self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
         self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval, self._learn)
+        #: Each device's current spell, by name (the implicit `io` added when first used).
+        self.devices = {name: _DeviceSpells(number, servers) for number, (name, servers) in enumerate(info.devices)}
+        #: Where the device lanes start, once the lanes are final (see finish); None: no device lane.
+        self.device_lanes: int | None = None
+        #: Per device number, its lane (-1: it served nothing, so it has none).
+        self.device_lane_of: list[int] = []
+        self._finished = False
 
     def _learn(self, name: str, process: str) -> None:
         """A thread of a second forked instance gets a lane when it starts."""
@@ -79,6 +110,51 @@ class ChartData:
 
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)
+        kind = event.event
+        if kind == "io_start" or kind == "io_done" or (kind == "block" and event.details[0][0] == "device"):
+            self._device_event(event)
+
+    def _device_event(self, event: TraceEvent) -> None:
+        """An I/O request queued (its `block`), started or ended: close the device's spell and count it."""
+        name = str(event.details[0][1])
+        device = self.devices.get(name)
+        if device is None:  # the implicit `io`: unlimited servers
+            device = self.devices[name] = _DeviceSpells(len(self.devices), None)
+        self._close_device(device, event.time)
+        if event.event == "block":
+            device.queued += 1
+        elif event.event == "io_start":
+            device.queued -= 1
+            device.in_service += 1
+        else:
+            device.in_service -= 1
+        device.peak_service = max(device.peak_service, device.in_service)
+        device.peak_queue = max(device.peak_queue, device.queued)
+
+    def _close_device(self, device: _DeviceSpells, now: int) -> None:
+        if now > device.since:
+            if device.in_service or device.queued:
+                device.spells += 1
+                self._write(-2 - device.number, device.in_service, device.queued, -1, device.since, now)
+            device.since = now
+
+    def finish(self, end: int) -> None:
+        """Close every open interval at `end` and make the lanes final (the device lanes after the threads)."""
+        if self._finished:
+            return
+        self._finished = True
+        self.tracker.finish(end)
+        first = len(self.lanes)
+        for name, device in self.devices.items():
+            self._close_device(device, end)
+            if device.peak_service or device.peak_queue:  # it served something
+                self.device_lane_of.append(len(self.lanes))
+                self.lanes.append(Lane(name, "device", servers=device.servers, peak_service=device.peak_service,
+                                       peak_queue=device.peak_queue))  # fmt: skip
+                self.counts.append(device.spells)
+            else:
+                self.device_lane_of.append(-1)
+        self.device_lanes = first if len(self.lanes) > first else None
 
     def _reason_index(self, reason: str | None) -> int:
         if reason is None:
@@ -94,11 +170,15 @@ class ChartData:
 
     def _store(self, lane: int, interval: Interval, thread: int) -> None:
         self.counts[lane] += 1
-        start, end = interval.start, interval.end
+        self._write(lane, int(interval.state), thread, self._reason_index(interval.reason),
+                    interval.start, interval.end)
+
+    def _write(self, lane: int, state: int, thread: int, reason: int, start: int, end: int) -> None:
+        """One record (a device lane's: lane -2 - its device's number, state and thread its in-service and
+        queued counts)."""
         if end > _WORD:
             self._store_high_words(start >> 64, end >> 64)
-        self.spill.write(_RECORD.pack(lane, int(interval.state), thread, self._reason_index(interval.reason),
-                                      start & _WORD, end & _WORD))  # fmt: skip
+        self.spill.write(_RECORD.pack(lane, state, thread, reason, start & _WORD, end & _WORD))
 
     def _store_high_words(self, start: int, end: int) -> None:
         """The bits of a time above its low 64, as HIGH_BITS records (highest word first)."""
@@ -111,9 +191,10 @@ class ChartData:
 
     def bars(self, end: int) -> Iterator[Bar]:
         """Every bar to draw for a run of `end` ns: exact lanes first, in file order, then aggregated lanes."""
-        self.tracker.finish(end)
+        self.finish(end)
         reasons = list(self.reasons)
         dense = [count > EXACT_LIMIT for count in self.counts]
+        device_lane_of = self.device_lane_of
         columns: dict[int, list[dict[tuple[int, int], list[int]]]] = {
             lane: [{} for _ in range(PLOT_WIDTH)] for lane, is_dense in enumerate(dense) if is_dense
         }
@@ -128,6 +209,11 @@ class ChartData:
                     if high_stop:
                         start, stop = high_start << 64 | start, high_stop << 64 | stop
                         high_start = high_stop = 0
+                    if lane < HIGH_BITS:  # a device's spell
+                        lane = device_lane_of[-2 - lane]
+                        if not dense[lane]:
+                            yield _device_bar(lane, start, stop, state, thread, 1)
+                            continue
                     if not dense[lane]:
                         yield Bar(lane, start, stop, State(state), thread, reasons[reason] if reason >= 0 else None)
                     elif end:
@@ -135,7 +221,12 @@ class ChartData:
         finally:
             self.spill.close()
         for lane, cells in columns.items():
-            yield from _merge(lane, cells, end)
+            yield from _merge(lane, cells, end, self.lanes[lane].kind == "device")
+
+
+def _device_bar(lane: int, start: int, stop: int, in_service: int, queued: int, count: int) -> Bar:
+    state = State.RUNNING if in_service else State.READY
+    return Bar(lane, start, stop, state, count=count, in_service=in_service, queued=queued)
 
 
 def _accumulate(cells: list[dict[tuple[int, int], list[int]]], state: int, thread: int, start: int, stop: int,
@@ -152,15 +243,19 @@ def _accumulate(cells: list[dict[tuple[int, int], list[int]]], state: int, threa
             entry[1] += 1
 
 
-def _merge(lane: int, cells: list[dict[tuple[int, int], list[int]]], end: int) -> Iterator[Bar]:
-    """The dominant (state, thread) of each column, neighbours with the same one merged into a bar."""
+def _merge(lane: int, cells: list[dict[tuple[int, int], list[int]]], end: int, device: bool = False) -> Iterator[Bar]:
+    """The dominant (state, thread) of each column, neighbours with the same one merged into a bar (on a
+    device lane: the dominant (in service, queued))."""
     current: tuple[int, int] | None = None
     run_start = count = 0
     for column, spent in enumerate(cells + [{}]):
         # Most time wins; ties go to the lower state number, then thread, so the choice is deterministic.
         key = max(spent, key=lambda k: (spent[k][0], -k[0], -k[1])) if spent else None
         if key != current:
-            if current is not None:
+            if current is not None and device:
+                yield _device_bar(lane, run_start * end // PLOT_WIDTH, column * end // PLOT_WIDTH, current[0],
+                                  current[1], count)  # fmt: skip
+            elif current is not None:
                 yield Bar(lane, run_start * end // PLOT_WIDTH, column * end // PLOT_WIDTH, State(current[0]),
                           current[1], None, count)  # fmt: skip
             current, run_start, count = key, column, 0

@@ -42,6 +42,9 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
                 "cpu_time": t(thread.cpu_time),
                 "waiting": t(thread.waiting),
                 "blocked": t(thread.blocked),
+                "io": t(thread.io),
+                "sync": t(thread.sync),
+                "gil": t(thread.gil),
                 "sleeping": t(thread.sleeping),
                 "switching": t(thread.switching),
                 "response": t(thread.response),
@@ -66,6 +69,32 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
                 "utilization": rounded(cpu.utilization(metrics.end_time)),
             }
             for cpu in metrics.cpu_stats
+        ],
+        "devices": [
+            {
+                "name": device.name,
+                "servers": device.servers,
+                "requests": device.requests,
+                "busy": t(device.busy),
+                "utilization": rounded(device.utilization(metrics.end_time)),
+                "mean_wait": average_value(device.mean_wait(), unit),
+                "mean_queue": rounded(device.mean_queue(metrics.end_time)),
+                "max_queue": device.max_queue,
+            }
+            for device in metrics.devices
+        ],
+        "locks": [
+            {
+                "name": lock.name,
+                "process": lock.process,
+                "kind": lock.kind,
+                "acquisitions": lock.acquisitions,
+                "contended": lock.contended,
+                "total_wait": t(lock.total_wait),
+                "mean_wait": average_value(lock.mean_wait(), unit),
+                "max_waiters": lock.max_waiters,
+            }
+            for lock in metrics.locks
         ],
         "context_switches": metrics.context_switches,
         "completed": metrics.completed,

@@ -3,7 +3,10 @@
 A lane per CPU and per thread; a colour per thread; states told apart without colour too: running is a
 full solid bar, blocked on I/O a full diagonally hatched bar, waiting on a lock or other object a full
 horizontally striped bar, sleeping a half-height dotted bar, ready a thin grey line,
-switching a full cross-hatched bar. A time axis in the scenario's unit, a legend, and a black dashed line
+switching a full cross-hatched bar. A lane per I/O device that served anything, after the threads: the
+requests in service as a slate bar rising from the lane's foot (its height the share of the servers busy;
+of the most ever in service for the unlimited `io`), the requests waiting as an orange bar hanging from its
+top (its height the share of the longest queue). A time axis in the scenario's unit, a legend, and a black dashed line
 with a white edge at each violation (no thread's colour is black: thread colours keep to 42-58% lightness,
 and the first thread's is red). Every bar has a tooltip (`<title>`). CPU lanes name the thread in each bar
 wide enough for it. The HTML page embeds the same drawing (see html_chart).
@@ -74,18 +77,44 @@ def nice_step(span: int, most: int = 10) -> int:
         magnitude *= 10
 
 
-def lane_y(lane: int, cpus: int) -> int:
-    """Top of a lane: CPU lanes first, then a gap, then thread lanes."""
-    return TOP + lane * LANE_PITCH + (GROUP_GAP if lane >= cpus else 0)
+#: Device lanes: requests in service (rising from the foot) and waiting (hanging from the top).
+SERVICE_COLOUR = "#3b5b7a"
+QUEUE_COLOUR = "#e08a1e"
+#: The share of a device lane's height for requests in service; the rest shows the queue.
+SERVICE_HEIGHT = 10
 
 
-def chart_height(lanes: int, cpus: int) -> int:
+def lane_y(lane: int, cpus: int, devices_from: int | None = None) -> int:
+    """Top of a lane: CPU lanes first, then a gap, then thread lanes, then (from lane `devices_from`, if
+    any) another gap and the device lanes."""
+    gap = GROUP_GAP if lane >= cpus else 0
+    if devices_from is not None and lane >= devices_from:
+        gap += GROUP_GAP
+    return TOP + lane * LANE_PITCH + gap
+
+
+def chart_height(lanes: int, cpus: int, devices_from: int | None = None) -> int:
     """Total height of the drawing."""
-    return lane_y(lanes, cpus) + AXIS_HEIGHT
+    return lane_y(lanes, cpus, devices_from) + AXIS_HEIGHT
 
 
 def _x(time: int, end: int) -> float:
     return time * PLOT_WIDTH / end if end else 0.0
+
+
+def _device_shapes(bar: Bar, lane: Lane, y: int) -> list[tuple[float, float, str]]:
+    """(y, height, fill) of the one or two rectangles of a device lane's bar: in service from the foot (as
+    a share of the servers, or of the most ever in service when unlimited), queued from the top (as a share
+    of the longest queue)."""
+    shapes = []
+    capacity = lane.servers if lane.servers is not None else lane.peak_service
+    if bar.in_service and capacity:
+        height = SERVICE_HEIGHT * min(1.0, bar.in_service / capacity)
+        shapes.append((y + LANE_HEIGHT - height, height, SERVICE_COLOUR))
+    if bar.queued and lane.peak_queue:
+        height = (LANE_HEIGHT - SERVICE_HEIGHT) * bar.queued / lane.peak_queue
+        shapes.append((float(y), max(height, 1.0), QUEUE_COLOUR))
+    return shapes
 
 
 def _bar_shape(bar: Bar, y: int) -> tuple[float, float, str]:
@@ -106,7 +135,10 @@ def _bar_shape(bar: Bar, y: int) -> tuple[float, float, str]:
 
 def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
     span = f"{format_time(bar.start, unit)}–{format_time(bar.end, unit)} {unit}"
-    if lane.kind == "cpu":
+    if lane.kind == "device":
+        servers = "unlimited servers" if lane.servers is None else f"{lane.servers} server" + "s" * (lane.servers > 1)
+        what = f"{lane.label} ({servers}): {bar.in_service} in service, {bar.queued} queued"
+    elif lane.kind == "cpu":
         who = names[bar.thread] if bar.thread >= 0 else "?"
         what = f"{lane.label}: {who}" + (" (context switch)" if bar.state is State.SWITCHING else "")
     else:
@@ -121,11 +153,14 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
 
     `end_state`: the lines of the end-state section (see simulator.output.end_state), written under the axis.
     """
-    lanes, cpus, unit, end = data.lanes, info.cpus, info.time_unit, metrics.end_time
+    end = metrics.end_time
+    data.finish(end)  # the lanes are final from here on (device lanes come last)
+    lanes, cpus, unit, devices_from = data.lanes, info.cpus, info.time_unit, data.device_lanes
     names = [lane.label for lane in lanes if lane.kind == "thread"]
     width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
-    height = chart_height(len(lanes), cpus) + (END_STATE_LINE * len(end_state) + 8 if end_state else 0)
-    plot_height = lane_y(len(lanes), cpus)
+    height = (chart_height(len(lanes), cpus, devices_from)
+              + (END_STATE_LINE * len(end_state) + 8 if end_state else 0))  # fmt: skip
+    plot_height = lane_y(len(lanes), cpus, devices_from)
     yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
            f'id="chart" data-end="{end}" data-unit="{unit}">\n')  # fmt: skip
@@ -135,9 +170,9 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     yield (f'<text x="10" y="20" font-size="15" font-weight="bold">threadsim: {xml_text(info.scenario)}</text>\n'
            f'<text x="10" y="38">{xml_text(info.header)} | end {format_time(end, unit)} {unit} ({state})'
            f" | times in {unit}</text>\n")  # fmt: skip
-    yield from _legend(metrics)
+    yield from _legend(metrics, devices_from is not None)
     for index, lane in enumerate(lanes):
-        y = lane_y(index, cpus)
+        y = lane_y(index, cpus, devices_from)
         stripe = "#f3f5f8" if index % 2 == 0 else "#fff"
         yield f'<rect x="{LABEL_WIDTH}" y="{y - 2}" width="{PLOT_WIDTH}" height="{LANE_PITCH}" fill="{stripe}"/>\n'
         colour = thread_colour(lane.thread_index) if lane.kind == "thread" else "#333"
@@ -153,9 +188,15 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     labels: list[str] = []
     for bar in data.bars(end):
         lane = lanes[bar.lane]
-        top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
         x0, x1 = _x(bar.start, end), _x(bar.end, end)
         tip = xml_text(_tooltip(bar, lane, names, unit))
+        if lane.kind == "device":
+            for top, bar_height, fill in _device_shapes(bar, lane, lane_y(bar.lane, cpus, devices_from)):
+                kind = "in-service" if fill == SERVICE_COLOUR else "queued"
+                yield (f'<rect class="bar device {kind}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
+                       f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
+            continue
+        top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
         yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
                f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
         if lane.kind == "cpu" and bar.state is State.RUNNING and (interactive or x1 - x0 >= LABEL_MIN_WIDTH):
@@ -179,7 +220,8 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     yield "</svg>\n"
 
 
-def _legend(metrics: RunMetrics) -> Iterator[str]:
+def _legend(metrics: RunMetrics, devices: bool = False) -> Iterator[str]:
+    """The legend; with `devices`, also the device lanes' in-service and queued bars."""
     items = [
         ("running (colour per thread)", "#4a7fc1", 0, LANE_HEIGHT),
         ("ready", "#9a9a9a", LANE_HEIGHT / 2 - 2, 4),
@@ -188,6 +230,9 @@ def _legend(metrics: RunMetrics) -> Iterator[str]:
         ("sleeping", "url(#dots)", LANE_HEIGHT / 4, LANE_HEIGHT / 2),
         ("context switch", "url(#cross)", 0, LANE_HEIGHT),
     ]
+    if devices:
+        items += [("I/O in service", SERVICE_COLOUR, LANE_HEIGHT - SERVICE_HEIGHT, SERVICE_HEIGHT),
+                  ("I/O queued", QUEUE_COLOUR, 0, LANE_HEIGHT - SERVICE_HEIGHT)]  # fmt: skip
     x = 10
     yield '<g class="legend">\n'
     for label, fill, dy, height in items:

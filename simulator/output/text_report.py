@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from fractions import Fraction
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.activity import ActivityLog
@@ -74,17 +75,18 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
     def avg(field: str) -> str:
         return shown(average_value(metrics.average(field), unit))
 
-    header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked",
-              "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
+    header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked", "io",
+              "sync", "gil", "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
     rows = [
         [thread.name, thread.process, t(thread.arrival), t(thread.first_run), t(thread.completion),
-         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.sleeping), t(thread.switching),
+         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.io),
+         t(thread.sync), t(thread.gil), t(thread.sleeping), t(thread.switching),
          t(thread.response), t(thread.turnaround), str(thread.voluntary_switches),
          str(thread.involuntary_switches), str(thread.migrations)]
         for thread in metrics.threads
     ]  # fmt: skip
-    averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", avg("response"), avg("turnaround"),
-                "", "", ""]  # fmt: skip
+    averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", "", "", "", avg("response"),
+                avg("turnaround"), "", "", ""]  # fmt: skip
     lines = _table(header, [*rows, averages])
     lines.append("")
     cpu_rows = [
@@ -94,6 +96,8 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
     ]  # fmt: skip
     lines.extend(_table(["cpu", "busy", "idle", "switching", "utilization"], cpu_rows))
     lines.append("")
+    lines.extend(device_table(metrics))
+    lines.extend(lock_table(metrics))
     throughput = metrics.throughput()
     rate = "-" if throughput is None else f"{shown(rounded(throughput * NS_PER_UNIT[unit], places=6))} per {unit}"
     state = "complete" if metrics.complete else "incomplete"
@@ -121,6 +125,41 @@ def span_lines(metrics: RunMetrics) -> list[str]:
              t(span.p99), t(span.max)] for span in metrics.spans]  # fmt: skip
     return [f"spans (each pass from entering to leaving; percentiles by nearest rank; times in {unit}):",
             *_table(["span", "count", "mean", "p50", "p90", "p99", "max"], rows), ""]  # fmt: skip
+def device_table(metrics: RunMetrics) -> list[str]:
+    """Per device: servers, requests, busy server-time, utilization, mean wait before service, time-average
+    and longest queue (nothing when the run used no device)."""
+    if not metrics.devices:
+        return []
+    unit = metrics.time_unit
+    rows = [
+        [device.name, "unlimited" if device.servers is None else str(device.servers), str(device.requests),
+         format_time(device.busy, unit), _percent(device.utilization(metrics.end_time)),
+         shown(average_value(device.mean_wait(), unit)), shown(rounded(device.mean_queue(metrics.end_time))),
+         str(device.max_queue)]
+        for device in metrics.devices
+    ]  # fmt: skip
+    header = ["device", "servers", "requests", "busy", "utilization", "mean_wait", "mean_queue", "max_queue"]
+    return [*_table(header, rows), ""]
+
+
+def lock_table(metrics: RunMetrics) -> list[str]:
+    """Per mutex and semaphore: acquisitions, contended ones, total and mean wait, most waiters at once
+    (nothing when the scenario has none)."""
+    if not metrics.locks:
+        return []
+    unit = metrics.time_unit
+    rows = [
+        [lock.name, lock.process if lock.process is not None else "(ipc)", lock.kind, str(lock.acquisitions),
+         str(lock.contended), format_time(lock.total_wait, unit), shown(average_value(lock.mean_wait(), unit)),
+         str(lock.max_waiters)]
+        for lock in metrics.locks
+    ]  # fmt: skip
+    header = ["lock", "process", "kind", "acquisitions", "contended", "total_wait", "mean_wait", "max_waiters"]
+    return [*_table(header, rows), ""]
+
+
+def _percent(value: Fraction | None) -> str:
+    return "-" if value is None else f"{shown(rounded(value * 100, places=1))}%"
 
 
 def memory_lines(metrics: RunMetrics) -> list[str]:

@@ -25,6 +25,8 @@ class TimelineInfo:
     threads: tuple[tuple[str, str], ...]
     width: int = 80
     header: str = ""
+    #: (device, servers) pairs of the declared I/O devices, in declaration order (servers None: unlimited).
+    devices: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def thread_names(self) -> list[str]:

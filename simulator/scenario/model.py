@@ -37,13 +37,17 @@ class DeviceSpec:
 
 @attrs.frozen
 class SyncSpec:
-    """A synchronization object: mutex, semaphore (`value` = initial count), condition (bound to `mutex`),
-    event, barrier (`value` = parties), queue or channel (`value` = capacity)."""
+    """A synchronization object: mutex (optionally with a priority `protocol`), semaphore (`value` = initial
+    count), condition (bound to `mutex`), event, barrier (`value` = parties), queue or channel (`value` =
+    capacity)."""
 
     name: str
     kind: str
     value: int = 0
     mutex: str = ""
+    #: A mutex's priority protocol: "" (none), "inherit" or "ceiling" (with `ceiling`, a priority number).
+    protocol: str = ""
+    ceiling: int | None = None
 
 
 @attrs.frozen

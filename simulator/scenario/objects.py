@@ -45,9 +45,12 @@ def check_sync_objects(checker: Checker, raw: object, path: PathKey, kinds: tupl
 
 def _sync_spec(checker: Checker, name: str, kind: str, value: object, path: PathKey,
                earlier: list[SyncSpec]) -> SyncSpec | None:  # fmt: skip
+    if kind == "mutex" and isinstance(value, dict):
+        return _protocol_mutex(checker, name, value, path)
     if kind in ("mutex", "event"):
         if value is not None:
-            checker.fail(path, f"a {kind} takes no value")
+            hint = " (a mutex takes {protocol: inherit} or {protocol: ceiling, ceiling: P})" if kind == "mutex" else ""
+            checker.fail(path, f"a {kind} takes no value{hint}")
         return SyncSpec(name, kind)
     if kind == "condition":
         mutexes = [spec.name for spec in earlier if spec.kind == "mutex"]
@@ -65,3 +68,34 @@ def _sync_spec(checker: Checker, name: str, kind: str, value: object, path: Path
         checker.fail(path, f"a {kind} needs its {what}: an integer of at least {minimum}, got {value!r}")
         return None
     return SyncSpec(name, kind, value)
+
+
+#: A mutex's priority protocols (see simulator.model.sync.ProtocolMutex).
+PROTOCOLS = ("inherit", "ceiling")
+
+
+def _protocol_mutex(checker: Checker, name: str, value: dict[object, object], path: PathKey) -> SyncSpec | None:
+    """`{mutex: {protocol: inherit}}` or `{mutex: {protocol: ceiling, ceiling: P}}`."""
+    for key in value:
+        if key not in ("protocol", "ceiling"):
+            hint = did_you_mean(str(key), ("protocol", "ceiling"))
+            checker.fail((*path, str(key)), f"unknown mutex setting {key!r}{hint} (settings: protocol, ceiling)",
+                         at_key=True)  # fmt: skip
+            return None
+    protocol = value.get("protocol")
+    if protocol not in PROTOCOLS:
+        hint = did_you_mean(str(protocol), PROTOCOLS)
+        checker.fail((*path, "protocol") if "protocol" in value else path,
+                     f"a mutex's protocol is inherit or ceiling{hint}, got {protocol!r}")  # fmt: skip
+        return None
+    ceiling = value.get("ceiling")
+    if protocol == "inherit":
+        if "ceiling" in value:
+            checker.fail((*path, "ceiling"), "only protocol: ceiling takes a ceiling", at_key=True)
+            return None
+        return SyncSpec(name, "mutex", protocol="inherit")
+    if isinstance(ceiling, bool) or not isinstance(ceiling, int):
+        message = f"protocol: ceiling needs `ceiling`, a priority number (lower: more urgent), got {ceiling!r}"
+        checker.fail((*path, "ceiling") if "ceiling" in value else path, message)
+        return None
+    return SyncSpec(name, "mutex", protocol="ceiling", ceiling=ceiling)
