@@ -20,6 +20,8 @@ SIZES = ((1_000, 165), (100_000, 2))
 IMPLEMENTATIONS = ("heapq", "simpy", "threadsim")
 #: Cycles giving about 1 and 10 million trace events with 1,000 threads.
 STREAM_CYCLES = (137, 1370)
+#: Requests of the M/M/1 queue measured (scenarios/mm1-queue.yaml at the size tests/test_queueing.py runs).
+MM1_REQUESTS = 40_000
 
 
 #: Each case is measured this many times, each time in a fresh process, and its fastest run kept (the least
@@ -134,6 +136,14 @@ def main() -> None:
               f"peak {result['peak_mib']:6.1f} MiB")  # fmt: skip
     print()
     print_policy_costs()
+    print()
+    case = ("threadsim-mm1", MM1_REQUESTS, 1)
+    queue = measure([case], repeats=3)[case]
+    assert queue is not None
+    print(f"an M/M/1 queue of {MM1_REQUESTS:,} requests (scenarios/mm1-queue.yaml: replicas, exponential draws, "
+          f"a span each), fastest of 3:")  # fmt: skip
+    print(f"  build {queue['setup_seconds']:.2f} s, run {queue['run_seconds']:.2f} s "
+          f"({int(queue['events']):,} engine events), peak {queue['peak_mib']:.1f} MiB")  # fmt: skip
     print()
     rate, schedules = exploration_rate()
     print("exploring scenarios/counter-incr.yaml (2 threads x 10 increments), random strategy, one process:")

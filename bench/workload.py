@@ -40,6 +40,29 @@ def run_threadsim(threads: int, cycles: int) -> tuple[int, float, float]:
     return kernel.dispatches + preemptions + kernel.wakeups, ready - start, done - ready
 
 
+def run_threadsim_mm1(requests: int, cycles: int) -> tuple[int, float, float]:
+    """threadsim on scenarios/mm1-queue.yaml with `requests` requests (`cycles` is not used): replicas,
+    exponential draws and a span per request. Counts engine callbacks (arrivals, service ends, CPU steps)."""
+    from pathlib import Path
+
+    import attrs
+
+    from simulator.model.kernel import Kernel
+    from simulator.scenario.loader import load_scenario
+
+    start = time.perf_counter()
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "mm1-queue.yaml")
+    process = scenario.processes[0]
+    request = attrs.evolve(process.threads[0], count=requests)
+    scenario = attrs.evolve(scenario, processes=(attrs.evolve(process, threads=(request,)),))
+    kernel = Kernel(scenario, seed=scenario.seed, max_steps=None)
+    ready = time.perf_counter()
+    kernel.run()
+    done = time.perf_counter()
+    assert kernel.complete and len(kernel.spans["response"]) == requests
+    return kernel.engine.events, ready - start, done - ready
+
+
 def run_threadsim_jsonl(threads: int, cycles: int) -> tuple[int, float, float]:
     """threadsim writing the `.jsonl` event log to a temporary file; counts trace events, not model events."""
     import tempfile
@@ -175,6 +198,7 @@ IMPLEMENTATIONS = {
     "simpy": run_simpy,
     "heapq": run_heapq,
     "threadsim-jsonl": run_threadsim_jsonl,
+    "threadsim-mm1": run_threadsim_mm1,
 }
 
 

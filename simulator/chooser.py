@@ -2,7 +2,7 @@
 
 Two kinds of choice, kept apart so that either can be replayed without disturbing the other:
 
-- *Random draws* (duration jitter, and same-instant ties under `machine.tiebreak: random`) come from a
+- *Random draws* (duration jitter and distributions, and same-instant ties under `machine.tiebreak: random`) come from a
   private generator seeded by the run's seed: the same seed gives the same draws, so they need no record.
 - *Scheduling decisions* (preempt the running thread before its next step? which ready thread runs next?)
   come from a `Strategy`: the default one never preempts and keeps the policy's order; an explorer's
@@ -18,6 +18,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
+
+from simulator.program.distributions import Distribution, to_duration
 
 if TYPE_CHECKING:
     from simulator.model.threads import Thread
@@ -65,6 +67,27 @@ class Chooser:
     def integer(self, low: int, high: int) -> int:
         """A uniform integer in [low, high] from the seed (the same seed draws the same integers)."""
         return low if low == high else self._random.randint(low, high)
+
+    def draw(self, distribution: Distribution) -> int:
+        """A duration (ns) drawn from `distribution` with the seed: the float draw rounded half to even to
+        the nanosecond, then at least 0 (`simulator.program.distributions.to_duration`). Each draw takes
+        the generator's next numbers, so a run's draws depend on the order the kernel makes them in, which
+        is itself fixed by the seed: the same seed replays the same draws."""
+        kind = distribution.kind
+        parameters = distribution.parameters
+        generator = self._random
+        if kind == "exponential":
+            return to_duration(generator.expovariate(1 / parameters[0]))
+        if kind == "uniform":
+            return to_duration(generator.uniform(parameters[0], parameters[1]))
+        if kind == "normal":
+            # normalvariate, not gauss: gauss keeps a second value cached between calls.
+            return to_duration(generator.normalvariate(parameters[0], parameters[1]))
+        if kind == "lognormal":
+            mu, sigma = distribution.lognormal_parameters()
+            return to_duration(generator.lognormvariate(mu, sigma))
+        assert kind == "choice", kind
+        return parameters[self.integer(0, len(parameters) - 1)]
 
     def tiebreak(self) -> int:
         """A random key that orders events scheduled for the same instant and priority."""

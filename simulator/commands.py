@@ -99,7 +99,7 @@ def _run_and_report(
 ) -> int:
     """Run once with the given timelines and print the report; the exit status."""
     unit = scenario.time_unit
-    names = [thread.name for thread in scenario.threads()]
+    names = [name for name, _ in scenario.thread_instances()]
     recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
     activity = ActivityLog(activity_limit) if report == "text" else None
     end_state = EndState() if report == "text" else None
@@ -108,7 +108,7 @@ def _run_and_report(
         scenario=scenario.name,
         time_unit=unit,
         cpus=scenario.machine.cpus,
-        threads=tuple((thread.name, thread.process) for thread in scenario.threads()),
+        threads=tuple(scenario.thread_instances()),
         width=width,
         header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | "
         f"cpus {scenario.machine.cpus}",
@@ -163,7 +163,7 @@ def validate(*, paths: Sequence[str], out: IO[str], err: IO[str]) -> int:
             for error in errors.errors:
                 err.write(f"{error}\n")
             continue
-        threads = sum(1 for _ in scenario.threads())
+        threads = sum(1 for _ in scenario.thread_instances())
         out.write(f"{path}: ok ({len(scenario.processes)} processes, {threads} threads)\n")
     return status
 
@@ -391,7 +391,7 @@ def compare(
     runs = []
     for text in policies:
         variant = with_overrides(scenario, policy=_policy_option(text, scenario.time_unit))
-        recorder = IntervalRecorder([thread.name for thread in variant.threads()], variant.machine.cpus)
+        recorder = IntervalRecorder([name for name, _ in variant.thread_instances()], variant.machine.cpus)
         metrics = simulate(variant, seed=seed, listeners=[recorder])
         recorder.finish(metrics.end_time)
         runs.append((metrics, recorder))

@@ -46,6 +46,7 @@ def test_the_report_has_every_figure_the_readme_quotes(
     monkeypatch.setattr(bench, "SIZES", ((20, 2), (60, 1)))
     monkeypatch.setattr(bench, "REPEATS", 1)
     monkeypatch.setattr(bench, "STREAM_CYCLES", (1,))
+    monkeypatch.setattr(bench, "MM1_REQUESTS", 30)
     monkeypatch.setattr(bench, "exploration_rate", lambda: (1.0, 10))
     monkeypatch.setattr(bench, "POLICY_SIZES", (6, 12))
     monkeypatch.setattr(bench, "POLICY_EVENTS", 24)
@@ -57,6 +58,7 @@ def test_the_report_has_every_figure_the_readme_quotes(
     assert "threadsim at 60 threads runs at " in out and "(the bare heapq loop: " in out
     assert "per event beyond each thread's arrival and end" in out
     assert "compute 1000000000000 ms under RR:   9 events" in out
+    assert "an M/M/1 queue of 30 requests (scenarios/mm1-queue.yaml" in out and "engine events), peak" in out
     assert "each policy with 6, 12 threads ready on 4 CPUs" in out
     for policy in bench.policies.POLICY_SETTINGS:
         assert f"\n  {policy:<9}" in out  # a row per policy

@@ -141,7 +141,8 @@ def test_python_dash_m_is_the_same_command() -> None:
 def test_compare_shows_each_runs_violations_and_final_memory() -> None:
     """compare's table has a violations row and a row per shared variable's final value; each policy's
     violations follow its chart."""
-    code, out, _ = invoke("compare", str(SCENARIOS / "lost-update.yaml"), "--policy", "fcfs", "--policy", "rr:quantum=1")
+    lost_update = str(SCENARIOS / "lost-update.yaml")
+    code, out, _ = invoke("compare", lost_update, "--policy", "fcfs", "--policy", "rr:quantum=1")
     lines = out.splitlines()
     assert code == 1
     violations = next(line for line in lines if line.startswith("violations "))

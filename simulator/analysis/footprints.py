@@ -30,6 +30,7 @@ from simulator.program.operations import (
     Operation,
     Primitive,
     Sleep,
+    SpanMark,
     Touches,
     Yield,
     walk,
@@ -180,7 +181,7 @@ class Footprints:
 # The steps that touch neither shared memory nor a synchronization object (an own footprint of nothing);
 # a test checks this against `own_footprint` for every primitive. A tuple of classes: on the explorer's hot
 # path, isinstance costs less than building and comparing a footprint.
-_INVISIBLE = (Compute, Sleep, Yield, Io, Exit)
+_INVISIBLE = (Compute, Sleep, Yield, Io, Exit, SpanMark)
 
 
 def is_visible(operation: Primitive) -> bool:

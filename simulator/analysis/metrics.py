@@ -5,6 +5,7 @@ Times here are integer nanoseconds; reports convert them to the scenario's time 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -14,7 +15,8 @@ from simulator.analysis.races import Race
 from simulator.analysis.violations import Violation
 from simulator.model.kernel import IMPLICIT_DEVICE, Kernel
 from simulator.model.sync import Mutex, Semaphore, SyncObject
-from simulator.scenario.model import PolicySpec
+from simulator.program.operations import Span, walk
+from simulator.scenario.model import PolicySpec, Scenario
 
 
 @attrs.frozen
@@ -128,6 +130,48 @@ class GilMetrics:
 
 
 @attrs.frozen
+class SpanMetrics:
+    """The passes through one span (ns): how many, their total, and percentiles by nearest rank.
+
+    The p-th percentile of n sorted durations x_1 <= ... <= x_n is x_k with k = ceil(p * n / 100): the
+    smallest duration that at least p% of the passes do not exceed (always one of the durations measured).
+    None when no pass ended.
+    """
+
+    name: str
+    count: int
+    total: int
+    p50: int | None
+    p90: int | None
+    p99: int | None
+    max: int | None
+
+    @property
+    def mean(self) -> Fraction | None:
+        """The mean pass duration (ns), exact; None without passes."""
+        return Fraction(self.total, self.count) if self.count else None
+
+    @classmethod
+    def of(cls, name: str, durations: Sequence[int]) -> SpanMetrics:
+        """The figures of the durations measured for span `name`."""
+        ordered = sorted(durations)
+        count = len(ordered)
+
+        def percentile(p: int) -> int | None:
+            return ordered[-(-p * count // 100) - 1] if count else None  # rank ceil(p*n/100), from 1
+
+        return cls(name, count, sum(ordered), percentile(50), percentile(90), percentile(99),
+                   ordered[-1] if count else None)  # fmt: skip
+
+
+def span_names(scenario: Scenario) -> list[str]:
+    """The scenario's span names in the order they are first written."""
+    names = (operation.name for thread in scenario.threads() for operation in walk(thread.program)
+             if isinstance(operation, Span))  # fmt: skip
+    return list(dict.fromkeys(names))
+
+
+@attrs.frozen
 class RunMetrics:
     """Everything a report shows about one run."""
 
@@ -156,6 +200,8 @@ class RunMetrics:
     locks: tuple[LockMetrics, ...] = ()
     #: Each Python process's GIL figures, in process order (empty when no process has a GIL).
     gil: tuple[GilMetrics, ...] = ()
+    #: Each span's figures, in the order the scenario first writes them (none without spans).
+    spans: tuple[SpanMetrics, ...] = ()
 
     def average(self, field: str) -> Fraction | None:
         """The mean of a per-thread time (ns) over the threads that have one, or None."""
@@ -245,6 +291,7 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
             GilMetrics(process.name, *process.gil.figures(end), process.gil.switches, process.gil.forced_drops)
             for process in kernel.processes.values() if process.gil is not None
         ),
+        spans=tuple(SpanMetrics.of(name, kernel.spans.get(name, ())) for name in span_names(scenario)),
     )
 
 

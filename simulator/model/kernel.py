@@ -19,7 +19,8 @@ simulator.analysis.expectations, exploration's visibility test in simulator.anal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
@@ -39,7 +40,7 @@ from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
 from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Operation, Primitive, Sleep, Yield
 from simulator.program.python import PythonProgram, python_body
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.timeunits import format_time
@@ -65,7 +66,7 @@ class Kernel:
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
-        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts",
+        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts", "spans",
     )  # fmt: skip
 
     def __init__(
@@ -158,15 +159,17 @@ class Kernel:
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
+        #: The durations (ns) of each span's passes, in the order they ended (see ProgramSteps._step_span).
+        self.spans: dict[str, array[int]] = {}
         self._blocking.reprioritize = self._reprioritize
         self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
         with no_full_collections():  # building 100,000 threads took four times as long with them
             for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
                 if spec.start == "arrival":
-                    process = self._start_process(spec, spec.name, dict(spec.memory), "")
-                    for thread_spec in spec.threads:
-                        if thread_spec.start == "arrival":
-                            self._create_thread(thread_spec, process, thread_spec.arrival, None, arrive=False)
+                    for process, shift in self._process_copies(spec):
+                        for thread_spec in spec.threads:
+                            if thread_spec.start == "arrival":
+                                self._create_copies(thread_spec, process, shift)
             self.engine.schedule_batch([(t.arrival, PRIORITY_WAKE, self._arrive, t) for t in self.threads])
 
     # -- processes and threads ---------------------------------------------------------------------------
@@ -176,6 +179,41 @@ class Kernel:
         self.processes[name] = process
         return process
 
+    def _process_copies(self, spec: ProcessSpec) -> Iterator[tuple[Process, int]]:
+        """Start the instances of a process that exist from their arrival: one, or `count` copies named
+        NAME-1 ... NAME-count, copy k at the arrival plus k-1 interarrival times. Yields each instance with
+        how much later than the declared arrival it arrives (its threads arrive that much later too). The
+        draws are made as the copies are reached: copy k's threads draw before copy k+1's interarrival."""
+        drawn = spec.arrival_distribution
+        arrival = spec.arrival if drawn is None else self.chooser.draw(drawn)
+        if spec.count is None:
+            yield self._start_process(spec, spec.name, dict(spec.memory), ""), arrival - spec.arrival
+            return
+        for copy in range(1, spec.count + 1):
+            if copy > 1:
+                spacing = spec.interarrival_distribution
+                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
+            process = self._start_process(spec, f"{spec.name}-{copy}", dict(spec.memory), f"-{copy}")
+            process.replica = copy
+            yield process, arrival - spec.arrival
+
+    def _create_copies(self, spec: ThreadSpec, process: Process, shift: int) -> None:
+        """The threads a declaration starts at arrival in `process` (arriving `shift` later than declared):
+        one, or `count` copies named NAME-1 ... NAME-count. The register `replica` holds the copy's number
+        (the process's, for a thread without copies in a copy of a process)."""
+        drawn = spec.arrival_distribution
+        arrival = (spec.arrival if drawn is None else self.chooser.draw(drawn)) + shift
+        if spec.count is None:
+            self._create_thread(spec, process, arrival, None, arrive=False)
+            return
+        spacing = spec.interarrival_distribution
+        # The same for every copy.
+        prepared = (as_script(spec.program) if python_body(spec.program) is None else None, cpu_demand(spec.program))
+        for copy in range(1, spec.count + 1):
+            if copy > 1:
+                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
+            self._create_thread(spec, process, arrival, None, arrive=False, copy=copy, prepared=prepared)
+
     def _create_thread(
         self,
         spec: ThreadSpec,
@@ -183,21 +221,33 @@ class Kernel:
         arrival: int,
         parent: Clock | None,
         arrive: bool = True,
+        copy: int = 0,
+        prepared: tuple[tuple[Operation, ...] | None, int] | None = None,
     ) -> Thread:
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
-        Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch)."""
+        Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
+        `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
+        script and CPU demand, worked out once for all the copies."""
         body = python_body(spec.program)
-        script = as_script(spec.program) if body is None else None
-        thread = Thread(len(self.threads), spec.name + process.suffix, process.name, arrival, spec.priority,
+        if prepared is None:
+            script = as_script(spec.program) if body is None else None
+            demand = cpu_demand(spec.program)
+        else:
+            script, demand = prepared
+        name = spec.name + process.suffix + (f"-{copy}" if copy else "")
+        thread = Thread(len(self.threads), name, process.name, arrival, spec.priority,
                         run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
         if body is not None:  # a thread written in Python (simulator.program.python)
             thread.program = PythonProgram(body, thread, self)
         thread.template = spec.name
+        replica = copy or process.replica
+        if replica:  # registers start at 0; a copy's `replica` register holds its number
+            thread.registers["replica"] = replica
         thread.proc = process
         thread.gil = process.gil
         if process.gil is not None:
             process.gil.chooser = self.chooser  # which waiter a dropped GIL wakes is the run's choice
-        thread.demand = cpu_demand(spec.program)
+        thread.demand = demand
         thread.tickets = spec.tickets
         thread.nice = spec.nice
         if spec.affinity is not None:
@@ -434,8 +484,11 @@ class Kernel:
         self.steps += 1
         if isinstance(operation, Compute):
             duration = operation.duration
-            if operation.jitter:
-                duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
+            if operation.varies:
+                if operation.distribution is not None:
+                    duration = self.chooser.draw(operation.distribution)
+                else:
+                    duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
             thread.remaining = duration
             thread.cpu_at_step_end += duration
             thread.preemptible = operation.preemptible
@@ -450,21 +503,27 @@ class Kernel:
         elif isinstance(operation, Sleep):
             self._vacate(cpu, thread, SLEEPING, now)
             thread.voluntary_switches += 1
+            duration = operation.duration
+            if operation.distribution is not None:
+                duration = self.chooser.draw(operation.distribution)
             if self._listeners:
-                self._emit(cpu.index, thread.name, "sleep", ("duration", operation.duration))
-            self._schedule(now + operation.duration, PRIORITY_WAKE, self._on_wake, thread)
+                self._emit(cpu.index, thread.name, "sleep", ("duration", duration))
+            self._schedule(now + duration, PRIORITY_WAKE, self._on_wake, thread)
             self._refill(cpu, now)
             return
         elif isinstance(operation, Io):
             self._vacate(cpu, thread, BLOCKED, now)
             thread.voluntary_switches += 1
+            duration = operation.duration
+            if operation.distribution is not None:
+                duration = self.chooser.draw(operation.distribution)
             thread.blocked_on = "blocked_io"
             if self._listeners:
                 self._emit(
                     cpu.index, thread.name, "block",
-                    ("device", operation.device), ("duration", operation.duration),
+                    ("device", operation.device), ("duration", duration),
                 )  # fmt: skip
-            self.devices[operation.device].request(self._blocking, thread, operation.duration)
+            self.devices[operation.device].request(self._blocking, thread, duration)
             self._refill(cpu, now)
             return
         elif isinstance(operation, Yield):

@@ -48,7 +48,8 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
 class Process:
     """One instance of a declared process. A forked process's second instance is named `P#2`, and so on."""
 
-    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live", "gil")
+    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live", "gil",
+                 "replica")
 
     def __init__(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> None:
         self.spec = spec
@@ -66,6 +67,8 @@ class Process:
         self.live = 0
         #: The process's global interpreter lock, if it is a Python process (`gil: true`).
         self.gil = Gil(name, spec.gil) if spec.gil is not None else None
+        #: Its number among the copies of its declaration (`count`), 0 when it has none.
+        self.replica = 0
 
     @property
     def has_completion(self) -> bool:

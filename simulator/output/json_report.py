@@ -118,7 +118,21 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
              "forced_drops": gil.forced_drops}
             for gil in metrics.gil
         ]  # fmt: skip
+    if metrics.spans:  # only for a scenario with spans: every other report stays as it was
+        report["spans"] = span_dicts(metrics)
     return report
+
+
+def span_dicts(metrics: RunMetrics) -> list[dict[str, Any]]:
+    """Each span's figures for the JSON report, times in the scenario's unit (the mean rounded to 3 decimals,
+    the percentiles and the maximum exact); null when no pass ended."""
+    unit = metrics.time_unit
+    return [
+        {"name": span.name, "count": span.count, "mean": average_value(span.mean, unit),
+         "p50": time_value(span.p50, unit), "p90": time_value(span.p90, unit), "p99": time_value(span.p99, unit),
+         "max": time_value(span.max, unit)}
+        for span in metrics.spans
+    ]  # fmt: skip
 
 
 def access_dict(access: Access, unit: str) -> dict[str, Any]:

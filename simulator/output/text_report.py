@@ -55,6 +55,7 @@ def render_text(
         *metrics_table(metrics),
         "",
         *gil_lines(metrics),
+        *span_lines(metrics),
         *(activity.lines(metrics.time_unit) if activity is not None else []),
         *(end_state.lines(metrics) if end_state is not None else []),
         *memory_lines(metrics),
@@ -112,6 +113,19 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
     return lines
 
 
+def span_lines(metrics: RunMetrics) -> list[str]:
+    """The spans table (nothing for a scenario without spans): the passes through each span."""
+    if not metrics.spans:
+        return []
+    unit = metrics.time_unit
+
+    def t(ns: int | None) -> str:
+        return "-" if ns is None else format_time(ns, unit)
+
+    rows = [[span.name, str(span.count), shown(average_value(span.mean, unit)), t(span.p50), t(span.p90),
+             t(span.p99), t(span.max)] for span in metrics.spans]  # fmt: skip
+    return [f"spans (each pass from entering to leaving; percentiles by nearest rank; times in {unit}):",
+            *_table(["span", "count", "mean", "p50", "p90", "p99", "max"], rows), ""]  # fmt: skip
 def device_table(metrics: RunMetrics) -> list[str]:
     """Per device: servers, requests, busy server-time, utilization, mean wait before service, time-average
     and longest queue (nothing when the run used no device)."""

@@ -25,6 +25,7 @@ from simulator.program.operations import (
     Operation,
     Primitive,
     Repeat,
+    Span,
     Store,
     While,
     children,
@@ -51,7 +52,7 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
 
     `while` and `if` yield a Check step and branch on the value the kernel sends back; `incr` yields a Load
     into a hidden register and a Store of that register plus `by`: two steps, so another thread can run
-    between them.
+    between them; `span` yields a SpanMark before its body and another after it.
     """
     for operation in operations:
         if isinstance(operation, Repeat):
@@ -68,6 +69,10 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
         elif isinstance(operation, If):
             taken = yield Check(operation.cond, line=operation.line)
             yield from run_program(operation.then if taken else operation.otherwise)
+        elif isinstance(operation, Span):
+            yield operation.enter
+            yield from run_program(operation.body)
+            yield operation.leave
         elif isinstance(operation, Incr):
             yield Load(operation.var, INCR_REGISTER, line=operation.line)
             value = Binary("+", Register(INCR_REGISTER), operation.by)

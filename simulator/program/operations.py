@@ -1,8 +1,9 @@
 """The operations of a thread program (SPEC section 3), as immutable values, each declared once.
 
 A YAML program is a tuple of these. The kernel only ever sees primitive operations: the structured ones
-(`Repeat`, `While`, `If`, `Incr`) are unrolled lazily by `simulator.program.interpreter`, which turns each condition
-test into a `Check` step and each `incr` into a `Load` and a `Store`.
+(`Repeat`, `While`, `If`, `Incr`, `Span`) are unrolled lazily by `simulator.program.interpreter`, which turns
+each condition test into a `Check` step, each `incr` into a `Load` and a `Store`, and each span's entry and
+exit into a `SpanMark`.
 Each operation remembers the line of the scenario file it came from (0 when built in Python).
 
 Everything the rest of threadsim needs to know about an operation, besides how it runs, is declared with its
@@ -21,6 +22,7 @@ from typing import ClassVar, get_args
 
 import attrs
 
+from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
 
 
@@ -83,7 +85,8 @@ class Step:
 
 @attrs.frozen
 class Compute(Step):
-    """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter]."""
+    """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter], or from
+    `distribution` when there is one (`duration` is then its mean, the nominal value policies see)."""
 
     spec = OperationSpec(NOTHING, {"compute": "5"})
 
@@ -92,6 +95,13 @@ class Compute(Step):
     preemptible: bool = True
     #: In a process with a GIL: C code that drops the GIL while it runs.
     releases_gil: bool = False
+    distribution: Distribution | None = None
+    #: The duration is drawn (jitter or a distribution): one test on the hot path for either.
+    varies: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @varies.default
+    def _duration_varies(self) -> bool:
+        return bool(self.jitter) or self.distribution is not None
 
 
 @attrs.frozen
@@ -101,6 +111,8 @@ class Sleep(Step):
     spec = OperationSpec(NOTHING, {"sleep": "5"})
 
     duration: int
+    #: Drawn at each sleep when given (`duration` is then its mean).
+    distribution: Distribution | None = None
 
 
 @attrs.frozen
@@ -118,6 +130,8 @@ class Io(Step):
 
     device: str
     duration: int
+    #: Drawn at each request when given (`duration` is then its mean).
+    distribution: Distribution | None = None
 
 
 @attrs.frozen
@@ -151,6 +165,39 @@ class Repeat(Step):
     @idle.default
     def _takes_no_step(self) -> bool:
         return all(isinstance(inner, Repeat) and (inner.idle or not inner.times) for inner in self.body)
+
+
+@attrs.frozen
+class Span(Step):
+    """Measure each pass through `body`, from entering it to leaving it, in simulated time, under `name`."""
+
+    spec = OperationSpec(NOTHING, {"span": "{name: request, do: [...]}"}, bodies={"do": "body"}, structured=True)
+
+    name: str
+    body: tuple[Operation, ...]
+    #: The steps that enter and leave it, made once here rather than at every pass.
+    enter: SpanMark = attrs.field(init=False, eq=False, repr=False)
+    leave: SpanMark = attrs.field(init=False, eq=False, repr=False)
+
+    @enter.default
+    def _enter_mark(self) -> SpanMark:
+        return SpanMark(self.name, line=self.line)
+
+    @leave.default
+    def _leave_mark(self) -> SpanMark:
+        return SpanMark(self.name, True, line=self.line)
+
+
+@attrs.frozen
+class SpanMark(Step):
+    """Entering (`leave` false) or leaving a span named `name`: a step that takes no time and touches
+    nothing another thread sees; the kernel notes the instant."""
+
+    # No keyword: the interpreter makes it from a `span`.
+    spec = OperationSpec(NOTHING)
+
+    name: str
+    leave: bool = False
 
 
 # -- memory ------------------------------------------------------------------------------------------------
@@ -306,6 +353,8 @@ class Wait(Step):
 
     obj: str
     timeout: int | None = None
+    #: Drawn at each wait when given (`timeout` is then its mean).
+    timeout_distribution: Distribution | None = None
 
 
 @attrs.frozen
@@ -407,8 +456,9 @@ class WaitProcess(Step):
 Primitive = (
     Compute | Sleep | Yield | Io | Exit | Load | Store | Let | Atomic | Check | Assert | Lock | Unlock | Acquire
     | Release | Wait | Notify | SetEvent | WaitEvent | BarrierWait | Put | Get | Spawn | Join | Fork | WaitProcess
+    | SpanMark
 )
-Operation = Primitive | Repeat | While | If | Incr
+Operation = Primitive | Repeat | While | If | Incr | Span
 
 #: Every kind of operation, and the primitive ones (those the kernel runs), in the order of the unions.
 OPERATION_TYPES: tuple[type[Operation], ...] = get_args(Operation)

@@ -96,6 +96,7 @@ def _expectations(checker: Checker, data: Mapping[str, object],
     for process in processes:
         if process.start == "forked":
             memory[process.name] = set(Survey.from_specs(processes).forked_variables(process.name))
+    replicated = {process.name for process in processes if process.count is not None}
     expectations = []
     for index, item in enumerate(raw):
         path: PathKey = ("expect", index)
@@ -114,7 +115,10 @@ def _expectations(checker: Checker, data: Mapping[str, object],
             continue
         for variable in variables(expression):
             assert variable.process is not None
-            if variable.process not in memory:
+            if variable.process in replicated:
+                checker.fail(path, f"process {variable.process!r} has copies (count), {variable.process}-1 and "
+                                f"on, each with its own memory: an expectation cannot name it")  # fmt: skip
+            elif variable.process not in memory:
                 checker.fail(path, f"unknown process {variable.process!r} in {item!r}"
                                 f"{did_you_mean(variable.process, memory)}")  # fmt: skip
             elif variable.name not in memory[variable.process]:

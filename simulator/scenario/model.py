@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
 from simulator.program.operations import Operation
 from simulator.program.python import as_program
@@ -86,7 +87,18 @@ class ThreadSpec:
     nice: int = 0
     #: The CPUs it may run on (None: any).
     affinity: tuple[int, ...] | None = None
+    #: Replicas: `count` copies named NAME-1 ... NAME-count (None: one thread, named NAME), copy k arriving
+    #: at the arrival plus k-1 interarrival times. The arrival and the interarrival time may be drawn.
+    count: int | None = None
+    interarrival: int = 0
+    interarrival_distribution: Distribution | None = None
+    arrival_distribution: Distribution | None = None
     line: int = attrs.field(default=0, eq=False, kw_only=True)
+
+    @property
+    def copies(self) -> int:
+        """How many threads this declaration makes (in each instance of its process)."""
+        return 1 if self.count is None else self.count
 
 
 @attrs.frozen
@@ -102,6 +114,17 @@ class ProcessSpec:
     start: str = "arrival"
     #: A Python process's GIL switch interval (ns); None: no GIL (free-threaded).
     gil: int | None = None
+    #: Replicas, as for a thread: `count` instances named NAME-1 ... NAME-count, each with its own memory
+    #: and objects and its threads shifted by its arrival's offset.
+    count: int | None = None
+    interarrival: int = 0
+    interarrival_distribution: Distribution | None = None
+    arrival_distribution: Distribution | None = None
+
+    @property
+    def copies(self) -> int:
+        """How many instances of this process start at arrival."""
+        return 1 if self.count is None else self.count
 
 
 @attrs.frozen
@@ -130,3 +153,18 @@ class Scenario:
         """Every thread in declaration order (including those started later by spawn or fork)."""
         for process in self.processes:
             yield from process.threads
+
+    def thread_instances(self) -> Iterator[tuple[str, str]]:
+        """(thread name, process name) of every thread the run starts at arrival or may start later, with
+        replicas expanded (`worker-1`, `worker-2`...; a copy of process `web` is `web-1`), in declaration
+        order. Forked instances beyond the first are not known in advance."""
+        for process in self.processes:
+            process_names = ([(process.name, "")] if process.count is None
+                             else [(f"{process.name}-{k}", f"-{k}") for k in range(1, process.count + 1)])  # fmt: skip
+            for process_name, suffix in process_names:
+                for thread in process.threads:
+                    if thread.count is None:
+                        yield thread.name + suffix, process_name
+                    else:
+                        for k in range(1, thread.count + 1):
+                            yield f"{thread.name}{suffix}-{k}", process_name

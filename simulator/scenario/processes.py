@@ -10,8 +10,10 @@ import attrs
 
 from simulator.errors import did_you_mean
 from simulator.model.gil import DEFAULT_SWITCH_INTERVAL, DEFAULT_VERSION, FREE_THREADED, VERSIONS
-from simulator.program.operations import Compute, Fork, Operation, walk
+from simulator.program.distributions import Distribution
+from simulator.program.operations import Compute, Fork, Join, Operation, Spawn, walk
 from simulator.scenario.checking import Checker, is_identifier
+from simulator.scenario.distributions import duration_field
 from simulator.scenario.limits import MAX_THREADS
 from simulator.scenario.model import ProcessSpec, ThreadSpec
 from simulator.scenario.objects import SYNC_KINDS, check_sync_objects
@@ -20,8 +22,9 @@ from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
 
 _PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice", "gil",
-                 "affinity")
-_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice", "affinity")
+                 "affinity", "count", "interarrival")
+_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice", "affinity", "count",
+                "interarrival")
 
 
 def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[ProcessSpec, ...]:
@@ -60,7 +63,8 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
                                          "memory of the process that forks it")  # fmt: skip
         if start == "forked" and "arrival" in raw:
             checker.fail((*path, "arrival"), "a forked process starts when it is forked: it has no arrival")
-        arrival = checker.duration(raw, path, "arrival", 0)
+        arrival, arrival_distribution = duration_field(checker, raw, path, "arrival", 0)
+        replicas = _replicas(checker, raw, path, start == "arrival", "a forked process")
         if name is not None:
             claim(process_names, name, (*path, "name"), "process")
         memory = _memory(checker, raw.get("memory", {}), (*path, "memory")) if start == "arrival" else ()
@@ -85,13 +89,16 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
         threads = []
         for thread_index, raw_thread in enumerate(raw_threads):
             thread_path: PathKey = (*path, "threads", thread_index)
-            thread = _thread(checker, raw_thread, thread_path, name or "?", arrival, scope, defaults)
+            thread = _thread(checker, raw_thread, thread_path, name or "?", arrival, scope, defaults,
+                             arrival_distribution is not None)  # fmt: skip
             if thread is not None:
                 claim(thread_names, thread.name, (*thread_path, "name"), "thread")
                 threads.append(thread)
         gil = _gil(checker, raw.get("gil", False), (*path, "gil"))
+        _check_replicated_targets(checker, threads, path)
         if name is not None:
-            processes.append(ProcessSpec(name, arrival, tuple(threads), memory, sync, start, gil))
+            processes.append(ProcessSpec(name, arrival, tuple(threads), memory, sync, start, gil, *replicas,
+                                         arrival_distribution))  # fmt: skip
 
     empty = Scope(frozenset(), {spec.name: spec.kind for spec in checker.ipc}, frozenset(), frozenset(),
                   survey.forkable)  # fmt: skip
@@ -105,11 +112,68 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
         processes.append(ProcessSpec(thread.name, thread.arrival, (thread,)))
     if not processes and not checker.errors:
         checker.fail((), "a scenario needs 'processes' or 'threads'")
+    _check_thread_total(checker, processes)
+    _check_copy_names(checker, processes, thread_names)
     return tuple(processes)
 
 
+def _replicas(checker: Checker, raw: Mapping[str, object], path: PathKey, allowed: bool,
+              what: str) -> tuple[int | None, int, Distribution | None]:  # fmt: skip
+    """`count` and `interarrival` of a thread or a process: (count or None, interarrival, its distribution)."""
+    count: int | None = None
+    if "count" in raw:
+        count = checker.integer(raw, path, "count", 1, minimum=1)
+        if count > MAX_THREADS:
+            checker.fail((*path, "count"), f"count must be at most {MAX_THREADS:,}, got {count:,}")
+            count = 1
+        if not allowed:
+            checker.fail((*path, "count"), f"{what} cannot have copies (count): it starts when it is "
+                                           f"{'spawned' if what.endswith('thread') else 'forked'}")  # fmt: skip
+            count = None
+    if "interarrival" in raw and "count" not in raw:
+        checker.fail((*path, "interarrival"), "interarrival spaces the copies made by count: give count too")
+    interarrival, distribution = duration_field(checker, dict(raw), path, "interarrival", 0)
+    return count, interarrival, distribution
+
+
+def _check_thread_total(checker: Checker, processes: list[ProcessSpec]) -> None:
+    """At most MAX_THREADS threads, every copy counted."""
+    total = sum(process.copies * sum(thread.copies for thread in process.threads) for process in processes)
+    if total > MAX_THREADS:
+        checker.fail((), f"the scenario starts {total:,} threads (copies made by count included); "
+                         f"at most {MAX_THREADS:,} are allowed")  # fmt: skip
+
+
+def _check_copy_names(checker: Checker, processes: list[ProcessSpec], thread_names: dict[str, PathKey]) -> None:
+    """A copy's name (`worker-2`) must not be the name of a declared thread."""
+    for process in processes:
+        suffixes = [""] if process.count is None else [f"-{k}" for k in range(1, process.count + 1)]
+        for thread in process.threads:
+            if thread.count is None and process.count is None:
+                continue
+            copies = [""] if thread.count is None else [f"-{k}" for k in range(1, thread.count + 1)]
+            clash = next((name for suffix in suffixes for copy in copies
+                          if (name := f"{thread.name}{suffix}{copy}") in thread_names), None)  # fmt: skip
+            if clash is not None:
+                checker.fail(thread_names[clash], f"thread name {clash!r} is also the name of a copy of "
+                                                  f"{thread.name!r} (count): rename one")  # fmt: skip
+
+
+def _check_replicated_targets(checker: Checker, threads: list[ThreadSpec], path: PathKey) -> None:
+    """A spawn or join must name one thread: not one with copies."""
+    replicated = {thread.name for thread in threads if thread.count is not None}
+    if not replicated:
+        return
+    for index, thread in enumerate(threads):
+        for operation in walk(thread.program):
+            if isinstance(operation, (Spawn, Join)) and operation.thread in replicated:
+                keyword = "spawn" if isinstance(operation, Spawn) else "join"
+                checker.fail((*path, "threads", index), f"line {operation.line}: {keyword} {operation.thread!r} "
+                             f"names a thread with copies (count): name one thread")  # fmt: skip
+
+
 def _thread(checker: Checker, raw: object, path: PathKey, process: str | None, process_arrival: int,
-           scope: Scope, defaults: _Defaults) -> ThreadSpec | None:  # fmt: skip
+           scope: Scope, defaults: _Defaults, process_drawn: bool = False) -> ThreadSpec | None:  # fmt: skip
     if not isinstance(raw, dict):
         checker.fail(path, f"a thread must be a mapping, got {type_name(raw)}")
         return None
@@ -120,16 +184,24 @@ def _thread(checker: Checker, raw: object, path: PathKey, process: str | None, p
         checker.fail((*path, "start"), "only a thread of a process (under 'processes') can be spawned")
     if start == "spawned" and "arrival" in raw:
         checker.fail((*path, "arrival"), "a spawned thread starts when it is spawned: it has no arrival")
-    arrival = checker.duration(raw, path, "arrival", process_arrival)
-    if process is not None and arrival < process_arrival:
+    arrival, arrival_distribution = duration_field(checker, raw, path, "arrival", process_arrival)
+    if process is not None and arrival_distribution is not None and (process_arrival or process_drawn):
+        checker.fail((*path, "arrival"), "a thread's arrival can be drawn only in a process that arrives at 0")
+    elif process_drawn and "arrival" in raw:
+        checker.fail((*path, "arrival"), "the threads of a process whose arrival is drawn arrive with it: "
+                                         "give no arrival")  # fmt: skip
+    elif process is not None and arrival < process_arrival:
         checker.fail((*path, "arrival"), "a thread cannot arrive before its process")
+    count, interarrival, interarrival_distribution = _replicas(checker, raw, path, start == "arrival",
+                                                               "a spawned thread")  # fmt: skip
     own = _scheduling_defaults(checker, raw, path, defaults)
     program: tuple[Operation, ...] = ()
     if "burst" in raw and "program" in raw:
         checker.fail((*path, "burst"), "give either 'burst' or 'program', not both")
     elif "burst" in raw:
         line = checker.source.location((*path, "burst")).line
-        program = (Compute(checker.duration(raw, path, "burst", 0), line=line),)
+        nominal, distribution = duration_field(checker, raw, path, "burst", 0)
+        program = (Compute(nominal, distribution=distribution, line=line),)
     elif "program" in raw:
         program = ProgramParser(checker, scope).program(raw["program"], (*path, "program"))
     else:
@@ -146,6 +218,10 @@ def _thread(checker: Checker, raw: object, path: PathKey, process: str | None, p
         tickets=own.tickets,
         nice=own.nice,
         affinity=own.affinity,
+        count=count,
+        interarrival=interarrival,
+        interarrival_distribution=interarrival_distribution,
+        arrival_distribution=arrival_distribution,
         line=checker.source.location(path).line,
     )
 

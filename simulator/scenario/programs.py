@@ -41,6 +41,7 @@ from simulator.program.operations import (
     Repeat,
     SetEvent,
     Sleep,
+    Span,
     Spawn,
     Store,
     Unlock,
@@ -50,6 +51,7 @@ from simulator.program.operations import (
     While,
 )
 from simulator.scenario.checking import Checker, is_identifier
+from simulator.scenario.distributions import duration_field, duration_or_distribution, is_distribution
 from simulator.scenario.limits import MAX_REPEATS
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
@@ -132,26 +134,31 @@ class ProgramParser:
 
     def op_compute(self, value: object, path: PathKey, line: int) -> Compute | None:
         checker = self.checker
-        if not isinstance(value, dict):
-            return Compute(checker.duration_value(value, path), line=line)
+        if not isinstance(value, dict) or is_distribution(value):
+            nominal, distribution = duration_or_distribution(checker, value, path)
+            return Compute(nominal, distribution=distribution, line=line)
         keys = ("duration", "jitter", "preemptible", "releases_gil")
         if not self.keys(value, path, keys, "compute", required=("duration",)):
             return None
-        duration = checker.duration(value, path, "duration", 0)
+        duration, distribution = duration_field(checker, value, path, "duration", 0)
         jitter = checker.duration(value, path, "jitter", 0)
-        if jitter > duration:
+        if jitter and distribution is not None:
+            self.fail((*path, "jitter"), "a duration drawn from a distribution takes no jitter")
+        elif jitter > duration:
             self.fail((*path, "jitter"), "jitter cannot exceed the duration (a duration is never negative)")
         preemptible = checker.boolean(value, path, "preemptible", True)
         releases_gil = checker.boolean(value, path, "releases_gil", False)
-        return Compute(duration, jitter, preemptible, releases_gil, line=line)
+        return Compute(duration, jitter, preemptible, releases_gil, distribution, line=line)
 
     def op_sleep(self, value: object, path: PathKey, line: int) -> Sleep:
-        return Sleep(self.checker.duration_value(value, path), line=line)
+        nominal, distribution = duration_or_distribution(self.checker, value, path)
+        return Sleep(nominal, distribution, line=line)
 
     def op_io(self, value: object, path: PathKey, line: int) -> Io | None:
         checker = self.checker
-        if not isinstance(value, dict):
-            return Io("io", checker.duration_value(value, path), line=line)
+        if not isinstance(value, dict) or is_distribution(value):
+            nominal, distribution = duration_or_distribution(checker, value, path)
+            return Io("io", nominal, distribution, line=line)
         if not self.keys(value, path, ("device", "duration"), "io", required=("duration",)):
             return None
         device = checker.string(value, path, "device", "io")
@@ -159,7 +166,8 @@ class ProgramParser:
             known = ", ".join(sorted(checker.devices))
             hint = did_you_mean(device, checker.devices)
             self.fail((*path, "device"), f"unknown device {device!r}{hint} (devices: {known})")
-        return Io(device, checker.duration(value, path, "duration", 0), line=line)
+        nominal, distribution = duration_field(checker, value, path, "duration", 0)
+        return Io(device, nominal, distribution, line=line)
 
     # -- control flow ------------------------------------------------------------------------------------
 
@@ -180,6 +188,18 @@ class ProgramParser:
             return Repeat(times, self.program(value["do"], (*path, "do")), line=line)
         finally:
             self.repeats = outer
+
+    def op_span(self, value: object, path: PathKey, line: int) -> Span | None:
+        if not isinstance(value, dict):
+            self.fail(path, f"span needs a mapping such as {{name: request, do: [...]}}, got {type_name(value)}")
+            return None
+        if not self.keys(value, path, ("name", "do"), "span", required=("name", "do")):
+            return None
+        name = value["name"]
+        if not isinstance(name, str) or not name.strip():
+            self.fail((*path, "name"), f"a span's name must be a non-empty string, got {type_name(name)}")
+            return None
+        return Span(name, self.program(value["do"], (*path, "do")), line=line)
 
     def op_while(self, value: object, path: PathKey, line: int) -> While | None:
         if not isinstance(value, dict):
@@ -291,8 +311,10 @@ class ProgramParser:
         fields = self.fields(value, path, "wait", ("cond", "timeout"), ("cond",), "{cond: cv, timeout: 5}")
         if fields is None:
             return None
-        timeout = self.checker.duration(value, path, "timeout", 0) if "timeout" in fields else None
-        return Wait(self.object_name(fields["cond"], (*path, "cond"), "wait", Wait.spec.kinds), timeout, line=line)
+        timeout, drawn = (duration_field(self.checker, value, path, "timeout", 0) if "timeout" in fields
+                          else (None, None))  # fmt: skip
+        return Wait(self.object_name(fields["cond"], (*path, "cond"), "wait", Wait.spec.kinds), timeout, drawn,
+                    line=line)  # fmt: skip
 
     def op_notify(self, value: object, path: PathKey, line: int) -> Notify:
         return Notify(self.object_name(value, path, "notify", Notify.spec.kinds), line=line)
