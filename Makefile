@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint format bench clean
 
 # Installing prints only errors (-qq): a user of `make run` wants the demo, not pip's progress.
 $(BIN)/python:
@@ -23,13 +23,19 @@ run: $(STAMP)
 	@echo "threadsim is installed in $(VENV): run it as $(BIN)/threadsim, or first '. $(BIN)/activate' and then threadsim"
 
 test: $(STAMP)
+	$(BIN)/ruff format --check simulator tests bench
 	$(BIN)/ruff check simulator tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check simulator tests bench
 	$(BIN)/ruff check simulator tests bench
 	$(BIN)/mypy
+
+# The formatter: `make format` rewrites, `make test` and `make lint` check.
+format: $(STAMP)
+	$(BIN)/ruff format simulator tests bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

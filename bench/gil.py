@@ -50,8 +50,9 @@ def measure(threads: int, cycles: int, per_process: int, gil: bool) -> tuple[flo
 def main() -> None:
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000
     cycles = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    print(f"{threads} threads x {cycles} cycles, rr {QUANTUM // 1_000_000} ms, {CPUS} CPUs;"
-          f" CPU time, best of {REPEATS}")
+    print(
+        f"{threads} threads x {cycles} cycles, rr {QUANTUM // 1_000_000} ms, {CPUS} CPUs; CPU time, best of {REPEATS}"
+    )
     print(f"{'threads per process':>20}  {'GIL':>3}  {'run s':>7}  {'events':>9}  {'us/event':>8}  "
           f"{'run ratio':>9}  {'event ratio':>11}")  # fmt: skip
     for per_process in (1, 10, threads):

@@ -25,8 +25,10 @@ MAX_STEPS = INT_MAX
 MAX_WIDTH = 10_000
 
 #: The help of --max-steps-per-instant (run, explore, replay).
-INSTANT_HELP = ("Livelock bound: stop with a livelock violation once one thread takes N steps while simulated time "
-                "stands still (0: no such check).")
+INSTANT_HELP = (
+    "Livelock bound: stop with a livelock violation once one thread takes N steps while simulated time "
+    "stands still (0: no such check)."
+)
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
@@ -109,30 +111,60 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED),
-              help="Seed for every random choice (default: the scenario's).")
+@click.option(
+    "--seed", type=click.IntRange(min=0, max=MAX_SEED), help="Seed for every random choice (default: the scenario's)."
+)
 @click.option("--cpus", type=click.IntRange(min=1, max=MAX_CPUS), help="Number of CPUs (overrides machine.cpus).")
 @click.option("--policy", metavar="SPEC", help="Scheduling policy, e.g. rr or rr:quantum=4 (see `threadsim policies`).")
 @click.option("--context-switch", metavar="D", help="Context-switch cost, e.g. 0.5 or 50us (bare numbers: time_unit).")
 @click.option("--until", metavar="D", help="Stop the run at this time; the report says complete: false.")
-@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS),
-              help="Step bound: stop with a violation after N operations (default 10,000,000).")
-@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
-              show_default=True, help=INSTANT_HELP)
-@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=1, max=MAX_STEPS),
+    help="Step bound: stop with a violation after N operations (default 10,000,000).",
+)
+@click.option(
+    "--max-steps-per-instant",
+    type=click.IntRange(min=0, max=MAX_STEPS),
+    default=DEFAULT_MAX_INSTANT_STEPS,
+    show_default=True,
+    help=INSTANT_HELP,
+)
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
-@click.option("--width", type=click.IntRange(min=10, max=MAX_WIDTH), default=80, show_default=True,
-              help="Width of the Gantt chart in columns.")
+@click.option(
+    "--width",
+    type=click.IntRange(min=10, max=MAX_WIDTH),
+    default=80,
+    show_default=True,
+    help="Width of the Gantt chart in columns.",
+)
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
         until: str | None, max_steps: int | None, max_steps_per_instant: int, report: str, timelines: tuple[str, ...],
         width: int) -> None:  # fmt: skip
     """Run SCENARIO and print its report. Exit status 0: no violation, 1: violation, 2: bad input."""
     _exit_for_errors(
-        commands.run, scenario_path=scenario, out=sys.stdout, seed=seed, cpus=cpus,
-        policy=policy, context_switch=context_switch, until=until, max_steps=max_steps, report=report,
-        timelines=timelines, width=width, max_instant_steps=max_steps_per_instant or None,
-        progress=sys.stderr.isatty(), err=sys.stderr,
+        commands.run,
+        scenario_path=scenario,
+        out=sys.stdout,
+        seed=seed,
+        cpus=cpus,
+        policy=policy,
+        context_switch=context_switch,
+        until=until,
+        max_steps=max_steps,
+        report=report,
+        timelines=timelines,
+        width=width,
+        max_instant_steps=max_steps_per_instant or None,
+        progress=sys.stderr.isatty(),
+        err=sys.stderr,
     )
 
 
@@ -140,8 +172,7 @@ def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, c
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files and report every error found (exit status 2 if any)."""
-    _exit_for_errors(commands.validate, paths=scenarios, out=sys.stdout,
-                     err=sys.stderr)
+    _exit_for_errors(commands.validate, paths=scenarios, out=sys.stdout, err=sys.stderr)
 
 
 @main.command()
@@ -152,53 +183,145 @@ def policies() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--runs", type=click.IntRange(min=1),
-              help="Schedules to run (random and pct: default 1000; dfs: by default every one within the bound).")
-@click.option("--time-budget", metavar="D",
-              help="Stop the search after this much wall-clock time, e.g. 30, 30s or 500ms (bare numbers: seconds); "
-              "the report says it was cut short.")
-@click.option("--strategy", type=click.Choice(["random", "pct", "dfs"]), default="random", show_default=True,
-              help="random preemptions, PCT priorities, or depth-first search of every schedule.")
-@click.option("--depth", type=click.IntRange(min=1), default=2, show_default=True,
-              help="PCT: the bug depth to aim for (depth - 1 priority change points).")
-@click.option("--preemption-bound", type=click.IntRange(min=0), default=2, show_default=True,
-              help="dfs: the most preemptions a schedule may have.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes to run schedules in (random and pct); the report is the same for any number.")
-@click.option("--seed-start", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).")
-@click.option("--shrink-budget", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="The most schedules shrinking may run for each failure (to find its fewest preemptions).")
-@click.option("--shard", metavar="K/N",
-              help="Run the K-th of N shares of a random or pct search and print it as JSON for threadsim merge.")
-@click.option("--no-database", "no_database", is_flag=True,
-              help="Neither replay nor save failing schedules in .threadsim/failures/ (or $THREADSIM_DATABASE).")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    help="Schedules to run (random and pct: default 1000; dfs: by default every one within the bound).",
+)
+@click.option(
+    "--time-budget",
+    metavar="D",
+    help="Stop the search after this much wall-clock time, e.g. 30, 30s or 500ms (bare numbers: seconds); "
+    "the report says it was cut short.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["random", "pct", "dfs"]),
+    default="random",
+    show_default=True,
+    help="random preemptions, PCT priorities, or depth-first search of every schedule.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="PCT: the bug depth to aim for (depth - 1 priority change points).",
+)
+@click.option(
+    "--preemption-bound",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="dfs: the most preemptions a schedule may have.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run schedules in (random and pct); the report is the same for any number.",
+)
+@click.option(
+    "--seed-start",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).",
+)
+@click.option(
+    "--shrink-budget",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="The most schedules shrinking may run for each failure (to find its fewest preemptions).",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Run the K-th of N shares of a random or pct search and print it as JSON for threadsim merge.",
+)
+@click.option(
+    "--no-database",
+    "no_database",
+    is_flag=True,
+    help="Neither replay nor save failing schedules in .threadsim/failures/ (or $THREADSIM_DATABASE).",
+)
 @click.option("--all", "every", is_flag=True, help="Also list every failing schedule with its replay token.")
-@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), default=EXPLORE_MAX_STEPS, show_default=True,
-              help="Step bound of each schedule: it fails with step_bound after N operations.")
-@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
-              show_default=True, help=INSTANT_HELP)
-@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
-def explore(scenario: str, runs: int | None, time_budget: str | None, strategy: str, depth: int,
-            preemption_bound: int, jobs: int, seed_start: int, shrink_budget: int, shard: str | None,
-            no_database: bool, every: bool, max_steps: int, max_steps_per_instant: int, report: str) -> None:
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=1, max=MAX_STEPS),
+    default=EXPLORE_MAX_STEPS,
+    show_default=True,
+    help="Step bound of each schedule: it fails with step_bound after N operations.",
+)
+@click.option(
+    "--max-steps-per-instant",
+    type=click.IntRange(min=0, max=MAX_STEPS),
+    default=DEFAULT_MAX_INSTANT_STEPS,
+    show_default=True,
+    help=INSTANT_HELP,
+)
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
+def explore(
+    scenario: str,
+    runs: int | None,
+    time_budget: str | None,
+    strategy: str,
+    depth: int,
+    preemption_bound: int,
+    jobs: int,
+    seed_start: int,
+    shrink_budget: int,
+    shard: str | None,
+    no_database: bool,
+    every: bool,
+    max_steps: int,
+    max_steps_per_instant: int,
+    report: str,
+) -> None:
     """Run many schedules of SCENARIO; report each distinct failure with a shrunk replay token.
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
     """
     _exit_for_errors(
-        commands.explore, scenario_path=scenario, out=sys.stdout, err=sys.stderr, runs=runs, strategy=strategy,
-        depth=depth, preemption_bound=preemption_bound, jobs=jobs, seed_start=seed_start, every=every,
-        report=report, progress=sys.stderr.isatty(), time_budget=time_budget, shrink_budget=shrink_budget,
-        database=not no_database, shard=shard, max_steps=max_steps, max_instant_steps=max_steps_per_instant or None,
+        commands.explore,
+        scenario_path=scenario,
+        out=sys.stdout,
+        err=sys.stderr,
+        runs=runs,
+        strategy=strategy,
+        depth=depth,
+        preemption_bound=preemption_bound,
+        jobs=jobs,
+        seed_start=seed_start,
+        every=every,
+        report=report,
+        progress=sys.stderr.isatty(),
+        time_budget=time_budget,
+        shrink_budget=shrink_budget,
+        database=not no_database,
+        shard=shard,
+        max_steps=max_steps,
+        max_instant_steps=max_steps_per_instant or None,
     )
 
 
 @main.command()
 @click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
 def merge(parts: tuple[str, ...], report: str) -> None:
     """Merge the JSON PARTS of `explore --shard K/N` runs: print the report one job would have printed."""
     _exit_for_errors(commands.merge, paths=parts, out=sys.stdout, report=report)
@@ -207,17 +330,37 @@ def merge(parts: tuple[str, ...], report: str) -> None:
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.argument("token")
-@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
-@click.option("--width", type=click.IntRange(min=10), default=80, show_default=True,
-              help="Width of the Gantt chart in columns.")
-@click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), default=EXPLORE_MAX_STEPS, show_default=True,
-              help="Step bound (explore's: give the value explore was given).")
-@click.option("--max-steps-per-instant", type=click.IntRange(min=0, max=MAX_STEPS), default=DEFAULT_MAX_INSTANT_STEPS,
-              show_default=True, help=INSTANT_HELP)
-@click.option("--explain", "explain_steps", is_flag=True,
-              help="Also print the interleaving: the steps in order, the explorer's decisions, conflicting accesses.")
+@click.option(
+    "--width", type=click.IntRange(min=10), default=80, show_default=True, help="Width of the Gantt chart in columns."
+)
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=1, max=MAX_STEPS),
+    default=EXPLORE_MAX_STEPS,
+    show_default=True,
+    help="Step bound (explore's: give the value explore was given).",
+)
+@click.option(
+    "--max-steps-per-instant",
+    type=click.IntRange(min=0, max=MAX_STEPS),
+    default=DEFAULT_MAX_INSTANT_STEPS,
+    show_default=True,
+    help=INSTANT_HELP,
+)
+@click.option(
+    "--explain",
+    "explain_steps",
+    is_flag=True,
+    help="Also print the interleaving: the steps in order, the explorer's decisions, conflicting accesses.",
+)
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int, max_steps: int,
            max_steps_per_instant: int, explain_steps: bool) -> None:  # fmt: skip
     """Rerun exactly the schedule that TOKEN (printed by explore) records."""
@@ -228,13 +371,29 @@ def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], w
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--policy", "policies", metavar="SPEC", multiple=True, required=True,
-              help="A policy to compare, e.g. rr:quantum=4 (repeat for each).")
+@click.option(
+    "--policy",
+    "policies",
+    metavar="SPEC",
+    multiple=True,
+    required=True,
+    help="A policy to compare, e.g. rr:quantum=4 (repeat for each).",
+)
 @click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), help="Seed for every run (default: the scenario's).")
-@click.option("--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
-@click.option("--width", type=click.IntRange(min=10, max=MAX_WIDTH), default=80, show_default=True,
-              help="Width of the Gantt charts in columns.")
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=10, max=MAX_WIDTH),
+    default=80,
+    show_default=True,
+    help="Width of the Gantt charts in columns.",
+)
 def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: str, width: int) -> None:
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
     _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,
@@ -243,21 +402,52 @@ def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: 
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--set", "settings", metavar="PATH=V1,V2,...", multiple=True, required=True,
-              help="A scenario setting and the values to try, e.g. machine.cpus=1,2,4 or "
-              "machine.devices.disk.servers=1,2 (list items by name or index). Repeat to sweep several; "
-              "every combination runs.")
-@click.option("--policy", "policies", metavar="SPEC", multiple=True,
-              help="Also try each of these policies (repeatable; default: the scenario's).")
-@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="N",
-              help="Run seeds 0 to N-1 for each combination and show mean ±sd (default: the scenario's seed).")
+@click.option(
+    "--set",
+    "settings",
+    metavar="PATH=V1,V2,...",
+    multiple=True,
+    required=True,
+    help="A scenario setting and the values to try, e.g. machine.cpus=1,2,4 or "
+    "machine.devices.disk.servers=1,2 (list items by name or index). Repeat to sweep several; "
+    "every combination runs.",
+)
+@click.option(
+    "--policy",
+    "policies",
+    metavar="SPEC",
+    multiple=True,
+    help="Also try each of these policies (repeatable; default: the scenario's).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1, max=10_000),
+    metavar="N",
+    help="Run seeds 0 to N-1 for each combination and show mean ±sd (default: the scenario's seed).",
+)
 @click.option("--max-steps", type=click.IntRange(min=1, max=MAX_STEPS), help="Step bound of each run.")
-@click.option("--report", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
-              help="Report format printed on standard output.")
-@click.option("--plot", metavar="PATH", help="Also draw each figure against the first --set's values into "
-              "PATH (.svg or .png; needs the plot extra: pip install 'threadsim[plot]').")
-def sweep(scenario: str, settings: tuple[str, ...], policies: tuple[str, ...], seeds: int | None,
-          max_steps: int | None, report: str, plot: str | None) -> None:
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Report format printed on standard output.",
+)
+@click.option(
+    "--plot",
+    metavar="PATH",
+    help="Also draw each figure against the first --set's values into "
+    "PATH (.svg or .png; needs the plot extra: pip install 'threadsim[plot]').",
+)
+def sweep(
+    scenario: str,
+    settings: tuple[str, ...],
+    policies: tuple[str, ...],
+    seeds: int | None,
+    max_steps: int | None,
+    report: str,
+    plot: str | None,
+) -> None:
     """Run SCENARIO for every combination of the --set values: a table of key figures per combination.
 
     Exit status 1 when any run found a violation.

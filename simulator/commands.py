@@ -110,8 +110,7 @@ def _run_and_report(
         cpus=scenario.machine.cpus,
         threads=tuple(scenario.thread_instances()),
         width=width,
-        header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | "
-        f"cpus {scenario.machine.cpus}",
+        header=f"seed {run_seed} | policy {policy_text(scenario.machine.policy, unit)} | cpus {scenario.machine.cpus}",
         devices=tuple((device.name, device.servers) for device in scenario.machine.devices),
     )
     try:
@@ -365,7 +364,8 @@ def replay(
     strategy = ReplayStrategy(dict(recorded.decisions))
     words = ["threadsim", "replay", scenario_path, token]
     command = shlex.join(words + (["--width", str(width)] if width != 80 else [])) + bound_options(
-        (max_steps, max_instant_steps))
+        (max_steps, max_instant_steps)
+    )
     status = _run_and_report(scenario, scenario_path, out, seed=recorded.seed, report=report, timelines=timelines,
                              width=width, strategy=strategy, reproduce=command, activity_limit=400,
                              max_steps=max_steps, max_instant_steps=max_instant_steps)  # fmt: skip

@@ -50,8 +50,14 @@ def simulate(
     if max_instant_steps is not None and max_instant_steps < 1:
         raise ValueError(f"max_instant_steps must be at least 1, got {max_instant_steps}")
     run_seed = scenario.seed if seed is None else seed
-    kernel = Kernel(scenario, seed=run_seed, listeners=listeners, max_steps=max_steps, strategy=strategy,
-                    max_instant_steps=max_instant_steps)
+    kernel = Kernel(
+        scenario,
+        seed=run_seed,
+        listeners=listeners,
+        max_steps=max_steps,
+        strategy=strategy,
+        max_instant_steps=max_instant_steps,
+    )
     if watch is None:
         kernel.run(until)
     else:

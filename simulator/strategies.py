@@ -81,8 +81,9 @@ class HypothesisSchedule:
         self._budget -= 1
         if self._gap is None:
             another = self._data.draw(st.booleans(), label="another preemption?")
-            self._gap = self._data.draw(st.integers(0, self._max_gap), label="after how many points?") if another \
-                else -1
+            self._gap = (
+                self._data.draw(st.integers(0, self._max_gap), label="after how many points?") if another else -1
+            )
         if self._gap != 0:
             self._gap = max(self._gap - 1, -1)
             return False

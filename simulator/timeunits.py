@@ -63,7 +63,7 @@ def _parse_text(text: str, unit: str) -> tuple[Decimal, str]:
         raise TimeValueError(f"duration {_short(text)} is longer than {_MAX_TEXT} characters")
     match = _DURATION_TEXT.match(text)
     if match is None:
-        raise TimeValueError(f"expected a duration such as 5, 0.4 or \"250us\", got {text!r}")
+        raise TimeValueError(f'expected a duration such as 5, 0.4 or "250us", got {text!r}')
     number, suffix = match.groups()
     suffix = UNIT_ALIASES.get(suffix, suffix) or unit
     if suffix not in NS_PER_UNIT:

@@ -68,10 +68,11 @@ class ScenarioError(ValueError):
         self.message = self.problems[0].message if self.problems else ""
 
 
-#: id of a validated scenario -> (a weak reference to it, the scenario ready to run). The weak reference's
-#: callback drops the entry when the scenario dies, so that a later object with the same id is never taken
-#: for it.
-_validated: dict[int, tuple[weakref.ref[Scenario], Scenario]] = {}
+#: id of a validated scenario -> (a weak reference to it, the scenario ready to run, or None when that is the
+#: scenario itself). The weak reference's callback drops the entry when the scenario dies, so that a later
+#: object with the same id is never taken for it. Never a strong reference to the scenario itself: that
+#: would keep every scenario ever validated alive (a test session grew to gigabytes and slowed to a crawl).
+_validated: dict[int, tuple[weakref.ref[Scenario], Scenario | None]] = {}
 
 
 def validate(scenario: Scenario) -> Scenario:
@@ -79,7 +80,7 @@ def validate(scenario: Scenario) -> Scenario:
     Raises ScenarioError naming every field at fault."""
     known = _validated.get(id(scenario))
     if known is not None and known[0]() is scenario:
-        return known[1]
+        return scenario if known[1] is None else known[1]
     if not isinstance(scenario, Scenario):
         raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
     ready = checked(scenario)
@@ -100,7 +101,7 @@ def remember_variant(original: Scenario, variant: Scenario) -> Scenario:
     from simulator.policies.registry import PolicyError, build_policy_spec
 
     known = _validated.get(id(original))
-    if known is None or known[0]() is not original or known[1] is not original:
+    if known is None or known[0]() is not original or known[1] is not None:
         return variant
     policy = variant.machine.policy
     try:
@@ -117,7 +118,7 @@ def _remember(scenario: Scenario, ready: Scenario) -> None:
     def forget(_: weakref.ref[Scenario]) -> None:
         table.pop(key, None)
 
-    _validated[key] = (weakref.ref(scenario, forget), ready)
+    _validated[key] = (weakref.ref(scenario, forget), None if ready is scenario else ready)
 
 
 def checked(scenario: Scenario, made_at: Mapping[tuple[str | int, ...], str] | None = None) -> Scenario:

@@ -105,8 +105,15 @@ MEASURED = {
 
 def convoy_table(seeds: range = range(10), operations: int = 100) -> str:
     """The table docs/policies.md shows: the model's convoy figures beside the measured ones."""
-    header = ("cpu-bound", "interval", "ms/op", "median wait", "worst wait", "waits passed >2",
-              "CPython 3.11: ms/op / median / worst / passed")
+    header = (
+        "cpu-bound",
+        "interval",
+        "ms/op",
+        "median wait",
+        "worst wait",
+        "waits passed >2",
+        "CPython 3.11: ms/op / median / worst / passed",
+    )
     rows = []
     for interval in (5, 20):
         for cpu_bound in (1, 2, 3):

@@ -117,8 +117,14 @@ def test_timeline_files(tmp_path: Path) -> None:
     code, out, _ = invoke("run", RR, "--timeline", str(log), "--timeline", str(chart))
     assert code == 0
     events = [json.loads(line) for line in log.read_text().splitlines()]
-    assert events[0] == {"time": 0, "cpu": None, "thread": "P1", "event": "arrive", "state": "ready",
-                         "details": {"process": "P1"}}
+    assert events[0] == {
+        "time": 0,
+        "cpu": None,
+        "thread": "P1",
+        "event": "arrive",
+        "state": "ready",
+        "details": {"process": "P1"},
+    }
     preempt = next(event for event in events if event["event"] == "preempt")
     assert preempt == {"time": 4, "cpu": 0, "thread": "P1", "event": "preempt", "state": "ready",
                        "details": {"remaining": 20}}  # fmt: skip

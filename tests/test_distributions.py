@@ -24,7 +24,8 @@ def errors_of(text: str) -> list[str]:
 
 def test_every_kind_loads_with_its_mean_as_the_nominal_duration() -> None:
     """Each distribution loads in ns; the operation's duration is its mean (what SJF and demand see)."""
-    scenario = parse_scenario(textwrap.dedent("""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         machine: {devices: {disk: {servers: 1}}}
         processes:
           - name: p
@@ -39,7 +40,9 @@ def test_every_kind_loads_with_its_mean_as_the_nominal_duration() -> None:
                   - compute: {duration: {choice: [1, 2, "6ms"]}, preemptible: false}
                   - lock: m
                   - wait: {cond: cv, timeout: {exponential: 1}}
-        """), "s.yaml")
+        """),
+        "s.yaml",
+    )
     program = scenario.processes[0].threads[0].program
     assert program[0] == Compute(2 * MS, distribution=Distribution("exponential", (2 * MS,)))
     assert program[1] == Sleep(2 * MS, Distribution("uniform", (1 * MS, 3 * MS)))
@@ -92,12 +95,15 @@ def test_a_normal_draw_below_zero_becomes_zero_and_choice_picks_an_item() -> Non
 
 def test_the_same_seed_replays_the_same_run() -> None:
     """A run drawing its durations gives the same times for one seed, other times for another."""
-    scenario = parse_scenario(textwrap.dedent("""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         machine: {cpus: 2}
         threads:
           - {name: a, program: [compute: {exponential: 2}, sleep: {uniform: [1, 3]}, io: {exponential: 1}]}
           - {name: b, burst: {lognormal: {mean: 3, sd: 1}}, arrival: {exponential: 1}}
-        """), "s.yaml")
+        """),
+        "s.yaml",
+    )
 
     def times(seed: int) -> list[tuple[int, int | None]]:
         return [(t.arrival, t.completion) for t in simulate(scenario, seed=seed).threads]
@@ -138,13 +144,16 @@ def test_distribution_errors_are_located() -> None:
 
 def test_a_drawn_timeout_is_drawn_when_the_wait_starts() -> None:
     """Nobody notifies: the wait ends at its drawn timeout, the same for one seed, never the mean exactly."""
-    scenario = parse_scenario(textwrap.dedent("""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         processes:
           - name: p
             sync: {m: mutex, cv: {condition: m}}
             threads:
               - {name: t, program: [lock: m, wait: {cond: cv, timeout: {uniform: [1, 9]}}, unlock: m]}
-        """), "s.yaml")
+        """),
+        "s.yaml",
+    )
     ends = [simulate(scenario, seed=seed).threads[0].completion for seed in (0, 0, 1)]
     assert ends[0] == ends[1] != ends[2]
     assert all(MS <= end <= 9 * MS and end != 5 * MS for end in ends)  # type: ignore[operator]

@@ -31,8 +31,16 @@ def test_the_readme_python_example_runs(monkeypatch, capsys) -> None:  # type: i
 #: must have none (test_every_document_with_samples_is_checked), so that none goes unchecked.
 #: docs/capacity.md's samples are checked in tests/test_sweep.py, docs/ostep.md's in tests/test_ostep.py.
 #: docs/policies.md's and docs/synchronization.md's `run` samples by test_run_samples_are_current_excerpts.
-SAMPLE_DOCUMENTS = ("README.md", "docs/outputs.md", "docs/exploration.md", "docs/policies.md", "docs/races.md",
-                    "docs/synchronization.md", "docs/capacity.md", "docs/ostep.md")
+SAMPLE_DOCUMENTS = (
+    "README.md",
+    "docs/outputs.md",
+    "docs/exploration.md",
+    "docs/policies.md",
+    "docs/races.md",
+    "docs/synchronization.md",
+    "docs/capacity.md",
+    "docs/ostep.md",
+)
 SAMPLE = re.compile(r"```\n\$ threadsim ")
 
 
@@ -188,8 +196,14 @@ def test_the_excerpt_check_catches_drift() -> None:
     output = "a\nb\nc\nd\n"
     assert_excerpt("a\n...\nc\n...\n", output, "ok")
     assert_excerpt("...\nb\nc\nd\n", output, "ok")
-    for wrong in ("a\nc\n...\n", "a\n...\nb\n...\n", "a\n...\nb2\n...\n", "...\nc\n...\nb\n...\n",
-                  "a\nb\n", "...\nd\n...\n"):
+    for wrong in (
+        "a\nc\n...\n",
+        "a\n...\nb\n...\n",
+        "a\n...\nb2\n...\n",
+        "...\nc\n...\nb\n...\n",
+        "a\nb\n",
+        "...\nd\n...\n",
+    ):
         with pytest.raises(AssertionError):
             assert_excerpt(wrong, output, "wrong")
 
@@ -252,8 +266,10 @@ def test_violation_kinds_named_in_the_docs_exist() -> None:
             assert name in kinds, f"{path.name}: '{name}' is not a violation kind ({sorted(kinds)})"
             named += 1
     assert named >= 10
-    listed = re.search(r"the violation kinds are\n?\s*((?:`[a-z_]+`,?\s*(?:and\s*)?)+)",
-                       (ROOT / "docs" / "synchronization.md").read_text(encoding="utf-8"))
+    listed = re.search(
+        r"the violation kinds are\n?\s*((?:`[a-z_]+`,?\s*(?:and\s*)?)+)",
+        (ROOT / "docs" / "synchronization.md").read_text(encoding="utf-8"),
+    )
     assert listed is not None
     assert set(re.findall(r"`([a-z_]+)`", listed.group(1))) == kinds
 
@@ -262,7 +278,7 @@ def test_violation_kinds_named_in_the_docs_exist() -> None:
 def test_the_scenario_examples_in_scenarios_md_are_valid(heading: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The complete example and the anchors example of docs/scenarios.md are scenarios `validate` accepts."""
     text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
-    section = text[text.index(heading):]
+    section = text[text.index(heading) :]
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None
     path = tmp_path / "example.yaml"
@@ -292,6 +308,6 @@ def test_the_json_report_sample_in_outputs_md_is_current(monkeypatch) -> None:  
     assert json.dumps(report, indent=2) + "\n" == output  # so trimming and dumping again changes nothing else
     report["threads"] = report["threads"][:1]
     assert shown.group(1) == json.dumps(report, indent=2) + "\n"
-    table = text[shown.end():text.index("## The event log")]
+    table = text[shown.end() : text.index("## The event log")]
     named = set(re.findall(r"`([a-z_]+)`", "".join(re.findall(r"(?m)^\| ([^|]*) \|", table))))
     assert set(report) <= named, f"fields missing from the table: {sorted(set(report) - named)}"

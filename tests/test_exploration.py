@@ -574,8 +574,14 @@ def test_shards_merged_print_what_one_job_prints(tmp_path: Path, strategy: str) 
                                     "--seed-start", "4"])  # fmt: skip
     merged = CliRunner().invoke(main, ["merge", *parts])
     assert merged.exit_code == one.exit_code == 1 and merged.stdout == one.stdout
-    one_json = json.loads(CliRunner().invoke(main, ["explore", INCR, "--strategy", strategy, "--runs", "90",
-                                                    "--all", "--seed-start", "4", "--report", "json"]).stdout)
+    one_json = json.loads(
+        CliRunner()
+        .invoke(
+            main,
+            ["explore", INCR, "--strategy", strategy, "--runs", "90", "--all", "--seed-start", "4", "--report", "json"],
+        )
+        .stdout
+    )
     merged_json = json.loads(CliRunner().invoke(main, ["merge", *parts, "--report", "json"]).stdout)
     assert merged_json == one_json
 

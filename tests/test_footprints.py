@@ -25,14 +25,16 @@ def test_conflicts_need_a_shared_variable_with_a_write_or_a_shared_object() -> N
 
 def test_a_step_is_independent_when_no_other_thread_can_conflict_with_it() -> None:
     """Each thread's private counter is independent; the shared one is not."""
-    footprints = Footprints(scenario_from("""\
+    footprints = Footprints(
+        scenario_from("""\
         processes:
           - name: p
             memory: {a: 0, b: 0, shared: 0}
             threads:
               - {name: T1, program: [incr: a, incr: shared]}
               - {name: T2, program: [incr: b, incr: shared]}
-        """))
+        """)
+    )
     assert footprints.independent("T1", Load("a", "r"))
     assert not footprints.independent("T1", Load("shared", "r"))
     assert not footprints.independent("T2", Store("shared", Number(0)))

@@ -30,8 +30,9 @@ def run_in_shell(script: str) -> str:
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if not p.startswith(str(VENV)))
     env = {**os.environ, "PATH": path}
     env.pop("VIRTUAL_ENV", None)
-    done = subprocess.run(["bash", "-c", "set -e\n" + script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        ["bash", "-c", "set -e\n" + script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -44,8 +45,10 @@ def expected() -> str:
     return result.stdout
 
 
-needs_venv = pytest.mark.skipif(not (VENV / "bin" / "threadsim").exists(),
-                                reason="no .venv with threadsim installed in the project folder (make run makes one)")
+needs_venv = pytest.mark.skipif(
+    not (VENV / "bin" / "threadsim").exists(),
+    reason="no .venv with threadsim installed in the project folder (make run makes one)",
+)
 
 
 @needs_venv
@@ -58,8 +61,9 @@ def test_the_venv_command_of_the_readme_runs_threadsim(expected: str, monkeypatc
 
 
 @needs_venv
-def test_activating_the_venv_as_the_readme_says_puts_threadsim_on_the_path(expected: str,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_activating_the_venv_as_the_readme_says_puts_threadsim_on_the_path(
+    expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`. .venv/bin/activate` and then `threadsim run ...` gives the report."""
     monkeypatch.chdir(ROOT)
     script = readme_block_after("or activate the environment once per shell")

@@ -58,8 +58,10 @@ def test_a_schedule_that_runs_long_keeps_only_the_first_events() -> None:
     """A run to the step bound is explained from its first EVENT_LIMIT events, and says so."""
     from tests.conftest import scenario_from
 
-    scenario = scenario_from("processes: [{name: p, memory: {x: 0}, threads: [{name: A, program: "
-                             "[repeat: {times: 100000, do: [{load: {var: x, into: r}}, {compute: 1}]}]}]}]\n")
+    scenario = scenario_from(
+        "processes: [{name: p, memory: {x: 0}, threads: [{name: A, program: "
+        "[repeat: {times: 100000, do: [{load: {var: x, into: r}}, {compute: 1}]}]}]}]\n"
+    )
     lines = explain(scenario, 0, (), max_steps=60_000)  # 30,000 loads
     assert any("events after the first 20000 not shown" in line for line in lines)
     assert any("A: step_bound: the run stopped after 60000 steps" in line for line in lines)

@@ -7,12 +7,14 @@ from tests.conftest import MS, by_name, run_yaml, scenario_from, trace_of
 
 def test_an_arrival_enters_the_ready_queue_before_a_thread_preempted_at_the_same_instant() -> None:
     """P3 arrives at 4 when P1's quantum ends: P3 is queued first, so it runs at 4."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         machine: {policy: {name: rr, quantum: 4}}
         threads:
           - {name: P1, burst: 10}
           - {name: P3, burst: 2, arrival: 4}
-        """))
+        """)
+    )
     assert threads["P3"].first_run == 4 * MS
     assert threads["P1"].involuntary_switches == 1
 
@@ -32,10 +34,13 @@ def test_cost_grows_with_events_never_with_simulated_time() -> None:
     """Computing alone for 10^12 ms under RR costs exactly as many events as computing for 10 ms."""
 
     def events_for(burst: str) -> int:
-        kernel = Kernel(scenario_from(f"""\
+        kernel = Kernel(
+            scenario_from(f"""\
             machine: {{policy: {{name: rr, quantum: 4}}}}
             threads: [{{name: A, burst: {burst}}}, {{name: B, burst: 1, arrival: 2}}]
-            """), seed=0)
+            """),
+            seed=0,
+        )
         kernel.run()
         return kernel.engine.events
 
@@ -70,11 +75,13 @@ def test_a_context_switch_costs_time_on_the_cpu_but_not_the_first_dispatch() -> 
 
 def test_yield_goes_behind_every_ready_thread_or_continues_when_none() -> None:
     """Yield with others ready hands over the CPU; alone, it continues at once."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         threads:
           - {name: A, program: [compute: 1, yield, compute: 1]}
           - {name: B, burst: 3}
-        """))
+        """)
+    )
     assert (threads["A"].completion, threads["B"].completion) == (5 * MS, 4 * MS)
     assert threads["A"].voluntary_switches == 1
     alone = run_yaml("threads: [{name: A, program: [compute: 1, yield, yield, compute: 1]}]\n")
@@ -83,11 +90,13 @@ def test_yield_goes_behind_every_ready_thread_or_continues_when_none() -> None:
 
 def test_sleep_leaves_the_cpu_and_is_counted_as_sleeping() -> None:
     """While A sleeps, B runs; A's sleep is sleeping time, not waiting."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         threads:
           - {name: A, program: [compute: 1, sleep: 5, compute: 1]}
           - {name: B, burst: 2}
-        """))
+        """)
+    )
     assert threads["A"].sleeping == 5 * MS
     assert threads["A"].completion == 7 * MS
     assert threads["B"].completion == 3 * MS
@@ -112,12 +121,14 @@ def test_a_device_serves_its_servers_at_once_and_queues_the_rest_in_fifo_order()
 
 def test_a_non_preemptible_compute_holds_the_cpu_past_its_quantum() -> None:
     """The greedy call runs to its end; the quantum is enforced only after it returns."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         machine: {policy: {name: rr, quantum: 2}}
         threads:
           - {name: A, program: [compute: {duration: 10, preemptible: false}, compute: 5]}
           - {name: B, burst: 2, arrival: 1}
-        """))
+        """)
+    )
     assert threads["B"].first_run == 10 * MS
     assert threads["A"].involuntary_switches == 1
 

@@ -64,8 +64,10 @@ def test_many_threads_taking_few_steps_at_one_instant_are_no_livelock() -> None:
 
 def test_nested_repeats_of_nothing_take_no_time_and_end() -> None:
     """A repeat of 10^6 repeats of 10^5 empty repeats (within the loader's nesting limit) is skipped at once."""
-    text = ("threads: [{name: A, program: [{repeat: {times: 1000000, do: [{repeat: {times: 100000, "
-            "do: [{repeat: {times: 5, do: []}}]}}]}}, {compute: 1}, {while: {cond: 'x > 0', do: []}}]}]\n")
+    text = (
+        "threads: [{name: A, program: [{repeat: {times: 1000000, do: [{repeat: {times: 100000, "
+        "do: [{repeat: {times: 5, do: []}}]}}]}}, {compute: 1}, {while: {cond: 'x > 0', do: []}}]}]\n"
+    )
     metrics = run_yaml(text)
     assert metrics.complete and metrics.steps == 2
 

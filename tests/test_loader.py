@@ -17,7 +17,8 @@ def errors_of(text: str) -> list[str]:
 
 def test_a_full_scenario_loads_into_frozen_values() -> None:
     """Processes, threads, programs, devices and the policy come out as validated values in ns."""
-    scenario = parse_scenario(textwrap.dedent("""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         name: demo
         time_unit: ms
         seed: 7
@@ -42,7 +43,9 @@ def test_a_full_scenario_loads_into_frozen_values() -> None:
                   - exit
         threads:
           - {name: P1, burst: 24, arrival: 3}
-        """), "demo.yaml")
+        """),
+        "demo.yaml",
+    )
     assert scenario.name == "demo" and scenario.seed == 7
     assert scenario.machine.policy == PolicySpec("rr", (("quantum", 4_000_000),))
     assert scenario.machine.context_switch == 500_000
@@ -120,44 +123,76 @@ def test_every_error_in_a_file_is_reported_in_file_order() -> None:
     [
         ("[1, 2]\n", "s.yaml:1:1: (top): a scenario is a YAML mapping, got a list"),
         ("thread: []\n", "s.yaml:1:1: thread: unknown key 'thread' in scenario (did you mean 'threads'?)"),
-        ("threads: [{name: A, burst: 1}]\nexpect: [x]\n",
-         "s.yaml:2:10: expect[0]: write PROCESS.x to name a variable in expectation 'x'"),
-        ("threads: [{name: A, program: [lock: m]}]\n",
-         "s.yaml:1:37: threads[0].program[0].lock: unknown mutex 'm' (none declared: add one to the process's sync)"),
-        ("machine: {queues: per_core}\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:19: machine.queues: queues must be one of global, per_cpu, got 'per_core'"),
-        ("machine: {cpus: 2}\nthreads: [{name: A, burst: 1, affinity: [0, 2]}]\n",
-         "s.yaml:2:45: threads[0].affinity[1]: not a CPU of this machine (CPUs 0 to 1): 2"),
-        ("threads: [{name: A, program: [compute]}]\n",
-         "s.yaml:1:31: threads[0].program[0]: operation 'compute' needs a value, e.g. 'compute: 5'"),
-        ("threads: [{name: A, program: [{compute: 1, sleep: 2}]}]\n",
-         "s.yaml:1:31: threads[0].program[0]: an operation is a one-key mapping such as 'compute: 5' or a word"
-         " such as 'yield', got a mapping with 2 keys"),
-        ("threads: [{name: A, program: [compute: {duration: 2, jitter: 3}]}]\n",
-         "s.yaml:1:62: threads[0].program[0].compute.jitter: jitter cannot exceed the duration"
-         " (a duration is never negative)"),
-        ("threads: [{name: A, burst: 1, program: []}]\n",
-         "s.yaml:1:28: threads[0].burst: give either 'burst' or 'program', not both"),
+        (
+            "threads: [{name: A, burst: 1}]\nexpect: [x]\n",
+            "s.yaml:2:10: expect[0]: write PROCESS.x to name a variable in expectation 'x'",
+        ),
+        (
+            "threads: [{name: A, program: [lock: m]}]\n",
+            "s.yaml:1:37: threads[0].program[0].lock: unknown mutex 'm' (none declared: add one to the process's sync)",
+        ),
+        (
+            "machine: {queues: per_core}\nthreads: [{name: A, burst: 1}]\n",
+            "s.yaml:1:19: machine.queues: queues must be one of global, per_cpu, got 'per_core'",
+        ),
+        (
+            "machine: {cpus: 2}\nthreads: [{name: A, burst: 1, affinity: [0, 2]}]\n",
+            "s.yaml:2:45: threads[0].affinity[1]: not a CPU of this machine (CPUs 0 to 1): 2",
+        ),
+        (
+            "threads: [{name: A, program: [compute]}]\n",
+            "s.yaml:1:31: threads[0].program[0]: operation 'compute' needs a value, e.g. 'compute: 5'",
+        ),
+        (
+            "threads: [{name: A, program: [{compute: 1, sleep: 2}]}]\n",
+            "s.yaml:1:31: threads[0].program[0]: an operation is a one-key mapping such as 'compute: 5' or a word"
+            " such as 'yield', got a mapping with 2 keys",
+        ),
+        (
+            "threads: [{name: A, program: [compute: {duration: 2, jitter: 3}]}]\n",
+            "s.yaml:1:62: threads[0].program[0].compute.jitter: jitter cannot exceed the duration"
+            " (a duration is never negative)",
+        ),
+        (
+            "threads: [{name: A, burst: 1, program: []}]\n",
+            "s.yaml:1:28: threads[0].burst: give either 'burst' or 'program', not both",
+        ),
         ("threads: [{name: A}]\n", "s.yaml:1:11: threads[0]: a thread needs a 'program' or a 'burst'"),
-        ("threads: [{name: A, burst: 1}]\nprocesses: [{name: A, threads: [{name: B, burst: 1}]}]\n",
-         "s.yaml:1:18: threads[0].name: duplicate process name 'A' (first declared at line 2)"),
-        ("machine: {policy: lotery}\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:19: machine.policy: unknown policy 'lotery' (did you mean 'lottery'?) "
-         "(known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, stride, cfs)"),
-        ("machine: {policy: {name: rr, quantm: 3}}\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:30: machine.policy.quantm: policy 'rr' has no parameter 'quantm' (did you mean 'quantum'?)"
-         " (parameters: quantum)"),
-        ("time_unit: hours\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:12: time_unit: time_unit must be one of ns, us, ms, s, got 'hours'"),
-        ("version: 2\nthreads: [{name: A, burst: 1}]\n",
-         "s.yaml:1:10: version: unsupported version 2 (this threadsim reads version 1)"),
+        (
+            "threads: [{name: A, burst: 1}]\nprocesses: [{name: A, threads: [{name: B, burst: 1}]}]\n",
+            "s.yaml:1:18: threads[0].name: duplicate process name 'A' (first declared at line 2)",
+        ),
+        (
+            "machine: {policy: lotery}\nthreads: [{name: A, burst: 1}]\n",
+            "s.yaml:1:19: machine.policy: unknown policy 'lotery' (did you mean 'lottery'?) "
+            "(known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, stride, cfs)",
+        ),
+        (
+            "machine: {policy: {name: rr, quantm: 3}}\nthreads: [{name: A, burst: 1}]\n",
+            "s.yaml:1:30: machine.policy.quantm: policy 'rr' has no parameter 'quantm' (did you mean 'quantum'?)"
+            " (parameters: quantum)",
+        ),
+        (
+            "time_unit: hours\nthreads: [{name: A, burst: 1}]\n",
+            "s.yaml:1:12: time_unit: time_unit must be one of ns, us, ms, s, got 'hours'",
+        ),
+        (
+            "version: 2\nthreads: [{name: A, burst: 1}]\n",
+            "s.yaml:1:10: version: unsupported version 2 (this threadsim reads version 1)",
+        ),
         ("name: x\n", "s.yaml:1:1: (top): a scenario needs 'processes' or 'threads'"),
-        ("threads: [{name: A, program: [repeat: {times: -1, do: []}]}]\n",
-         "s.yaml:1:47: threads[0].program[0].repeat.times: times must be at least 0, got -1"),
-        ("processes: [{name: p, threads: []}]\n",
-         "s.yaml:1:32: processes[0].threads: a process needs at least one thread"),
-        ("processes: [{name: p, arrival: 5, threads: [{name: A, burst: 1, arrival: 2}]}]\n",
-         "s.yaml:1:74: processes[0].threads[0].arrival: a thread cannot arrive before its process"),
+        (
+            "threads: [{name: A, program: [repeat: {times: -1, do: []}]}]\n",
+            "s.yaml:1:47: threads[0].program[0].repeat.times: times must be at least 0, got -1",
+        ),
+        (
+            "processes: [{name: p, threads: []}]\n",
+            "s.yaml:1:32: processes[0].threads: a process needs at least one thread",
+        ),
+        (
+            "processes: [{name: p, arrival: 5, threads: [{name: A, burst: 1, arrival: 2}]}]\n",
+            "s.yaml:1:74: processes[0].threads[0].arrival: a thread cannot arrive before its process",
+        ),
     ],
 )
 def test_single_errors_are_pinned(text: str, expected: str) -> None:
@@ -196,7 +231,8 @@ def test_expression_errors_point_inside_the_expression() -> None:
 
 def test_a_fork_inside_structure_gives_the_child_its_parents_variables() -> None:
     """The fork survey looks inside repeat, while and if bodies, in programs and in expectations."""
-    scenario = parse_scenario(textwrap.dedent("""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         processes:
           - name: parent
             memory: {x: 0}
@@ -212,7 +248,9 @@ def test_a_fork_inside_structure_gives_the_child_its_parents_variables() -> None
             start: forked
             threads: [{name: o, program: [{incr: x}]}]
         expect: ['child.x == 0', 'other.x == 1']
-        """), "s.yaml")
+        """),
+        "s.yaml",
+    )
     assert [expectation.text for expectation in scenario.expect] == ["child.x == 0", "other.x == 1"]
     assert errors_of("""\
         processes:
@@ -222,5 +260,7 @@ def test_a_fork_inside_structure_gives_the_child_its_parents_variables() -> None
           - name: child
             start: forked
             threads: [{name: c, program: [{load: {var: x, into: r}}]}]
-        """) == ["s.yaml:7:48: processes[1].threads[0].program[0].load.var: unknown shared variable 'x' "
-                 "(variables: none: declare them in the process's memory)"]
+        """) == [
+        "s.yaml:7:48: processes[1].threads[0].program[0].load.var: unknown shared variable 'x' "
+        "(variables: none: declare them in the process's memory)"
+    ]

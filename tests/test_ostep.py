@@ -169,8 +169,10 @@ def process_run_reference(
     ends, to the next ready process after it in process order (wrapping around); a process whose I/O
     ends waits its turn, unless nothing else can run, then it runs at once. With `switch_on_end` (-S
     SWITCH_ON_END) the CPU stays with a process while its I/O is in flight, idle."""
-    code = [[step for instruction in program for step in ([CPU] if instruction == CPU else [IO, "io_done"])]
-            for program in programs]
+    code = [
+        [step for instruction in program for step in ([CPU] if instruction == CPU else [IO, "io_done"])]
+        for program in programs
+    ]
     count = len(code)
     state = ["READY"] * count
     io_done_at: dict[int, list[int]] = {}

@@ -30,7 +30,7 @@ BIG = 2**60 + 1  # ns: 1152921504606.846977 ms needs 19 significant digits, more
 
 def hostile_scenario(tmp_path: Path) -> Path:
     """A scenario whose thread and process names are HOSTILE (written with JSON escapes, which YAML reads)."""
-    threads = ", ".join(f'{{name: {json.dumps(name)}, burst: 1}}' for name in HOSTILE)
+    threads = ", ".join(f"{{name: {json.dumps(name)}, burst: 1}}" for name in HOSTILE)
     path = tmp_path / "hostile.yaml"
     path.write_text(f"threads: [{threads}]\n", encoding="utf-8")
     return path

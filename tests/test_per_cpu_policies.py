@@ -48,7 +48,7 @@ def test_a_cfs_thread_keeps_its_vruntime_lead_when_it_is_stolen() -> None:
     queues = kernel.policy.queues  # type: ignore[attr-defined]
     known = [set(queue.vruntime) for queue in queues]
     for index, first in enumerate(known):
-        for other in known[index + 1:]:
+        for other in known[index + 1 :]:
             assert not first & other  # each thread's vruntime lives in one queue only
     assert set().union(*known) == {thread.index for thread in kernel.threads}
 

@@ -32,8 +32,11 @@ def test_policy_text_is_parsed_with_defaults_filled_in(text: str, expected: Poli
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        ("round-robin", None, "unknown policy 'round-robin' (known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, "
-                              "stride, cfs)"),
+        (
+            "round-robin",
+            None,
+            "unknown policy 'round-robin' (known: fcfs, rr, sjf, srtf, priority, mlfq, lottery, stride, cfs)",
+        ),
         ("sjf:estimate=guess", "estimate", "estimate must be one of remaining, next_burst, got 'guess'"),
         ("mlfq:queues=0", "queues", "queues must be at least 1"),
         ("rr:quantum", None, "expected KEY=VALUE in 'rr:quantum', got 'quantum'"),

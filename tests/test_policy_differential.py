@@ -319,4 +319,3 @@ def test_exploration_sees_the_policys_order(policy: str) -> None:
         slow = decisions()
     orders = [fast, slow]
     assert orders[0] == orders[1] and any(len(order) > 2 for order in orders[0])
-

@@ -154,4 +154,3 @@ def test_preemptive_priority_never_runs_a_less_urgent_thread_while_a_more_urgent
     checker = UrgencyChecker({thread.name: thread.priority for thread in threads})
     metrics = simulate(scenario(threads, "priority", cpus), listeners=[checker])
     assert metrics.complete and checker.problems == []
-

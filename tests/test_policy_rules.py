@@ -57,8 +57,10 @@ def test_srtf_keeps_the_running_thread_at_equal_remaining_time() -> None:
 
 def test_preemptive_priority_preempts_only_for_more_urgent_arrivals() -> None:
     """A more urgent arrival takes the CPU at once; an equally urgent one waits; non-preemptive never."""
-    text = ("machine: {{policy: '{policy}'}}\n"
-            "threads: [{{name: A, burst: 10, priority: 2}}, {{name: B, burst: 2, arrival: 3, priority: {p}}}]\n")
+    text = (
+        "machine: {{policy: '{policy}'}}\n"
+        "threads: [{{name: A, burst: 10, priority: 2}}, {{name: B, burst: 2, arrival: 3, priority: {p}}}]\n"
+    )
     assert by_name(run_yaml(text.format(policy="priority", p=1)))["B"].first_run == 3 * MS
     assert by_name(run_yaml(text.format(policy="priority", p=2)))["B"].first_run == 10 * MS
     assert by_name(run_yaml(text.format(policy="priority:preemptive=false", p=0)))["B"].first_run == 10 * MS
@@ -80,29 +82,35 @@ def test_aging_ends_starvation() -> None:
 
 def test_mlfq_demotes_cpu_hogs_and_a_new_thread_preempts_them() -> None:
     """A thread that uses its allotment moves down; a new arrival starts on top and takes the CPU."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         machine: {policy: {name: mlfq, queues: 3, quantum: 2}}
         threads: [{name: hog, burst: 20}, {name: short, burst: 1, arrival: 7}]
-        """))
+        """)
+    )
     assert threads["short"].first_run == 7 * MS and threads["hog"].involuntary_switches == 1
 
 
 def test_mlfq_io_keeps_priority_and_boost_lifts_everyone() -> None:
     """An interactive thread that gives up the CPU before its allotment stays on top: after its first wait
     (it starts in the hog's queue, so it waits for the hog's quantum to end), it never waits again."""
-    threads = by_name(run_yaml("""\
+    threads = by_name(
+        run_yaml("""\
         machine: {policy: {name: mlfq, queues: 3, quantum: 5, boost: 50}}
         threads:
           - {name: hog, burst: 60}
           - {name: interactive, arrival: 1, program: [repeat: {times: 8, do: [compute: 1, io: 3]}]}
-        """))
+        """)
+    )
     assert threads["interactive"].waiting == 4 * MS
 
 
 def test_lottery_draws_come_from_the_seed() -> None:
     """The same seed gives the same schedule; different seeds differ; tickets skew the CPU share."""
-    text = ("machine: {policy: {name: lottery, quantum: 1}}\n"
-            "threads: [{name: A, burst: 30, tickets: 900}, {name: B, burst: 30, tickets: 100}]\n")
+    text = (
+        "machine: {policy: {name: lottery, quantum: 1}}\n"
+        "threads: [{name: A, burst: 30, tickets: 900}, {name: B, burst: 30, tickets: 100}]\n"
+    )
     runs = {seed: [t.completion for t in run_yaml(text, seed=seed).threads] for seed in range(6)}
     assert runs[1] == [t.completion for t in run_yaml(text, seed=1).threads]
     assert len({tuple(completions) for completions in runs.values()}) > 1

@@ -228,8 +228,11 @@ def test_acquire_of_a_mutex_is_a_lock_and_semaphores_work() -> None:
 
 def test_mixed_yaml_and_python_threads() -> None:
     """A YAML thread and a Python thread share a mutex-protected counter; the count is exact."""
-    text = BASE.replace("program: [{compute: 1}]", """program:
-          - repeat: {times: 5, do: [{lock: m}, {incr: counter}, {compute: 1}, {unlock: m}]}""")
+    text = BASE.replace(
+        "program: [{compute: 1}]",
+        """program:
+          - repeat: {times: 5, do: [{lock: m}, {incr: counter}, {compute: 1}, {unlock: m}]}""",
+    )
     text += "expect: [app.counter == 10, no_data_race]\n"
 
     def python() -> Body:
@@ -415,11 +418,14 @@ def test_misuse_names_the_users_line_through_helpers() -> None:
 
 def test_spawned_and_forked_python_threads() -> None:
     """A Python thread can spawn and join a Python thread, and fork a process whose Python threads see their replica."""
-    text = BASE + """  - name: child
+    text = (
+        BASE
+        + """  - name: child
     start: forked
     threads:
       - {name: C, program: [{compute: 1}]}
 """
+    )
     contexts: list[ThreadContext] = []
 
     def child(context: ThreadContext) -> Body:
@@ -471,11 +477,14 @@ def test_a_found_schedule_replays_and_renders(tmp_path: Any) -> None:
 
 def test_a_forked_python_thread_conflicts_with_its_other_instances() -> None:
     """Other instances of a forked process's Python thread may touch anything: none of its steps is independent."""
-    text = BASE + """  - name: child
+    text = (
+        BASE
+        + """  - name: child
     start: forked
     threads:
       - {name: C, program: [{compute: 1}]}
 """
+    )
     scenario = with_thread(parse_scenario(text), "child", "C", unlocked_increments)
     assert Footprints(scenario).others["C"].everything
 

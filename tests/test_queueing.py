@@ -45,8 +45,9 @@ def response_percentile(p: float, servers: int, arrival_rate: float, service_rat
         high *= 2
     for _ in range(100):
         middle = (low + high) / 2
-        low, high = (middle, high) if response_survival(middle, servers, arrival_rate, service_rate) > 1 - p \
-            else (low, middle)
+        low, high = (
+            (middle, high) if response_survival(middle, servers, arrival_rate, service_rate) > 1 - p else (low, middle)
+        )
     return (low + high) / 2
 
 
@@ -71,8 +72,7 @@ class WaitTimes:
             self.waits.append(event.time - self.asked.pop(event.thread))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "servers", "service_mean"), [("mm1-queue.yaml", 1, 0.6),
-                                                               ("mmc-queue.yaml", 3, 1.8)])
+@pytest.mark.parametrize(("name", "servers", "service_mean"), [("mm1-queue.yaml", 1, 0.6), ("mmc-queue.yaml", 3, 1.8)])
 def test_the_queue_matches_queueing_theory(name: str, servers: int, service_mean: float) -> None:
     """Mean response, P(wait), mean wait (Erlang C) and the response percentiles, within a few percent."""
     scenario = with_requests(load_scenario(SCENARIOS / name), REQUESTS)

@@ -63,8 +63,7 @@ def test_a_process_with_copies_has_one_memory_per_copy_and_shifted_threads() -> 
                 program:
                   - store: {var: seen, value: replica * 10}
         """)
-    assert [(t.name, t.process, t.arrival // MS) for t in metrics.threads] == [("h-1", "web-1", 1),
-                                                                               ("h-2", "web-2", 6)]
+    assert [(t.name, t.process, t.arrival // MS) for t in metrics.threads] == [("h-1", "web-1", 1), ("h-2", "web-2", 6)]
     assert dict(metrics.memory) == {"web-1": (("seen", 10),), "web-2": (("seen", 20),)}
 
 
@@ -111,10 +110,13 @@ def test_the_total_number_of_threads_is_bounded() -> None:
         threads:
           - {name: M, burst: 1, count: 600000}
           - {name: N, burst: 1, count: 600000}
-        """) == ["s.yaml:1:1: (top): the scenario starts 1,200,000 threads (copies made by count included); at most "
-                 "1,000,000 are allowed"]
+        """) == [
+        "s.yaml:1:1: (top): the scenario starts 1,200,000 threads (copies made by count included); at most "
+        "1,000,000 are allowed"
+    ]
     assert errors_of("threads: [{name: M, burst: 1, count: 1000001}]") == [
-        "s.yaml:1:38: threads[0].count: count must be at most 1,000,000, got 1,000,001"]
+        "s.yaml:1:38: threads[0].count: count must be at most 1,000,000, got 1,000,001"
+    ]
 
 
 def test_an_expectation_cannot_name_a_process_with_copies() -> None:
@@ -124,8 +126,10 @@ def test_an_expectation_cannot_name_a_process_with_copies() -> None:
           - {name: web, count: 2, memory: {hits: 0}, threads: [{name: h, burst: 1}]}
         expect:
           - web.hits == 2
-        """) == ["s.yaml:4:5: expect[0]: process 'web' has copies (count), web-1 and on, each with its own memory: "
-                 "an expectation cannot name it"]
+        """) == [
+        "s.yaml:4:5: expect[0]: process 'web' has copies (count), web-1 and on, each with its own memory: "
+        "an expectation cannot name it"
+    ]
 
 
 def test_copies_run_exactly_as_the_same_threads_written_out() -> None:
@@ -146,7 +150,8 @@ def test_copies_run_exactly_as_the_same_threads_written_out() -> None:
           - {name: T-3, arrival: 4, program: [compute: 3, io: {device: disk, duration: 2}, compute: 1]}
         """)
     assert [attrs.evolve(thread, process="-") for thread in replicated.threads] == [
-        attrs.evolve(thread, process="-") for thread in written.threads]
+        attrs.evolve(thread, process="-") for thread in written.threads
+    ]
     assert replicated.end_time == written.end_time and replicated.context_switches == written.context_switches
 
 

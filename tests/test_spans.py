@@ -34,8 +34,10 @@ def test_each_pass_is_measured_from_entering_to_leaving() -> None:
                         do:
                           - span: {name: pass, do: [compute: 2, sleep: 3]}
         """)
-    assert [(s.name, s.count, s.total // MS, s.max) for s in metrics.spans] == [("all", 1, 15, 15 * MS),
-                                                                               ("pass", 3, 15, 5 * MS)]
+    assert [(s.name, s.count, s.total // MS, s.max) for s in metrics.spans] == [
+        ("all", 1, 15, 15 * MS),
+        ("pass", 3, 15, 5 * MS),
+    ]
     assert metrics.threads[0].completion == 16 * MS  # entering and leaving take no time
 
 
@@ -47,8 +49,10 @@ def test_a_span_waits_included_and_the_run_is_unchanged() -> None:
           - {name: A, program: [io: {device: disk, duration: 4}]}
           - {name: B, program: [io: {device: disk, duration: 4}]}
         """
-    spanned = plain.replace("program: [io: {device: disk, duration: 4}]",
-                            "program: [span: {name: r, do: [io: {device: disk, duration: 4}]}]")
+    spanned = plain.replace(
+        "program: [io: {device: disk, duration: 4}]",
+        "program: [span: {name: r, do: [io: {device: disk, duration: 4}]}]",
+    )
     with_span, without = run(spanned), run(plain)
     assert with_span.spans == (SpanMetrics("r", 2, 12 * MS, 4 * MS, 8 * MS, 8 * MS, 8 * MS),)
     assert with_span.threads == without.threads and without.spans == ()

@@ -31,8 +31,9 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 def test_every_combination_runs_in_the_order_given() -> None:
     """Two settings of 3 and 2 values give 6 rows, the last setting changing fastest."""
-    result = sweep(load_source(MIXED), [parse_setting("machine.cpus=1,2,3"),
-                                        parse_setting("machine.devices.disk.servers=1,2")])
+    result = sweep(
+        load_source(MIXED), [parse_setting("machine.cpus=1,2,3"), parse_setting("machine.devices.disk.servers=1,2")]
+    )
     assert [row.settings for row in result.rows] == [
         (("machine.cpus", c), ("machine.devices.disk.servers", s)) for c in "123" for s in "12"
     ]
@@ -47,12 +48,17 @@ def test_a_row_is_the_run_of_the_scenario_with_that_value() -> None:
 
 def test_policies_are_one_more_axis() -> None:
     """With --policy, each combination runs under each policy."""
-    code, out, _ = invoke("sweep", MIXED, "--set", "machine.cpus=1,2", "--policy", "fcfs", "--policy", "rr:quantum=2",
-                          "--report", "json")
+    code, out, _ = invoke(
+        "sweep", MIXED, "--set", "machine.cpus=1,2", "--policy", "fcfs", "--policy", "rr:quantum=2", "--report", "json"
+    )
     assert code == 0
     rows = json.loads(out)["rows"]
     assert [(row["settings"]["machine.cpus"], row["policy"]) for row in rows] == [
-        ("1", "fcfs"), ("1", "rr:quantum=2"), ("2", "fcfs"), ("2", "rr:quantum=2")]
+        ("1", "fcfs"),
+        ("1", "rr:quantum=2"),
+        ("2", "fcfs"),
+        ("2", "rr:quantum=2"),
+    ]
     fcfs_two = simulate(with_overrides(load_scenario(MIXED), cpus=2, policy=parse_policy_text("fcfs", "ms")))
     assert rows[2]["figures"]["end_time"]["mean"] == fcfs_two.end_time / 1_000_000
 
@@ -196,9 +202,16 @@ def test_the_docs_have_sweep_samples() -> None:
 
 @pytest.mark.parametrize(("command", "expected"), doc_samples())
 def test_the_docs_samples_are_what_sweep_prints(command: str, expected: str) -> None:
-    """Each sample in docs/capacity.md is the command's real output (stdout, or the error on stderr)."""
-    code, out, err = invoke(*shlex.split(command)[1:])
-    printed = out if code != 2 else err.splitlines()[-1] + "\n"
+    """Each sample in docs/capacity.md is the command's real output (stdout, or the error on stderr). Each
+    runs in a fresh interpreter, as a user's would: the 40,000-request sweeps are heavy, and inside a long
+    test session they ran for minutes."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "simulator", *shlex.split(command)[1:]], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    printed = done.stdout if done.returncode != 2 else done.stderr.splitlines()[-1] + "\n"
     assert printed == expected
 
 

@@ -34,22 +34,26 @@ def sync_events(text: str) -> list[tuple[str, str | None, dict[str, object]]]:
 
 def test_notify_says_whom_it_woke_or_that_it_woke_nobody() -> None:
     """A notify before anyone waits wakes nobody; notify_all names every waiter."""
-    events = sync_events(scenario(
-        "N: [{lock: m}, {notify: c}, {unlock: m}, {sleep: 5}, {lock: m}, {notify_all: c}, {unlock: m}]",
-        "W1: [{sleep: 1}, {lock: m}, {wait: c}, {unlock: m}]",
-        "W2: [{sleep: 1}, {lock: m}, {wait: c}, {unlock: m}]",
-    ))
+    events = sync_events(
+        scenario(
+            "N: [{lock: m}, {notify: c}, {unlock: m}, {sleep: 5}, {lock: m}, {notify_all: c}, {unlock: m}]",
+            "W1: [{sleep: 1}, {lock: m}, {wait: c}, {unlock: m}]",
+            "W2: [{sleep: 1}, {lock: m}, {wait: c}, {unlock: m}]",
+        )
+    )
     assert events == [("notify", "N", {"object": "c", "woke": []}),
                       ("notify_all", "N", {"object": "c", "woke": ["W1", "W2"]})]  # fmt: skip
 
 
 def test_semaphore_event_barrier_and_queue_steps_are_events_with_values() -> None:
     """acquire/release with counts, set_event and barrier with whom they release, put/get with values."""
-    events = sync_events(scenario(
-        "A: [{acquire: s}, {wait_event: e}, {barrier: b}, {get: {queue: q, into: r}}]",
-        "B: [{release: s}, {set_event: e}, {barrier: b}, {put: {queue: q, value: 7}}, {put: {queue: q, value: 8}},"
-        " {wait_event: e}]",
-    ))
+    events = sync_events(
+        scenario(
+            "A: [{acquire: s}, {wait_event: e}, {barrier: b}, {get: {queue: q, into: r}}]",
+            "B: [{release: s}, {set_event: e}, {barrier: b}, {put: {queue: q, value: 7}}, {put: {queue: q, value: 8}},"
+            " {wait_event: e}]",
+        )
+    )
     # fcfs on one CPU: B's release readies A but B goes on, so its set_event finds nobody waiting yet.
     assert events == [
         ("release", "B", {"object": "s", "count": 0, "woke": ["A"]}),

@@ -60,7 +60,8 @@ def test_a_deadlock_cycle_is_named_by_its_sorted_objects_whichever_thread_closes
     """Two threads locking two mutexes in opposite orders: the same subject whoever blocks last."""
 
     def cycle(first: str, second: str) -> list[tuple[str, tuple[str, ...]]]:
-        return subjects(run_yaml(f"""\
+        return subjects(
+            run_yaml(f"""\
             machine: {{cpus: 2, policy: fcfs}}
             processes:
               - name: p
@@ -68,7 +69,8 @@ def test_a_deadlock_cycle_is_named_by_its_sorted_objects_whichever_thread_closes
                 threads:
                   - {{name: T1, program: [lock: {first}, compute: 1, lock: {second}]}}
                   - {{name: T2, program: [lock: {second}, compute: 2, lock: {first}]}}
-            """))
+            """)
+        )
 
     assert cycle("zeta", "alpha") == cycle("alpha", "zeta") == [("deadlock", ("alpha", "zeta"))]
 

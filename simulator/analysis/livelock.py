@@ -60,6 +60,8 @@ def livelock_message(thread: str, steps: int, time: str, program: tuple[Operatio
         where = f"in the repeat at line {loop.line}"
     else:
         where = f"at line {line}" if line else "in its program"
-    return (f"thread {thread} took {steps} steps at {time} without simulated time advancing, {where}; "
-            "a loop that spins on a real machine takes time: give its body a cost (e.g. `compute: 1us`), or "
-            "raise the bound with --max-steps-per-instant")
+    return (
+        f"thread {thread} took {steps} steps at {time} without simulated time advancing, {where}; "
+        "a loop that spins on a real machine takes time: give its body a cost (e.g. `compute: 1us`), or "
+        "raise the bound with --max-steps-per-instant"
+    )

@@ -262,9 +262,7 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         for thread in kernel.threads
     )
     end = kernel.end_time
-    cpus = tuple(
-        CpuMetrics(cpu.index, cpu.busy, end - cpu.busy - cpu.switching, cpu.switching) for cpu in kernel.cpus
-    )
+    cpus = tuple(CpuMetrics(cpu.index, cpu.busy, end - cpu.busy - cpu.switching, cpu.switching) for cpu in kernel.cpus)
     scenario = kernel.scenario
     return RunMetrics(
         scenario=scenario.name,
@@ -289,7 +287,8 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         locks=lock_metrics(kernel),
         gil=tuple(
             GilMetrics(process.name, *process.gil.figures(end), process.gil.switches, process.gil.forced_drops)
-            for process in kernel.processes.values() if process.gil is not None
+            for process in kernel.processes.values()
+            if process.gil is not None
         ),
         spans=tuple(SpanMetrics.of(name, kernel.spans.get(name, ())) for name in span_names(scenario)),
     )

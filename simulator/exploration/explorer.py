@@ -422,8 +422,9 @@ class Explorer:
         # Workers ignore Ctrl-C: this process hears it, keeps the chunks that ended and cancels the rest.
         # Each worker gets the scenario object once (never reloaded from the path: it may have none).
         _check_picklable(self.scenario, self.check)
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                                                    initargs=(self.scenario, self.check, self.bounds)) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, initializer=_start_worker, initargs=(self.scenario, self.check, self.bounds)
+        ) as pool:
             futures = [pool.submit(run_seeds, None, name, depth, steps, part) for part in chunks]
             try:
                 for future in futures:  # in seed order, whatever finishes first

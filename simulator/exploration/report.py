@@ -130,8 +130,7 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
         "runs": result.runs,
         "seed_start": result.seed_start,
         **({"depth": result.depth} if result.strategy == "pct" else {}),
-        **({"preemption_bound": result.bound, "proven_bound": result.proven_bound} if result.strategy == "dfs"
-           else {}),
+        **({"preemption_bound": result.bound, "proven_bound": result.proven_bound} if result.strategy == "dfs" else {}),
         "runs_limit": result.runs_limit,
         "time_budget": result.time_budget,
         "complete": result.complete,
@@ -139,18 +138,36 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
         "shrink_runs": result.shrink_runs,
         "interrupted": result.interrupted,
         "failures": [
-            {"kind": failure.kind, "subject": list(failure.subject), "runs": failure.runs,
-             "first_run": failure.first_run, "first_seed": failure.first_seed, "message": failure.message,
-             "token": failure.token, "preemptions": failure.preemptions, "picks": failure.picks,
-             "original_preemptions": failure.original_preemptions, "original_picks": failure.original_picks,
-             "fewest_preemptions": failure.shrink_state == "fewest", "shrink_state": failure.shrink_state,
-             "reproduce": reproduce_commands(result, scenario_file, failure.token, failure.first_seed)}
+            {
+                "kind": failure.kind,
+                "subject": list(failure.subject),
+                "runs": failure.runs,
+                "first_run": failure.first_run,
+                "first_seed": failure.first_seed,
+                "message": failure.message,
+                "token": failure.token,
+                "preemptions": failure.preemptions,
+                "picks": failure.picks,
+                "original_preemptions": failure.original_preemptions,
+                "original_picks": failure.original_picks,
+                "fewest_preemptions": failure.shrink_state == "fewest",
+                "shrink_state": failure.shrink_state,
+                "reproduce": reproduce_commands(result, scenario_file, failure.token, failure.first_seed),
+            }
             for failure in result.failures
         ],  # fmt: skip
         "every_failure": [{"kind": k, "run": n, "seed": s, "token": t} for k, n, s, t in result.every_failure],
         "database": result.database,
-        "saved": [{"token": replay.token, "kind": replay.kind, "subject": list(replay.subject),
-                   "still_fails": replay.still_fails, "message": replay.message} for replay in result.saved],
+        "saved": [
+            {
+                "token": replay.token,
+                "kind": replay.kind,
+                "subject": list(replay.subject),
+                "still_fails": replay.still_fails,
+                "message": replay.message,
+            }
+            for replay in result.saved
+        ],
     }
 
 

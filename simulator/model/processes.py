@@ -28,8 +28,9 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
     objects: dict[str, SyncObject] = {}
     for spec in sorted(specs, key=lambda spec: spec.kind != "mutex"):
         if spec.kind == "mutex":
-            objects[spec.name] = Mutex(spec.name) if not spec.protocol else ProtocolMutex(spec.name, spec.protocol,
-                                                                                          spec.ceiling)
+            objects[spec.name] = (
+                Mutex(spec.name) if not spec.protocol else ProtocolMutex(spec.name, spec.protocol, spec.ceiling)
+            )
         elif spec.kind == "semaphore":
             objects[spec.name] = Semaphore(spec.name, spec.value)
         elif spec.kind == "condition":
@@ -48,8 +49,19 @@ def make_sync_objects(specs: tuple[SyncSpec, ...]) -> dict[str, SyncObject]:
 class Process:
     """One instance of a declared process. A forked process's second instance is named `P#2`, and so on."""
 
-    __slots__ = ("spec", "name", "suffix", "memory", "atomic_clocks", "sync", "_completion", "threads", "live", "gil",
-                 "replica")
+    __slots__ = (
+        "spec",
+        "name",
+        "suffix",
+        "memory",
+        "atomic_clocks",
+        "sync",
+        "_completion",
+        "threads",
+        "live",
+        "gil",
+        "replica",
+    )
 
     def __init__(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> None:
         self.spec = spec

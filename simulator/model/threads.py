@@ -70,7 +70,12 @@ class Thread:
     )  # fmt: skip
 
     def __init__(
-        self, index: int, name: str, process: str, arrival: int, priority: int,
+        self,
+        index: int,
+        name: str,
+        process: str,
+        arrival: int,
+        priority: int,
         program: ProgramGenerator | ProgramDriver | None,
         script: tuple[Operation, ...] | None = None,
     ) -> None:

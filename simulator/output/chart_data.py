@@ -198,8 +198,9 @@ class ChartData:
 
     def _store(self, lane: int, interval: Interval, thread: int) -> None:
         self.counts[lane] += 1
-        self._write(lane, int(interval.state), thread, self._reason_index(interval.reason),
-                    interval.start, interval.end)
+        self._write(
+            lane, int(interval.state), thread, self._reason_index(interval.reason), interval.start, interval.end
+        )
 
     def _write(self, lane: int, state: int, thread: int, reason: int, start: int, end: int) -> None:
         """One record (a device lane's: lane -2 - its device's number, state and thread its in-service and

@@ -102,13 +102,21 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "steps": metrics.steps,
         "memory": {process: dict(variables) for process, variables in metrics.memory},
         "data_races": [
-            {"variable": race.variable, "count": race.count,
-             "first": access_dict(race.first, unit), "second": access_dict(race.second, unit)}
+            {
+                "variable": race.variable,
+                "count": race.count,
+                "first": access_dict(race.first, unit),
+                "second": access_dict(race.second, unit),
+            }
             for race in metrics.races
         ],  # fmt: skip
         "violations": [
-            {"kind": violation.kind, "time": t(violation.time), "thread": violation.thread,
-             "message": violation.message}
+            {
+                "kind": violation.kind,
+                "time": t(violation.time),
+                "thread": violation.thread,
+                "message": violation.message,
+            }
             for violation in metrics.violations
         ],  # fmt: skip
     }

@@ -50,8 +50,14 @@ def plot_sweep(result: SweepResult, path: str) -> None:
                 errors = [spread_value(figure, row.summary(figure).sd, unit) or 0 for row in rows]
                 xs = positions[: len(ys)]
                 if len(result.seeds) > 1:
-                    ax.errorbar(xs, [float("nan") if y is None else y for y in ys], yerr=errors, marker="o",
-                                capsize=3, label=label)
+                    ax.errorbar(
+                        xs,
+                        [float("nan") if y is None else y for y in ys],
+                        yerr=errors,
+                        marker="o",
+                        capsize=3,
+                        label=label,
+                    )
                 else:
                     ax.plot(xs, [float("nan") if y is None else y for y in ys], marker="o", label=label)
             ax.set_title(_title(figure.name, unit))

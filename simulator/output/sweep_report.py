@@ -93,8 +93,11 @@ def render_sweep_text(result: SweepResult) -> str:
     unit = result.time_unit
     several = len(result.seeds) > 1
     if several:
-        seeds = f"seeds {result.seeds[0]}-{result.seeds[-1]} (mean ±sd)" if _consecutive(result.seeds) else \
-            f"seeds {', '.join(map(str, result.seeds))} (mean ±sd)"
+        seeds = (
+            f"seeds {result.seeds[0]}-{result.seeds[-1]} (mean ±sd)"
+            if _consecutive(result.seeds)
+            else f"seeds {', '.join(map(str, result.seeds))} (mean ±sd)"
+        )
     else:
         seeds = f"seed {result.seeds[0]}"
     header = [printable(setting.path) for setting in result.settings] + ["policy"] + [f.name for f in FIGURES]
@@ -142,8 +145,11 @@ def render_sweep_csv(result: SweepResult) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     header = [csv_cell(setting.path) for setting in result.settings] + ["policy"]
     for figure in FIGURES:
-        header += [f"{figure.name}", f"{figure.name}_sd", f"{figure.name}_min", f"{figure.name}_max"] if several \
+        header += (
+            [f"{figure.name}", f"{figure.name}_sd", f"{figure.name}_min", f"{figure.name}_max"]
+            if several
             else [figure.name]
+        )
     writer.writerow(header)
     for row in result.rows:
         cells: list[object] = [text if _is_number(text) else csv_cell(text) for _, text in row.settings]

@@ -126,6 +126,8 @@ def span_lines(metrics: RunMetrics) -> list[str]:
              t(span.p99), t(span.max)] for span in metrics.spans]  # fmt: skip
     return [f"spans (each pass from entering to leaving; percentiles by nearest rank; times in {unit}):",
             *_table(["span", "count", "mean", "p50", "p90", "p99", "max"], rows), ""]  # fmt: skip
+
+
 def device_table(metrics: RunMetrics) -> list[str]:
     """Per device: servers, requests, busy server-time, utilization, mean wait before service, time-average
     and longest queue (nothing when the run used no device)."""

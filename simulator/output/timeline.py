@@ -28,8 +28,20 @@ from simulator.output.svg_chart import SvgChartWriter
 from simulator.output.writer import TimelineInfo, TimelineWriter
 from simulator.trace import TraceEvent
 
-__all__ = ["TIMELINE_FORMATS", "OutputError", "TimelineFormat", "TimelineInfo", "TimelineSink", "TimelineWriter",
-           "commit_all", "discard_all", "open_timeline", "open_timelines", "timeline_format", "timeline_help"]
+__all__ = [
+    "TIMELINE_FORMATS",
+    "OutputError",
+    "TimelineFormat",
+    "TimelineInfo",
+    "TimelineSink",
+    "TimelineWriter",
+    "commit_all",
+    "discard_all",
+    "open_timeline",
+    "open_timelines",
+    "timeline_format",
+    "timeline_help",
+]
 
 
 @attrs.frozen

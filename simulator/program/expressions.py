@@ -305,4 +305,3 @@ def variables(expression: Expression) -> Iterator[Variable]:
     elif isinstance(expression, Binary):
         yield from variables(expression.left)
         yield from variables(expression.right)
-

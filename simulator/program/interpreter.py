@@ -35,7 +35,6 @@ from simulator.program.operations import (
 ProgramGenerator = Generator[Primitive, object, None]
 
 
-
 class ProgramDriver(Protocol):
     """Anything the kernel can drive as a program: `send` the last operation's result, get the next
     primitive operation, StopIteration at the end (a Python body's driver, simulator.program.python)."""

@@ -237,8 +237,9 @@ class Let(Step):
 class Incr(Step):
     """A non-atomic read-modify-write of `var`: a Load and a Store, as two steps."""
 
-    spec = OperationSpec(Touches(reads=("var",), writes=("var",), expressions=("by",)), {"incr": "counter"},
-                         structured=True)
+    spec = OperationSpec(
+        Touches(reads=("var",), writes=("var",), expressions=("by",)), {"incr": "counter"}, structured=True
+    )
 
     var: str
     by: Expression
@@ -248,8 +249,9 @@ class Incr(Step):
 class Atomic(Step):
     """One indivisible step on `var`: add, sub, set, swap or cas; `into` receives the old value."""
 
-    spec = OperationSpec(Touches(writes=("var",), expressions=("value", "expected")),
-                         {"atomic": "{var: x, op: add, value: 1}"})
+    spec = OperationSpec(
+        Touches(writes=("var",), expressions=("value", "expected")), {"atomic": "{var: x, op: add, value: 1}"}
+    )
 
     var: str
     op: str
@@ -265,8 +267,9 @@ class Atomic(Step):
 class While(Step):
     """Run `body` while `cond` is true (checked before each pass)."""
 
-    spec = OperationSpec(Touches(expressions=("cond",)), {"while": "{cond: 'x < 3', do: [...]}"},
-                         bodies={"do": "body"}, structured=True)
+    spec = OperationSpec(
+        Touches(expressions=("cond",)), {"while": "{cond: 'x < 3', do: [...]}"}, bodies={"do": "body"}, structured=True
+    )
 
     cond: Expression
     body: tuple[Operation, ...]
@@ -276,8 +279,12 @@ class While(Step):
 class If(Step):
     """Run `then` if `cond` is true, else `otherwise`."""
 
-    spec = OperationSpec(Touches(expressions=("cond",)), {"if": "{cond: 'x > 0', then: [...]}"},
-                         bodies={"then": "then", "else": "otherwise"}, structured=True)
+    spec = OperationSpec(
+        Touches(expressions=("cond",)),
+        {"if": "{cond: 'x > 0', then: [...]}"},
+        bodies={"then": "then", "else": "otherwise"},
+        structured=True,
+    )
 
     cond: Expression
     then: tuple[Operation, ...]
@@ -399,8 +406,11 @@ class BarrierWait(Step):
 class Put(Step):
     """Append `value` to queue or channel `obj` (blocks while it is full)."""
 
-    spec = OperationSpec(Touches(objects=("obj",)), {"put": "{queue: q, value: r}", "send": "{channel: c, value: r}"},
-                         ("queue", "channel"))
+    spec = OperationSpec(
+        Touches(objects=("obj",)),
+        {"put": "{queue: q, value: r}", "send": "{channel: c, value: r}"},
+        ("queue", "channel"),
+    )
 
     obj: str
     value: Expression
@@ -410,8 +420,9 @@ class Put(Step):
 class Get(Step):
     """Take the oldest item of queue or channel `obj` into register `into` (blocks while it is empty)."""
 
-    spec = OperationSpec(Touches(objects=("obj",)), {"get": "{queue: q, into: r}", "recv": "{channel: c, into: r}"},
-                         ("queue", "channel"))
+    spec = OperationSpec(
+        Touches(objects=("obj",)), {"get": "{queue: q, into: r}", "recv": "{channel: c, into: r}"}, ("queue", "channel")
+    )
 
     obj: str
     into: str | None = None
@@ -454,8 +465,32 @@ class WaitProcess(Step):
 
 
 Primitive = (
-    Compute | Sleep | Yield | Io | Exit | Load | Store | Let | Atomic | Check | Assert | Lock | Unlock | Acquire
-    | Release | Wait | Notify | SetEvent | WaitEvent | BarrierWait | Put | Get | Spawn | Join | Fork | WaitProcess
+    Compute
+    | Sleep
+    | Yield
+    | Io
+    | Exit
+    | Load
+    | Store
+    | Let
+    | Atomic
+    | Check
+    | Assert
+    | Lock
+    | Unlock
+    | Acquire
+    | Release
+    | Wait
+    | Notify
+    | SetEvent
+    | WaitEvent
+    | BarrierWait
+    | Put
+    | Get
+    | Spawn
+    | Join
+    | Fork
+    | WaitProcess
     | SpanMark
 )
 Operation = Primitive | Repeat | While | If | Incr | Span
@@ -486,4 +521,3 @@ def walk(program: tuple[Operation, ...]) -> Iterator[Operation]:
         yield operation
         for body in children(operation):
             yield from walk(body)
-

@@ -350,8 +350,9 @@ class PythonProgram:
         """The checks that are not about memory and objects: durations, devices, threads, processes."""
         if isinstance(operation, Compute):
             if not 0 <= operation.jitter <= operation.duration:
-                return (f"a compute of {operation.duration} ns with jitter {operation.jitter} ns "
-                        f"(0 <= jitter <= duration)")
+                return (
+                    f"a compute of {operation.duration} ns with jitter {operation.jitter} ns (0 <= jitter <= duration)"
+                )
         elif isinstance(operation, Sleep | Io) and operation.duration < 0:
             return f"a negative duration ({operation.duration} ns)"
         elif isinstance(operation, Wait) and operation.timeout is not None and operation.timeout < 0:

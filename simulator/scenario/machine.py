@@ -11,8 +11,17 @@ from simulator.scenario.objects import IPC_KINDS, check_sync_objects
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
 
-_MACHINE_KEYS = ("cpus", "policy", "context_switch", "devices", "ipc", "tiebreak", "queues", "balance_interval",
-                 "migration_cost")
+_MACHINE_KEYS = (
+    "cpus",
+    "policy",
+    "context_switch",
+    "devices",
+    "ipc",
+    "tiebreak",
+    "queues",
+    "balance_interval",
+    "migration_cost",
+)
 
 
 def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec | None:
@@ -84,8 +93,9 @@ def _devices(checker: Checker, raw: object, path: PathKey) -> tuple[DeviceSpec, 
             continue
         for key in settings:
             if key != "servers":
-                checker.fail((*here, key), f"unknown key {key!r} in device{did_you_mean(key, ['servers'])}",
-                          at_key=True)
+                checker.fail(
+                    (*here, key), f"unknown key {key!r} in device{did_you_mean(key, ['servers'])}", at_key=True
+                )
         servers: int | None = None
         if "servers" in settings and settings["servers"] != "unlimited":
             servers = checker.integer(settings, here, "servers", 1, minimum=1, maximum=MAX_SERVERS)

@@ -21,10 +21,34 @@ from simulator.scenario.programs import ProgramParser, Scope, raw_operations
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
 
-_PROCESS_KEYS = ("name", "arrival", "threads", "memory", "sync", "start", "priority", "tickets", "nice", "gil",
-                 "affinity", "count", "interarrival")
-_THREAD_KEYS = ("name", "arrival", "priority", "program", "burst", "start", "tickets", "nice", "affinity", "count",
-                "interarrival")
+_PROCESS_KEYS = (
+    "name",
+    "arrival",
+    "threads",
+    "memory",
+    "sync",
+    "start",
+    "priority",
+    "tickets",
+    "nice",
+    "gil",
+    "affinity",
+    "count",
+    "interarrival",
+)
+_THREAD_KEYS = (
+    "name",
+    "arrival",
+    "priority",
+    "program",
+    "burst",
+    "start",
+    "tickets",
+    "nice",
+    "affinity",
+    "count",
+    "interarrival",
+)
 
 
 def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[ProcessSpec, ...]:
@@ -258,8 +282,13 @@ def _gil(checker: Checker, raw: object, path: PathKey) -> int | None:
         if not isinstance(version, str) or version not in VERSIONS:
             # YAML reads 3.11 unquoted as a number: say so rather than "got float".
             number = not isinstance(version, (str, bool)) and isinstance(version, (int, float, Decimal))
-            shown = f"{version} (a number: quote it)" if number else str(version) if isinstance(version, str) \
+            shown = (
+                f"{version} (a number: quote it)"
+                if number
+                else str(version)
+                if isinstance(version, str)
                 else type_name(version)
+            )
             checker.fail((*path, "version"), f"gil version must be one of {', '.join(VERSIONS)}, got {shown}")
             version = DEFAULT_VERSION
         interval = checker.duration(raw, path, "switch_interval", DEFAULT_SWITCH_INTERVAL)

@@ -458,7 +458,6 @@ class ProgramParser:
             return Number(0)
 
 
-
 #: The parser of each keyword written with a value (`ProgramParser.op_<keyword>`). Made once, here, so that
 #: a keyword without a parser fails at import, not when a scenario first uses it.
 _PARSERS: dict[object, Callable[[ProgramParser, object, PathKey, int], Operation | None]] = {

@@ -229,14 +229,20 @@ def _explain(problem: str, exc: yaml.MarkedYAMLError) -> str:
     context = exc.context_mark.line + 1 if exc.context_mark is not None else None
     block = f" (the block that starts on line {context})" if context is not None else ""
     if problem.startswith("expected <block end>, but found '?'") or problem == "expected <block end>, but found '-'":
-        return (f"bad indentation: this line does not line up with the items of the block above it{block}; "
-                "a block is either a list ('- item' lines) or a mapping ('key: value' lines), not both")
+        return (
+            f"bad indentation: this line does not line up with the items of the block above it{block}; "
+            "a block is either a list ('- item' lines) or a mapping ('key: value' lines), not both"
+        )
     if problem.startswith("expected <block end>"):
-        return (f"bad indentation: this line is indented less than the lines before it but more than the "
-                f"block they belong to{block}; indent it like the lines it belongs with")
+        return (
+            f"bad indentation: this line is indented less than the lines before it but more than the "
+            f"block they belong to{block}; indent it like the lines it belongs with"
+        )
     if problem == "mapping values are not allowed here":
-        return ("a ':' here cannot start a mapping: this line may be indented more than the key above it, "
-                "or a value containing ': ' needs quotes")
+        return (
+            "a ':' here cannot start a mapping: this line may be indented more than the key above it, "
+            "or a value containing ': ' needs quotes"
+        )
     if problem.startswith("found character '\\t'"):
         return "a tab character cannot indent YAML; indent with spaces"
     return problem
