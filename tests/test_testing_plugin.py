@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,11 @@ def test_with_the_fixture(threadsim_explore):
 
 def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_it=source)
-    return pytester.runpytest_inprocess("-p", "simulator.testing", "-p", "no:cacheprovider", *args)
+    # Installed (pip install -e .), the plugin loads through its pytest11 entry point, and naming it again
+    # with -p would register it twice; otherwise (a checkout run without installing) it is named here.
+    installed = any(entry.name == "threadsim" for entry in entry_points(group="pytest11"))
+    plugin = () if installed else ("-p", "simulator.testing")
+    return pytester.runpytest_inprocess(*plugin, "-p", "no:cacheprovider", *args)
 
 
 def test_a_found_bug_fails_with_token_decisions_and_interleaving(pytester: pytest.Pytester, tmp_path: Path) -> None:
