@@ -24,10 +24,22 @@ MAX_SEED = INT_MAX
 MAX_STEPS = INT_MAX
 MAX_WIDTH = 10_000
 
-#: The help of --max-steps-per-instant (run, explore, replay).
-INSTANT_HELP = (
-    "Livelock bound: stop with a livelock violation once one thread takes N steps while simulated time "
-    "stands still (0: no such check)."
+#: Options several commands share, declared once: the livelock bound (run, explore, replay) and the Gantt
+#: chart's width (run, replay, compare; bounded alike, replay's was not).
+instant_option = click.option(
+    "--max-steps-per-instant",
+    type=click.IntRange(min=0, max=MAX_STEPS),
+    default=DEFAULT_MAX_INSTANT_STEPS,
+    show_default=True,
+    help="Livelock bound: stop with a livelock violation once one thread takes N steps while simulated time "
+    "stands still (0: no such check).",
+)
+width_option = click.option(
+    "--width",
+    type=click.IntRange(min=10, max=MAX_WIDTH),
+    default=80,
+    show_default=True,
+    help="Width of the Gantt chart in columns.",
 )
 
 
@@ -123,13 +135,7 @@ def main() -> None:
     type=click.IntRange(min=1, max=MAX_STEPS),
     help="Step bound: stop with a violation after N operations (default 10,000,000).",
 )
-@click.option(
-    "--max-steps-per-instant",
-    type=click.IntRange(min=0, max=MAX_STEPS),
-    default=DEFAULT_MAX_INSTANT_STEPS,
-    show_default=True,
-    help=INSTANT_HELP,
-)
+@instant_option
 @click.option(
     "--report",
     type=click.Choice(["text", "json"]),
@@ -138,13 +144,7 @@ def main() -> None:
     help="Report format printed on standard output.",
 )
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
-@click.option(
-    "--width",
-    type=click.IntRange(min=10, max=MAX_WIDTH),
-    default=80,
-    show_default=True,
-    help="Width of the Gantt chart in columns.",
-)
+@width_option
 def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, context_switch: str | None,
         until: str | None, max_steps: int | None, max_steps_per_instant: int, report: str, timelines: tuple[str, ...],
         width: int) -> None:  # fmt: skip
@@ -255,13 +255,7 @@ def policies() -> None:
     show_default=True,
     help="Step bound of each schedule: it fails with step_bound after N operations.",
 )
-@click.option(
-    "--max-steps-per-instant",
-    type=click.IntRange(min=0, max=MAX_STEPS),
-    default=DEFAULT_MAX_INSTANT_STEPS,
-    show_default=True,
-    help=INSTANT_HELP,
-)
+@instant_option
 @click.option(
     "--report",
     type=click.Choice(["text", "json"]),
@@ -338,9 +332,7 @@ def merge(parts: tuple[str, ...], report: str) -> None:
     help="Report format printed on standard output.",
 )
 @click.option("--timeline", "timelines", metavar="PATH", multiple=True, help=timeline_help())
-@click.option(
-    "--width", type=click.IntRange(min=10), default=80, show_default=True, help="Width of the Gantt chart in columns."
-)
+@width_option
 @click.option(
     "--max-steps",
     type=click.IntRange(min=1, max=MAX_STEPS),
@@ -348,13 +340,7 @@ def merge(parts: tuple[str, ...], report: str) -> None:
     show_default=True,
     help="Step bound (explore's: give the value explore was given).",
 )
-@click.option(
-    "--max-steps-per-instant",
-    type=click.IntRange(min=0, max=MAX_STEPS),
-    default=DEFAULT_MAX_INSTANT_STEPS,
-    show_default=True,
-    help=INSTANT_HELP,
-)
+@instant_option
 @click.option(
     "--explain",
     "explain_steps",
@@ -387,13 +373,7 @@ def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], w
     show_default=True,
     help="Report format printed on standard output.",
 )
-@click.option(
-    "--width",
-    type=click.IntRange(min=10, max=MAX_WIDTH),
-    default=80,
-    show_default=True,
-    help="Width of the Gantt charts in columns.",
-)
+@width_option
 def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: str, width: int) -> None:
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
     _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,

@@ -156,3 +156,10 @@ def test_compare_shows_each_runs_violations_and_final_memory() -> None:
     assert violations.split()[1:] == ["2", "6"]
     assert counter.split()[3:] == ["40", "21"]
     assert "--- rr:quantum=1 ---" in out and "  [expect] at " in out.split("--- rr:quantum=1 ---")[1]
+
+
+def test_replay_bounds_the_width_as_run_does() -> None:
+    """--width past the limit is refused by replay too (it shares run's option)."""
+    code, _, err = invoke("replay", RR, "ts1.00000000.0", "--width", "10000001")
+    assert code == 2
+    assert "10000001 is not in the range 10<=x<=10000" in err
