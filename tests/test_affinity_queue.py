@@ -51,3 +51,21 @@ def test_unpinned_runs_use_the_policy_itself() -> None:
                     tuple(ProcessSpec(t.name, t.arrival, (t,)) for t in threads))  # fmt: skip
     assert not isinstance(Kernel(free, seed=0).policy, PinnedQueue)
     assert simulate(free).complete
+
+
+def test_a_better_thread_pinned_elsewhere_does_not_preempt_for_ever() -> None:
+    """high (priority 1) may run only on CPU1, where top (0) runs: low on CPU0 is not preempted for it, which
+    used to repeat at one instant for ever (CPU0 picked low again at once)."""
+    from simulator import parse_scenario, simulate
+
+    scenario = parse_scenario(
+        "machine: {cpus: 2, policy: priority}\n"
+        "threads:\n"
+        "  - {name: top, burst: 10, priority: 0, affinity: [1]}\n"
+        "  - {name: low, burst: 10, priority: 5, affinity: [0]}\n"
+        "  - {name: high, burst: 5, priority: 1, arrival: 2, affinity: [1]}\n"
+    )
+    metrics = simulate(scenario, max_steps=1_000)
+    assert not metrics.violations
+    completion = {thread.name: thread.completion for thread in metrics.threads}
+    assert completion == {"top": 10_000_000, "low": 10_000_000, "high": 15_000_000}

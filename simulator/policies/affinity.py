@@ -59,7 +59,15 @@ class PinnedQueue(Policy):
         return self.inner.time_slice(thread)
 
     def should_preempt(self, running: Thread) -> bool:
-        return self.inner.should_preempt(running)
+        """The policy's answer, when the thread it would put first may run on `running`'s CPU. When that
+        thread is pinned elsewhere, taking this CPU from `running` would only give it back at the same instant
+        (for ever, as this CPU picked `running` again); the CPU is then left alone, and a thread allowed here
+        that is better than `running` waits for the quantum's end or `running`'s next step."""
+        if not self.inner.should_preempt(running):
+            return False
+        ready = self.inner.ready_threads()  # in the policy's order: the first is the one it preempts for
+        cpu = running.cpu_index()
+        return bool(ready) and (ready[0].affinity is None or cpu in ready[0].affinity)
 
     def describe(self) -> dict[str, object]:
         return self.inner.describe()
