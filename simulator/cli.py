@@ -23,6 +23,8 @@ from simulator.scenario.limits import INT_MAX, MAX_CPUS
 MAX_SEED = INT_MAX
 MAX_STEPS = INT_MAX
 MAX_WIDTH = 10_000
+#: explore --jobs: worker processes started at once (a thousand forked at once exhausted the machine).
+MAX_JOBS = 256
 
 #: Options several commands share, declared once: the livelock bound (run, explore, replay) and the Gantt
 #: chart's width (run, replay, compare; bounded alike, replay's was not).
@@ -217,7 +219,7 @@ def policies() -> None:
 )
 @click.option(
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_JOBS),
     default=1,
     show_default=True,
     help="Processes to run schedules in (random and pct); the report is the same for any number.",

@@ -163,3 +163,10 @@ def test_replay_bounds_the_width_as_run_does() -> None:
     code, _, err = invoke("replay", RR, "ts1.00000000.0", "--width", "10000001")
     assert code == 2
     assert "10000001 is not in the range 10<=x<=10000" in err
+
+
+def test_explore_jobs_are_bounded() -> None:
+    """--jobs 1000 is refused at once instead of forking a thousand workers."""
+    code, _, err = invoke("explore", RR, "--jobs", "1000")
+    assert code == 2
+    assert "1000 is not in the range 1<=x<=256" in err
