@@ -67,18 +67,25 @@ class Machine:
         devices: Mapping[str, object] | None = None,
         ipc: Mapping[str, object] | None = None,
         tiebreak: str | None = None,
+        same_instant: str | None = None,
         queues: str | None = None,
         balance_interval: int | str | None = None,
         migration_cost: int | str | None = None,
     ) -> None:
         if isinstance(policy, PolicySpec):
             # A spec's durations are in ns whatever the scenario's unit: say so to the loader.
-            policy = {"name": policy.name, **{key: f"{value}ns" if isinstance(value, int) and
-                      not isinstance(value, bool) else value for key, value in policy.params}}  # fmt: skip
+            policy = {"name": policy.name, **{key: _in_ns(value) for key, value in policy.params}}
         self.data = _given(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=ipc,
-                           tiebreak=tiebreak, queues=queues, balance_interval=balance_interval,
-                           migration_cost=migration_cost)  # fmt: skip
+                           tiebreak=tiebreak, same_instant=same_instant, queues=queues,
+                           balance_interval=balance_interval, migration_cost=migration_cost)  # fmt: skip
         self.made_at = _caller()
+
+
+def _in_ns(value: object) -> object:
+    """A policy parameter of a spec, for the loader: durations (ints, and lists of them) marked as ns."""
+    if isinstance(value, tuple):
+        return [f"{item}ns" for item in value]
+    return f"{value}ns" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Process:

@@ -172,14 +172,20 @@ def policies(*, out: IO[str]) -> int:
     for policy in POLICIES.values():
         out.write(f"{policy.name}\n    {policy.summary}\n")
         for parameter in policy.parameters:
-            default = (human_duration(int(parameter.default)) if parameter.kind == "duration"
-                       else str(parameter.default).lower())  # fmt: skip
+            value = parameter.default
+            if isinstance(value, tuple):
+                default = "/".join(human_duration(item) for item in value) or "none"
+            elif parameter.kind == "duration" and isinstance(value, int):
+                default = human_duration(value)
+            else:
+                default = str(value).lower()
             out.write(f"    {parameter.name} ({parameter.kind}, default {default}): {parameter.help}\n")
         if not policy.parameters:
             out.write("    (no parameters)\n")
     out.write("\nSelect one with --policy NAME[:KEY=VALUE,...], e.g. --policy rr:quantum=4,\n"
               "or in a scenario: machine: {policy: {name: rr, quantum: 4}}.\n"
-              "Bare durations are in the scenario's time_unit; \"5ms\" or \"250us\" name their unit.\n")  # fmt: skip
+              "Bare durations are in the scenario's time_unit; \"5ms\" or \"250us\" name their unit;\n"
+              "a list of durations is A/B/C on the command line (mlfq:quanta=2/4/8).\n")  # fmt: skip
     return 0
 
 

@@ -20,6 +20,10 @@ from typing import Any
 #: A heap entry: (time, priority, sequence, callback, argument).
 _Entry = tuple[int, int, int, Callable[[Any], None], Any]
 
+#: CPU events under `machine.same_instant: cpu_first` (OSTEP's order): before everything else of the instant.
+PRIORITY_CPU_FIRST = -2
+#: A policy's timer (mlfq's boost): before arrivals, wake-ups and (by default) CPU events of its instant.
+PRIORITY_TIMER = -1
 #: Arrivals, wake-ups and I/O completions: they enter the ready queue first.
 PRIORITY_WAKE = 0
 #: CPU events: a compute step ending, a quantum expiring, a context switch completing.

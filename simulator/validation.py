@@ -215,6 +215,7 @@ def _machine_data(machine: object) -> object:
         },  # fmt: skip
         "ipc": _sync_data(machine.ipc),
         "tiebreak": machine.tiebreak,
+        "same_instant": machine.same_instant,
         "queues": machine.queues,
         "balance_interval": machine.balance_interval,
         "migration_cost": machine.migration_cost,

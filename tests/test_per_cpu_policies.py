@@ -53,6 +53,22 @@ def test_a_cfs_thread_keeps_its_vruntime_lead_when_it_is_stolen() -> None:
     assert set().union(*known) == {thread.index for thread in kernel.threads}
 
 
+def test_an_mlfq_thread_keeps_its_queue_when_it_is_stolen() -> None:
+    """What mlfq knows of a thread (its queue, allotment, slice) lives in the queue of one CPU only: a
+    stolen or balanced thread takes it along, so it is not taken for a newcomer to the top queue."""
+    from simulator.model.kernel import Kernel
+
+    kernel = Kernel(parse_scenario(SCENARIO.format(policy="{name: mlfq, quantum: 1}"), "per-cpu.yaml"), seed=0)
+    kernel.run()
+    queues = kernel.policy.queues  # type: ignore[attr-defined]
+    known = [set(queue.level) for queue in queues]
+    for index, first in enumerate(known):
+        for other in known[index + 1 :]:
+            assert not first & other
+    assert set().union(*known) == {thread.index for thread in kernel.threads}
+    assert any(level > 0 for queue in queues for level in queue.level.values())
+
+
 @pytest.mark.parametrize("params", ["min_granularity: 0", "sched_latency: 0, min_granularity: 0"])
 def test_cfs_refuses_a_zero_min_granularity(params: str) -> None:
     """A zero slice would switch at one instant for ever: refused at validation, located, with the reason."""

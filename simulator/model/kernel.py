@@ -28,7 +28,14 @@ from simulator.analysis.livelock import livelock_message
 from simulator.analysis.races import Clock, RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind
 from simulator.chooser import Chooser, Strategy
-from simulator.engine import PRIORITY_CPU, PRIORITY_WAKE, Engine, no_full_collections
+from simulator.engine import (
+    PRIORITY_CPU,
+    PRIORITY_CPU_FIRST,
+    PRIORITY_TIMER,
+    PRIORITY_WAKE,
+    Engine,
+    no_full_collections,
+)
 from simulator.model.blocking import Blocking
 from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
@@ -64,7 +71,8 @@ class Kernel:
         "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits",
+        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
+        "_cpu_priority", "_tracks_slices",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts", "spans",
     )  # fmt: skip
@@ -143,6 +151,14 @@ class Kernel:
         #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
         self._anyone_fits = not (self._per_cpu or self._pinned)
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
+        #: The policy's timer (mlfq's boost): whether it has one, the instant it is scheduled for (-1: none), and
+        #: the last instant it went off.
+        self._timed = self.policy.timed
+        self._tracks_slices = self.policy.tracks_slices
+        #: The CPUs' events' same-instant priority: after arrivals and wake-ups, or (`cpu_first`) before them.
+        self._cpu_priority = PRIORITY_CPU if machine.same_instant == "wakeups_first" else PRIORITY_CPU_FIRST
+        self._timer_at = -1
+        self._timer_done = -1
         #: A vacated CPU can go straight to the next ready thread when nothing else is due at that instant (see
         #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
         self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
@@ -381,6 +397,8 @@ class Kernel:
                 continue
             if self._preemptive and policy.should_preempt(thread):
                 self._account_segment(cpu, thread)
+                if self._slice == -1 and cpu.time_slice is not None:
+                    self._renew_past(cpu, thread, now)
                 self._preempt(cpu, thread)
             elif cpu.time_slice is not None and cpu.expiry is None:
                 self._arm_expiry(cpu, now)
@@ -412,7 +430,7 @@ class Kernel:
                 cpu.token += 1
                 if self._listeners:
                     self._emit(cpu.index, thread.name, "switch", ("from", previous.name if previous else None))
-                self._schedule(now + cost, PRIORITY_CPU, self._switched, (cpu, cpu.token))
+                self._schedule(now + cost, self._cpu_priority, self._switched, (cpu, cpu.token))
                 return
         if thread.state is READY:  # inline Thread.transition, checked: it is the hot path (nothing to charge)
             thread.state = RUNNING  # and since is left alone: see Thread.since
@@ -547,7 +565,7 @@ class Kernel:
         cpu.segment_start = now
         cpu.expiry = None
         cpu.token += 1
-        self._schedule(now, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+        self._schedule(now, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
 
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule its CPU
@@ -564,8 +582,13 @@ class Kernel:
                 if waiting:
                     self._preempt(cpu, thread)
                     return
-                # Nobody is waiting: the quantum is renewed in place, on the timer's grid.
-                cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
+                # Nobody is waiting: the quantum is renewed in place, on the timer's grid (or as the policy
+                # says, when slices change as a thread runs: mlfq's after a demotion).
+                if self._slice == -1:
+                    cpu.slice_start, time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
+                    cpu.time_slice = time_slice
+                else:
+                    cpu.slice_start += time_slice * ((now - cpu.slice_start) // time_slice)
             if not thread.preemptible:
                 cpu.expiry = None
             elif waiting:
@@ -578,7 +601,9 @@ class Kernel:
                 self._unarmed = True  # the next dispatch that leaves a thread waiting arms it
         cpu.segment_start = now
         cpu.token += 1
-        self._schedule(end, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+        self._schedule(end, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
+        if self._timed:
+            self._arm_timer(now, end)
 
     def _waiting_for(self, cpu: Cpu) -> bool:
         """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
@@ -589,16 +614,76 @@ class Kernel:
         time_slice = cpu.time_slice
         thread = cpu.thread
         assert time_slice is not None and thread is not None
+        # A slice that ends right now ended before the newcomer came, under `same_instant: cpu_first`: the
+        # thread, alone then, went on with a new one. By default the newcomer came first: it ends now.
+        ends_now = self._cpu_priority == PRIORITY_CPU
         elapsed = now - cpu.slice_start
-        periods = max(1, -(-elapsed // time_slice))  # ceiling, and at least one full quantum
-        expiry = cpu.expiry = cpu.slice_start + periods * time_slice
+        if elapsed < time_slice or (elapsed == time_slice and ends_now):
+            expiry = cpu.slice_start + time_slice  # the slice since the dispatch (or the last renewal) ends
+        else:
+            # It ran alone past the slice: the boundary is that of the slice in progress.
+            if self._slice == -1:
+                begin, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
+            else:
+                begin = cpu.slice_start + time_slice * (elapsed // time_slice)
+            cpu.slice_start = begin
+            expiry = begin if begin == now and ends_now else begin + cpu.time_slice  # type: ignore[operator]
+        cpu.expiry = expiry
         # The CPU's pending event is its compute's end, at segment_start + remaining. Only an expiry before
         # that replaces it: one at or after it changes nothing, and rescheduling the same event would move it
         # behind the other CPUs' events of that instant (so a quantum longer than every burst would not
         # give the same run as FCFS).
         if expiry < cpu.segment_start + thread.remaining:
             cpu.token += 1
-            self._schedule(expiry, PRIORITY_CPU, self._on_cpu_event, (cpu, cpu.token))
+            self._schedule(expiry, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
+
+    def _renew_past(self, cpu: Cpu, thread: Thread, now: int) -> None:
+        """`thread` is preempted for a better one, its slice unarmed: if it ran alone past the slice's end
+        (or to it, when that end came first, under `same_instant: cpu_first`), the policy learns of the slice
+        it was in (mlfq's `preempted: front` tells a thread preempted in mid-slice from one whose slice ended)."""
+        time_slice = cpu.time_slice
+        assert time_slice is not None
+        elapsed = now - cpu.slice_start
+        if elapsed > time_slice or (elapsed == time_slice and self._cpu_priority != PRIORITY_CPU):
+            cpu.slice_start, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
+
+    def _arm_timer(self, now: int, end: int) -> None:
+        """A thread computes from `now` to `end`: if the policy's timer goes off meanwhile (now and at `end`
+        included: a slice begun then, or going on, starts afresh), schedule it. Only then is it an event: a
+        timer nobody computes across changes nothing the policy cannot work out when next asked (and it
+        would only lengthen a run whose threads have all ended)."""
+        at = self.policy.next_timer(max(now, self._timer_done + 1))
+        if at is not None and at <= end and at != self._timer_at:
+            self._timer_at = at
+            self._schedule(at, PRIORITY_TIMER, self._policy_timer, at)
+
+    def _policy_timer(self, at: int) -> None:
+        """The policy's timer went off: tell it, with the threads computing; give each a new slice from now
+        (its armed expiry moves with it); then let the dispatch ask whether to preempt them."""
+        self._timer_at = -1
+        self._timer_done = at
+        now = self.engine.now
+        running = [cpu.thread for cpu in self.cpus if cpu.thread is not None and cpu.thread.state is RUNNING]
+        self.policy.on_timer(running)
+        for cpu in self.cpus:
+            thread = cpu.thread
+            if thread is None or thread.state is not RUNNING or cpu.time_slice is None:
+                continue
+            self._account_segment(cpu, thread)
+            cpu.time_slice = self.policy.time_slice(thread)
+            cpu.slice_start = now
+            if not thread.remaining:
+                continue  # between two steps: the next one comes at this instant
+            if cpu.expiry is not None and cpu.time_slice is not None:
+                expiry = cpu.expiry = now + cpu.time_slice
+                cpu.token += 1
+                self._schedule(
+                    min(expiry, now + thread.remaining), self._cpu_priority, self._on_cpu_event, (cpu, cpu.token)
+                )
+            self._arm_timer(now, now + thread.remaining)
+        if self._ready and not self._dispatch_pending:
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""
@@ -642,6 +727,8 @@ class Kernel:
         gil = thread.gil
         if gil is not None and state is not READY and gil.holder is thread:
             gil.release(self._blocking)  # sleeping, I/O, blocking and ending release the GIL
+        if self._tracks_slices and cpu.time_slice is not None and now - cpu.slice_start > cpu.time_slice:
+            self.policy.left_cpu(thread, cpu.slice_start, cpu.time_slice, now)  # it ran alone past its slice
         if thread.state is RUNNING:  # inline Thread.transition, checked: any state may follow (nothing to charge)
             thread.since = now
             thread.state = state
@@ -780,6 +867,10 @@ class _PolicyView:
     @property
     def now(self) -> int:
         return self._kernel.engine.now
+
+    @property
+    def pending_timer(self) -> int:
+        return self._kernel._timer_at
 
     def cpu_time(self, thread: Thread) -> int:
         used = thread.cpu_time

@@ -35,10 +35,21 @@ def shown(value: Number | None) -> str:
 
 
 def policy_parameters(spec: PolicySpec, unit: str) -> dict[str, object]:
-    """A policy's parameters for reports, durations in `unit` (exact)."""
+    """A policy's parameters for reports, durations in `unit` (exact); those not `always_shown` only when
+    they are not at their default."""
     by_name = {parameter.name: parameter for parameter in POLICIES[spec.name].parameters}
-    return {name: time_number(value, unit) if by_name[name].kind == "duration" and isinstance(value, int)
-            else describe_value(by_name[name], value, unit) for name, value in spec.params}  # fmt: skip
+    shown: dict[str, object] = {}
+    for name, value in spec.params:
+        parameter = by_name[name]
+        if not parameter.always_shown and value == parameter.default:
+            continue
+        if parameter.kind == "duration" and isinstance(value, int):
+            shown[name] = time_number(value, unit)
+        elif parameter.kind == "durations" and isinstance(value, tuple):
+            shown[name] = [time_number(item, unit) for item in value]
+        else:
+            shown[name] = describe_value(parameter, value, unit)
+    return shown
 
 
 def policy_text(spec: PolicySpec, unit: str) -> str:
@@ -51,6 +62,8 @@ def policy_text(spec: PolicySpec, unit: str) -> str:
 
 
 def _parameter_text(value: object) -> str:
+    if isinstance(value, list):
+        return "/".join(_parameter_text(item) for item in value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float | Decimal):

@@ -28,6 +28,8 @@ class PinnedQueue(Policy):
         self.inner = inner
         self.preemptive = inner.preemptive  # type: ignore[misc]  # the inner policy's, per instance
         self.constant_time_slice = inner.constant_time_slice  # type: ignore[misc]
+        self.timed = inner.timed
+        self.tracks_slices = inner.tracks_slices
 
     def attach(self, context: PolicyContext) -> None:
         super().attach(context)
@@ -57,6 +59,18 @@ class PinnedQueue(Policy):
 
     def time_slice(self, thread: Thread) -> int | None:
         return self.inner.time_slice(thread)
+
+    def renew_slice(self, thread: Thread, start: int, length: int, now: int) -> tuple[int, int]:
+        return self.inner.renew_slice(thread, start, length, now)
+
+    def left_cpu(self, thread: Thread, start: int, length: int, now: int) -> None:
+        self.inner.left_cpu(thread, start, length, now)
+
+    def next_timer(self, now: int) -> int | None:
+        return self.inner.next_timer(now)
+
+    def on_timer(self, running: Sequence[Thread]) -> None:
+        self.inner.on_timer(running)
 
     def should_preempt(self, running: Thread) -> bool:
         """The policy's answer, when the thread it would put first may run on `running`'s CPU. When that

@@ -7,6 +7,11 @@ The kernel owns threads, CPUs and time; a policy only decides *who runs next* an
 - `__len__()`: how many threads are ready;
 - `time_slice(thread)`: how long `thread` may run before the kernel asks again (None: until it leaves);
 - `should_preempt(running)`: whether a ready thread should displace `running` now (preemptive policies);
+- `renew_slice(thread, start, length, now)`: the slice a thread alone on its CPU goes on with once its slice
+  is over (policies whose slices change as a thread runs, like mlfq's after a demotion, answer anew);
+- `left_cpu(thread, start, length, now)`: such a thread leaves its CPU (if `tracks_slices`);
+- `next_timer(now)` and `on_timer(running)`: a policy with `timed` set asks to be called at instants of its
+  own (mlfq's boost), with the threads then running;
 - `ready_threads()` and `take(thread)`: the ready threads in pick order, and removing one, for an explorer
   that decides which thread runs next (`candidates(cpu)`: those of them allowed on a CPU).
 
@@ -23,7 +28,7 @@ own use and for tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import attrs
@@ -34,14 +39,30 @@ if TYPE_CHECKING:
     from simulator.model.threads import Thread
 
 ReadyReason = Literal["arrival", "wakeup", "preempted", "yield"]
-ParameterKind = Literal["duration", "integer", "boolean", "choice"]
-ParameterValue = int | bool | str
+ParameterKind = Literal["duration", "durations", "integer", "boolean", "choice"]
+#: A parameter's value: durations in ns; a list of durations ("durations") is a tuple, empty when not given.
+ParameterValue = int | bool | str | tuple[int, ...]
+
+
+class PolicyError(ValueError):
+    """A bad policy name or parameter; `key` is the parameter at fault (None: the name).
+
+    `unknown_key` is true when the parameter's name itself is wrong (not its value).
+    """
+
+    def __init__(self, key: str | None, message: str, *, unknown_key: bool = False) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.unknown_key = unknown_key
 
 
 @attrs.frozen
 class Parameter:
     """A policy parameter: its kind, default (durations in ns), a line of help, and for a choice the
-    values allowed; `minimum` and `maximum` (None: no bound) for integers and durations."""
+    values allowed; `minimum` and `maximum` (None: no bound) for integers and durations (for a list of
+    durations, `maximum` bounds its length). `always_shown`: reports and reproduce lines name it even at its
+    default (parameters added later, for rules few runs use, are named only when set)."""
 
     name: str
     kind: ParameterKind
@@ -50,6 +71,7 @@ class Parameter:
     choices: tuple[str, ...] = ()
     minimum: int = 0
     maximum: int | None = None
+    always_shown: bool = True
 
 
 class PolicyContext(Protocol):
@@ -58,6 +80,11 @@ class PolicyContext(Protocol):
     @property
     def now(self) -> int:
         """The current time (ns)."""
+        ...
+
+    @property
+    def pending_timer(self) -> int:
+        """The instant the policy's timer is scheduled for and has not yet gone off (-1: none)."""
         ...
 
     def cpu_time(self, thread: Thread) -> int:
@@ -87,6 +114,10 @@ class Policy(ABC):
     preemptive: ClassVar[bool] = False
     #: Whether `time_slice` is the same for every thread (the kernel then asks once).
     constant_time_slice: ClassVar[bool] = False
+    #: Whether the policy has timers: the kernel then calls `on_timer` at the instants `next_timer` gives.
+    timed: bool = False
+    #: Whether the kernel calls `left_cpu` when a thread that ran alone past its slice leaves its CPU.
+    tracks_slices: bool = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec
@@ -122,6 +153,34 @@ class Policy(ABC):
 
     def time_slice(self, thread: Thread) -> int | None:
         """How long `thread` may run, from its dispatch, before it can be preempted (None: no limit)."""
+        return None
+
+    def renew_slice(self, thread: Thread, start: int, length: int, now: int) -> tuple[int, int]:
+        """`thread` has run alone on its CPU (nobody waited) past the end of its slice [start, start + length)
+        and goes on at `now`: the slice in progress, as (begin, length) with begin <= now < begin + length.
+        By default the same length again and again, on the grid from `start`, like a timer tick."""
+        return start + length * ((now - start) // length), length
+
+    def left_cpu(self, thread: Thread, start: int, length: int, now: int) -> None:
+        """`thread` leaves its CPU at `now`, having run alone past the end of its slice [start, start +
+        length) (called only if `tracks_slices`): the policy may work out the slice it was in."""
+        return None
+
+    def next_timer(self, now: int) -> int | None:
+        """The first instant at or after `now` at which the policy's timer goes off (None: never). The kernel
+        calls `on_timer` there while some thread computes across it; a policy must do lazily, when asked,
+        what a timer nobody saw would have done."""
+        return None
+
+    def on_timer(self, running: Sequence[Thread]) -> None:
+        """The timer of `next_timer` went off; `running` are the threads computing on CPUs, in CPU order.
+        The kernel then gives each a new slice (`time_slice`) and asks whether to preempt them."""
+        return None
+
+    @classmethod
+    def complete(cls, values: dict[str, ParameterValue], given: Collection[str]) -> None:
+        """Check the parameters together, and fill in those that follow from others (`given`: the names the
+        user set); raise PolicyError. Most policies have nothing to check."""
         return None
 
     def candidates(self, cpu: int) -> list[Thread]:

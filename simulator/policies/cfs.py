@@ -48,9 +48,9 @@ class Cfs(ChargingPolicy):
         self.min_vruntime = 0
         #: The ready threads' weights, summed (for time_slice).
         self.ready_weight = 0
-        self.sched_latency = int(spec.param("sched_latency"))
-        self.min_granularity = int(spec.param("min_granularity"))
-        self.wakeup_granularity = int(spec.param("wakeup_granularity"))
+        self.sched_latency = spec.number("sched_latency")
+        self.min_granularity = spec.number("min_granularity")
+        self.wakeup_granularity = spec.number("wakeup_granularity")
 
     def key(self, thread: Thread) -> int:
         return self.vruntime[thread.index]

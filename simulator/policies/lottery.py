@@ -27,7 +27,7 @@ class Lottery(Policy):
 
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
-        self.quantum = int(spec.param("quantum"))
+        self.quantum = spec.number("quantum")
         self.tickets = _TicketTree()
 
     def add(self, thread: Thread, reason: ReadyReason) -> None:

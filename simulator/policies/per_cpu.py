@@ -40,6 +40,8 @@ class PerCpuQueues(Policy):
         self.busy = busy
         self.last_balance = 0
         self.where: dict[int, int] = {}  # thread index -> the queue it waits in
+        self.timed = self.queues[0].timed
+        self.tracks_slices = self.queues[0].tracks_slices
 
     @property
     def preemptive(self) -> bool:  # type: ignore[override]
@@ -121,6 +123,21 @@ class PerCpuQueues(Policy):
     def time_slice(self, thread: Thread) -> int | None:
         cpu = thread.cpu.index if thread.cpu is not None else 0
         return self.queues[cpu].time_slice(thread)
+
+    def renew_slice(self, thread: Thread, start: int, length: int, now: int) -> tuple[int, int]:
+        cpu = thread.cpu.index if thread.cpu is not None else 0
+        return self.queues[cpu].renew_slice(thread, start, length, now)
+
+    def left_cpu(self, thread: Thread, start: int, length: int, now: int) -> None:
+        cpu = thread.cpu.index if thread.cpu is not None else 0
+        self.queues[cpu].left_cpu(thread, start, length, now)
+
+    def next_timer(self, now: int) -> int | None:
+        return self.queues[0].next_timer(now)  # the same policy on every CPU
+
+    def on_timer(self, running: Sequence[Thread]) -> None:
+        for cpu, queue in enumerate(self.queues):
+            queue.on_timer([thread for thread in running if thread.cpu is not None and thread.cpu.index == cpu])
 
     def should_preempt(self, running: Thread) -> bool:
         cpu = running.cpu.index if running.cpu is not None else 0

@@ -32,7 +32,7 @@ class Priority(OrderedPolicy):
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__(spec)
         self.preemptive = bool(spec.param("preemptive"))  # type: ignore[misc]  # per instance, read once
-        self.aging = int(spec.param("aging"))
+        self.aging = spec.number("aging")
         self._aged = _AgedQueue(self.aging) if self.aging else None
 
     def key(self, thread: Thread) -> int:

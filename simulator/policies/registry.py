@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from simulator.errors import did_you_mean
-from simulator.policies.base import Parameter, Policy
+from simulator.policies.base import Parameter, ParameterValue, Policy, PolicyError
 from simulator.policies.cfs import Cfs
 from simulator.policies.fcfs import Fcfs
 from simulator.policies.lottery import Lottery
@@ -30,19 +30,6 @@ _POSITIVE = {
 }
 
 
-class PolicyError(ValueError):
-    """A bad policy name or parameter; `key` is the parameter at fault (None: the name).
-
-    `unknown_key` is true when the parameter's name itself is wrong (not its value).
-    """
-
-    def __init__(self, key: str | None, message: str, *, unknown_key: bool = False) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
-        self.unknown_key = unknown_key
-
-
 def make_policy(spec: PolicySpec) -> Policy:
     """A fresh policy object for one run."""
     return POLICIES[spec.name](spec)
@@ -65,14 +52,14 @@ def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit:
                 f"policy {name!r} has no parameter {key!r}{did_you_mean(key, by_name)} (parameters: {known})",
                 unknown_key=True,
             )
-    values: list[tuple[str, int | bool | str]] = []
+    values: dict[str, ParameterValue] = {}
     for parameter in policy.parameters:
         if parameter.name in raw_params:
-            value = _convert(parameter, raw_params[parameter.name], time_unit)
+            values[parameter.name] = _convert(parameter, raw_params[parameter.name], time_unit)
         else:
-            value = parameter.default
-        values.append((parameter.name, value))
-    return PolicySpec(name, tuple(values))
+            values[parameter.name] = parameter.default
+    policy.complete(values, tuple(raw_params))
+    return PolicySpec(name, tuple(values.items()))
 
 
 def parse_policy_text(text: str, time_unit: str) -> PolicySpec:
@@ -88,7 +75,9 @@ def parse_policy_text(text: str, time_unit: str) -> PolicySpec:
     return build_policy_spec(name.strip(), params, time_unit)
 
 
-def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool | str:
+def _convert(parameter: Parameter, raw: object, time_unit: str) -> ParameterValue:
+    if parameter.kind == "durations":
+        return _durations(parameter, raw, time_unit)
     if parameter.kind == "choice":
         if raw not in parameter.choices:
             shown = ", ".join(parameter.choices)
@@ -113,6 +102,31 @@ def _convert(parameter: Parameter, raw: object, time_unit: str) -> int | bool | 
     return value
 
 
+def _durations(parameter: Parameter, raw: object, time_unit: str) -> tuple[int, ...]:
+    """A list of durations: a YAML list, or on the command line values separated by `/` (`10/20/40`); an
+    empty one is the parameter's default (not set)."""
+    items: list[object]
+    if isinstance(raw, str):
+        items = [item.strip() for item in raw.split("/")] if raw.strip() else []
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        raise PolicyError(parameter.name, f"{parameter.name} must be a list of durations (or A/B/C), got {raw!r}")
+    if parameter.maximum is not None and len(items) > parameter.maximum:
+        raise PolicyError(parameter.name, f"{parameter.name} may have at most {parameter.maximum} values (the limit), "
+                                          f"got {len(items)}")  # fmt: skip
+    values = []
+    for position, item in enumerate(items, 1):
+        try:
+            value = to_ns(item, time_unit)
+        except TimeValueError as exc:
+            raise PolicyError(parameter.name, f"{parameter.name} value {position}: {exc}") from None
+        if value < parameter.minimum:
+            raise PolicyError(parameter.name, f"{parameter.name} value {position} must be at least {parameter.minimum}")
+        values.append(value)
+    return tuple(values)
+
+
 def _integer(key: str, raw: object) -> int:
     if isinstance(raw, bool):
         raise PolicyError(key, f"expected an integer, got {type_name(raw)}")
@@ -134,9 +148,12 @@ def _boolean(key: str, raw: object) -> bool:
     raise PolicyError(key, f"expected true or false, got {raw!r}")
 
 
-def describe_value(parameter: Parameter, value: int | bool | str, time_unit: str) -> object:
+def describe_value(parameter: Parameter, value: ParameterValue, time_unit: str) -> object:
     """A parameter value for reports: durations in `time_unit`."""
     if parameter.kind == "duration":
         assert isinstance(value, int)
         return from_ns(value, time_unit)
+    if parameter.kind == "durations":
+        assert isinstance(value, tuple)
+        return [from_ns(item, time_unit) for item in value]
     return value

@@ -28,8 +28,8 @@ class Stride(ChargingPolicy):
         super().__init__(spec)
         self.passes: dict[int, int] = {}  # pass * quantum, exact
         self.strides: dict[str, int] = {}
-        self.quantum = int(spec.param("quantum"))
-        self.big = int(spec.param("big"))
+        self.quantum = spec.number("quantum")
+        self.big = spec.number("big")
 
     def stride(self, thread: Thread) -> int:
         return self.big // thread.tickets

@@ -18,6 +18,7 @@ _MACHINE_KEYS = (
     "devices",
     "ipc",
     "tiebreak",
+    "same_instant",
     "queues",
     "balance_interval",
     "migration_cost",
@@ -38,13 +39,14 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
     if policy is None:
         return None
     tiebreak = checker.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
+    same_instant = checker.choice(raw, path, "same_instant", ("wakeups_first", "cpu_first"), "wakeups_first")
     queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
     balance = checker.duration(raw, path, "balance_interval", 4_000_000)
     if balance <= 0:
         checker.fail((*path, "balance_interval"), "balance_interval must be positive")
     checker.cpus = cpus
     return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=checker.ipc,
-                       tiebreak=tiebreak, queues=queues, balance_interval=max(balance, 1),
+                       tiebreak=tiebreak, same_instant=same_instant, queues=queues, balance_interval=max(balance, 1),
                        migration_cost=checker.duration(raw, path, "migration_cost", 0))  # fmt: skip
 
 

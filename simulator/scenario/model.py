@@ -20,11 +20,23 @@ class PolicySpec:
     """A policy name and its parameters with every default filled in (durations in ns)."""
 
     name: str
-    params: tuple[tuple[str, int | bool | str], ...] = ()
+    params: tuple[tuple[str, int | bool | str | tuple[int, ...]], ...] = ()
 
-    def param(self, name: str) -> int | bool | str:
+    def param(self, name: str) -> int | bool | str | tuple[int, ...]:
         """The value of parameter `name`."""
         return dict(self.params)[name]
+
+    def number(self, name: str) -> int:
+        """The value of parameter `name`, an integer or a duration (ns)."""
+        value = self.param(name)
+        assert isinstance(value, int), (name, value)
+        return value
+
+    def durations(self, name: str) -> tuple[int, ...]:
+        """The value of parameter `name`, a list of durations (ns; empty when not given)."""
+        value = self.param(name)
+        assert isinstance(value, tuple), (name, value)
+        return value
 
 
 @attrs.frozen
@@ -62,6 +74,9 @@ class MachineSpec:
     #: "fifo": same-instant events of one priority run in the order they were scheduled; "random": the
     #: run's seed orders them.
     tiebreak: str = "fifo"
+    #: "wakeups_first": at one instant, arrivals and wake-ups join the ready queue before the CPUs' events
+    #: (a quantum's end, a compute's end); "cpu_first": the CPUs' events first (OSTEP's simulators).
+    same_instant: str = "wakeups_first"
     #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns).
     queues: str = "global"
     balance_interval: int = 4_000_000
