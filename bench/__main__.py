@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 
-from bench import policies, workload
+from bench import policies, startup, workload
 
 #: (threads, cycles): about one million events each.
 SIZES = ((1_000, 165), (100_000, 2))
@@ -153,6 +153,8 @@ def main() -> None:
     print("cost against simulated time (engine callbacks, one thread computing alone beside a short one):")
     for burst in ("10", "1000000000000"):
         print(f"  compute {burst:>13} ms under RR: {cost_in_events(burst):>3} events")
+    print()
+    startup.print_startup()
 
 
 def run_policy_once(policy: str, threads: int, cycles: int) -> tuple[float, float]:

@@ -22,13 +22,14 @@ from pathlib import Path
 import attrs
 
 from simulator.analysis.metrics import RunMetrics
+from simulator.bounds import DEFAULT_MAX_STEPS, SHRINK_BUDGET
 from simulator.exploration.database import Entry, FailureDatabase
-from simulator.exploration.explorer import SHRINK_BUDGET, STRATEGIES, Check, Explorer, ExploreResult
+from simulator.exploration.explorer import STRATEGIES, Check, Explorer, ExploreResult
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import ReplayToken, content_hash, decode, scenario_hash
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
-from simulator.simulation import DEFAULT_MAX_STEPS, simulate
+from simulator.simulation import simulate
 from simulator.trace import Listener
 from simulator.validation import validate
 

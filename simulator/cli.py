@@ -1,4 +1,9 @@
-"""The `threadsim` command line: parses options and calls one function of `simulator.commands` each."""
+"""The `threadsim` command line: parses options and calls one function of `simulator.commands` each.
+
+Each command imports `simulator.commands` when it runs, and that module imports what only some commands need
+(the explorer, the text report, the timeline writers) inside them: `threadsim --help` imports none of it, and
+a run imports only what it uses (tests/test_lazy_imports.py checks both).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,8 @@ from typing import Any
 
 import click
 
-from simulator import commands
+from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS, EXPLORE_MAX_STEPS
 from simulator.errors import InputErrors, UsageError
-from simulator.exploration.explorer import EXPLORE_MAX_STEPS
-from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS
 from simulator.output.files import OutputError, StandardOutput
 from simulator.output.timeline import timeline_help
 from simulator.scenario.limits import INT_MAX, MAX_CPUS
@@ -151,6 +154,8 @@ def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, c
         until: str | None, max_steps: int | None, max_steps_per_instant: int, report: str, timelines: tuple[str, ...],
         width: int) -> None:  # fmt: skip
     """Run SCENARIO and print its report. Exit status 0: no violation, 1: violation, 2: bad input."""
+    from simulator import commands
+
     _exit_for_errors(
         commands.run,
         scenario_path=scenario,
@@ -174,12 +179,16 @@ def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, c
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files and report every error found (exit status 2 if any)."""
+    from simulator import commands
+
     _exit_for_errors(commands.validate, paths=scenarios, out=sys.stdout, err=sys.stderr)
 
 
 @main.command()
 def policies() -> None:
     """List the scheduling policies with their parameters and defaults."""
+    from simulator import commands
+
     _exit_for_errors(commands.policies, out=sys.stdout)
 
 
@@ -286,6 +295,8 @@ def explore(
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
     """
+    from simulator import commands
+
     _exit_for_errors(
         commands.explore,
         scenario_path=scenario,
@@ -320,6 +331,8 @@ def explore(
 )
 def merge(parts: tuple[str, ...], report: str) -> None:
     """Merge the JSON PARTS of `explore --shard K/N` runs: print the report one job would have printed."""
+    from simulator import commands
+
     _exit_for_errors(commands.merge, paths=parts, out=sys.stdout, report=report)
 
 
@@ -352,6 +365,8 @@ def merge(parts: tuple[str, ...], report: str) -> None:
 def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], width: int, max_steps: int,
            max_steps_per_instant: int, explain_steps: bool) -> None:  # fmt: skip
     """Rerun exactly the schedule that TOKEN (printed by explore) records."""
+    from simulator import commands
+
     _exit_for_errors(commands.replay, scenario_path=scenario, token=token, out=sys.stdout, err=sys.stderr,
                      report=report, timelines=timelines, width=width, max_steps=max_steps,
                      max_instant_steps=max_steps_per_instant or None, explain_steps=explain_steps)  # fmt: skip
@@ -378,6 +393,8 @@ def replay(scenario: str, token: str, report: str, timelines: tuple[str, ...], w
 @width_option
 def compare(scenario: str, policies: tuple[str, ...], seed: int | None, report: str, width: int) -> None:
     """Run SCENARIO under each --policy: one table with a column per policy, then each Gantt chart."""
+    from simulator import commands
+
     _exit_for_errors(commands.compare, scenario_path=scenario, out=sys.stdout, policies=policies, seed=seed,
                      report=report, width=width)  # fmt: skip
 
@@ -434,6 +451,8 @@ def sweep(
 
     Exit status 1 when any run found a violation.
     """
+    from simulator import commands
+
     _exit_for_errors(commands.sweep, scenario_path=scenario, out=sys.stdout, err=sys.stderr, settings=settings,
                      policies=policies, seeds=seeds, max_steps=max_steps, report=report, plot=plot,
                      progress=sys.stderr.isatty())  # fmt: skip

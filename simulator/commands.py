@@ -2,6 +2,10 @@
 
 Functions return the exit status (SPEC section 6): 0 no violation, 1 a violation was found. Bad input
 raises InputErrors (file problems) or UsageError (option problems); the CLI turns both into status 2.
+
+What only some commands or reports need (the explorer, the text report, the comparison and sweep tables,
+progress bars) is imported inside the function that needs it: a small `threadsim run` should cost little more
+than loading and running its file (tests/test_lazy_imports.py).
 """
 
 from __future__ import annotations
@@ -9,39 +13,30 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from simulator.analysis.metrics import RunMetrics
-from simulator.chooser import Strategy
+from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS, EXPLORE_MAX_STEPS, SHRINK_BUDGET
 from simulator.errors import InputError, InputErrors, UsageError
-from simulator.exploration.database import Entry, FailureDatabase, default_root
-from simulator.exploration.explorer import DEFAULT_BOUNDS, EXPLORE_MAX_STEPS, SHRINK_BUDGET, Explorer, ExploreResult
-from simulator.exploration.interleaving import explain
-from simulator.exploration.report import bound_options, render_explore_json, render_explore_text
-from simulator.exploration.shards import merge as merge_parts
-from simulator.exploration.shards import parse_shard, part_dict, render_part
-from simulator.exploration.strategies import ReplayStrategy
-from simulator.exploration.tokens import TokenError, scenario_hash
-from simulator.exploration.tokens import decode as decode_token
-from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS
-from simulator.output.activity import ActivityLog
-from simulator.output.compare_report import render_compare_json, render_compare_text
-from simulator.output.end_state import EndState
-from simulator.output.json_report import render_json
-from simulator.output.progress import ProgressBar
-from simulator.output.recorder import IntervalRecorder
-from simulator.output.run_progress import RunProgress
-from simulator.output.text_report import render_text, reproduce_command
-from simulator.output.timeline import TimelineInfo, TimelineSink, commit_all, discard_all, open_timelines
+from simulator.output.timeline import TimelineInfo, commit_all, discard_all, open_timelines
 from simulator.output.values import human_duration, policy_text
 from simulator.policies import POLICIES, PolicyError, parse_policy_text
 from simulator.scenario.loader import load_scenario
-from simulator.scenario.model import PolicySpec, Scenario
 from simulator.simulation import simulate, with_overrides
 from simulator.timeunits import TimeValueError, to_ns
-from simulator.trace import Listener
+
+if TYPE_CHECKING:
+    from simulator.analysis.metrics import RunMetrics
+    from simulator.chooser import Strategy
+    from simulator.exploration.database import FailureDatabase
+    from simulator.exploration.explorer import ExploreResult
+    from simulator.output.activity import ActivityLog
+    from simulator.output.end_state import EndState
+    from simulator.output.recorder import IntervalRecorder
+    from simulator.output.timeline import TimelineSink
+    from simulator.scenario.model import PolicySpec, Scenario
+    from simulator.trace import Listener
 
 
 def run(
@@ -99,10 +94,17 @@ def _run_and_report(
 ) -> int:
     """Run once with the given timelines and print the report; the exit status."""
     unit = scenario.time_unit
-    names = [name for name, _ in scenario.thread_instances()]
-    recorder = IntervalRecorder(names, scenario.machine.cpus) if report == "text" else None
-    activity = ActivityLog(activity_limit) if report == "text" else None
-    end_state = EndState() if report == "text" else None
+    recorder: IntervalRecorder | None = None
+    activity: ActivityLog | None = None
+    end_state: EndState | None = None
+    if report == "text":
+        from simulator.output.activity import ActivityLog
+        from simulator.output.end_state import EndState
+        from simulator.output.recorder import IntervalRecorder
+
+        recorder = IntervalRecorder([name for name, _ in scenario.thread_instances()], scenario.machine.cpus)
+        activity = ActivityLog(activity_limit)
+        end_state = EndState()
     run_seed = scenario.seed if seed is None else seed
     info = TimelineInfo(
         scenario=scenario.name,
@@ -124,10 +126,14 @@ def _run_and_report(
         listeners += [recorder, activity, end_state]
     kwargs: dict[str, Any] = {"max_steps": max_steps} if max_steps is not None else {}
     if progress is not None:
+        from simulator.output.run_progress import RunProgress
+
         kwargs["watch"] = RunProgress(progress, unit)
     metrics = _simulate_into(writers, scenario, seed=seed, until=until, listeners=listeners, strategy=strategy,
                              max_instant_steps=max_instant_steps, **kwargs)  # fmt: skip
     if recorder is not None:
+        from simulator.output.text_report import render_text, reproduce_command
+
         recorder.finish(metrics.end_time)
         if reproduce is None:
             reproduce = reproduce_command(metrics, scenario_path, until=until, max_steps=max_steps, width=width)
@@ -136,6 +142,8 @@ def _run_and_report(
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
                               reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
+        from simulator.output.json_report import render_json
+
         out.write(render_json(metrics))
     return 1 if metrics.violations else 0
 
@@ -236,6 +244,13 @@ def explore(
 
     `runs` and `time_budget` (a duration; bare numbers are seconds) stop the search early; without them dfs
     runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
+    from simulator.exploration.database import FailureDatabase, default_root
+    from simulator.exploration.explorer import DEFAULT_BOUNDS, Explorer
+    from simulator.exploration.report import render_explore_json, render_explore_text
+    from simulator.exploration.shards import parse_shard
+    from simulator.exploration.tokens import scenario_hash
+    from simulator.output.progress import ProgressBar
+
     bounds = (max_steps, max_instant_steps)
     if shard is not None:
         if bounds != DEFAULT_BOUNDS:
@@ -285,6 +300,10 @@ def _explore_shard(*, scenario_path: str, out: IO[str], shard: tuple[int, int], 
                    depth: int, jobs: int, seed_start: int, every: bool, time_budget: str | None,
                    shrink_budget: int) -> int:  # fmt: skip
     """`explore --shard K/N`: run the K-th share of a random or pct search and print it as a JSON part."""
+    from simulator.exploration.explorer import Explorer
+    from simulator.exploration.shards import part_dict, render_part
+    from simulator.exploration.tokens import scenario_hash
+
     if strategy == "dfs":
         raise UsageError("--shard works with --strategy random or pct (a depth-first search is not split)")
     if time_budget is not None:
@@ -304,6 +323,11 @@ def _explore_shard(*, scenario_path: str, out: IO[str], shard: tuple[int, int], 
 
 def merge(*, paths: Sequence[str], out: IO[str], report: str = "text") -> int:
     """`threadsim merge`: the report one job would have printed, from the JSON parts of `explore --shard`."""
+    from simulator.exploration.explorer import Explorer
+    from simulator.exploration.report import render_explore_json, render_explore_text
+    from simulator.exploration.shards import merge as merge_parts
+    from simulator.exploration.tokens import scenario_hash
+
     parts = []
     for path in paths:
         try:
@@ -332,6 +356,9 @@ def merge(*, paths: Sequence[str], out: IO[str], report: str = "text") -> int:
 
 def with_interleavings(result: ExploreResult, scenario: Scenario) -> ExploreResult:
     """The result with each failure's shrunk schedule replayed into its interleaving (for the text report)."""
+    from simulator.exploration.interleaving import explain
+    from simulator.exploration.tokens import decode as decode_token
+
     failures = []
     for failure in result.failures:
         recorded = decode_token(failure.token)
@@ -343,6 +370,8 @@ def with_interleavings(result: ExploreResult, scenario: Scenario) -> ExploreResu
 
 def _update_database(database: FailureDatabase, result: ExploreResult, err: IO[str]) -> None:
     """Forget saved schedules that pass now; save the token of every failure reported."""
+    from simulator.exploration.database import Entry
+
     try:
         for replay in result.saved:
             if not replay.still_fails:
@@ -361,6 +390,12 @@ def replay(
 ) -> int:  # fmt: skip
     """`threadsim replay`: rerun exactly the schedule a token records, within explore's bounds (the same
     defaults, so a step-bound or livelock failure explore found fails the same way here)."""
+    from simulator.exploration.interleaving import explain
+    from simulator.exploration.report import bound_options
+    from simulator.exploration.strategies import ReplayStrategy
+    from simulator.exploration.tokens import TokenError, scenario_hash
+    from simulator.exploration.tokens import decode as decode_token
+
     try:
         recorded = decode_token(token)
     except TokenError as error:
@@ -391,6 +426,9 @@ def compare(
     width: int = 80,
 ) -> int:  # fmt: skip
     """`threadsim compare`: run the scenario under each policy; 1 if any run found a violation."""
+    from simulator.output.compare_report import render_compare_json, render_compare_text
+    from simulator.output.recorder import IntervalRecorder
+
     if len(policies) < 1:
         raise UsageError("give at least one --policy")
     scenario = load_scenario(scenario_path)
@@ -422,6 +460,7 @@ def sweep(
     progress: bool = False,
 ) -> int:
     """`threadsim sweep`: run every combination of the --set values; 1 if any run found a violation."""
+    from simulator.output.progress import ProgressBar
     from simulator.output.sweep_report import render_sweep_csv, render_sweep_json, render_sweep_text
     from simulator.scenario.source import load_source
     from simulator.sweep import parse_setting

@@ -8,15 +8,13 @@ from contextlib import AbstractContextManager
 import attrs
 
 from simulator.analysis.metrics import RunMetrics, collect_metrics
+from simulator.bounds import DEFAULT_MAX_STEPS
 from simulator.chooser import Strategy
 from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
 from simulator.notebook import RunSource, remember_run
 from simulator.scenario.model import PolicySpec, Scenario
 from simulator.trace import Listener
 from simulator.validation import remember_variant, validate
-
-#: The default step bound: a run that executes more operations than this stops with a violation.
-DEFAULT_MAX_STEPS = 10_000_000
 
 
 def simulate(

@@ -51,6 +51,7 @@ def test_the_report_has_every_figure_the_readme_quotes(
     monkeypatch.setattr(bench, "POLICY_SIZES", (6, 12))
     monkeypatch.setattr(bench, "POLICY_EVENTS", 24)
     monkeypatch.setattr(bench, "POLICY_REPEATS", 1)
+    monkeypatch.setattr(bench.startup, "measure", lambda: dict.fromkeys(bench.startup.all_commands(), 0.1))
     bench.main()
     out = capsys.readouterr().out
     for impl in ("heapq", "threadsim"):
@@ -62,6 +63,10 @@ def test_the_report_has_every_figure_the_readme_quotes(
     assert "each policy with 6, 12 threads ready on 4 CPUs" in out
     for policy in bench.policies.POLICY_SETTINGS:
         assert f"\n  {policy:<9}" in out  # a row per policy
+    assert (
+        'start-up (whole processes, CPU time, fastest of 11 in rounds, bytecode cached), against python -c "import'
+        in out
+    )
 
 
 def test_the_policy_workload_keeps_every_thread_ready_but_four() -> None:
@@ -73,3 +78,27 @@ def test_the_policy_workload_keeps_every_thread_ready_but_four() -> None:
         events, seconds = policies.run(policy, 10, 3)
         assert 10 * 3 <= events <= 10 * 4 and seconds >= 0, policy
     assert bench.run_policy_once("cfs", 10, 3)[0] == policies.run("cfs", 10, 3)[0]
+
+
+def test_the_start_up_figure_is_each_command_against_the_libraries_it_needs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench.startup: one line per process, its CPU time and its ratio to `import yaml, click, attrs`."""
+    from bench import startup
+
+    figures = dict.fromkeys(startup.all_commands(), 0.25) | {'python -c "import yaml, click, attrs"': 0.1}
+    monkeypatch.setattr(startup, "measure", lambda: figures)
+    startup.print_startup()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + len(figures)
+    assert lines[1].split() == ["python", "-c", '"import', "yaml,", "click,", 'attrs"', "100.0", "ms", "1.00x"]
+    assert lines[-1].split() == ["threadsim", "run", "scenarios/rr-textbook.yaml", "250.0", "ms", "2.50x"]
+
+
+def test_the_start_up_figure_runs_each_command_in_a_fresh_process() -> None:
+    """The real thing, one round: every command succeeds (a failing one raises) and costs some CPU time."""
+    from bench import startup
+
+    best = startup.measure(repeats=1)
+    assert list(best) == list(startup.all_commands())
+    assert all(0 < seconds < 60 for seconds in best.values())

@@ -25,6 +25,7 @@ import attrs
 from simulator.analysis.footprints import Footprints
 from simulator.analysis.metrics import RunMetrics, collect_metrics
 from simulator.analysis.violations import Violation
+from simulator.bounds import EXPLORE_MAX_STEPS, SHRINK_BUDGET
 from simulator.chooser import Chooser, Strategy
 from simulator.exploration.database import Entry
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
@@ -38,15 +39,9 @@ from simulator.scenario.model import Scenario
 STRATEGIES = ("random", "pct", "dfs")
 #: Violation kinds, in the order reports list them.
 KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock")
-#: How many steps one explored run may take before it counts as a step-bound failure (--max-steps of explore
-#: and replay): lower than a plain run's, as a search runs thousands of schedules, and a schedule that starves
-#: a lock holder while another thread spins (with time passing) would otherwise take 10,000,000 steps.
-EXPLORE_MAX_STEPS = 200_000
 #: The bounds of one explored run: (max_steps, max_instant_steps; None: no livelock check).
 Bounds = tuple[int, int | None]
 DEFAULT_BOUNDS: Bounds = (EXPLORE_MAX_STEPS, DEFAULT_MAX_INSTANT_STEPS)
-#: Schedules shrinking may run for one failure, unless told otherwise (--shrink-budget).
-SHRINK_BUDGET = 1000
 #: Steps shrinking may take for all failures together, at least (beyond that, as many as the search took).
 SHRINK_STEP_FLOOR = 1_000_000
 

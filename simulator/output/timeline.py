@@ -6,27 +6,24 @@ text chart and the SVG/HTML charts keep a bounded summary; see each module).
 
 `TIMELINE_FORMATS` is the one list of formats: the extension matching, the CLI's `--timeline` help and the
 error for an unknown extension are all derived from it. To add a format, write a module with a writer class
-taking `(stream, info)` (see `simulator.output.writer`) and add one line here.
+taking `(stream, info)` (see `simulator.output.writer`) and add one line here, naming it by `module:name`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import attrs
 
-from simulator.analysis.metrics import RunMetrics
-from simulator.output.chrome_trace import ChromeTraceWriter
-from simulator.output.csv_timeline import CsvWriter
-from simulator.output.event_log import EventLogWriter
 from simulator.output.files import OutputError, TimelineFile
-from simulator.output.gantt import GanttTextWriter
-from simulator.output.html_chart import HtmlChartWriter
-from simulator.output.svg_chart import SvgChartWriter
 from simulator.output.writer import TimelineInfo, TimelineWriter
-from simulator.trace import TraceEvent
+
+if TYPE_CHECKING:
+    from simulator.analysis.metrics import RunMetrics
+    from simulator.trace import TraceEvent
 
 __all__ = [
     "TIMELINE_FORMATS",
@@ -46,21 +43,34 @@ __all__ = [
 
 @attrs.frozen
 class TimelineFormat:
-    """A timeline format: the extension that selects it, what it is (one line), and its writer's factory."""
+    """A timeline format: the extension that selects it, what it is (one line), and where its writer's factory
+    is, as `module:name`: the module is imported only when a file of this format is opened, so that the help
+    and a run without timelines do not import every writer."""
 
     extension: str
     description: str
-    writer: Callable[[IO[str], TimelineInfo], TimelineWriter]
+    writer_path: str
+
+    @property
+    def writer(self) -> Callable[[IO[str], TimelineInfo], TimelineWriter]:
+        """The writer's factory, taking `(stream, info)` (imports its module on first use)."""
+        module, _, name = self.writer_path.partition(":")
+        factory: Callable[[IO[str], TimelineInfo], TimelineWriter] = getattr(importlib.import_module(module), name)
+        return factory
 
 
 #: Every timeline format, in the order the help and the error message list them.
 TIMELINE_FORMATS: tuple[TimelineFormat, ...] = (
-    TimelineFormat(".trace.json", "Chrome trace for Perfetto UI and chrome://tracing", ChromeTraceWriter),
-    TimelineFormat(".jsonl", "event log, one JSON object per event", EventLogWriter),
-    TimelineFormat(".csv", "one row per thread state interval", CsvWriter),
-    TimelineFormat(".svg", "standalone Gantt chart", SvgChartWriter),
-    TimelineFormat(".html", "Gantt chart page with tooltips and zoom", HtmlChartWriter),
-    TimelineFormat(".txt", "text Gantt chart", GanttTextWriter),
+    TimelineFormat(
+        ".trace.json",
+        "Chrome trace for Perfetto UI and chrome://tracing",
+        "simulator.output.chrome_trace:ChromeTraceWriter",
+    ),  # fmt: skip
+    TimelineFormat(".jsonl", "event log, one JSON object per event", "simulator.output.event_log:EventLogWriter"),
+    TimelineFormat(".csv", "one row per thread state interval", "simulator.output.csv_timeline:CsvWriter"),
+    TimelineFormat(".svg", "standalone Gantt chart", "simulator.output.svg_chart:SvgChartWriter"),
+    TimelineFormat(".html", "Gantt chart page with tooltips and zoom", "simulator.output.html_chart:HtmlChartWriter"),
+    TimelineFormat(".txt", "text Gantt chart", "simulator.output.gantt:GanttTextWriter"),
 )
 
 #: Known extensions, in the registry's order.

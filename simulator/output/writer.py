@@ -1,17 +1,18 @@
 """What every timeline writer receives before the run (`TimelineInfo`) and what it provides (`TimelineWriter`).
 
 The format modules import this module and nothing of the registry (`simulator.output.timeline`), so the
-registry can import every format module without an import cycle.
+registry can import any format module without an import cycle.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from simulator.analysis.metrics import RunMetrics
-from simulator.trace import TraceEvent
+if TYPE_CHECKING:  # the registry (and so the CLI's help) imports this module: not the kernel's metrics
+    from simulator.analysis.metrics import RunMetrics
+    from simulator.trace import TraceEvent
 
 
 @attrs.frozen
