@@ -119,7 +119,7 @@ class Kernel:
         self.dispatches = 0
         self.wakeups = 0
         self.violations: list[Violation] = []
-        self.races = RaceDetector()
+        self.races = RaceDetector.for_run(scenario, self._footprints)
         self.end_time = 0
         self.complete = False
         self.step_bound_hit = False
