@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 Clock = dict[int, int]
 
 #: How `RaceDetector.for_run` makes a run's detector: "lazy" (dormant until the first shared access, and
-#: off when no race is possible: the default), "eager" (clocks from the first synchronization on, as before
-#: the shortcut: tests compare the two) or "none" (no detection at all: what a run costs without the
+#: off when no race is possible: the default), "eager" (clocks from the start of the run, as before the
+#: shortcut: tests compare the two) or "none" (no detection at all: what a run costs without the
 #: detector, for the benchmark; no race is ever reported).
 MODE = "lazy"
 
