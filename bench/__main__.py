@@ -136,6 +136,7 @@ def main() -> None:
               f"peak {result['peak_mib']:6.1f} MiB")  # fmt: skip
     print()
     print_policy_costs()
+    print_race_detector_cost()
     print()
     case = ("threadsim-mm1", MM1_REQUESTS, 1)
     queue = measure([case], repeats=3)[case]
@@ -206,6 +207,15 @@ def print_policy_costs() -> None:
         growth = costs[policy, large] / costs[policy, small]
         against_rr = costs[policy, large] / costs["rr", large]
         print(f"  {policy:<9}{cells}   {growth:>11.2f}x {against_rr:>5.2f}x")
+
+
+def print_race_detector_cost() -> None:
+    """What the race detector costs a mutex-heavy run, against the same run without it (bench.races)."""
+    from bench import races
+
+    print()
+    print("the race detector, " + races.heading(*races.SIZE))
+    print("\n".join(races.report(*races.SIZE)), flush=True)
 
 
 def marginal_rate(once: dict[str, float], twice: dict[str, float] | None) -> float:

@@ -10,9 +10,7 @@ from __future__ import annotations
 #: The default step bound: a run that executes more operations than this stops with a violation.
 DEFAULT_MAX_STEPS = 10_000_000
 #: The steps one thread may take at one instant (simulated time standing still) before the run stops as a
-#: livelock: a zero-time spin is caught in a fraction of a second instead of at the step bound. The kernel
-#: declares the same value (simulator.model.kernel.DEFAULT_MAX_INSTANT_STEPS; tests/test_lazy_imports.py
-#: checks that they agree).
+#: livelock: a zero-time spin is caught in a fraction of a second instead of at the step bound.
 DEFAULT_MAX_INSTANT_STEPS = 10_000
 #: How many steps one explored run may take before it counts as a step-bound failure (--max-steps of explore
 #: and replay): lower than a plain run's, as a search runs thousands of schedules, and a schedule that starves

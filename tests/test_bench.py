@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import __main__ as bench
+from bench import races as bench_races
 from bench import workload
 
 
@@ -52,6 +53,8 @@ def test_the_report_has_every_figure_the_readme_quotes(
     monkeypatch.setattr(bench, "POLICY_EVENTS", 24)
     monkeypatch.setattr(bench, "POLICY_REPEATS", 1)
     monkeypatch.setattr(bench.startup, "measure", lambda: dict.fromkeys(bench.startup.all_commands(), 0.1))
+    monkeypatch.setattr(bench_races, "SIZE", (8, 2))
+    monkeypatch.setattr(bench_races, "REPEATS", 1)
     bench.main()
     out = capsys.readouterr().out
     for impl in ("heapq", "threadsim"):
@@ -67,6 +70,8 @@ def test_the_report_has_every_figure_the_readme_quotes(
         'start-up (whole processes, CPU time, fastest of 11 in rounds, bytecode cached), against python -c "import'
         in out
     )
+    assert "the race detector, 8 threads x 2 cycles sharing one mutex" in out
+    assert "\n  no shared memory: no detector " in out and "\n  a counter incremented under the mutex: " in out
 
 
 def test_the_policy_workload_keeps_every_thread_ready_but_four() -> None:
@@ -102,3 +107,20 @@ def test_the_start_up_figure_runs_each_command_in_a_fresh_process() -> None:
     best = startup.measure(repeats=1)
     assert list(best) == list(startup.all_commands())
     assert all(0 < seconds < 60 for seconds in best.values())
+
+
+def test_the_race_detector_figure_compares_the_same_runs() -> None:
+    """bench.races: the mutex-only threads cannot race (the detector never starts), the counter's can (it
+    starts, and finds nothing: the mutex orders every increment); each line has the three detectors."""
+    from simulator.analysis.footprints import may_race
+    from simulator.model.kernel import Kernel
+
+    assert not may_race(bench_races.scenario(4, 2, shared=False))
+    assert may_race(bench_races.scenario(4, 2, shared=True))
+    kernel = Kernel(bench_races.scenario(4, 2, shared=True), seed=0)
+    kernel.run()
+    assert kernel.complete and len(kernel.races.clocks) == 4 and not kernel.races.races
+    assert kernel.processes["p"].memory["counter"] == 8
+    lines = bench_races.report(4, 2, repeats=1)
+    assert len(lines) == 2 and all(line.count("x)") == 3 for line in lines)
+    assert "no detector" in lines[0] and "(1.00x)" in lines[0]

@@ -7,8 +7,8 @@ from pathlib import Path
 from simulator.analysis.footprints import Footprint, Footprints, step_footprint
 from simulator.exploration.explorer import Explorer
 from simulator.exploration.tokens import scenario_hash
-from simulator.program.expressions import Number, Register
-from simulator.program.operations import Join, Load, Lock, Store
+from simulator.program.expressions import Number, Register, parse_expression
+from simulator.program.operations import Join, Load, Lock, Put, Store
 from simulator.scenario.loader import load_scenario
 from tests.conftest import scenario_from
 
@@ -21,6 +21,14 @@ def test_conflicts_need_a_shared_variable_with_a_write_or_a_shared_object() -> N
     assert not write_x.conflicts(step_footprint(Store("y", Register("r"))))
     assert step_footprint(Lock("m")).conflicts(Footprint(objects=frozenset({"m"})))
     assert step_footprint(Join("T")).conflicts(Footprint())
+
+
+def test_a_put_reads_the_memory_its_value_reads() -> None:
+    """`put: {queue: q, value: x + 1}` reads x: it conflicts with a store to x (a footprint without it let
+    the partial-order reduction skip the interleavings where the store comes first)."""
+    put = Put("q", parse_expression("x + 1", lambda name: name == "x"))
+    assert step_footprint(put).conflicts(step_footprint(Store("x", Number(1))))
+    assert not step_footprint(put).conflicts(step_footprint(Store("y", Number(1))))
 
 
 def test_a_step_is_independent_when_no_other_thread_can_conflict_with_it() -> None:

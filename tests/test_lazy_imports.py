@@ -174,7 +174,7 @@ def test_the_bounds_the_help_shows_are_the_ones_that_apply() -> None:
     from simulator.exploration import explorer
     from simulator.model import kernel
 
-    assert bounds.DEFAULT_MAX_INSTANT_STEPS == kernel.DEFAULT_MAX_INSTANT_STEPS
+    assert kernel.DEFAULT_MAX_INSTANT_STEPS is bounds.DEFAULT_MAX_INSTANT_STEPS  # imported, not declared
     assert explorer.DEFAULT_BOUNDS == (bounds.EXPLORE_MAX_STEPS, bounds.DEFAULT_MAX_INSTANT_STEPS)
     assert simulator.DEFAULT_MAX_STEPS == bounds.DEFAULT_MAX_STEPS
 

@@ -9,16 +9,21 @@ each step touches is declared with its operation (`OperationSpec.touches` in sim
 Footprints are by process declaration (a forked instance shares its template's), which is conservative.
 A thread written in Python has no static footprint: it counts as touching everything (its own steps are
 judged one by one, by the operation each yield gives).
+
+The race detector asks a narrower question of the same programs (`may_race`): whether two threads of one
+process instance may access one of its variables, one of them writing. When none can, no run can report
+a data race, and the detector keeps no vector clocks at all (simulator.analysis.races).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from operator import attrgetter
 
 import attrs
 
-from simulator.program.expressions import Expression, variables
+from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable, variables
 from simulator.program.operations import (
     OPERATION_TYPES,
     Assert,
@@ -148,6 +153,7 @@ class Footprints:
     memory or objects with it: a step of the thread that conflicts with none of that is independent."""
 
     def __init__(self, scenario: Scenario) -> None:
+        self._scenario = scenario
         ipc = frozenset(spec.name for spec in scenario.machine.ipc)
         # Variables and process objects are per process; machine ipc objects are shared by all.
         own = {(spec.name, thread.name): program_footprint(thread.program)
@@ -174,6 +180,69 @@ class Footprints:
         """Whether this step of thread `template_name` can conflict with no step of any other thread."""
         others = self.others.get(template_name)
         return others is not None and not step_footprint(operation).conflicts(others)
+
+    @cached_property
+    def may_race(self) -> bool:
+        """`may_race` of the scenario, worked out once for every run that shares these footprints."""
+        return may_race(self._scenario)
+
+
+# -- races: whether any access could race -----------------------------------------------------------------
+
+_EXPRESSIONS = (Number, Register, Variable, Unary, Binary)
+
+#: For each kind of operation: the fields that name a variable it reads, those that name one it writes, and
+#: the others that may hold an expression (all but its sub-programs, its objects and what is worked out from
+#: the rest), whose values are looked at.
+_ACCESS_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _access_fields(kind: type[Operation]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    found = _ACCESS_FIELDS.get(kind)
+    if found is None:
+        touches = kind.spec.touches
+        known = {*kind.spec.bodies.values(), *touches.reads, *touches.writes, *touches.objects, "line"}
+        others = tuple(field.name for field in attrs.fields(kind) if field.init and field.name not in known)
+        found = _ACCESS_FIELDS[kind] = (touches.reads, touches.writes, others)
+    return found
+
+
+def memory_accesses(program: tuple[Operation, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The shared variables a program may read and may write. The reads are found from the values the
+    operations hold (the variables of every expression among their fields), not only from what their specs
+    declare: a read missed here would hide a race, where a read a footprint misses costs a reduction."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for operation in walk(program):
+        read_fields, write_fields, others = _access_fields(type(operation))
+        for name in read_fields:
+            reads.add(getattr(operation, name))
+        for name in write_fields:
+            writes.add(getattr(operation, name))
+        for name in others:
+            value = getattr(operation, name)
+            if isinstance(value, _EXPRESSIONS):
+                reads.update(variable.name for variable in variables(value))
+    return frozenset(reads), frozenset(writes)
+
+
+def may_race(scenario: Scenario) -> bool:
+    """Whether some run of `scenario` could report a data race: some process declares two thread instances
+    (two declarations, or two copies of one) that may access one of its variables, one of them writing.
+    Memory is per process instance (each copy and each forked instance has its own), so threads of
+    different processes share none. A thread written in Python may access anything: then True."""
+    for process in scenario.processes:
+        read: frozenset[str] = frozenset()
+        written: frozenset[str] = frozenset()
+        for thread in process.threads:
+            if python_body(thread.program) is not None:
+                return True
+            reads, writes = memory_accesses(thread.program)
+            if writes & (read | written) or reads & written or (thread.copies > 1 and writes):
+                return True
+            read |= reads
+            written |= writes
+    return False
 
 
 # -- visibility: where exploration may decide ------------------------------------------------------------------

@@ -12,13 +12,38 @@ reads since that write as one epoch per thread (FastTrack keeps a single epoch w
 per thread is the same test and lets the report name both accesses). Two accesses race when at least one is a
 write, they are in different threads, and neither happens before the other. Each racing pair of program
 positions is reported once, with how many times it occurred.
+
+A run pays for none of this until it first touches shared memory (`RaceDetector.for_run`). Until then the
+detector is dormant: no clocks are made, moved or ticked, objects' clocks stay empty and snapshots are
+empty. At the first access it asks whether the scenario could race at all (simulator.analysis.footprints,
+`may_race`): if not, it stays off for the whole run; if so, it starts every clock afresh, there and then.
+That finds exactly the races a detector running from the start finds. A race is two accesses, both made
+since the start; one happens before the other only through a chain of program order and synchronization
+from the first to the second, and every link of that chain comes after the first access, so the
+synchronization that came before the start orders nothing the detector compares. Started afresh, the
+clocks give that same order (their numbers differ, their comparisons do not), and the history of accesses
+is empty at the start either way. tests/test_race_shortcut.py runs every scenario both ways.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import attrs
 
+from simulator.analysis.footprints import Footprints, may_race
+
+if TYPE_CHECKING:
+    from simulator.scenario.model import Scenario
+
 Clock = dict[int, int]
+
+#: How `RaceDetector.for_run` makes a run's detector: "lazy" (dormant until the first shared access, and
+#: off when no race is possible: the default), "eager" (clocks from the start of the run, as before the
+#: shortcut: tests compare the two) or "none" (no detection at all: what a run costs without the
+#: detector, for the benchmark; no race is ever reported).
+MODE = "lazy"
 
 
 @attrs.frozen
@@ -70,6 +95,18 @@ class RaceDetector:
         self.clocks: dict[int, Clock] = {}
         self.history: dict[tuple[str, str], _VariableHistory] = {}
         self._races: dict[tuple[str, int, int, bool, bool], Race] = {}
+
+    @staticmethod
+    def for_run(scenario: Scenario, footprints: Footprints | None = None) -> RaceDetector:
+        """The detector for one run of `scenario`, as `MODE` says; `footprints`, when the caller has them
+        (an explorer's many runs), answer whether the scenario may race once for all of them."""
+        if MODE == "eager":
+            return RaceDetector()
+        if MODE == "none":
+            return _Off()
+        if footprints is not None:
+            return _Dormant(lambda: footprints.may_race)
+        return _Dormant(lambda: may_race(scenario))
 
     # -- threads and synchronization -----------------------------------------------------------------------
 
@@ -140,3 +177,44 @@ class RaceDetector:
     def races(self) -> list[Race]:
         """Every racing pair of positions, in the order first seen."""
         return list(self._races.values())
+
+
+class _Off(RaceDetector):
+    """A detector that does nothing: the scenario cannot race (or `MODE` is "none"). Snapshots and clocks
+    are empty and never kept: acquiring one orders nothing."""
+
+    def start(self, thread: int, parent: Clock | None = None) -> None:
+        pass
+
+    def clock(self, thread: int) -> Clock:
+        return {}
+
+    def release(self, thread: int, into: Clock) -> None:
+        pass
+
+    def snapshot(self, thread: int) -> Clock:
+        return {}
+
+    def acquire(self, thread: int, clock: Clock) -> None:
+        pass
+
+    def access(self, thread: int, space: str, variable: str, access: Access) -> None:
+        pass
+
+
+class _Dormant(_Off):
+    """Nothing yet: no shared access so far. The first one decides, with `possible`, whether the run needs
+    a detector: if so, this one becomes a `RaceDetector` with fresh clocks (none was made while dormant) and
+    checks that access; if not, it becomes `_Off`. (It changes its class: the objects and steps that hold
+    it keep calling the same object, which from then on costs what a detector of that kind costs.)"""
+
+    def __init__(self, possible: Callable[[], bool]) -> None:
+        super().__init__()
+        self._possible = possible
+
+    def access(self, thread: int, space: str, variable: str, access: Access) -> None:
+        if self._possible():
+            self.__class__ = RaceDetector  # type: ignore[assignment]
+            self.access(thread, space, variable, access)
+        else:
+            self.__class__ = _Off  # type: ignore[assignment]

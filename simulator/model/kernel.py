@@ -27,6 +27,7 @@ from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.livelock import livelock_message
 from simulator.analysis.races import Clock, RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind
+from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import (
     PRIORITY_CPU,
@@ -55,9 +56,6 @@ from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
 IMPLICIT_DEVICE = "io"
-#: The steps one thread may take at one instant (simulated time standing still) before the run stops as a
-#: livelock: a zero-time spin is caught in a fraction of a second instead of at the step bound.
-DEFAULT_MAX_INSTANT_STEPS = 10_000
 
 
 class Kernel:
@@ -127,7 +125,7 @@ class Kernel:
         self.dispatches = 0
         self.wakeups = 0
         self.violations: list[Violation] = []
-        self.races = RaceDetector()
+        self.races = RaceDetector.for_run(scenario, self._footprints)
         self.end_time = 0
         self.complete = False
         self.step_bound_hit = False

@@ -407,7 +407,7 @@ class Put(Step):
     """Append `value` to queue or channel `obj` (blocks while it is full)."""
 
     spec = OperationSpec(
-        Touches(objects=("obj",)),
+        Touches(objects=("obj",), expressions=("value",)),
         {"put": "{queue: q, value: r}", "send": "{channel: c, value: r}"},
         ("queue", "channel"),
     )
