@@ -10,6 +10,7 @@ from simulator import parse_scenario, simulate
 from simulator.analysis.metrics import SpanMetrics
 from simulator.cli import main
 from simulator.errors import InputErrors
+from tests.conftest import run_yaml
 
 MS = 1_000_000
 
@@ -108,3 +109,14 @@ def test_the_span_excerpts_in_capacity_md_are_current(monkeypatch) -> None:  # t
     assert excerpts
     for path, excerpt in excerpts:
         assert excerpt in CliRunner().invoke(main, ["run", path]).output, path
+
+
+def test_thousands_of_span_marks_in_a_row_keep_the_stack_shallow() -> None:
+    """Each mark takes the next step at once, by recursion: 3,000 empty spans in a row (6,000 marks) used to
+    overflow the stack (RecursionError); every pass is still measured."""
+    metrics = run_yaml("""
+    threads:
+      - {name: T, program: [{repeat: {times: 3000, do: [{span: {name: s, do: []}}]}}, {compute: 1}]}
+    """)
+    assert metrics.complete and not metrics.violations
+    assert [(span.name, span.count) for span in metrics.spans] == [("s", 3000)]

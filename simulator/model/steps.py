@@ -50,11 +50,16 @@ if TYPE_CHECKING:
     from simulator.model.kernel import Kernel
 
 
+#: How many span marks in a row run inside one another (each takes its next step at once, by recursion)
+#: before one goes through the engine instead: the stack stays shallow whatever the program.
+_SPAN_DEPTH = 64
+
+
 class ProgramSteps:
     """Memory, control, synchronization, spawn and fork steps, for one kernel run."""
 
-    __slots__ = ("engine", "races", "ipc", "host", "chooser", "spans", "_span_starts", "_listeners", "_emit",
-                 "_violation", "_create_thread", "_fork", "_advance")  # fmt: skip
+    __slots__ = ("engine", "races", "ipc", "host", "chooser", "spans", "_span_starts", "_span_depth", "_listeners",
+                 "_emit", "_violation", "_create_thread", "_fork", "_advance")  # fmt: skip
 
     def __init__(self, kernel: Kernel, host: Blocking) -> None:
         self.engine = kernel.engine
@@ -68,6 +73,8 @@ class ProgramSteps:
         #: instants at which each thread entered the spans it is in (innermost last; made when first needed).
         self.spans = kernel.spans
         self._span_starts: dict[int, list[int]] = {}
+        #: How many span marks in a row are being taken at once, one inside the other (see _step_span).
+        self._span_depth = 0
         # Bound once (the kernel's own methods): steps call them without a lookup through the kernel.
         self._listeners = kernel._listeners
         self._emit = kernel._emit
@@ -111,7 +118,13 @@ class ProgramSteps:
                 # Eight bytes a pass: 40,000 requests keep 320 kB, not 40,000 int objects.
                 durations = self.spans[op.name] = array("q")
             durations.append(now - starts.pop())
-        self._advance(cpu, thread)
+        if self._span_depth >= _SPAN_DEPTH:
+            return True  # marks in a row: the next step is a CPU event of this instant (no deeper recursion)
+        self._span_depth += 1
+        try:
+            self._advance(cpu, thread)
+        finally:
+            self._span_depth -= 1
         return False  # the next step has been taken (it asked for its own next event, or left the CPU)
 
     # -- memory ----------------------------------------------------------------------------------------------
