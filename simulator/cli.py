@@ -28,6 +28,12 @@ MAX_STEPS = INT_MAX
 MAX_WIDTH = 10_000
 #: explore --jobs: worker processes started at once (a thousand forked at once exhausted the machine).
 MAX_JOBS = 256
+#: explore's search sizes: more than any search could run, and small enough that no option can make the
+#: explorer build something huge before it starts (PCT draws depth - 1 change points up front).
+MAX_RUNS = 10**12
+MAX_DEPTH = 10_000
+MAX_BOUND = 10_000
+MAX_SHRINK = 10**9
 
 #: Options several commands share, declared once: the livelock bound (run, explore, replay) and the Gantt
 #: chart's width (run, replay, compare; bounded alike, replay's was not).
@@ -46,6 +52,11 @@ width_option = click.option(
     show_default=True,
     help="Width of the Gantt chart in columns.",
 )
+
+
+def _stderr_is_a_terminal() -> bool:
+    """Whether progress may be drawn on standard error (not when it is closed: `2>&-`)."""
+    return sys.stderr is not None and sys.stderr.isatty()
 
 
 def _exit_for_errors(function: Callable[..., int], /, **kwargs: Any) -> None:
@@ -170,7 +181,7 @@ def run(scenario: str, seed: int | None, cpus: int | None, policy: str | None, c
         timelines=timelines,
         width=width,
         max_instant_steps=max_steps_per_instant or None,
-        progress=sys.stderr.isatty(),
+        progress=_stderr_is_a_terminal(),
         err=sys.stderr,
     )
 
@@ -196,7 +207,7 @@ def policies() -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option(
     "--runs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_RUNS),
     help="Schedules to run (random and pct: default 1000; dfs: by default every one within the bound).",
 )
 @click.option(
@@ -214,14 +225,14 @@ def policies() -> None:
 )
 @click.option(
     "--depth",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_DEPTH),
     default=2,
     show_default=True,
     help="PCT: the bug depth to aim for (depth - 1 priority change points).",
 )
 @click.option(
     "--preemption-bound",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_BOUND),
     default=2,
     show_default=True,
     help="dfs: the most preemptions a schedule may have.",
@@ -235,14 +246,14 @@ def policies() -> None:
 )
 @click.option(
     "--seed-start",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_SEED),
     default=0,
     show_default=True,
     help="The first seed (random and pct run seeds seed-start, seed-start + 1, ...).",
 )
 @click.option(
     "--shrink-budget",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_SHRINK),
     default=1000,
     show_default=True,
     help="The most schedules shrinking may run for each failure (to find its fewest preemptions).",
@@ -310,7 +321,7 @@ def explore(
         seed_start=seed_start,
         every=every,
         report=report,
-        progress=sys.stderr.isatty(),
+        progress=_stderr_is_a_terminal(),
         time_budget=time_budget,
         shrink_budget=shrink_budget,
         database=not no_database,
@@ -455,4 +466,4 @@ def sweep(
 
     _exit_for_errors(commands.sweep, scenario_path=scenario, out=sys.stdout, err=sys.stderr, settings=settings,
                      policies=policies, seeds=seeds, max_steps=max_steps, report=report, plot=plot,
-                     progress=sys.stderr.isatty())  # fmt: skip
+                     progress=_stderr_is_a_terminal())  # fmt: skip

@@ -144,6 +144,19 @@ def test_python_dash_m_is_the_same_command() -> None:
     assert result.returncode == 0 and "rr\n" in result.stdout
 
 
+def test_a_closed_standard_error_is_no_failure() -> None:
+    """`threadsim run ... 2>&-`: progress is not drawn, the report is printed, exit 0 (it used to fail on
+    `sys.stderr.isatty()` with no output)."""
+    import shlex
+    import subprocess
+    import sys
+
+    command = shlex.join([sys.executable, "-m", "simulator", "run", str(SCENARIOS / "rr-textbook.yaml"), "--report",
+                          "json"]) + " 2>&-"  # fmt: skip
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and json.loads(result.stdout)["scenario"] == "rr-textbook"
+
+
 def test_compare_shows_each_runs_violations_and_final_memory() -> None:
     """compare's table has a violations row and a row per shared variable's final value; each policy's
     violations follow its chart."""

@@ -88,6 +88,20 @@ def test_a_device_is_refused_without_reading_it() -> None:
     assert "/dev/zero:1:1: (top): is not a regular file (a device, pipe or socket)" in result.output
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    """Opening a pipe for reading waits for a writer: the file is opened without blocking, then refused (a
+    subprocess, so that a regression fails on its timeout instead of hanging the suite)."""
+    import subprocess
+    import sys
+
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    result = subprocess.run([sys.executable, "-m", "simulator", "validate", str(pipe)], capture_output=True,
+                            text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 2 and "is not a regular file" in result.stderr
+
+
 @pytest.mark.parametrize("field", ["cpus", "seed", "compute"])
 def test_integers_past_64_bits_are_refused_in_any_field(tmp_path: Path, field: str) -> None:
     """5,000 digits (past Python's int-from-text limit) and 2**64 are both located range errors."""
@@ -270,3 +284,14 @@ def test_the_policy_option_has_the_same_bounds_as_the_file() -> None:
     result = CliRunner().invoke(main, ["run", "scenarios/rr-textbook.yaml", "--policy", "mlfq:queues=100000000"])
     assert result.exit_code == 2
     assert "--policy 'mlfq:queues=100000000': queues must be at most 64 (the limit), got 100,000,000" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--depth", "1000000000"], ["--seed-start", str(10**30)], ["--runs", str(10**13)],
+     ["--shrink-budget", str(10**10)], ["--preemption-bound", "1000000"]],
+)  # fmt: skip
+def test_explore_refuses_search_sizes_past_their_limits(option: list[str]) -> None:
+    """explore's sizes are bounded before anything is built (--depth 10**9 drew 10**9 change points, for ever)."""
+    result = CliRunner().invoke(main, ["explore", "scenarios/counter-incr.yaml", *option])
+    assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in result.output

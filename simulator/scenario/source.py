@@ -105,7 +105,8 @@ def load_source(path: str | Path, *, display_name: str | None = None, fast: bool
     name = display_name or str(path)
     top = Location(name, 1, 1, "(top)")
     try:
-        with open(path, "rb") as stream:
+        # Opened without blocking: opening a named pipe for reading would otherwise wait for a writer.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as stream:
             mode = os.fstat(stream.fileno()).st_mode
             if stat.S_ISDIR(mode):
                 raise InputError(top, "is a directory, not a scenario file")
