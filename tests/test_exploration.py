@@ -600,6 +600,29 @@ def test_merge_refuses_parts_that_do_not_make_one_search(tmp_path: Path) -> None
     assert result.exit_code == 2 and "--shard works with --strategy random or pct" in result.stderr
     result = CliRunner().invoke(main, ["explore", INCR, "--shard", "3/2"])
     assert result.exit_code == 2 and "--shard 3/2: K must be between 1 and N" in result.stderr
+    result = CliRunner().invoke(main, ["explore", INCR, "--shard", "1/1000000000000000"])
+    assert result.exit_code == 2 and "--shard: expected K/N" in result.stderr
+    result = CliRunner().invoke(main, ["explore", INCR, "--shard", "1/200000"])
+    assert result.exit_code == 2 and "N must be at most 100,000 (the limit)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda part: [], "not a part of a sharded explore (format 'list'"),
+        (lambda part: part | {"failures": 5}, "a part is not as explore --shard wrote it (it was edited or cut short"),
+        (lambda part: part | {"runs": "x"}, "a part is not as explore --shard wrote it"),
+        (lambda part: part | {"shard": [1, 2]}, "a part is not as explore --shard wrote it"),
+        (lambda part: part | {"shards": 10**12}, "a part is not as explore --shard wrote it"),
+    ],
+)
+def test_merge_refuses_edited_parts_without_a_traceback(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
+    """A part that is not what explore wrote is a usage error (exit 2), never a traceback or a huge list."""
+    part = json.loads(CliRunner().invoke(main, ["explore", INCR, "--runs", "5", "--shard", "1/1"]).stdout)
+    path = tmp_path / "part.json"
+    path.write_text(json.dumps(edit(part)))
+    result = CliRunner().invoke(main, ["merge", str(path)])
+    assert result.exit_code == 2 and message in result.stderr, result.output
 
 
 def test_shrinking_takes_no_more_steps_than_its_step_budget() -> None:

@@ -18,7 +18,9 @@ from simulator.errors import UsageError
 from simulator.exploration.explorer import Outcome, Tally
 
 FORMAT = "threadsim-explore-part/1"
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_SHARD = re.compile(r"^\s*([0-9]{1,12})\s*/\s*([0-9]{1,12})\s*$")
+#: The most shards one search may be split into.
+MAX_SHARDS = 100_000
 #: What every part of one search must agree on.
 _SEARCH = ("scenario_file", "scenario_hash", "strategy", "depth", "seed_start", "runs_limit", "shards", "every",
            "shrink_budget")  # fmt: skip
@@ -32,6 +34,8 @@ def parse_shard(text: str) -> tuple[int, int]:
     index, count = int(match.group(1)), int(match.group(2))
     if not 1 <= index <= count:
         raise UsageError(f"--shard {text}: K must be between 1 and N")
+    if count > MAX_SHARDS:
+        raise UsageError(f"--shard {text}: N must be at most {MAX_SHARDS:,} (the limit)")
     return index, count
 
 
@@ -75,17 +79,29 @@ def merge(parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], Tally, str |
     if not parts:
         raise UsageError("give the parts to merge: threadsim merge PART.json...")
     for part in parts:
-        if part.get("format") != FORMAT:
-            raise UsageError(f"not a part of a sharded explore (format {part.get('format')!r}, expected {FORMAT})")
+        if not isinstance(part, dict) or part.get("format") != FORMAT:
+            found = part.get("format") if isinstance(part, dict) else type(part).__name__
+            raise UsageError(f"not a part of a sharded explore (format {found!r}, expected {FORMAT})")
+    try:
+        return _merge(parts)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"a part is not as explore --shard wrote it (it was edited or cut short: "
+                         f"{type(exc).__name__}: {exc})") from None  # fmt: skip
+
+
+def _merge(parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], Tally, str | None]:
     search = {name: parts[0][name] for name in _SEARCH}
     for part in parts[1:]:
         for name in _SEARCH:
             if part[name] != search[name]:
                 raise UsageError(f"the parts are of different searches: {name} is {search[name]!r} in one, "
                                  f"{part[name]!r} in another")  # fmt: skip
+    count = search["shards"]
+    if not isinstance(count, int) or not 1 <= count <= MAX_SHARDS:
+        raise ValueError(f"shards is {count!r}")
     shards = sorted(int(part["shard"]) for part in parts)
-    if shards != list(range(1, search["shards"] + 1)):
-        missing = sorted(set(range(1, search["shards"] + 1)) - set(shards))
+    if shards != list(range(1, count + 1)):
+        missing = sorted(set(range(1, count + 1)) - set(shards)) if len(shards) <= count else []
         detail = f"missing {', '.join(map(str, missing))}" if missing else "some given twice"
         raise UsageError(f"expected the {search['shards']} shards 1/{search['shards']} ... "
                          f"{search['shards']}/{search['shards']} once each ({detail})")  # fmt: skip
