@@ -48,6 +48,9 @@ def parse_setting(text: str) -> Setting:
     parts = tuple(path.split("."))
     if any(not part for part in parts):
         raise UsageError(f"--set {text!r}: {path!r} has an empty part; parts are separated by single dots")
+    if parts == ("seed",):
+        raise UsageError(f"--set {text!r}: sweep seeds with --seeds N (every combination runs with seeds 0 to "
+                         "N-1, and the report gives their mean and spread)")  # fmt: skip
     texts = tuple(_split_values(rest))
     if not texts or any(not value for value in texts):
         raise UsageError(f"--set {text!r}: give one or more values separated by commas, none of them empty")

@@ -107,6 +107,7 @@ def test_list_items_are_found_by_name_or_index() -> None:
                         "by single dots"),
     ("machine.cpus.count=1", "Error: --set machine.cpus.count: machine.cpus is a single value, not a mapping or a "
                              "list"),
+    ("seed=1,2", "Error: --set 'seed=1,2': sweep seeds with --seeds"),  # it ran every row with the first seed
 ])  # fmt: skip
 def test_bad_settings_are_usage_errors_naming_the_setting(setting: str, message: str) -> None:
     """Each mistake exits 2 with a message that names the --set."""
