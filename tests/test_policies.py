@@ -69,3 +69,9 @@ def test_fcfs_and_rr_queues_are_fifo() -> None:
         assert [policy.pick(0) for _ in range(4)] == ["a", "b", "c", None]
     assert (fcfs.time_slice("a"), rr.time_slice("a")) == (None, 7)  # type: ignore[arg-type]
     assert not fcfs.preemptive and not rr.preemptive
+
+
+def test_a_parameter_given_twice_on_the_command_line_is_refused() -> None:
+    """A file refuses a duplicate key; `--policy rr:quantum=1,quantum=2` used to keep the last one silently."""
+    with pytest.raises(PolicyError, match="quantum is given twice"):
+        parse_policy_text("rr:quantum=1,quantum=2", "ms")

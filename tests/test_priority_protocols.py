@@ -125,6 +125,7 @@ def test_a_ceiling_is_taken_on_lock_and_dropped_on_unlock() -> None:
     ("{mutex: {protocol: inherit, ceiling: 1}}", "only protocol: ceiling takes a ceiling"),
     ("{mutex: {protocl: inherit}}", "unknown mutex setting 'protocl'"),
     ("{mutex: 1}", "a mutex takes no value (a mutex takes {protocol: inherit}"),
+    ("{mutex: {}}", "a mutex's settings need a protocol: inherit or ceiling"),  # it said "got None"
 ])  # fmt: skip
 def test_bad_protocol_declarations_are_located_errors(declaration: str, message: str) -> None:
     """Each mistake is reported at the object, with what is allowed."""

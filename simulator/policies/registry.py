@@ -71,6 +71,8 @@ def parse_policy_text(text: str, time_unit: str) -> PolicySpec:
             key, equals, value = item.partition("=")
             if not equals or not key.strip():
                 raise PolicyError(None, f"expected KEY=VALUE in {text!r}, got {item!r}")
+            if key.strip() in params:
+                raise PolicyError(key.strip(), f"{key.strip()} is given twice in {text!r}")
             params[key.strip()] = value.strip()
     return build_policy_spec(name.strip(), params, time_unit)
 

@@ -83,6 +83,10 @@ def _protocol_mutex(checker: Checker, name: str, value: dict[object, object], pa
                          at_key=True)  # fmt: skip
             return None
     protocol = value.get("protocol")
+    if "protocol" not in value:
+        checker.fail(path, "a mutex's settings need a protocol: inherit or ceiling ({mutex: {protocol: inherit}}; "
+                           "a plain mutex is just `mutex`)")  # fmt: skip
+        return None
     if protocol not in PROTOCOLS:
         hint = did_you_mean(str(protocol), PROTOCOLS)
         checker.fail((*path, "protocol") if "protocol" in value else path,
