@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from simulator import RunMetrics, explore, load_scenario, replay
+from simulator import RunMetrics, explore, load_scenario, ops, replay
 from simulator.api import TokenMismatchWarning, scenario_hash_of
 from simulator.builder import Machine, Process, build
 from simulator.exploration.tokens import content_hash, scenario_hash
@@ -34,6 +34,30 @@ def test_built_scenarios_hash_their_content_stably() -> None:
     assert content_hash(_built_counter()) == content_hash(_built_counter())
     assert content_hash(_built_counter()) != content_hash(_built_counter(times=3))
     assert scenario_hash_of(_built_counter()) == content_hash(_built_counter())
+
+
+def test_a_python_body_is_hashed_by_what_it_does() -> None:
+    """Two bodies of the same name differ by their source or by the values they close over: their scenarios
+    hash differently, so replaying one's token on the other warns (the hash named only the function)."""
+
+    def body_of(step: int):  # type: ignore[no-untyped-def]
+        def worker():  # type: ignore[no-untyped-def]
+            yield ops.Compute(step)
+
+        return worker
+
+    def other_worker():  # type: ignore[no-untyped-def]
+        yield ops.Compute(2)
+
+    def scenario(body) -> Scenario:  # type: ignore[no-untyped-def]
+        process = Process("p")
+        process.thread("w", program=body)
+        return build(Machine(), process, name="py")
+
+    assert content_hash(scenario(body_of(1))) == content_hash(scenario(body_of(1)))
+    assert content_hash(scenario(body_of(1))) != content_hash(scenario(body_of(2)))
+    other_worker.__qualname__ = body_of(1).__qualname__  # the same name, another body
+    assert content_hash(scenario(body_of(1))) != content_hash(scenario(other_worker))
 
 
 @pytest.mark.parametrize("strategy", ["random", "pct", "dfs"])

@@ -311,3 +311,19 @@ def test_the_json_report_sample_in_outputs_md_is_current(monkeypatch) -> None:  
     table = text[shown.end() : text.index("## The event log")]
     named = set(re.findall(r"`([a-z_]+)`", "".join(re.findall(r"(?m)^\| ([^|]*) \|", table))))
     assert set(report) <= named, f"fields missing from the table: {sorted(set(report) - named)}"
+
+
+def test_the_adding_an_operation_samples_are_the_code() -> None:
+    """docs/design.md shows `barrier` "as it is in the code": each of its three snippets is in its file."""
+    import textwrap
+
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = text[text.index("## Adding an operation") :]
+    snippets = re.findall(r"\*\*`(simulator/[a-z_/]+\.py)`.*?```python\n(.*?)```", section, re.DOTALL)
+    assert [path for path, _ in snippets] == ["simulator/program/operations.py", "simulator/scenario/programs.py",
+                                              "simulator/model/steps.py"]  # fmt: skip
+    for path, snippet in snippets:
+        code = (ROOT / path).read_text(encoding="utf-8")
+        lines = [line.strip() for line in textwrap.dedent(snippet).splitlines() if line.strip()]
+        stripped = "\n".join(line.strip() for line in code.splitlines() if line.strip())
+        assert "\n".join(lines) in stripped, f"docs/design.md: the {path} sample is not the code"

@@ -46,8 +46,9 @@ def content_hash(value: object) -> str:
     """A hash of a scenario built in Python (or of any value made of attrs classes, tuples, lists, dicts and
     scalars), 8 hex digits: the SHA-256 of a canonical text of its content. It covers every field that takes
     part in equality (so not file names or line numbers), orders dict items by key, names functions by
-    module and qualified name and other objects by type: it is the same in every process, run and Python
-    version (no id(), no PYTHONHASHSEED), and equal scenarios have equal hashes."""
+    module and qualified name with a digest of their source, defaults and plain closure values (see _body),
+    and other objects by type: it is the same in every process and run (no id(), no PYTHONHASHSEED), and
+    equal scenarios have equal hashes."""
     return hashlib.sha256(_canonical(value).encode()).hexdigest()[:8]
 
 
@@ -64,8 +65,41 @@ def _canonical(value: object) -> str:
         items = sorted((_canonical(key), _canonical(item)) for key, item in value.items())
         return "{" + ",".join(f"{key}:{item}" for key, item in items) + "}"
     if callable(value) and hasattr(value, "__qualname__"):
-        return f"<{getattr(value, '__module__', '?')}.{value.__qualname__}>"
+        return f"<{getattr(value, '__module__', '?')}.{value.__qualname__}{_body(value)}>"
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def _body(function: object) -> str:
+    """What a Python function's behaviour depends on, beyond its name: its source text (its bytecode when
+    the source cannot be found), its default arguments and the plain values it closes over (a thread body
+    made by `bank(same_order=False)` differs from one made by `bank(same_order=True)`)."""
+    import inspect
+
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return ""
+    try:
+        text = inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        text = code.co_code.hex()
+    cells = []
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # a cell not yet filled
+            continue
+        cells.append(_canonical(contents) if _plain(contents) else f"<{type(contents).__qualname__}>")
+    defaults = getattr(function, "__defaults__", None) or ()
+    shown = [_canonical(item) if _plain(item) else f"<{type(item).__qualname__}>" for item in defaults]
+    digest = hashlib.sha256("\0".join([text, *cells, "|", *shown]).encode()).hexdigest()[:16]
+    return f":{digest}"
+
+
+def _plain(value: object) -> bool:
+    """Scalars and tuples of them: closure values safe to put in the text (no function, no cycle)."""
+    if value is None or isinstance(value, (bool, int, str, float)):
+        return True
+    return isinstance(value, tuple) and all(_plain(item) for item in value)
 
 
 def encode(token: ReplayToken) -> str:
