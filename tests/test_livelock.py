@@ -62,6 +62,28 @@ def test_many_threads_taking_few_steps_at_one_instant_are_no_livelock() -> None:
     assert metrics.complete and metrics.violations == ()
 
 
+def test_a_repeat_of_many_zero_time_passes_ends_and_is_no_livelock() -> None:
+    """20,000 increments at one instant: a repeat always ends, so it runs to its end and its expectation
+    holds (it used to stop at 10,000 steps as a livelock); a while inside a repeat still spins."""
+    metrics = run_yaml("""
+    processes:
+      - name: app
+        memory: {x: 0}
+        threads:
+          - {name: T, program: [{repeat: {times: 20000, do: [{incr: x}]}}]}
+    expect: [app.x == 20000]
+    """)
+    assert metrics.complete and metrics.violations == ()
+    metrics = run_yaml("""
+    processes:
+      - name: app
+        memory: {flag: 0}
+        threads:
+          - {name: T, program: [{repeat: {times: 3, do: [{while: {cond: flag == 0, do: []}}]}}]}
+    """)
+    assert [violation.kind for violation in metrics.violations] == ["livelock"]
+
+
 def test_nested_repeats_of_nothing_take_no_time_and_end() -> None:
     """A repeat of 10^6 repeats of 10^5 empty repeats (within the loader's nesting limit) is skipped at once."""
     text = (

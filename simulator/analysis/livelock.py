@@ -51,6 +51,25 @@ def enclosing_loop(program: tuple[Operation, ...], line: int) -> Operation | Non
     return found
 
 
+def ends_by_itself(program: tuple[Operation, ...], line: int) -> bool:
+    """Whether the operation of `line` runs inside loops that are all `repeat`s (at least one): a fixed
+    count of passes always ends, so many steps at one instant there are no livelock (the step bound still
+    covers a count too large to wait for)."""
+    loops: list[list[Operation]] = []
+
+    def search(operations: tuple[Operation, ...], around: list[Operation]) -> None:
+        for operation in operations:
+            inner = [*around, operation] if isinstance(operation, While | Repeat) else around
+            if operation.line == line and not children(operation):
+                loops.append(inner)
+            for body in children(operation):
+                search(body, inner)
+
+    if line:
+        search(program, [])
+    return bool(loops) and all(around and all(isinstance(loop, Repeat) for loop in around) for around in loops)
+
+
 def livelock_message(thread: str, steps: int, time: str, program: tuple[Operation, ...], line: int) -> str:
     """What a user reads: who spins, where, and how to model a spin that takes time on a real machine."""
     loop = enclosing_loop(program, line)

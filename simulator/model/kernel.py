@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
-from simulator.analysis.livelock import livelock_message
+from simulator.analysis.livelock import ends_by_itself, livelock_message
 from simulator.analysis.races import Clock, RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
@@ -836,9 +836,12 @@ class Kernel:
         taken = counts[thread.index] = counts.get(thread.index, 0) + 1
         if taken < self.max_instant_steps:
             return False
+        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
+        if ends_by_itself(spec.program, operation.line):
+            counts[thread.index] = 0  # a repeat of many passes at one instant: it ends, it is no livelock
+            return False
         thread.next_op = operation  # not taken: the thread stops before it
         self.step_bound_hit = True
-        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
         now = self.engine.now
         unit = self.scenario.time_unit
         message = livelock_message(thread.name, taken, f"{format_time(now, unit)} {unit}", spec.program,
