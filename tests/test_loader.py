@@ -170,7 +170,7 @@ def test_every_error_in_a_file_is_reported_in_file_order() -> None:
         (
             "machine: {policy: {name: rr, quantm: 3}}\nthreads: [{name: A, burst: 1}]\n",
             "s.yaml:1:30: machine.policy.quantm: policy 'rr' has no parameter 'quantm' (did you mean 'quantum'?)"
-            " (parameters: quantum)",
+            " (parameters: quantum, timer)",
         ),
         (
             "time_unit: hours\nthreads: [{name: A, burst: 1}]\n",

@@ -421,16 +421,18 @@ def multi_reference(run_times: Sequence[int], cpus: int, quantum: int, rate: int
     return clock, tuple(busy)
 
 
-def multi_yaml(run_times: Sequence[int], cpus: int, quantum: int) -> str:
-    """The threadsim scenario: `cpus` CPUs sharing one rr queue with the same quantum."""
-    return f"time_unit: ms\nmachine: {{cpus: {cpus}, policy: {{name: rr, quantum: {quantum}}}}}\n" + burst_threads(
-        run_times
-    )
+def multi_yaml(run_times: Sequence[int], cpus: int, quantum: int, timer: str = "dispatch") -> str:
+    """The threadsim scenario: `cpus` CPUs sharing one rr queue with the same quantum (`timer: global`: the
+    quantum is the machine's timer, as in multi.py)."""
+    policy = f"{{name: rr, quantum: {quantum}, timer: {timer}}}"
+    return f"time_unit: ms\nmachine: {{cpus: {cpus}, policy: {policy}}}\n" + burst_threads(run_times)
 
 
-def threadsim_multi(run_times: Sequence[int], cpus: int, quantum: int) -> tuple[int, tuple[int, ...]]:
+def threadsim_multi(
+    run_times: Sequence[int], cpus: int, quantum: int, timer: str = "dispatch"
+) -> tuple[int, tuple[int, ...]]:
     """threadsim's end time and per-CPU busy time."""
-    metrics = run_text(multi_yaml(run_times, cpus, quantum))
+    metrics = run_text(multi_yaml(run_times, cpus, quantum, timer))
     return int(in_ms(metrics.end_time)), tuple(int(in_ms(cpu.busy)) for cpu in metrics.cpu_stats)
 
 
@@ -479,11 +481,24 @@ def test_multi_py_warm_from_the_start_is_a_shorter_job() -> None:
 
 
 def test_multi_py_global_timer_moves_jobs_between_cpus() -> None:
-    """Where threadsim differs (documented): multi.py's timer re-queues every running job at once, so when
-    a CPU falls idle the jobs shift CPUs; the finish time agrees, the per-CPU utilization does not."""
+    """multi.py's timer re-queues every running job at once, so when a CPU falls idle the jobs shift CPUs:
+    with rr's `timer: global` threadsim does the same; with its own timer per dispatch the finish time
+    agrees but the per-CPU busy times do not."""
     run_times = [14, 28, 28]
     assert multi_reference(run_times, 3, 14) == (28, (28, 28, 14))
+    assert threadsim_multi(run_times, 3, 14, "global") == (28, (28, 28, 14))
     assert threadsim_multi(run_times, 3, 14) == (28, (14, 28, 28))
+
+
+def test_multi_py_global_timer_matches_for_any_run_times() -> None:
+    """rr with `timer: global`: any run times (not only multiples of -q), 1 to 4 CPUs, -r 1: the finish
+    time and every CPU's busy time equal multi.py's."""
+    for seed in range(200):
+        rng = random.Random(seed)
+        quantum, cpus = rng.randrange(1, 15), rng.randrange(1, 5)
+        run_times = [rng.randrange(1, 60) for _ in range(rng.randrange(1, 8))]
+        expected = multi_reference(run_times, cpus, quantum)
+        assert threadsim_multi(run_times, cpus, quantum, "global") == expected, (seed, run_times, cpus, quantum)
 
 
 # --------------------------------------------------------------------------------------------------------

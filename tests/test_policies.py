@@ -11,7 +11,7 @@ def test_every_policy_is_listed_with_a_summary() -> None:
     assert list(POLICIES) == ["fcfs", "rr", "sjf", "srtf", "priority", "mlfq", "lottery", "stride", "cfs"]
     assert all(parameter.help for policy in POLICIES.values() for parameter in policy.parameters)
     assert all(policy.summary for policy in POLICIES.values())
-    assert [p.name for p in POLICIES["rr"].parameters] == ["quantum"]
+    assert [p.name for p in POLICIES["rr"].parameters] == ["quantum", "timer"]
 
 
 @pytest.mark.parametrize(

@@ -143,7 +143,9 @@ class Kernel:
         self._ready = 0
         #: Some running CPU may be computing under a time slice with no expiry armed (nobody was waiting).
         self._unarmed = False
-        self._preemptive = self.policy.preemptive
+        #: Whether running threads are asked `should_preempt` at dispatches: a ranking policy's, or a timed one's
+        #: (rr's global timer ends every running slice at its tick).
+        self._preemptive = self.policy.preemptive or self.policy.timed
         #: Idle CPUs (no thread running or being switched to).
         self._idle = machine.cpus
         #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
@@ -162,7 +164,7 @@ class Kernel:
         self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
         #: would take the CPU straight back, at the same instant, for ever).
-        self._controlled_picks = self._controlled and not self._preemptive
+        self._controlled_picks = self._controlled and not self.policy.preemptive
         self._schedule = self.engine.schedule
         self._defer = self.engine.defer
         # Bound once: `self._cpu_event` would build a new bound-method object at every schedule.
@@ -657,17 +659,25 @@ class Kernel:
 
     def _policy_timer(self, at: int) -> None:
         """The policy's timer went off: tell it, with the threads computing; give each a new slice from now
-        (its armed expiry moves with it); then let the dispatch ask whether to preempt them."""
+        (its armed expiry moves with it); then let the dispatch ask whether to preempt them. A policy whose
+        timer ends the running slices (`timer_preempts`: rr's global timer) is asked here, in CPU order."""
         self._timer_at = -1
         self._timer_done = at
         now = self.engine.now
         running = [cpu.thread for cpu in self.cpus if cpu.thread is not None and cpu.thread.state is RUNNING]
-        self.policy.on_timer(running)
+        policy = self.policy
+        policy.on_timer(running)
         for cpu in self.cpus:
             thread = cpu.thread
-            if thread is None or thread.state is not RUNNING or cpu.time_slice is None:
+            if thread is None or thread.state is not RUNNING:
                 continue
             self._account_segment(cpu, thread)
+            # A thread whose compute ends now (its next step is due at this instant) is not cut short.
+            if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
+                self._preempt(cpu, thread)
+                continue
+            if cpu.time_slice is None:
+                continue
             cpu.time_slice = self.policy.time_slice(thread)
             cpu.slice_start = now
             if not thread.remaining:

@@ -29,6 +29,7 @@ class PinnedQueue(Policy):
         self.preemptive = inner.preemptive  # type: ignore[misc]  # the inner policy's, per instance
         self.constant_time_slice = inner.constant_time_slice  # type: ignore[misc]
         self.timed = inner.timed
+        self.timer_preempts = inner.timer_preempts
         self.tracks_slices = inner.tracks_slices
 
     def attach(self, context: PolicyContext) -> None:

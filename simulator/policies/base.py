@@ -116,12 +116,23 @@ class Policy(ABC):
     constant_time_slice: ClassVar[bool] = False
     #: Whether the policy has timers: the kernel then calls `on_timer` at the instants `next_timer` gives.
     timed: bool = False
+    #: Whether, when its timer goes off, the kernel asks `should_preempt` of every running thread at once, in
+    #: CPU order, whether or not a thread is waiting (rr's global timer re-queues them all, as multi.py does).
+    timer_preempts: bool = False
     #: Whether the kernel calls `left_cpu` when a thread that ran alone past its slice leaves its CPU.
     tracks_slices: bool = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec
         self.context: PolicyContext = None  # type: ignore[assignment]  # set by attach()
+
+    def setting(self, name: str) -> ParameterValue:
+        """The spec's value of parameter `name`, or its default: a spec built in code before the parameter
+        existed may leave it out (a loaded or validated one has them all)."""
+        for key, value in self.spec.params:
+            if key == name:
+                return value
+        return next(parameter.default for parameter in self.parameters if parameter.name == name)
 
     def attach(self, context: PolicyContext) -> None:
         """Called once by the kernel before the run."""

@@ -85,21 +85,23 @@ class Mlfq(Policy):
         count = spec.number("queues")
         quantum = spec.number("quantum")
         growth = spec.number("growth")
-        quanta = spec.durations("quanta")
+        quanta = self.setting("quanta")
+        assert isinstance(quanta, tuple)
         #: Each queue's quantum and allotment (CPU time), computed once (update runs at every decision).
         self.quanta = list(quanta) or [quantum * growth**level for level in range(count)]
         allotment = spec.number("allotment")
-        allotments = spec.durations("allotments")
+        allotments = self.setting("allotments")
+        assert isinstance(allotments, tuple)
         self.allotments = [given or self.quanta[level]
                            for level, given in enumerate(allotments or (allotment,) * count)]  # fmt: skip
         self.queues: list[deque[Thread]] = [deque() for _ in self.quanta]
         self.boost = spec.number("boost")
         self.timed = self.boost > 0
-        self.kept_slice = spec.param("slice") == "thread"
-        self.front_when_preempted = spec.param("preempted") == "front"
-        self.lowest_first = spec.param("boost_order") == "lowest_first"
-        self.io_reset = bool(spec.param("io_reset"))
-        self.io_front = bool(spec.param("io_front"))
+        self.kept_slice = self.setting("slice") == "thread"
+        self.front_when_preempted = self.setting("preempted") == "front"
+        self.lowest_first = self.setting("boost_order") == "lowest_first"
+        self.io_reset = bool(self.setting("io_reset"))
+        self.io_front = bool(self.setting("io_front"))
         #: Only `preempted: front` and `io_reset` need to know where each thread's slice ends.
         self.tracks_slices = self.front_when_preempted or self.io_reset
         #: The boost period of the last refresh: every waiting thread has seen it (see _refresh).

@@ -41,6 +41,7 @@ class PerCpuQueues(Policy):
         self.last_balance = 0
         self.where: dict[int, int] = {}  # thread index -> the queue it waits in
         self.timed = self.queues[0].timed
+        self.timer_preempts = self.queues[0].timer_preempts
         self.tracks_slices = self.queues[0].tracks_slices
 
     @property

@@ -59,7 +59,11 @@ def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit:
         else:
             values[parameter.name] = parameter.default
     policy.complete(values, tuple(raw_params))
-    return PolicySpec(name, tuple(values.items()))
+    # Parameters for rules few runs use are left out at their default (Policy.setting supplies it): specs
+    # built before they existed stay complete, and reports name them only when set.
+    optional = {parameter.name: parameter.default for parameter in policy.parameters if not parameter.always_shown}
+    return PolicySpec(name, tuple((key, value) for key, value in values.items()
+                                  if key not in optional or value != optional[key]))  # fmt: skip
 
 
 def parse_policy_text(text: str, time_unit: str) -> PolicySpec:

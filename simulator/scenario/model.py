@@ -32,12 +32,6 @@ class PolicySpec:
         assert isinstance(value, int), (name, value)
         return value
 
-    def durations(self, name: str) -> tuple[int, ...]:
-        """The value of parameter `name`, a list of durations (ns; empty when not given)."""
-        value = self.param(name)
-        assert isinstance(value, tuple), (name, value)
-        return value
-
 
 @attrs.frozen
 class DeviceSpec:
