@@ -42,16 +42,14 @@ import pytest
 
 from simulator.api import explore as explore_scenario
 from simulator.api import replay, scenario_hash_of
+from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS, EXPLORE_MAX_STEPS
 from simulator.exploration.database import DEFAULT_ROOT, ENVIRONMENT
 from simulator.exploration.explorer import Check, ExploreResult, FailureReport, check_violations
-from simulator.exploration.tokens import decode
-from simulator.output.activity import ActivityLog
+from simulator.exploration.interleaving import explain
+from simulator.exploration.tokens import ReplayToken, decode
 from simulator.scenario.model import Scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Lines of interleaving a failure message shows at most (of accesses, and of waits).
-INTERLEAVING_LINES = 40
 
 
 @attrs.frozen
@@ -153,13 +151,12 @@ def _check_replay(scenario: Scenario, token: str, check: Check | None) -> None:
     recorded = decode(token)
     if recorded.scenario_hash != scenario_hash_of(scenario):
         pytest.skip(f"--threadsim-replay {token}: made for another scenario")
-    log = ActivityLog(INTERLEAVING_LINES)
-    metrics = replay(scenario, recorded, listeners=[log])
+    metrics = replay(scenario, recorded)
     violations = [*metrics.violations, *(check_violations(check, metrics) if check is not None else ())]
     if violations:
         lines = [f"replayed {token}: {len(violations)} violations"]
         lines += [f"  {violation.kind}: {violation.message}" for violation in violations]
-        lines += ["interleaving:", *(f"  {line}" for line in log.lines(scenario.time_unit))]
+        lines += _interleaving(scenario, recorded)
         raise ThreadsimFailure("\n".join(lines))
     pytest.skip(f"--threadsim-replay {token}: the schedule passes")
 
@@ -182,15 +179,14 @@ def _failure_lines(scenario: Scenario, failure: FailureReport) -> Iterator[str]:
     yield (f"  found in {failure.runs} of the schedules (first: schedule {failure.first_run}); shrunk to "
            f"{_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')}")  # fmt: skip
     yield f"  replay token: {failure.token}  (pytest --threadsim-replay {failure.token})"
-    token = decode(failure.token)
-    decisions = ", ".join(f"point {point}: {'preempt' if value == 1 else value}" for point, value in token.decisions)
-    yield f"  decisions (seed {token.seed}): {decisions or 'none (the default schedule)'}"
-    log = ActivityLog(INTERLEAVING_LINES)
-    replay(scenario, token, listeners=[log])
-    interleaving = log.lines(scenario.time_unit)
-    if interleaving:
-        yield "  interleaving:"
-        yield from (f"    {line}" for line in interleaving)
+    yield from ("  " + line for line in _interleaving(scenario, decode(failure.token)))
+
+
+def _interleaving(scenario: Scenario, token: ReplayToken) -> list[str]:
+    """The schedule's interleaving as the explorer and `threadsim replay --explain` show it: each thread's
+    steps in order, the explorer's decisions marked `>>`, conflicting accesses `!`, the end state."""
+    return explain(scenario, token.seed, token.decisions, max_steps=EXPLORE_MAX_STEPS,
+                   max_instant_steps=DEFAULT_MAX_INSTANT_STEPS)  # fmt: skip
 
 
 def _count(number: int, word: str) -> str:

@@ -56,14 +56,15 @@ def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult
 
 
 def test_a_found_bug_fails_with_token_decisions_and_interleaving(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    """The lost update fails the test; the message has the token, the decisions and the interleaving."""
+    """The lost update fails the test; the message has the token, and the interleaving as the explorer and
+    `replay --explain` show it: the explorer's decision marked >>, the conflicting write marked !."""
     result = _run(pytester, COUNTER_TEST, "--threadsim-database", str(tmp_path / "db"))
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
     assert "expect: app.counter == 20 is false" in text
     assert "replay token: ts1." in text
-    assert "decisions (seed" in text and "preempt" in text
-    assert "-- T1 is preempted" in text
+    assert "interleaving (ms; >> the explorer's decisions, ! conflicting accesses):" in text
+    assert ">> explorer preempts T1 before its next step" in text and "!T1: wrote counter" in text
 
 
 def test_a_found_bug_keeps_failing_from_the_database(pytester: pytest.Pytester, tmp_path: Path) -> None:
