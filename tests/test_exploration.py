@@ -113,6 +113,12 @@ def test_bad_tokens_are_usage_errors() -> None:
     """A malformed token exits with status 2 and says why."""
     result = CliRunner().invoke(main, ["replay", INCR, "not-a-token"])
     assert result.exit_code == 2 and "not a replay token: 'not-a-token'" in result.stderr
+    # A seed of thousands of digits was a ValueError traceback; other scripts' digits were read as a seed.
+    huge = "ts1.85d3c0e4." + "9" * 5000 + ".-"
+    result = CliRunner().invoke(main, ["replay", INCR, huge])
+    assert result.exit_code == 2 and "(5,015 characters)" in result.stderr and len(result.stderr) < 400
+    result = CliRunner().invoke(main, ["replay", INCR, "ts1.85d3c0e4.\u0661.-"])
+    assert result.exit_code == 2 and "not a replay token" in result.stderr
 
 
 def test_dfs_proves_the_locked_counter_correct_within_bound_two(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ from pathlib import Path
 import attrs
 
 VERSION = "ts1"
-_TOKEN = re.compile(r"^ts(\d+)\.([0-9a-f]{8})\.(\d+)\.([a-z2-7]+|-)$")
+#: ASCII digits only (\d takes any script's), and a seed of at most 20 of them (explore's seeds are at most
+#: 2**63-1 plus the runs); the decisions part is bounded by what decode reads.
+_TOKEN = re.compile(r"^ts([0-9]{1,9})\.([0-9a-f]{8})\.([0-9]{1,20})\.([a-z2-7]+|-)$")
 
 
 class TokenError(ValueError):
@@ -125,7 +127,8 @@ def decode(text: str) -> ReplayToken:
     """Read a token. Raises TokenError saying what is wrong."""
     match = _TOKEN.match(text.strip())
     if match is None:
-        raise TokenError(f"not a replay token: {text!r} (expected ts1.HASH.SEED.DECISIONS, as printed by explore)")
+        shown = text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+        raise TokenError(f"not a replay token: {shown!r} (expected ts1.HASH.SEED.DECISIONS, as printed by explore)")
     version, digest, seed, payload = match.groups()
     if f"ts{version}" != VERSION:
         raise TokenError(f"token format ts{version} is not supported (this threadsim reads {VERSION})")
