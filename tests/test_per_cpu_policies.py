@@ -3,6 +3,8 @@ between the CPUs' policies, which must carry what they know of them (cfs crashed
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from simulator import POLICIES, parse_scenario, simulate
@@ -39,33 +41,34 @@ def test_every_policy_runs_under_per_cpu_queues(policy: str, seed: int) -> None:
     assert all(cpu.busy for cpu in metrics.cpu_stats)
 
 
-def test_a_cfs_thread_keeps_its_vruntime_lead_when_it_is_stolen() -> None:
-    """A stolen thread's vruntime moves to the thief's queue, relative to each queue's min_vruntime."""
+def per_cpu_queues_after_a_run(policy: str) -> tuple[list[Any], list[int]]:
+    """Run SCENARIO under `policy` with per-CPU queues: each CPU's policy object, and every thread's index."""
     from simulator.model.kernel import Kernel
 
-    kernel = Kernel(parse_scenario(SCENARIO.format(policy="cfs"), "per-cpu.yaml"), seed=0)
+    kernel = Kernel(parse_scenario(SCENARIO.format(policy=policy), "per-cpu.yaml"), seed=0)
     kernel.run()
-    queues = kernel.policy.queues  # type: ignore[attr-defined]
-    known = [set(queue.vruntime) for queue in queues]
+    return kernel.policy.queues, [thread.index for thread in kernel.threads]  # type: ignore[attr-defined]
+
+
+def assert_known_to_one_queue_each(known: list[set[int]], threads: list[int]) -> None:
+    """Each thread's state (by thread index) lives in exactly one CPU's policy."""
     for index, first in enumerate(known):
         for other in known[index + 1 :]:
-            assert not first & other  # each thread's vruntime lives in one queue only
-    assert set().union(*known) == {thread.index for thread in kernel.threads}
+            assert not first & other
+    assert set().union(*known) == set(threads)
+
+
+def test_a_cfs_thread_keeps_its_vruntime_lead_when_it_is_stolen() -> None:
+    """A stolen thread's vruntime moves to the thief's queue, relative to each queue's min_vruntime."""
+    queues, threads = per_cpu_queues_after_a_run("cfs")
+    assert_known_to_one_queue_each([set(queue.vruntime) for queue in queues], threads)
 
 
 def test_an_mlfq_thread_keeps_its_queue_when_it_is_stolen() -> None:
     """What mlfq knows of a thread (its queue, allotment, slice) lives in the queue of one CPU only: a
     stolen or balanced thread takes it along, so it is not taken for a newcomer to the top queue."""
-    from simulator.model.kernel import Kernel
-
-    kernel = Kernel(parse_scenario(SCENARIO.format(policy="{name: mlfq, quantum: 1}"), "per-cpu.yaml"), seed=0)
-    kernel.run()
-    queues = kernel.policy.queues  # type: ignore[attr-defined]
-    known = [set(queue.level) for queue in queues]
-    for index, first in enumerate(known):
-        for other in known[index + 1 :]:
-            assert not first & other
-    assert set().union(*known) == {thread.index for thread in kernel.threads}
+    queues, threads = per_cpu_queues_after_a_run("{name: mlfq, quantum: 1}")
+    assert_known_to_one_queue_each([set(queue.level) for queue in queues], threads)
     assert any(level > 0 for queue in queues for level in queue.level.values())
 
 
