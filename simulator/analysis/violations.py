@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-ViolationKind = Literal["expect", "assert", "deadlock", "misuse", "data_race", "step_bound", "livelock"]
+ViolationKind = Literal["expect", "assert", "deadlock", "misuse", "data_race", "step_bound", "livelock", "overflow"]
 
 
 @attrs.frozen
@@ -31,7 +31,10 @@ class Violation:
       cannot be evaluated (division by zero) is `(line, "evaluate")`;
     - `step_bound`: `()`;
     - `livelock`: `(thread, line)`, the declared name of the thread that took too many steps at one instant
-      and the source line of the step it was about to take (in the loop it spins in).
+      and the source line of the step it was about to take (in the loop it spins in);
+    - `overflow`: `(line, operation)`, the source line and the operation as written (`("7", "r * r")`,
+      `("9", "atomic add x")`) whose result was out of the range of values (simulator.program.expressions);
+      a Python body's out-of-range value is `(file:line, "value")`.
     """
 
     kind: ViolationKind

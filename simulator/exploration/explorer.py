@@ -38,7 +38,7 @@ from simulator.scenario.model import Scenario
 
 STRATEGIES = ("random", "pct", "dfs")
 #: Violation kinds, in the order reports list them.
-KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock")
+KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock", "overflow")
 #: The bounds of one explored run: (max_steps, max_instant_steps; None: no livelock check).
 Bounds = tuple[int, int | None]
 DEFAULT_BOUNDS: Bounds = (EXPLORE_MAX_STEPS, DEFAULT_MAX_INSTANT_STEPS)

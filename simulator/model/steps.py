@@ -17,13 +17,23 @@ from simulator.analysis.races import Access
 from simulator.model.blocking import Blocking, deliver
 from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject
 from simulator.model.threads import Thread
-from simulator.program.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
+from simulator.program.expressions import (
+    EvaluationError,
+    Expression,
+    Register,
+    ValueOverflow,
+    Variable,
+    evaluate,
+    in_range,
+    variables,
+)
 from simulator.program.operations import (
     Acquire,
     Assert,
     Atomic,
     BarrierWait,
     Check,
+    Exit,
     Fork,
     Get,
     Join,
@@ -155,20 +165,41 @@ class ProgramSteps:
 
         try:
             return evaluate(expression, read)
+        except ValueOverflow:
+            raise  # the step has no effect: its handler stops the thread (_overflow)
         except EvaluationError as error:
             self.host.misuse(thread, f"{error} at line {line}; the result is taken as 0", (str(line), "evaluate"))
             return 0
+
+    def _overflow(self, thread: Thread, overflow: ValueOverflow, line: int) -> bool:
+        """A value out of range (simulator.program.expressions): an `overflow` violation, the step has no
+        effect, and the thread stops there, as if its next operation were `exit` (what it holds stays held).
+        True: the thread goes on, to that exit."""
+        self._violation("overflow", thread, f"{overflow.describe(f' at line {line}')}; {thread.name} stops",
+                        (str(line), overflow.written))  # fmt: skip
+        thread.next_op = Exit(line=line)
+        return True
+
+    # A handler that evaluates catches ValueOverflow itself (free in Python 3.11 until raised), so the steps
+    # of programs that never overflow pay nothing for the check.
 
     def _step_load(self, cpu: Cpu, thread: Thread, op: Load) -> bool:
         thread.registers[op.into] = self._read(thread, op.var, op.line)
         return True
 
     def _step_store(self, cpu: Cpu, thread: Thread, op: Store) -> bool:
-        self._write(thread, op.var, self._evaluate(thread, op.value, op.line), op.line)
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
+        self._write(thread, op.var, value, op.line)
         return True
 
     def _step_let(self, cpu: Cpu, thread: Thread, op: Let) -> bool:
-        thread.registers[op.reg] = self._evaluate(thread, op.value, op.line)
+        try:
+            thread.registers[op.reg] = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         return True
 
     def _step_atomic(self, cpu: Cpu, thread: Thread, op: Atomic) -> bool:
@@ -177,17 +208,24 @@ class ProgramSteps:
             process.atomic_clocks = {}
         clock = process.atomic_clocks.setdefault(op.var, {})
         self.races.acquire(thread.index, clock)
-        value = self._evaluate(thread, op.value, op.line)
         old = process.memory[op.var]
-        if op.op == "add":
-            new = old + value
-        elif op.op == "sub":
-            new = old - value
-        elif op.op == "cas":
-            assert op.expected is not None
-            new = value if old == self._evaluate(thread, op.expected, op.line) else old
-        else:  # set, swap
-            new = value
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+            if op.op == "add":
+                new = old + value
+            elif op.op == "sub":
+                new = old - value
+            elif op.op == "cas":
+                assert op.expected is not None
+                new = value if old == self._evaluate(thread, op.expected, op.line) else old
+            else:  # set, swap
+                new = value
+            if not in_range(new):
+                sign = "+" if op.op == "add" else "-"
+                raise ValueOverflow(f"atomic {op.op} {op.var}", f"{old} {sign} {value} = {new}", new)
+        except ValueOverflow as overflow:
+            self.races.release(thread.index, clock)
+            return self._overflow(thread, overflow, op.line)
         if op.into is not None:
             thread.registers[op.into] = old
         process.memory[op.var] = new
@@ -200,11 +238,18 @@ class ProgramSteps:
         return True
 
     def _step_check(self, cpu: Cpu, thread: Thread, op: Check) -> bool:
-        thread.result = int(bool(self._evaluate(thread, op.cond, op.line)))
+        try:
+            thread.result = int(bool(self._evaluate(thread, op.cond, op.line)))
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         return True
 
     def _step_assert(self, cpu: Cpu, thread: Thread, op: Assert) -> bool:
-        if not self._evaluate(thread, op.cond, op.line):
+        try:
+            holds = self._evaluate(thread, op.cond, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
+        if not holds:
             names = dict.fromkeys(str(v) for v in variables(op.cond))
             shown = ", ".join(f"{name} = {thread.proc.memory[name]}" for name in names)
             values = f" ({shown})" if shown else ""
@@ -296,7 +341,10 @@ class ProgramSteps:
 
     def _step_put(self, cpu: Cpu, thread: Thread, op: Put) -> bool:
         channel = self._object(thread, op.obj, Channel)
-        value = self._evaluate(thread, op.value, op.line)
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         if self._listeners:
             getter = _names(channel.getters.first(1))
             if getter or len(channel.items) < channel.capacity:  # else it blocks: the block event says so

@@ -33,3 +33,8 @@ MAX_REPEATS = 10**12
 MAX_EXPRESSION_LENGTH = _expressions.MAX_EXPRESSION_LENGTH
 MAX_EXPRESSION_DEPTH = _expressions.MAX_EXPRESSION_DEPTH
 MAX_EXPRESSION_NESTING = _expressions.MAX_EXPRESSION_NESTING
+
+#: At run time (docs/scenarios.md, "Limits", the second table): the values a program computes are signed
+#: 64-bit like the file's integers (an `overflow` violation past them).
+VALUE_MIN = _expressions.VALUE_MIN
+VALUE_MAX = _expressions.VALUE_MAX
