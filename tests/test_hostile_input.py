@@ -235,11 +235,12 @@ def test_every_limit_is_documented() -> None:
              "INT_MAX": "9,223,372,036,854,775,807", "MAX_CPUS": "4,096", "MAX_SERVERS": "4,096",
              "MAX_MLFQ_QUEUES": "| 64 |", "MAX_THREADS": "1,000,000", "MAX_REPEATS": "10\\*\\*12",
              "MAX_EXPRESSION_LENGTH": "10,000 characters", "MAX_EXPRESSION_DEPTH": "100 deep",
-             "MAX_EXPRESSION_NESTING": "32 deep", "VALUE_MAX": "signed 64-bit, as integers in the file"}  # fmt: skip
+             "MAX_EXPRESSION_NESTING": "32 deep", "VALUE_MAX": "signed 64-bit, as integers in the file",
+             "MAX_VIOLATIONS_PER_SUBJECT": "the first 100 of each kind and subject"}  # fmt: skip
     values = {"MAX_FILE_BYTES": 67_108_864, "MAX_DEPTH": 100, "MAX_ALIAS_NODES": 100_000, "INT_MAX": 2**63 - 1,
               "MAX_CPUS": 4096, "MAX_SERVERS": 4096, "MAX_MLFQ_QUEUES": 64, "MAX_THREADS": 1_000_000,
               "MAX_REPEATS": 10**12, "MAX_EXPRESSION_LENGTH": 10_000, "MAX_EXPRESSION_DEPTH": 100,
-              "MAX_EXPRESSION_NESTING": 32, "VALUE_MAX": limits.INT_MAX}  # fmt: skip
+              "MAX_EXPRESSION_NESTING": 32, "MAX_VIOLATIONS_PER_SUBJECT": 100, "VALUE_MAX": limits.INT_MAX}  # fmt: skip
     assert (limits.VALUE_MIN, limits.VALUE_MAX) == (limits.INT_MIN, limits.INT_MAX)
     for name, text_form in shown.items():
         assert getattr(limits, name) == values[name], name

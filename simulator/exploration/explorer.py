@@ -351,7 +351,7 @@ class Explorer:
                         max_instant_steps=self.bounds[1], footprints=self.footprints)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
-        violations = kernel.violations
+        violations: Sequence[Violation] = kernel.violations
         if self.check is not None:  # only then are the metrics computed
             violations = [*violations, *check_violations(self.check, collect_metrics(kernel, seed=seed))]
         outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions)

@@ -6,6 +6,7 @@ or gigabytes before it is refused; each refusal is a located error with exit sta
 
 from __future__ import annotations
 
+from simulator.analysis import violations as _violations
 from simulator.program import expressions as _expressions
 
 #: A scenario file is at most this many bytes (64 MiB; a 100,000-thread scenario written with `repeat` is
@@ -35,6 +36,8 @@ MAX_EXPRESSION_DEPTH = _expressions.MAX_EXPRESSION_DEPTH
 MAX_EXPRESSION_NESTING = _expressions.MAX_EXPRESSION_NESTING
 
 #: At run time (docs/scenarios.md, "Limits", the second table): the values a program computes are signed
-#: 64-bit like the file's integers (an `overflow` violation past them).
+#: 64-bit like the file's integers (an `overflow` violation past them), and a run lists at most this many
+#: violations of each kind and subject (the last one listed counts the rest).
 VALUE_MIN = _expressions.VALUE_MIN
 VALUE_MAX = _expressions.VALUE_MAX
+MAX_VIOLATIONS_PER_SUBJECT = _violations.MAX_VIOLATIONS_PER_SUBJECT
