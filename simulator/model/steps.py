@@ -52,6 +52,7 @@ from simulator.program.operations import (
     WaitEvent,
     WaitProcess,
 )
+from simulator.scenario import limits
 
 SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
@@ -69,7 +70,8 @@ class ProgramSteps:
     """Memory, control, synchronization, spawn and fork steps, for one kernel run."""
 
     __slots__ = ("engine", "races", "ipc", "host", "chooser", "spans", "_span_starts", "_span_depth", "_listeners",
-                 "_emit", "_violation", "_create_thread", "_fork", "_advance")  # fmt: skip
+                 "_emit", "_violation", "_create_thread", "_fork", "_advance", "_started",
+                 "_starts_at_fork")  # fmt: skip
 
     def __init__(self, kernel: Kernel, host: Blocking) -> None:
         self.engine = kernel.engine
@@ -92,6 +94,11 @@ class ProgramSteps:
         self._create_thread = kernel._create_thread
         self._fork = kernel._fork
         self._advance = kernel._advance
+        # What spawn and fork have started so far (threads and process instances together: past
+        # limits.MAX_STARTED, they are refused), and how many threads a fork of each process starts.
+        self._started = 0
+        self._starts_at_fork = {spec.name: sum(thread.start == "arrival" for thread in spec.threads)
+                                for spec in kernel.scenario.processes if spec.start == "forked"}  # fmt: skip
 
     def handlers(self) -> dict[type, Callable[[Cpu, Thread, Any], bool]]:
         """The step for each operation type, bound to this run."""
@@ -373,6 +380,12 @@ class ProgramSteps:
             message = f"{thread.name} spawns thread {op.thread + process.suffix}, which was already started"
             self.host.misuse(thread, message, (op.thread, "spawn"))
             return True
+        if self._started >= limits.MAX_STARTED:
+            self.host.misuse(thread, f"{thread.name} spawns thread {op.thread + process.suffix}, past the "
+                             f"{limits.MAX_STARTED:,} threads and process instances spawn and fork may start in "
+                             "a run (the limit); the spawn has no effect", (op.thread, "spawn"))  # fmt: skip
+            return True
+        self._started += 1
         spec = next(spec for spec in process.spec.threads if spec.name == op.thread)
         self._create_thread(spec, process, self.engine.now, self.races.snapshot(thread.index))
         return True
@@ -389,6 +402,13 @@ class ProgramSteps:
         return target.ending().wait(self.host, thread)
 
     def _step_fork(self, cpu: Cpu, thread: Thread, op: Fork) -> bool:
+        starts = 1 + self._starts_at_fork[op.process]  # the instance and its threads
+        if self._started + starts > limits.MAX_STARTED:
+            self.host.misuse(thread, f"{thread.name} forks {op.process}, past the {limits.MAX_STARTED:,} threads "
+                             "and process instances spawn and fork may start in a run (the limit); the fork has "
+                             "no effect", (op.process, "fork"))  # fmt: skip
+            return True
+        self._started += starts
         child = self._fork(thread.proc, op.process)
         if thread.forked is None:
             thread.forked = {}

@@ -23,8 +23,11 @@ INT_MAX = 2**63 - 1
 #: CPUs of the machine, and servers of one device.
 MAX_CPUS = 4096
 MAX_SERVERS = 4096
-#: Threads declared in one file (threads started by `spawn` and `fork` at run time are the kernel's).
+#: Threads declared in one file, copies made by `count` included.
 MAX_THREADS = 1_000_000
+#: Threads and process instances that `spawn` and `fork` may start in one run, together (checked by the
+#: kernel's steps: a spawn or fork past it is a misuse with no effect). A fork bomb took 5.7 GB at a million.
+MAX_STARTED = 100_000
 #: Queues of the mlfq policy.
 MAX_MLFQ_QUEUES = 64
 #: The product of the `times` of nested repeats (a thread's repeats, nested, run at most this many times).
