@@ -73,6 +73,22 @@ def test_nesting_at_the_limit_is_accepted_by_the_yaml_reader() -> None:
     assert isinstance(parsed.data, dict)
 
 
+@pytest.mark.parametrize(("text", "where"), [
+    ("name: h\nx: [" + ",".join(["1"] * 3000) + "]\n", "h.yaml:2:3995: x[1995]"),
+    ("name: h\nx:\n" + "".join(f"  k{i}: [1]\n" for i in range(3000)), "h.yaml:668:3: x.k665"),
+])  # fmt: skip
+def test_a_file_of_too_many_values_is_refused_before_they_are_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   text: str, where: str) -> None:  # fmt: skip
+    """Past MAX_NODES values (made 2,000 here) the file is refused at the value past the limit, counted from the
+    parser's events: no node is composed (a 4 MB list of 2,000,000 numbers took a gigabyte to compose)."""
+    monkeypatch.setattr(limits, "MAX_NODES", 2000)
+    monkeypatch.setattr(source, "_compose", lambda *args: pytest.fail("composed"))
+    message = refuse(tmp_path, text)
+    assert f"{where}: the file has more than 2,000 values (scalars, lists and mappings, keys included), the limit" in (
+        message
+    )
+
+
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The read stops one byte past the limit (made small here)."""
     monkeypatch.setattr(source, "MAX_FILE_BYTES", 1024 * 1024)
@@ -231,14 +247,14 @@ def test_every_limit_is_documented() -> None:
 
     text = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
     section = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
-    shown = {"MAX_STARTED": "| 100,000, the two counted together",
+    shown = {"MAX_NODES": "| 1,000,000 (an explicit", "MAX_STARTED": "| 100,000, the two counted together",
              "MAX_FILE_BYTES": "67,108,864", "MAX_DEPTH": "100 levels", "MAX_ALIAS_NODES": "100,000 values",
              "INT_MAX": "9,223,372,036,854,775,807", "MAX_CPUS": "4,096", "MAX_SERVERS": "4,096",
              "MAX_MLFQ_QUEUES": "| 64 |", "MAX_THREADS": "1,000,000", "MAX_REPEATS": "10\\*\\*12",
              "MAX_EXPRESSION_LENGTH": "10,000 characters", "MAX_EXPRESSION_DEPTH": "100 deep",
              "MAX_EXPRESSION_NESTING": "32 deep", "VALUE_MAX": "signed 64-bit, as integers in the file",
              "MAX_VIOLATIONS_PER_SUBJECT": "the first 100 of each kind and subject"}  # fmt: skip
-    values = {"MAX_STARTED": 100_000,
+    values = {"MAX_NODES": 1_000_000, "MAX_STARTED": 100_000,
               "MAX_FILE_BYTES": 67_108_864, "MAX_DEPTH": 100, "MAX_ALIAS_NODES": 100_000, "INT_MAX": 2**63 - 1,
               "MAX_CPUS": 4096, "MAX_SERVERS": 4096, "MAX_MLFQ_QUEUES": 64, "MAX_THREADS": 1_000_000,
               "MAX_REPEATS": 10**12, "MAX_EXPRESSION_LENGTH": 10_000, "MAX_EXPRESSION_DEPTH": 100,

@@ -14,6 +14,10 @@ from simulator.program import expressions as _expressions
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: At most this many nested mappings and lists (the deepest shipped scenario nests 12).
 MAX_DEPTH = 100
+#: At most this many values (scalars, lists and mappings, keys included) in the file: a 4 MB list of 2,000,000
+#: numbers took a gigabyte and 17 s to read (so 64 MiB of them would take 16 GB). An explicit 100,000-thread
+#: file holds 800,000.
+MAX_NODES = 1_000_000
 #: Aliases (`*name`) may add at most this many values to the file, counted expanded (an alias to a list of
 #: 10 numbers adds 11). Stops "billion laughs" files, whose aliases multiply.
 MAX_ALIAS_NODES = 100_000
