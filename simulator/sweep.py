@@ -235,6 +235,10 @@ def sweep(
     scenario's time unit. Raises UsageError for a path that leads nowhere or a value the scenario refuses.
     """
     default_name = Path(source.file).stem
+    # Counted before any combination is built: each costs a copy and a check of the scenario, so a million
+    # of them took minutes and gigabytes before the count below refused them.
+    _check_total(math.prod(len(setting.values) for setting in settings) * max(len(policies), 1)
+                 * (len(seeds) if seeds is not None else 1))  # fmt: skip
     combinations = list(itertools.product(*(range(len(setting.values)) for setting in settings)))
     variants: list[tuple[tuple[tuple[str, str], ...], Scenario]] = []
     for choice in combinations:
@@ -254,9 +258,7 @@ def sweep(
     specs = [p if isinstance(p, PolicySpec) else _parse(parse_policy, p, unit) for p in policies]
     run_seeds = tuple(seeds) if seeds is not None else (variants[0][1].seed,)
     total = len(variants) * max(len(specs), 1) * len(run_seeds)
-    if total > MAX_RUNS:
-        raise UsageError(f"this sweep would make {total:,} runs; at most {MAX_RUNS:,} are allowed "
-                         f"(fewer values, policies or --seeds)")  # fmt: skip
+    _check_total(total)
     rows, done = [], 0
     for values, scenario in variants:
         for spec in specs or [scenario.machine.policy]:
@@ -290,3 +292,10 @@ def _explain(errors: InputErrors, changed: Sequence[tuple[Setting, str, PathKey]
             return f"--set {setting.path}={text}: {error.message}"
     shown = ", ".join(f"{setting.path}={text}" for setting, text, _ in changed)
     return f"with {shown}: {error}"
+
+
+def _check_total(total: int) -> None:
+    """Refuse a sweep of more than MAX_RUNS runs."""
+    if total > MAX_RUNS:
+        raise UsageError(f"this sweep would make {total:,} runs; at most {MAX_RUNS:,} are allowed "
+                         f"(fewer values, policies or --seeds)")  # fmt: skip

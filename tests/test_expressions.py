@@ -1,17 +1,25 @@
 """Tests of simulator.program.expressions: the parser, its errors, and evaluation."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.program.expressions import (
+    VALUE_MAX,
+    VALUE_MIN,
     Binary,
     EvaluationError,
     ExpressionError,
     Number,
     Register,
+    Unary,
+    ValueOverflow,
     Variable,
     evaluate,
+    numbers,
     parse_expression,
     variables,
+    written,
 )
 
 SHARED = {"counter", "flag"}.__contains__
@@ -87,3 +95,89 @@ def test_division_by_zero_is_an_evaluation_error() -> None:
     with pytest.raises(EvaluationError, match="division by zero"):
         evaluate(parse_expression("1 // (2 - 2)", SHARED), lambda node: 0)
     assert evaluate(Number(5), lambda node: 0) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "computed"),
+    [
+        ("r * r", {"r": 3037000500}, "3037000500 * 3037000500 = 9223372037000250000"),
+        ("r + 1", {"r": VALUE_MAX}, f"{VALUE_MAX} + 1 = {VALUE_MAX + 1}"),
+        ("r - 1", {"r": VALUE_MIN}, f"{VALUE_MIN} - 1 = {VALUE_MIN - 1}"),
+        ("r // -1", {"r": VALUE_MIN}, f"{VALUE_MIN} // -1 = {-VALUE_MIN}"),
+        ("-r", {"r": VALUE_MIN}, f"-({VALUE_MIN}) = {-VALUE_MIN}"),
+        ("(r * 2) + 0", {"r": 2**62}, f"{2**62} * 2 = {2**63}"),
+    ],
+)  # fmt: skip
+def test_a_result_past_64_bits_raises_value_overflow(text: str, values: dict[str, int], computed: str) -> None:
+    """Each operation that can leave the signed 64-bit range raises ValueOverflow, naming the operation as
+    written (the innermost one that overflowed) and the values it met; nothing is wrapped around."""
+    with pytest.raises(ValueOverflow) as caught:
+        value(text, **values)
+    assert caught.value.computed == computed
+    assert caught.value.written == text.split(" + 0")[0].strip("()")
+    assert isinstance(caught.value, EvaluationError)  # an expectation reports it as "cannot be checked"
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "expected"),
+    [
+        ("r * r", {"r": 3037000499}, 3037000499**2), ("r + 1", {"r": VALUE_MAX - 1}, VALUE_MAX),
+        ("r - 1", {"r": VALUE_MIN + 1}, VALUE_MIN), ("-r", {"r": VALUE_MAX}, -VALUE_MAX),
+        ("r % -1", {"r": VALUE_MIN}, 0), ("r // 1", {"r": VALUE_MIN}, VALUE_MIN), ("r < s", {"r": VALUE_MIN}, 1),
+    ],
+)  # fmt: skip
+def test_results_at_the_ends_of_the_range_are_values(text: str, values: dict[str, int], expected: int) -> None:
+    """The range is exactly -2**63 .. 2**63 - 1, both ends included."""
+    assert value(text, **values) == expected
+
+
+def test_overflow_messages_say_which_bound() -> None:
+    """Above the top and below the bottom are told apart."""
+    with pytest.raises(ValueOverflow, match=r"r \+ 1 overflows: .* is above 2\*\*63 - 1 \(values are signed 64-bit\)"):
+        value("r + 1", r=VALUE_MAX)
+    with pytest.raises(ValueOverflow, match=r"is below -2\*\*63"):
+        value("0 - r - 2", r=VALUE_MAX)
+
+
+_expressions = st.recursive(
+    st.builds(Number, st.integers(0, 10**6)) | st.builds(Register, st.sampled_from(["r", "s", "%x"])),
+    lambda inner: (
+        st.builds(Unary, st.sampled_from(["-", "not"]), inner)
+        | st.builds(Binary, st.sampled_from(["or", "and", "==", "<", "+", "-", "*", "//", "%"]), inner, inner)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_expressions)
+def test_written_parses_back_to_the_same_expression(expression: Unary | Binary) -> None:
+    """`written` puts parentheses exactly where the grammar needs them (hidden registers lose their %), except
+    that a chained comparison is never written."""
+    shown = written(expression)
+    if len(shown) > 80:
+        return
+    back = parse_expression(shown, lambda name: False)
+    assert written(back) == shown
+    assert back == _without_percent(expression)
+
+
+def _without_percent(expression: object) -> object:
+    if isinstance(expression, Register):
+        return Register(expression.name.lstrip("%"))
+    if isinstance(expression, Unary):
+        return Unary(expression.op, _without_percent(expression.operand))  # type: ignore[arg-type]
+    if isinstance(expression, Binary):
+        return Binary(expression.op, _without_percent(expression.left), _without_percent(expression.right))  # type: ignore[arg-type]
+    return expression
+
+
+def test_written_cuts_long_expressions() -> None:
+    """A long expression is shown by its first 60 characters and its length."""
+    long = parse_expression(" + ".join(["r"] * 100), SHARED)
+    assert written(long) == "r + " * 15 + "... (397 characters)"
+
+
+def test_numbers_lists_the_literals_left_to_right() -> None:
+    """What a Python body's operation is checked with: every number written in it."""
+    assert list(numbers(parse_expression("1 + -(r * 20) < 3", SHARED))) == [1, 20, 3]

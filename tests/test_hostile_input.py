@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.scenario import processes, source
+from simulator.scenario import limits, processes, source
 from simulator.scenario.limits import MAX_ALIAS_NODES, MAX_CPUS, MAX_DEPTH
 
 BASE = """name: h
@@ -71,6 +71,22 @@ def test_nesting_at_the_limit_is_accepted_by_the_yaml_reader() -> None:
     """A hundred levels are fine (the error, if any, is about the scenario, not the nesting)."""
     parsed = source.parse_source("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n", "f.yaml")
     assert isinstance(parsed.data, dict)
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("name: h\nx: [" + ",".join(["1"] * 3000) + "]\n", "h.yaml:2:3995: x[1995]"),
+    ("name: h\nx:\n" + "".join(f"  k{i}: [1]\n" for i in range(3000)), "h.yaml:668:3: x.k665"),
+])  # fmt: skip
+def test_a_file_of_too_many_values_is_refused_before_they_are_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   text: str, where: str) -> None:  # fmt: skip
+    """Past MAX_NODES values (made 2,000 here) the file is refused at the value past the limit, counted from the
+    parser's events: no node is composed (a 4 MB list of 2,000,000 numbers took a gigabyte to compose)."""
+    monkeypatch.setattr(limits, "MAX_NODES", 2000)
+    monkeypatch.setattr(source, "_compose", lambda *args: pytest.fail("composed"))
+    message = refuse(tmp_path, text)
+    assert f"{where}: the file has more than 2,000 values (scalars, lists and mappings, keys included), the limit" in (
+        message
+    )
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,15 +247,19 @@ def test_every_limit_is_documented() -> None:
 
     text = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
     section = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
-    shown = {"MAX_FILE_BYTES": "67,108,864", "MAX_DEPTH": "100 levels", "MAX_ALIAS_NODES": "100,000 values",
+    shown = {"MAX_NODES": "| 1,000,000 (an explicit", "MAX_STARTED": "| 100,000, the two counted together",
+             "MAX_FILE_BYTES": "67,108,864", "MAX_DEPTH": "100 levels", "MAX_ALIAS_NODES": "100,000 values",
              "INT_MAX": "9,223,372,036,854,775,807", "MAX_CPUS": "4,096", "MAX_SERVERS": "4,096",
              "MAX_MLFQ_QUEUES": "| 64 |", "MAX_THREADS": "1,000,000", "MAX_REPEATS": "10\\*\\*12",
              "MAX_EXPRESSION_LENGTH": "10,000 characters", "MAX_EXPRESSION_DEPTH": "100 deep",
-             "MAX_EXPRESSION_NESTING": "32 deep"}  # fmt: skip
-    values = {"MAX_FILE_BYTES": 67_108_864, "MAX_DEPTH": 100, "MAX_ALIAS_NODES": 100_000, "INT_MAX": 2**63 - 1,
+             "MAX_EXPRESSION_NESTING": "32 deep", "VALUE_MAX": "signed 64-bit, as integers in the file",
+             "MAX_VIOLATIONS_PER_SUBJECT": "the first 100 of each kind and subject"}  # fmt: skip
+    values = {"MAX_NODES": 1_000_000, "MAX_STARTED": 100_000,
+              "MAX_FILE_BYTES": 67_108_864, "MAX_DEPTH": 100, "MAX_ALIAS_NODES": 100_000, "INT_MAX": 2**63 - 1,
               "MAX_CPUS": 4096, "MAX_SERVERS": 4096, "MAX_MLFQ_QUEUES": 64, "MAX_THREADS": 1_000_000,
               "MAX_REPEATS": 10**12, "MAX_EXPRESSION_LENGTH": 10_000, "MAX_EXPRESSION_DEPTH": 100,
-              "MAX_EXPRESSION_NESTING": 32}  # fmt: skip
+              "MAX_EXPRESSION_NESTING": 32, "MAX_VIOLATIONS_PER_SUBJECT": 100, "VALUE_MAX": limits.INT_MAX}  # fmt: skip
+    assert (limits.VALUE_MIN, limits.VALUE_MAX) == (limits.INT_MIN, limits.INT_MAX)
     for name, text_form in shown.items():
         assert getattr(limits, name) == values[name], name
         assert text_form in section, name
@@ -295,3 +315,67 @@ def test_explore_refuses_search_sizes_past_their_limits(option: list[str]) -> No
     """explore's sizes are bounded before anything is built (--depth 10**9 drew 10**9 change points, for ever)."""
     result = CliRunner().invoke(main, ["explore", "scenarios/counter-incr.yaml", *option])
     assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in result.output
+
+
+FORK_BOMB = """\
+name: fork-bomb
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: P
+    threads:
+      - name: T1
+        program:
+          - repeat: {times: 500, do: [{fork: C}, {compute: 1}]}
+  - name: C
+    start: forked
+    threads:
+      - {name: T, program: [sleep: 1000]}
+      - {name: S, start: spawned, program: [compute: 1]}
+"""
+
+
+def test_a_fork_bomb_stops_at_the_limit_of_what_fork_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loop of forks (each starting an instance and its thread) runs on, but past the limit (made 50 here)
+    a fork is a misuse with no effect: 25 forks (the run has 26 threads, not 501), 475 misuses of which 100
+    are listed."""
+    from tests.conftest import run_yaml
+
+    monkeypatch.setattr(limits, "MAX_STARTED", 50)
+    metrics = run_yaml(FORK_BOMB)
+    assert len(metrics.threads) == 26
+    assert {violation.subject for violation in metrics.violations} == {("C", "fork")}
+    assert metrics.violations[0].message == (
+        "T1 forks C, past the 50 threads and process instances spawn and fork may start in a run (the limit); "
+        "the fork has no effect"
+    )
+    assert metrics.violations[-1].message.endswith("(and 375 more like it after this, not listed: a run lists "
+                                                   "the first 100 violations of each kind and subject)")  # fmt: skip
+
+
+def test_forks_of_a_process_without_threads_count_their_instances(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked process whose only thread is spawned starts no thread: each fork still counts its instance."""
+    from simulator.model.kernel import Kernel
+    from tests.conftest import scenario_from
+
+    monkeypatch.setattr(limits, "MAX_STARTED", 50)
+    kernel = Kernel(scenario_from(FORK_BOMB.replace("      - {name: T, program: [sleep: 1000]}\n", "")), seed=0)
+    kernel.run()
+    assert len(kernel.processes) == 1 + 50
+    assert len(kernel.violations) == 100
+
+
+def test_a_spawn_past_the_limit_is_a_misuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing left to start (the limit made 1, used by the first spawn), the second spawn has no effect."""
+    from tests.conftest import run_yaml
+
+    monkeypatch.setattr(limits, "MAX_STARTED", 1)
+    metrics = run_yaml("""\
+        processes:
+          - name: p
+            threads:
+              - {name: A, program: [spawn: B, spawn: C]}
+              - {name: B, start: spawned, program: [compute: 1]}
+              - {name: C, start: spawned, program: [compute: 1]}
+        """)
+    assert [(violation.kind, violation.subject) for violation in metrics.violations] == [("misuse", ("C", "spawn"))]
+    assert [thread.name for thread in metrics.threads] == ["A", "B"]

@@ -167,3 +167,32 @@ def test_copies_of_copies_are_named_by_process_then_thread() -> None:
         """)
     assert [t.name for t in metrics.threads] == ["t-1-1", "t-1-2", "t-2-1", "t-2-2"]
     assert dict(metrics.memory) == {"p-1": (("sum", 3),), "p-2": (("sum", 3),)}
+
+
+def test_a_process_named_like_a_copy_is_refused() -> None:
+    """`P-1` next to a process P with copies would take the copy's place (its memory vanished from the
+    report): refused at the name. `P-3` and `P-01` are no copy of a two-copy P."""
+    assert errors_of("""\
+        processes:
+          - {name: P, count: 2, threads: [{name: T, burst: 1}]}
+          - {name: P-1, threads: [{name: U, burst: 1}]}
+          - {name: P-3, threads: [{name: V, burst: 1}]}
+          - {name: P-01, threads: [{name: W, burst: 1}]}
+        """) == ["s.yaml:3:12: processes[1].name: process name 'P-1' is also the name of a copy of 'P' (count): "
+                 "rename one"]  # fmt: skip
+
+
+def test_names_with_a_hash_are_refused_as_forks_name_their_instances_so() -> None:
+    """A declared `C#2` or `T#2` would clash with the second instance fork makes of C and its thread T (two
+    rows named T#2 in the report, one process's memory lost)."""
+    assert errors_of("""\
+        processes:
+          - {name: P, threads: [{name: T1, program: [fork: C, fork: C]}]}
+          - {name: C, start: forked, threads: [{name: T, burst: 1}]}
+          - {name: "C#2", threads: [{name: "T#2", burst: 1}]}
+        """) == [
+        "s.yaml:4:12: processes[2].name: a process name cannot contain '#': fork names the instances it makes "
+        "NAME#2, NAME#3, ... (got 'C#2')",
+        "s.yaml:4:36: processes[2].threads[0].name: a thread name cannot contain '#': fork names the instances it "
+        "makes NAME#2, NAME#3, ... (got 'T#2')",
+    ]

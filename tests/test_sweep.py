@@ -129,6 +129,20 @@ def test_a_sweep_too_large_is_refused_before_running() -> None:
         sweep(load_source(MIXED), [parse_setting("machine.cpus=1,2,3,4,5,6,7,8,9,10,11,12")], seeds=range(10_000))
 
 
+def test_a_sweep_too_large_is_refused_before_any_combination_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A million combinations are counted, not built: no scenario is checked before the refusal (it took
+    minutes and gigabytes to build them all first)."""
+    import simulator.sweep as sweep_module
+
+    built: list[object] = []
+    monkeypatch.setattr(sweep_module, "scenario_from_source", lambda *args: built.append(args))
+    values = ",".join(str(v) for v in range(1, 101))
+    settings = [parse_setting(f"{path}={values}") for path in ("machine.cpus", "machine.context_switch", "name")]
+    with pytest.raises(UsageError, match="would make 1,000,000 runs"):
+        sweep(load_source(MIXED), settings)
+    assert built == []
+
+
 def test_values_with_commas_inside_brackets_stay_whole() -> None:
     """A flow mapping's commas belong to the value."""
     setting = parse_setting("machine.policy={name: rr, quantum: 3},fcfs")

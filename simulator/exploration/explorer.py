@@ -38,7 +38,7 @@ from simulator.scenario.model import Scenario
 
 STRATEGIES = ("random", "pct", "dfs")
 #: Violation kinds, in the order reports list them.
-KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock")
+KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock", "overflow")
 #: The bounds of one explored run: (max_steps, max_instant_steps; None: no livelock check).
 Bounds = tuple[int, int | None]
 DEFAULT_BOUNDS: Bounds = (EXPLORE_MAX_STEPS, DEFAULT_MAX_INSTANT_STEPS)
@@ -351,7 +351,7 @@ class Explorer:
                         max_instant_steps=self.bounds[1], footprints=self.footprints)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
-        violations = kernel.violations
+        violations: Sequence[Violation] = kernel.violations
         if self.check is not None:  # only then are the metrics computed
             violations = [*violations, *check_violations(self.check, collect_metrics(kernel, seed=seed))]
         outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions)

@@ -26,7 +26,7 @@ from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.livelock import ends_by_itself, livelock_message
 from simulator.analysis.races import Clock, RaceDetector
-from simulator.analysis.violations import Violation, ViolationKind
+from simulator.analysis.violations import Violation, ViolationKind, ViolationLog
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import (
@@ -124,7 +124,7 @@ class Kernel:
         #: How many times a CPU was given to a thread, and how many sleeping or blocked threads woke.
         self.dispatches = 0
         self.wakeups = 0
-        self.violations: list[Violation] = []
+        self.violations = ViolationLog()  # capped per kind and subject
         self.races = RaceDetector.for_run(scenario, self._footprints)
         self.end_time = 0
         self.complete = False
@@ -316,7 +316,8 @@ class Kernel:
         self._record(Violation(kind, self.engine.now, thread.name if thread is not None else None, message, subject))
 
     def _record(self, violation: Violation, traced: bool = True) -> None:
-        self.violations.append(violation)
+        if not self.violations.record(violation):
+            return  # past the cap for its kind and subject: counted, not listed nor traced
         if traced and self._listeners:
             self._emit(None, violation.thread, "violation", ("kind", violation.kind), ("message", violation.message))
 

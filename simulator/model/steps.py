@@ -17,13 +17,23 @@ from simulator.analysis.races import Access
 from simulator.model.blocking import Blocking, deliver
 from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject
 from simulator.model.threads import Thread
-from simulator.program.expressions import EvaluationError, Expression, Register, Variable, evaluate, variables
+from simulator.program.expressions import (
+    EvaluationError,
+    Expression,
+    Register,
+    ValueOverflow,
+    Variable,
+    evaluate,
+    in_range,
+    variables,
+)
 from simulator.program.operations import (
     Acquire,
     Assert,
     Atomic,
     BarrierWait,
     Check,
+    Exit,
     Fork,
     Get,
     Join,
@@ -42,6 +52,7 @@ from simulator.program.operations import (
     WaitEvent,
     WaitProcess,
 )
+from simulator.scenario import limits
 
 SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
@@ -59,7 +70,8 @@ class ProgramSteps:
     """Memory, control, synchronization, spawn and fork steps, for one kernel run."""
 
     __slots__ = ("engine", "races", "ipc", "host", "chooser", "spans", "_span_starts", "_span_depth", "_listeners",
-                 "_emit", "_violation", "_create_thread", "_fork", "_advance")  # fmt: skip
+                 "_emit", "_violation", "_create_thread", "_fork", "_advance", "_started",
+                 "_starts_at_fork")  # fmt: skip
 
     def __init__(self, kernel: Kernel, host: Blocking) -> None:
         self.engine = kernel.engine
@@ -82,6 +94,11 @@ class ProgramSteps:
         self._create_thread = kernel._create_thread
         self._fork = kernel._fork
         self._advance = kernel._advance
+        # What spawn and fork have started so far (threads and process instances together: past
+        # limits.MAX_STARTED, they are refused), and how many threads a fork of each process starts.
+        self._started = 0
+        self._starts_at_fork = {spec.name: sum(thread.start == "arrival" for thread in spec.threads)
+                                for spec in kernel.scenario.processes if spec.start == "forked"}  # fmt: skip
 
     def handlers(self) -> dict[type, Callable[[Cpu, Thread, Any], bool]]:
         """The step for each operation type, bound to this run."""
@@ -155,20 +172,41 @@ class ProgramSteps:
 
         try:
             return evaluate(expression, read)
+        except ValueOverflow:
+            raise  # the step has no effect: its handler stops the thread (_overflow)
         except EvaluationError as error:
             self.host.misuse(thread, f"{error} at line {line}; the result is taken as 0", (str(line), "evaluate"))
             return 0
+
+    def _overflow(self, thread: Thread, overflow: ValueOverflow, line: int) -> bool:
+        """A value out of range (simulator.program.expressions): an `overflow` violation, the step has no
+        effect, and the thread stops there, as if its next operation were `exit` (what it holds stays held).
+        True: the thread goes on, to that exit."""
+        self._violation("overflow", thread, f"{overflow.describe(f' at line {line}')}; {thread.name} stops",
+                        (str(line), overflow.written))  # fmt: skip
+        thread.next_op = Exit(line=line)
+        return True
+
+    # A handler that evaluates catches ValueOverflow itself (free in Python 3.11 until raised), so the steps
+    # of programs that never overflow pay nothing for the check.
 
     def _step_load(self, cpu: Cpu, thread: Thread, op: Load) -> bool:
         thread.registers[op.into] = self._read(thread, op.var, op.line)
         return True
 
     def _step_store(self, cpu: Cpu, thread: Thread, op: Store) -> bool:
-        self._write(thread, op.var, self._evaluate(thread, op.value, op.line), op.line)
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
+        self._write(thread, op.var, value, op.line)
         return True
 
     def _step_let(self, cpu: Cpu, thread: Thread, op: Let) -> bool:
-        thread.registers[op.reg] = self._evaluate(thread, op.value, op.line)
+        try:
+            thread.registers[op.reg] = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         return True
 
     def _step_atomic(self, cpu: Cpu, thread: Thread, op: Atomic) -> bool:
@@ -177,17 +215,24 @@ class ProgramSteps:
             process.atomic_clocks = {}
         clock = process.atomic_clocks.setdefault(op.var, {})
         self.races.acquire(thread.index, clock)
-        value = self._evaluate(thread, op.value, op.line)
         old = process.memory[op.var]
-        if op.op == "add":
-            new = old + value
-        elif op.op == "sub":
-            new = old - value
-        elif op.op == "cas":
-            assert op.expected is not None
-            new = value if old == self._evaluate(thread, op.expected, op.line) else old
-        else:  # set, swap
-            new = value
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+            if op.op == "add":
+                new = old + value
+            elif op.op == "sub":
+                new = old - value
+            elif op.op == "cas":
+                assert op.expected is not None
+                new = value if old == self._evaluate(thread, op.expected, op.line) else old
+            else:  # set, swap
+                new = value
+            if not in_range(new):
+                sign = "+" if op.op == "add" else "-"
+                raise ValueOverflow(f"atomic {op.op} {op.var}", f"{old} {sign} {value} = {new}", new)
+        except ValueOverflow as overflow:
+            self.races.release(thread.index, clock)
+            return self._overflow(thread, overflow, op.line)
         if op.into is not None:
             thread.registers[op.into] = old
         process.memory[op.var] = new
@@ -200,11 +245,18 @@ class ProgramSteps:
         return True
 
     def _step_check(self, cpu: Cpu, thread: Thread, op: Check) -> bool:
-        thread.result = int(bool(self._evaluate(thread, op.cond, op.line)))
+        try:
+            thread.result = int(bool(self._evaluate(thread, op.cond, op.line)))
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         return True
 
     def _step_assert(self, cpu: Cpu, thread: Thread, op: Assert) -> bool:
-        if not self._evaluate(thread, op.cond, op.line):
+        try:
+            holds = self._evaluate(thread, op.cond, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
+        if not holds:
             names = dict.fromkeys(str(v) for v in variables(op.cond))
             shown = ", ".join(f"{name} = {thread.proc.memory[name]}" for name in names)
             values = f" ({shown})" if shown else ""
@@ -296,7 +348,10 @@ class ProgramSteps:
 
     def _step_put(self, cpu: Cpu, thread: Thread, op: Put) -> bool:
         channel = self._object(thread, op.obj, Channel)
-        value = self._evaluate(thread, op.value, op.line)
+        try:
+            value = self._evaluate(thread, op.value, op.line)
+        except ValueOverflow as overflow:
+            return self._overflow(thread, overflow, op.line)
         if self._listeners:
             getter = _names(channel.getters.first(1))
             if getter or len(channel.items) < channel.capacity:  # else it blocks: the block event says so
@@ -325,6 +380,12 @@ class ProgramSteps:
             message = f"{thread.name} spawns thread {op.thread + process.suffix}, which was already started"
             self.host.misuse(thread, message, (op.thread, "spawn"))
             return True
+        if self._started >= limits.MAX_STARTED:
+            self.host.misuse(thread, f"{thread.name} spawns thread {op.thread + process.suffix}, past the "
+                             f"{limits.MAX_STARTED:,} threads and process instances spawn and fork may start in "
+                             "a run (the limit); the spawn has no effect", (op.thread, "spawn"))  # fmt: skip
+            return True
+        self._started += 1
         spec = next(spec for spec in process.spec.threads if spec.name == op.thread)
         self._create_thread(spec, process, self.engine.now, self.races.snapshot(thread.index))
         return True
@@ -341,6 +402,13 @@ class ProgramSteps:
         return target.ending().wait(self.host, thread)
 
     def _step_fork(self, cpu: Cpu, thread: Thread, op: Fork) -> bool:
+        starts = 1 + self._starts_at_fork[op.process]  # the instance and its threads
+        if self._started + starts > limits.MAX_STARTED:
+            self.host.misuse(thread, f"{thread.name} forks {op.process}, past the {limits.MAX_STARTED:,} threads "
+                             "and process instances spawn and fork may start in a run (the limit); the fork has "
+                             "no effect", (op.process, "fork"))  # fmt: skip
+            return True
+        self._started += starts
         child = self._fork(thread.proc, op.process)
         if thread.forked is None:
             thread.forked = {}

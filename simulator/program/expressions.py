@@ -18,8 +18,12 @@ by zero is an error at run time.
 Bounds, checked when the expression is parsed (docs/scenarios.md, "Limits"): at most MAX_EXPRESSION_LENGTH
 characters, operations nested at most MAX_EXPRESSION_DEPTH deep (so evaluating never runs out of stack, and
 `validate` accepts only what `run` can evaluate), parentheses, `not` and unary `-` nested at most
-MAX_EXPRESSION_NESTING deep, and integer literals at most 2**63 - 1. What a program computes at run time is
-the kernel's to bound.
+MAX_EXPRESSION_NESTING deep, and integer literals at most 2**63 - 1.
+
+Values are signed 64-bit, as a machine word and as integers in a scenario file: VALUE_MIN to VALUE_MAX. An
+operation whose result would be outside that range raises ValueOverflow (for the kernel to report) instead of
+giving a value; since every operand is in range, a result is at most 127 bits before it is checked, and the
+language has no power or shift operator, so no operation can build a huge integer first.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ MAX_EXPRESSION_LENGTH = 10_000
 MAX_EXPRESSION_DEPTH = 100
 MAX_EXPRESSION_NESTING = 32
 MAX_LITERAL = 2**63 - 1
+#: The range of every value a program holds or computes (registers, shared variables, queue items).
+VALUE_MIN = -(2**63)
+VALUE_MAX = 2**63 - 1
 
 
 class ExpressionError(ValueError):
@@ -46,6 +53,27 @@ class ExpressionError(ValueError):
 
 class EvaluationError(ArithmeticError):
     """An expression that cannot be evaluated (division by zero)."""
+
+
+class ValueOverflow(EvaluationError):
+    """An operation whose result is outside VALUE_MIN..VALUE_MAX: `written` is the operation as written
+    (`"r * r"`, the same in every run, for a violation's subject) and `computed` the values it met
+    (`"3037000500 * 3037000500 = 9223372037000250000"`)."""
+
+    def __init__(self, written: str, computed: str, result: int) -> None:
+        self.written = written
+        self.computed = computed
+        self.bound = "above 2**63 - 1" if result > 0 else "below -2**63"
+        super().__init__(self.describe())
+
+    def describe(self, where: str = "") -> str:
+        """The message, with `where` (`" at line 7"`) after the operation."""
+        return f"{self.written} overflows{where}: {self.computed} is {self.bound} (values are signed 64-bit)"
+
+
+def in_range(value: int) -> bool:
+    """Whether `value` is a value a program may hold (VALUE_MIN..VALUE_MAX)."""
+    return VALUE_MIN <= value <= VALUE_MAX
 
 
 @attrs.frozen
@@ -268,7 +296,11 @@ def evaluate(expression: Expression, read: Callable[[Expression], int]) -> int:
         return read(expression)
     if isinstance(expression, Unary):
         value = evaluate(expression.operand, read)
-        return int(not value) if expression.op == "not" else -value
+        if expression.op == "not":
+            return int(not value)
+        if value == VALUE_MIN:  # the one value whose negation is out of range
+            raise ValueOverflow(written(expression), f"-({value}) = {-value}", -value)
+        return -value
     op = expression.op
     left = evaluate(expression.left, read)
     if op == "and":
@@ -278,7 +310,11 @@ def evaluate(expression: Expression, read: Callable[[Expression], int]) -> int:
     right = evaluate(expression.right, read)
     if op in ("//", "%") and right == 0:
         raise EvaluationError("division by zero")
-    return _BINARY[op](left, right)
+    result = _BINARY[op](left, right)
+    # Operands are in range, so `result` has at most 127 bits; comparisons give 1 or 0.
+    if VALUE_MIN <= result <= VALUE_MAX:
+        return result
+    raise ValueOverflow(written(expression), f"{left} {op} {right} = {result}", result)
 
 
 _BINARY: dict[str, Callable[[int, int], int]] = {
@@ -296,6 +332,44 @@ _BINARY: dict[str, Callable[[int, int], int]] = {
 }
 
 
+#: How tightly each binary operator binds (the grammar's levels), for `written`.
+_PRECEDENCE = {"or": 1, "and": 2, **dict.fromkeys(("==", "!=", "<", "<=", ">", ">="), 4), "+": 5, "-": 5,
+               "*": 6, "//": 6, "%": 6}  # fmt: skip
+#: Longer than this, `written` shows the start and the length.
+_WRITTEN_LENGTH = 80
+
+
+def written(expression: Expression) -> str:
+    """The expression as text that parses back to it (parentheses only where needed), for messages. A hidden
+    register (`%x`, into which `incr: x` loads x) is shown without its `%`. At most 80 characters, else cut."""
+    text = _written(expression)
+    if len(text) > _WRITTEN_LENGTH:
+        text = f"{text[:60]}... ({len(text):,} characters)"
+    return text
+
+
+def _written(expression: Expression, context: int = 0) -> str:
+    if isinstance(expression, Number):
+        return str(expression.value)
+    if isinstance(expression, Register):
+        return expression.name.lstrip("%")
+    if isinstance(expression, Variable):
+        return str(expression)
+    if isinstance(expression, Unary):
+        # `not` binds looser than a comparison; `-` tighter than everything
+        if expression.op == "not":
+            text, level = f"not {_written(expression.operand, 3)}", 3
+        else:
+            text, level = f"-{_written(expression.operand, 7)}", 7
+    else:
+        level = _PRECEDENCE[expression.op]
+        # Left-associative: a right operand of the same level needs parentheses (`a - (b - c)`); so does a
+        # comparison inside a comparison, which the grammar does not chain.
+        left_level = level + 1 if level == 4 else level
+        text = f"{_written(expression.left, left_level)} {expression.op} {_written(expression.right, level + 1)}"
+    return f"({text})" if level < context else text
+
+
 def variables(expression: Expression) -> Iterator[Variable]:
     """Every shared variable an expression reads, left to right."""
     if isinstance(expression, Variable):
@@ -305,3 +379,14 @@ def variables(expression: Expression) -> Iterator[Variable]:
     elif isinstance(expression, Binary):
         yield from variables(expression.left)
         yield from variables(expression.right)
+
+
+def numbers(expression: Expression) -> Iterator[int]:
+    """Every number written in an expression, left to right."""
+    if isinstance(expression, Number):
+        yield expression.value
+    elif isinstance(expression, Unary):
+        yield from numbers(expression.operand)
+    elif isinstance(expression, Binary):
+        yield from numbers(expression.left)
+        yield from numbers(expression.right)

@@ -42,8 +42,9 @@ class ProgramDriver(Protocol):
     def send(self, result: object, /) -> Primitive: ...
 
 
-#: The register an `incr` loads into: a name no scenario can write (registers are identifiers).
-INCR_REGISTER = "%incr"
+#: The register `incr: x` loads into is this and the variable's name (`%x`): a name no scenario can write
+#: (registers are identifiers), which messages show as `x` (`x + 1 overflows at line 7: ...`).
+INCR_REGISTER = "%"
 
 
 def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
@@ -73,8 +74,9 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
             yield from run_program(operation.body)
             yield operation.leave
         elif isinstance(operation, Incr):
-            yield Load(operation.var, INCR_REGISTER, line=operation.line)
-            value = Binary("+", Register(INCR_REGISTER), operation.by)
+            register = INCR_REGISTER + operation.var
+            yield Load(operation.var, register, line=operation.line)
+            value = Binary("+", Register(register), operation.by)
             yield Store(operation.var, value, line=operation.line)
         else:
             yield operation

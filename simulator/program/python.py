@@ -9,7 +9,8 @@ the body, does three things:
 
 - it checks each yielded value: an operation of the language, naming variables, objects, devices, threads
   and processes the thread's process has, else a `misuse` violation with the Python file and line, and the
-  thread stops;
+  thread stops; its numbers within the range of values (signed 64-bit, as a YAML program's), else an
+  `overflow` violation, and the thread stops;
 - it sends the body the operation's result, read from where the step left it (a hidden register for a load,
   an atomic's old value and a get's item; the thread's `timed_out` flag for a timed wait), so the kernel's
   steps do no extra work for YAML programs;
@@ -31,7 +32,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from simulator.program.expressions import Expression, Number, variables
+from simulator.program.expressions import (
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_LENGTH,
+    Binary,
+    Expression,
+    Number,
+    Register,
+    Unary,
+    Variable,
+    in_range,
+    numbers,
+    variables,
+)
 from simulator.program.operations import (
     PRIMITIVE_TYPES,
     Acquire,
@@ -308,6 +321,13 @@ class PythonProgram:
             return None
         if problem is not None:
             operation = problem
+        huge = _out_of_range(operation)
+        if huge is not None:
+            self.kernel._violation("overflow", thread, f"{thread.name} yielded {type(operation).__name__} at {where} "
+                                   f"with the value {_shown_int(huge)}, which is out of range (values are signed "
+                                   "64-bit, -2**63 to 2**63 - 1); the thread stops", (where, "value"))  # fmt: skip
+            self._stop("overflow")
+            return None
         if isinstance(operation, Get | Wait):
             # A stale result never leaks into this one: the register is filled only if an item arrives.
             if isinstance(operation, Get) and operation.into is not None:
@@ -318,6 +338,9 @@ class PythonProgram:
     def _problem(self, operation: Primitive) -> str | Primitive | None:
         """Why the thread's process cannot run this operation (a sentence), or the operation to run instead
         (an acquire of a mutex is a lock), or None when it can run as it is."""
+        wrong = _field_problem(operation)
+        if wrong is not None:
+            return wrong
         process = self.thread.proc
         memory = process.memory
         touches = operation.spec.touches
@@ -357,6 +380,11 @@ class PythonProgram:
             return f"a negative duration ({operation.duration} ns)"
         elif isinstance(operation, Wait) and operation.timeout is not None and operation.timeout < 0:
             return f"a negative timeout ({operation.timeout} ns)"
+        elif isinstance(operation, Atomic):
+            if operation.op not in _ATOMIC_OPS:
+                return f"unknown atomic operation {operation.op!r} (one of {', '.join(_ATOMIC_OPS)})"
+            if (operation.op == "cas") != (operation.expected is not None):
+                return "a cas needs its expected value" if operation.op == "cas" else "only a cas has an expected value"
         if isinstance(operation, Io) and operation.device not in self.kernel.devices:
             return f"the machine has no device {operation.device!r}{_known(self.kernel.devices)}"
         if isinstance(operation, Spawn):
@@ -399,6 +427,87 @@ class PythonProgram:
             # A body that fights its own closing (yields in a finally) is stopped all the same.
             with contextlib.suppress(Exception):
                 generator.close()
+
+
+#: A number of nanoseconds a Python body may give (a duration, a timeout) has fewer digits than this, as one
+#: written in a scenario file: past it, durations cost more to add than a run should.
+_MAX_DURATION = 10**100
+#: The operators an expression node may hold (simulator.program.expressions).
+_BINARY_OPS = frozenset({"or", "and", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "//", "%"})
+_UNARY_OPS = frozenset({"-", "not"})
+_ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
+
+
+def _field_problem(operation: Primitive) -> str | None:
+    """What is wrong with the types of an operation's fields, as a body may build it (`Compute("5")`, a
+    hand-made `Binary` with a string in it), else None. Flags and distributions are not checked."""
+    for field in attrs.fields(type(operation)):
+        kind = field.type if isinstance(field.type, str) else ""
+        value = getattr(operation, field.name)
+        if value is None and kind.endswith(" | None"):
+            continue
+        kind = kind.removesuffix(" | None")
+        if kind == "str" and not isinstance(value, str):
+            return f"{field.name} must be a str, got {type(value).__name__}"
+        if kind == "int" and field.name != "line":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"{field.name} must be an int (nanoseconds), got {type(value).__name__}"
+            if not -_MAX_DURATION < value < _MAX_DURATION:
+                return f"{field.name} has more than 100 digits"
+        if kind == "Expression":
+            problem = _expression_problem(value)
+            if problem is not None:
+                return f"{field.name}: {problem}"
+    return None
+
+
+def _expression_problem(expression: object) -> str | None:
+    """What makes `expression` one the kernel cannot evaluate (a node of the wrong type, an unknown operator,
+    too deep or too big), else None. Walked without recursion, and at most MAX_EXPRESSION_LENGTH nodes."""
+    pending: list[tuple[object, int]] = [(expression, 0)]
+    seen = 0
+    while pending:
+        node, depth = pending.pop()
+        seen += 1
+        if seen > MAX_EXPRESSION_LENGTH:
+            return f"an expression of more than {MAX_EXPRESSION_LENGTH:,} nodes"
+        if depth > MAX_EXPRESSION_DEPTH:
+            return f"an expression nested more than {MAX_EXPRESSION_DEPTH} operations deep"
+        if isinstance(node, Number):
+            if isinstance(node.value, bool) or not isinstance(node.value, int):
+                return f"a Number holds an int, not {type(node.value).__name__}"
+        elif isinstance(node, Register | Variable):
+            if not isinstance(node.name, str):
+                return f"a {type(node).__name__} is named by a str, not {type(node.name).__name__}"
+        elif isinstance(node, Unary) and node.op in _UNARY_OPS:
+            pending.append((node.operand, depth + 1))
+        elif isinstance(node, Binary) and node.op in _BINARY_OPS:
+            pending += [(node.right, depth + 1), (node.left, depth + 1)]
+        elif isinstance(node, Unary | Binary):
+            return f"unknown operator {node.op!r}"
+        else:
+            return f"expected an expression (an int, an expression's text or an Expression), got {type(node).__name__}"
+    return None
+
+
+def _out_of_range(operation: Primitive) -> int | None:
+    """The first number in the operation's expressions that no program may hold, if any: a Python body may
+    write any int (`Store("x", 10**100)`), a YAML program only ones in range."""
+    for field in operation.spec.touches.expressions:
+        expression: Expression | None = getattr(operation, field)
+        if expression is None:
+            continue
+        for number in numbers(expression):
+            if not in_range(number):
+                return number
+    return None
+
+
+def _shown_int(value: int) -> str:
+    """An int for a message: its digits, or its size when it has too many to show (or for str() to make)."""
+    if value.bit_length() <= 128:
+        return str(value)
+    return f"{'-' if value < 0 else ''}2**{value.bit_length() - 1} or more in magnitude"
 
 
 def _known(names: object) -> str:

@@ -58,6 +58,9 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
     thread_names: dict[str, PathKey] = {}
 
     def claim(names: dict[str, PathKey], name: str, path: PathKey, what: str) -> None:
+        if "#" in name:  # fork names its instances P#2, P#3 and their threads T#2, T#3: they would clash
+            checker.fail(path, f"a {what} name cannot contain '#': fork names the instances it makes NAME#2, "
+                               f"NAME#3, ... (got {name!r})")  # fmt: skip
         if name in names:
             first = checker.source.location(names[name])
             checker.fail(path, f"duplicate {what} name {name!r} (first declared at line {first.line})")
@@ -138,7 +141,18 @@ def check_processes(checker: Checker, data: Mapping[str, object]) -> tuple[Proce
         checker.fail((), "a scenario needs 'processes' or 'threads'")
     _check_thread_total(checker, processes)
     _check_copy_names(checker, processes, thread_names)
+    _check_process_copy_names(checker, processes, process_names)
     return tuple(processes)
+
+
+def _check_process_copy_names(checker: Checker, processes: list[ProcessSpec],
+                              process_names: dict[str, PathKey]) -> None:  # fmt: skip
+    """A process copy's name (`P-2`) must not be the name of a declared process (it would take its place)."""
+    copies = {process.name: process.count for process in processes if process.count is not None}
+    for name, path in process_names.items():
+        base, dash, number = name.rpartition("-")
+        if dash and number.isascii() and number.isdigit() and number[0] != "0" and int(number) <= copies.get(base, 0):
+            checker.fail(path, f"process name {name!r} is also the name of a copy of {base!r} (count): rename one")
 
 
 def _replicas(checker: Checker, raw: Mapping[str, object], path: PathKey, allowed: bool,

@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from simulator.errors import InputError, Location
+from simulator.scenario import limits
 from simulator.scenario.limits import INT_MAX, INT_MIN, MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES
 
 PathKey = tuple[str | int, ...]
@@ -137,7 +138,11 @@ def parse_source(text: str, file: str, *, fast: bool = True) -> Source:
         raise InputError(Location(file, 1, 1, "(top)"),
                          f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the limit")  # fmt: skip
     _check_characters(text, file)
-    node = _compose(text, file, FAST_LOADER if fast and FAST_LOADER is not None else yaml.SafeLoader)
+    loader_class = FAST_LOADER if fast and FAST_LOADER is not None else yaml.SafeLoader
+    # Each YAML value needs a character or more of text, so only a longer text can have too many.
+    if len(text) > limits.MAX_NODES and (too_many := _too_many_nodes(text, file, loader_class)) is not None:
+        raise too_many
+    node = _compose(text, file, loader_class)
     if node is None:
         raise InputError(Location(file, 1, 1, "(top)"), "the file is empty; a scenario is a YAML mapping")
     converter = _Converter(file)
@@ -172,11 +177,39 @@ def _compose(text: str, file: str, loader_class: type[yaml.SafeLoader]) -> yaml.
         loader.dispose()
 
 
+def _too_many_nodes(text: str, file: str, loader_class: type[yaml.SafeLoader]) -> InputError | None:
+    """The error for a document of more than MAX_NODES values (scalars, lists and mappings, keys included),
+    else None. Counted from the parser's events before anything is built: the nodes of 2,000,000 values
+    took a gigabyte and 17 s (in a 4 MB file; the file limit allows 64 MiB). A document the parser refuses
+    is left to the composer, which reports it."""
+    loader = loader_class(text)
+    count = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.NodeEvent):
+                count += 1
+                if count > limits.MAX_NODES:
+                    return _first_event_past(text, file, loader_class, depth=None, nodes=limits.MAX_NODES)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
 def _too_deep(text: str, file: str) -> InputError:
     """The error for a document too deep for the composer: found with the parser's events, which nest
     nothing, at the collection that opens level MAX_DEPTH + 1 (where the converter would stop), with the
     path the converter would give it."""
-    loader = yaml.SafeLoader(text)
+    return _first_event_past(text, file, yaml.SafeLoader, depth=MAX_DEPTH, nodes=None)
+
+
+def _first_event_past(text: str, file: str, loader_class: type[yaml.SafeLoader], depth: int | None,
+                      nodes: int | None) -> InputError:  # fmt: skip
+    """Walk the parser's events to the collection that opens level `depth` + 1, or to value `nodes` + 1, and
+    return the error located there, with the path the converter would give it."""
+    loader = loader_class(text)
+    seen = 0  # values so far
     # One entry per open collection: [is a mapping, items so far (a mapping counts keys and values), key]
     stack: list[list[object]] = []
     path: list[str | int] = []
@@ -201,19 +234,30 @@ def _too_deep(text: str, file: str) -> InputError:
                     component = None
                 else:
                     component = str(parent[2])
+            if isinstance(event, yaml.NodeEvent):
+                seen += 1
+                if nodes is not None and seen > nodes and event.start_mark is not None:
+                    # a key is shown at its own path, as the converter shows errors in keys
+                    named = component if component is not None else getattr(event, "value", None)
+                    here = [*path, named] if isinstance(named, str | int) and stack else path
+                    mark = event.start_mark
+                    return InputError(Location(file, mark.line + 1, mark.column + 1, format_path(here)),
+                                      f"the file has more than {nodes:,} values (scalars, lists and mappings, "
+                                      "keys included), the limit")  # fmt: skip
             if isinstance(event, yaml.CollectionStartEvent):
                 if stack:
                     path.append("?" if component is None else component)
-                if len(stack) == MAX_DEPTH and event.start_mark is not None:
+                if len(stack) == depth and event.start_mark is not None:
                     mark = event.start_mark
                     return InputError(Location(file, mark.line + 1, mark.column + 1, format_path(path)),
-                                      f"nesting deeper than {MAX_DEPTH} levels of mappings and lists")  # fmt: skip
+                                      f"nesting deeper than {depth} levels of mappings and lists")  # fmt: skip
                 stack.append([isinstance(event, yaml.MappingStartEvent), 0, None])
     except yaml.YAMLError as exc:
         return _yaml_error(exc, file)
     finally:
         loader.dispose()
-    return InputError(Location(file, 1, 1, "(top)"), f"nesting deeper than {MAX_DEPTH} levels")
+    return InputError(Location(file, 1, 1, "(top)"), f"nesting deeper than {depth} levels" if depth is not None
+                      else f"the file has more than {nodes:,} values, the limit")  # fmt: skip
 
 
 def _yaml_error(exc: yaml.YAMLError, file: str) -> InputError:
