@@ -70,3 +70,16 @@ def test_the_reproduce_line_of_replay_gives_the_same_report(tmp_path: Path) -> N
     words = reproduce_line(first)
     assert words == ["replay", str(path), token, "--width", "50"]
     assert invoke(words) == (code, first)
+
+
+def test_explore_prints_commands_that_paste_into_a_shell(tmp_path: Path) -> None:
+    """explore's replay and explore lines quote the path (a space and a quote in it), and run as printed."""
+    folder = tmp_path / "sp ace"
+    folder.mkdir()
+    path = folder / "c'x.yaml"
+    shutil.copy(SCENARIOS / "counter-incr.yaml", path)
+    result = CliRunner().invoke(main, ["explore", str(path), "--runs", "20", "--no-database"])
+    commands = [line.split("$ ", 1)[1] for line in result.stdout.splitlines() if "$ threadsim " in line]
+    assert commands and all(shlex.split(command)[2] == str(path) for command in commands)
+    replayed = CliRunner().invoke(main, shlex.split(commands[0])[1:])
+    assert replayed.exit_code == 1 and "app.counter == 20 is false" in replayed.stdout

@@ -4,6 +4,7 @@ any number of jobs; the progress line (on a terminal) has them."""
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from simulator.exploration.explorer import DEFAULT_BOUNDS, Bounds, ExploreResult
@@ -23,10 +24,11 @@ def bound_options(bounds: Bounds) -> str:
 def reproduce_commands(result: ExploreResult, scenario_file: str, token: str, seed: int) -> list[str]:
     """Commands that reproduce one failure exactly."""
     options = bound_options(result.bounds)
-    commands = [f"threadsim replay {scenario_file} {token}{options}"]
+    quoted = shlex.quote(scenario_file)  # a path with a space or a quote still pastes into a shell
+    commands = [f"threadsim replay {quoted} {token}{options}"]
     if result.strategy in ("random", "pct"):
         depth = f" --depth {result.depth}" if result.strategy == "pct" else ""
-        commands.append(f"threadsim explore {scenario_file} --strategy {result.strategy}{depth} "
+        commands.append(f"threadsim explore {quoted} --strategy {result.strategy}{depth} "
                         f"--seed-start {seed} --runs 1{options}")  # fmt: skip
     return commands
 
@@ -81,7 +83,7 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
         for replay in result.saved:
             if replay.still_fails:
                 lines.append(f"  still fails: {replay.kind}: {replay.message}")
-                lines.append(f"    $ threadsim replay {scenario_file} {replay.token}")
+                lines.append(f"    $ threadsim replay {shlex.quote(scenario_file)} {replay.token}")
             else:
                 lines.append(f"  passes now (forgotten): {replay.kind}: {replay.token}")
     lines.append("")
