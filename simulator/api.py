@@ -128,7 +128,7 @@ def replay(
     decisions fit, with a TokenMismatchWarning. Raises TokenError for text that is not a token."""
     recorded = decode(token) if isinstance(token, str) else token
     scenario = validate(scenario)
-    strategy = ReplayStrategy(dict(recorded.decisions))
+    strategy = ReplayStrategy(dict(recorded.decisions), recorded.delays)
     metrics = simulate(scenario, seed=recorded.seed, strategy=strategy, listeners=listeners, max_steps=max_steps)
     current = scenario_hash_of(scenario)
     if current != recorded.scenario_hash:

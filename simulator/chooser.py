@@ -4,10 +4,10 @@ Two kinds of choice, kept apart so that either can be replayed without disturbin
 
 - *Random draws* (duration jitter and distributions, and same-instant ties under `machine.tiebreak: random`) come from a
   private generator seeded by the run's seed: the same seed gives the same draws, so they need no record.
-- *Scheduling decisions* (preempt the running thread before its next step? which ready thread runs next?)
-  come from a `Strategy`: the default one never preempts and keeps the policy's order; an explorer's
-  strategy decides otherwise. Decision points are numbered in the order they occur, and every decision
-  that differs from the default is recorded as (point, value).
+- *Scheduling decisions* (preempt the running thread before its next step? delay it, when nobody is ready?
+  which ready thread runs next?) come from a `Strategy`: the default one never preempts nor delays and keeps
+  the policy's order; an explorer's strategy decides otherwise. Decision points are numbered in the order
+  they occur, and every decision that differs from the default is recorded as (point, value).
 
 A run is therefore a pure function of (scenario, seed, recorded decisions): replaying the decisions with the
 same seed reproduces it exactly. Nothing else in threadsim draws random numbers.
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 class Strategy(Protocol):
     """Makes the scheduling decisions of a controlled run."""
 
+    #: Whether the run meets delay points at all (a replay of a token recorded before delays existed does not:
+    #: its points are numbered without them).
+    offers_delays: bool
+
     def on_step(self) -> None:
         """A visible step (one that touches shared memory or a synchronization object) is about to run."""
         ...
@@ -38,6 +42,11 @@ class Strategy(Protocol):
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         """Whether to take the CPU from `running` before its next (visible) step; `ready` could run instead."""
+        ...
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        """Whether to hold `running` off its CPU before its next (visible) step, nobody being ready, until one
+        of `others` (threads that go on by themselves) takes a step (see simulator.model.control)."""
         ...
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
@@ -56,8 +65,10 @@ class Chooser:
         #: Decision points met so far, and the non-default decisions as (point, value).
         self.points = 0
         self.decisions: list[tuple[int, int]] = []
-        #: How many of the decisions are preemptions (the others pick a thread other than the policy's).
+        #: How many of the decisions are preemptions and how many delays (the others pick a thread other than
+        #: the policy's).
         self.preemptions = 0
+        self.delays = 0
 
     @property
     def controlled(self) -> bool:
@@ -101,6 +112,22 @@ class Chooser:
         if self.strategy.preempt(point, running, ready):
             self.decisions.append((point, 1))
             self.preemptions += 1
+            return True
+        return False
+
+    @property
+    def offers_delays(self) -> bool:
+        """Whether the strategy is asked about delays (see Strategy.offers_delays)."""
+        return self.strategy is not None and self.strategy.offers_delays
+
+    def delay(self, running: Thread, others: Sequence[Thread]) -> bool:
+        """Ask the strategy whether to delay `running` now."""
+        assert self.strategy is not None
+        point = self.points
+        self.points += 1
+        if self.strategy.delay(point, running, others):
+            self.decisions.append((point, 1))
+            self.delays += 1
             return True
         return False
 

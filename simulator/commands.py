@@ -363,7 +363,7 @@ def with_interleavings(result: ExploreResult, scenario: Scenario) -> ExploreResu
     for failure in result.failures:
         recorded = decode_token(failure.token)
         lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=result.bounds[0],
-                        max_instant_steps=result.bounds[1])  # fmt: skip
+                        max_instant_steps=result.bounds[1], delays=recorded.delays)  # fmt: skip
         failures.append(attrs.evolve(failure, interleaving=tuple(lines)))
     return attrs.evolve(result, failures=tuple(failures))
 
@@ -402,7 +402,7 @@ def replay(
         raise UsageError(str(error)) from None
     scenario = load_scenario(scenario_path)
     current = scenario_hash(scenario_path)
-    strategy = ReplayStrategy(dict(recorded.decisions))
+    strategy = ReplayStrategy(dict(recorded.decisions), recorded.delays)
     words = ["threadsim", "replay", scenario_path, token]
     command = shlex.join(words + (["--width", str(width)] if width != 80 else [])) + bound_options(
         (max_steps, max_instant_steps)
@@ -412,7 +412,7 @@ def replay(
                              max_steps=max_steps, max_instant_steps=max_instant_steps)  # fmt: skip
     if explain_steps and report == "text":
         lines = explain(scenario, recorded.seed, recorded.decisions, max_steps=max_steps,
-                        max_instant_steps=max_instant_steps)  # fmt: skip
+                        max_instant_steps=max_instant_steps, delays=recorded.delays)  # fmt: skip
         out.write("\n" + "\n".join(lines) + "\n")
     if current != recorded.scenario_hash:
         err.write(f"warning: {scenario_path} changed since this token was made (token: {recorded.scenario_hash}, "

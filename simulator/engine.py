@@ -97,6 +97,11 @@ class Engine:
         """Whether nothing at all is scheduled or deferred."""
         return not self._heap and not self._deferred
 
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop()` was called."""
+        return self._stopped
+
     def stop(self) -> None:
         """End `run` after the current callback."""
         self._stopped = True

@@ -45,6 +45,8 @@ class RunSource:
     until: int | None
     max_steps: int | None
     decisions: tuple[tuple[int, int], ...] | None
+    #: Whether the controlled run met delay points (False: a ts1 token's replay).
+    delays: bool = True
 
 
 #: id of a metrics object -> (weak reference to it, how to run it again).
@@ -77,7 +79,7 @@ def rerun(metrics: RunMetrics, listeners: list[Listener]) -> RunMetrics:
     if source is None:
         raise ValueError("these metrics were not made by simulate() in this process: their trace cannot be "
                          "recreated (threads and cpus tables are available)")  # fmt: skip
-    strategy = None if source.decisions is None else ReplayStrategy(dict(source.decisions))
+    strategy = None if source.decisions is None else ReplayStrategy(dict(source.decisions), source.delays)
     again = simulate(source.scenario, seed=source.seed, until=source.until, max_steps=source.max_steps,
                      listeners=listeners, strategy=strategy)  # fmt: skip
     if again != metrics:  # cannot happen for a deterministic scenario; say so loudly if it does
@@ -194,13 +196,14 @@ def explore_records(result: ExploreResult) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for saved in result.saved:
         rows.append({"kind": saved.kind, "subject": " ".join(saved.subject), "runs": None, "first_run": None,
-                     "message": saved.message, "token": saved.token, "preemptions": None, "picks": None,
+                     "message": saved.message, "token": saved.token, "preemptions": None, "delays": None,
+                     "picks": None,
                      "saved": True, "still_fails": saved.still_fails})  # fmt: skip
     for failure in result.failures:
         rows.append({"kind": failure.kind, "subject": " ".join(failure.subject), "runs": failure.runs,
                      "first_run": failure.first_run, "message": failure.message, "token": failure.token,
-                     "preemptions": failure.preemptions, "picks": failure.picks, "saved": False,
-                     "still_fails": True})  # fmt: skip
+                     "preemptions": failure.preemptions, "delays": failure.delays, "picks": failure.picks,
+                     "saved": False, "still_fails": True})  # fmt: skip
     return rows
 
 
@@ -209,6 +212,6 @@ def explore_html(result: ExploreResult) -> str:
     how = "complete" if result.complete else f"stopped by {result.stopped_by}"
     head = (f"<p><b>{html.escape(result.scenario)}</b>: {result.strategy}, {result.runs} schedules ({how}), "
             f"{len(result.failures)} distinct failures</p>")  # fmt: skip
-    columns = ("kind", "runs", "first_run", "preemptions", "picks", "message", "token")
+    columns = ("kind", "runs", "first_run", "preemptions", "delays", "picks", "message", "token")
     rows = [{column: row[column] for column in columns} for row in explore_records(result) if not row["saved"]]
     return head + ("\n" + _table(rows) if rows else "")

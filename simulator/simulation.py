@@ -64,7 +64,8 @@ def simulate(
     metrics = collect_metrics(kernel, seed=run_seed)
     # How to run it again, for the notebook views (simulator.notebook): the chart needs the trace.
     decisions = None if strategy is None else tuple(kernel.chooser.decisions)
-    remember_run(metrics, RunSource(scenario, run_seed, until, max_steps, decisions))
+    delays = strategy is None or strategy.offers_delays
+    remember_run(metrics, RunSource(scenario, run_seed, until, max_steps, decisions, delays))
     return metrics
 
 

@@ -60,6 +60,9 @@ class HypothesisSchedule:
     value), as a replay token does.
     """
 
+    #: Asked about delays too: a delay is drawn like a preemption (see simulator.model.control).
+    offers_delays = True
+
     def __init__(self, data: st.DataObject, max_gap: int, max_decisions: int) -> None:
         self._data = data
         self._max_gap = max_gap
@@ -67,6 +70,8 @@ class HypothesisSchedule:
         #: Decision points to let pass before the next preemption; -1: no more preemptions; None: not drawn.
         self._gap: int | None = None
         self.decisions: list[tuple[int, int]] = []
+        #: The points of the decisions that are delays.
+        self._delay_points: list[int] = []
         self.steps = 0
 
     def on_step(self) -> None:
@@ -91,6 +96,12 @@ class HypothesisSchedule:
         self.decisions.append((point, 1))
         return True
 
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        taken = self.preempt(point, running, others)
+        if taken:
+            self._delay_points.append(point)
+        return taken
+
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         if self._budget <= 0 or len(ready) < 2:
             return 0
@@ -102,17 +113,26 @@ class HypothesisSchedule:
 
     @property
     def preemptions(self) -> int:
-        """How many preemptions the schedule made."""
-        return sum(1 for _, value in self.decisions if value == 1)
+        """How many preemptions the schedule made (delays not counted)."""
+        return sum(1 for _, value in self.decisions if value == 1) - len(self._delay_points)
+
+    @property
+    def delays(self) -> int:
+        """How many delays the schedule made."""
+        return len(self._delay_points)
 
     def describe(self) -> str:
         """The non-default decisions, for a failing test's message."""
         if not self.decisions:
             return "the default schedule (no decision differs from the policy's)"
-        shown = ", ".join(f"point {point}: {'preempt' if value == 1 else f'pick #{value}'}"
-                          for point, value in self.decisions)  # fmt: skip
+        shown = ", ".join(f"point {point}: {self._kind(point, value)}" for point, value in self.decisions)
         count = len(self.decisions)
         return f"{count} decision{'s' if count != 1 else ''} ({shown})"
+
+    def _kind(self, point: int, value: int) -> str:
+        if value != 1:
+            return f"pick #{value}"
+        return "delay" if point in self._delay_points else "preempt"
 
     def __repr__(self) -> str:
         return f"HypothesisSchedule({self.describe()})"

@@ -176,8 +176,10 @@ def failure_message(scenario: Scenario, result: ExploreResult) -> str:
 
 def _failure_lines(scenario: Scenario, failure: FailureReport) -> Iterator[str]:
     yield f"{failure.kind}: {failure.message}"
-    yield (f"  found in {failure.runs} of the schedules (first: schedule {failure.first_run}); shrunk to "
-           f"{_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')}")  # fmt: skip
+    yield (
+        f"  found in {failure.runs} of the schedules (first: schedule {failure.first_run}); shrunk to "
+        f"{failure.decision_counts()}"
+    )
     yield f"  replay token: {failure.token}  (pytest --threadsim-replay {failure.token})"
     yield from ("  " + line for line in _interleaving(scenario, decode(failure.token)))
 
@@ -186,11 +188,7 @@ def _interleaving(scenario: Scenario, token: ReplayToken) -> list[str]:
     """The schedule's interleaving as the explorer and `threadsim replay --explain` show it: each thread's
     steps in order, the explorer's decisions marked `>>`, conflicting accesses `!`, the end state."""
     return explain(scenario, token.seed, token.decisions, max_steps=EXPLORE_MAX_STEPS,
-                   max_instant_steps=DEFAULT_MAX_INSTANT_STEPS)  # fmt: skip
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
+                   max_instant_steps=DEFAULT_MAX_INSTANT_STEPS, delays=token.delays)  # fmt: skip
 
 
 @pytest.fixture

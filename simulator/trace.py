@@ -17,6 +17,7 @@ EVENT_STATE: dict[str, State] = {
     "switch": State.SWITCHING,
     "run": State.RUNNING,
     "preempt": State.READY,
+    "delay": State.READY,
     "yield": State.READY,
     "sleep": State.SLEEPING,
     "wake": State.READY,

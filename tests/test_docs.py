@@ -117,15 +117,13 @@ def test_the_race_excerpt_in_the_readme_is_current(monkeypatch) -> None:  # type
 
 
 def test_exploration_samples_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Each `$ threadsim explore ...` sample in docs/exploration.md is what the command prints (the slow
-    complete search of the ordered philosophers excepted), and each replay excerpt is part of the replay."""
+    """Each `$ threadsim explore ...` sample in docs/exploration.md is what the command prints, and each
+    replay excerpt is part of the replay."""
     monkeypatch.chdir(ROOT)
     text = (ROOT / "docs" / "exploration.md").read_text(encoding="utf-8")
     samples = re.findall(r"```\n\$ threadsim (explore \S+.*?)\n(.*?)```", text, flags=re.DOTALL)
     assert len(samples) >= 8
     for command, shown in samples:
-        if "--runs 100000" in command:
-            continue
         assert CliRunner().invoke(main, command.split()).stdout == shown, command
     replays = re.findall(r"```\n\$ threadsim (replay \S+ \S+)\n(.*?)```", text, flags=re.DOTALL)
     assert replays

@@ -35,13 +35,17 @@ def test_tokens_round_trip_and_damaged_ones_are_refused() -> None:
     """Encoding then decoding gives the token back; malformed text is a clear error."""
     token = ReplayToken("0123abcd", 42, ((3, 1), (17, 2), (400, 1)))
     assert decode(encode(token)) == token
-    assert encode(ReplayToken("0123abcd", 7, ())) == "ts1.0123abcd.7.-"
+    assert encode(ReplayToken("0123abcd", 7, ())) == "ts2.0123abcd.7.-"
+    # ts1 (before delays) is still read, and written back as it was read.
+    old = decode("ts1.0123abcd.7.-")
+    assert old.version == 1 and not old.delays and encode(old) == "ts1.0123abcd.7.-"
+    assert decode("ts2.0123abcd.7.-").delays
     with pytest.raises(TokenError, match="not a replay token"):
         decode("hello")
-    with pytest.raises(TokenError, match="token format ts2 is not supported"):
-        decode("ts2.0123abcd.1.-")
+    with pytest.raises(TokenError, match="token format ts3 is not supported .this threadsim reads ts1 and ts2"):
+        decode("ts3.0123abcd.1.-")
     with pytest.raises(TokenError, match="damaged"):
-        decode("ts1.0123abcd.1.a")
+        decode("ts2.0123abcd.1.a")
 
 
 def test_random_exploration_finds_the_lost_update_and_shrinks_it_to_one_preemption() -> None:

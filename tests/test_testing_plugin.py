@@ -62,7 +62,7 @@ def test_a_found_bug_fails_with_token_decisions_and_interleaving(pytester: pytes
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
     assert "expect: app.counter == 20 is false" in text
-    assert "replay token: ts1." in text
+    assert "replay token: ts2." in text
     assert "interleaving (ms; >> the explorer's decisions, ! conflicting accesses):" in text
     assert ">> explorer preempts T1 before its next step" in text and "!T1: wrote counter" in text
 
@@ -87,7 +87,7 @@ def test_builder_scenarios_deadlock_and_pass(pytester: pytest.Pytester) -> None:
 def test_replay_option_replays_the_token(pytester: pytest.Pytester) -> None:
     """--threadsim-replay runs the token in the test it was made for and skips the other threadsim tests."""
     first = _run(pytester, BUILT_TESTS, "--threadsim-database", "")
-    token = next(word for word in first.stdout.str().split() if word.startswith("ts1."))
+    token = next(word for word in first.stdout.str().split() if word.startswith("ts2."))
     result = _run(pytester, BUILT_TESTS, "--threadsim-database", "", "--threadsim-replay", token)
     result.assert_outcomes(failed=1, skipped=2)
     assert f"replayed {token}" in result.stdout.str()

@@ -2,8 +2,9 @@
 
 - `random` and `pct` run one schedule per seed (`seed_start`, `seed_start + 1`, ...), in parallel
   processes with `jobs > 1`; results are merged in seed order, so the report does not depend on `jobs`.
-- `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding), by iterative
-  bounding: every schedule without preemption, then those with exactly 1, ..., each run once.
+- `dfs` runs every schedule with at most `bound` preemptions (CHESS's preemption bounding; a delay, see
+  simulator.model.control, counts as one), by iterative bounding: every schedule without preemption, then
+  those with exactly 1, ..., each run once.
   Partial-order reduction: decisions are made only before steps that may conflict with another thread's
   (see simulator.model.kernel.is_visible and simulator.analysis.footprints); switching before any other step only
   reorders independent steps.
@@ -59,13 +60,19 @@ def failure_key(kind: str, subject: tuple[str, ...]) -> FailureKey:
 
 @attrs.frozen
 class Outcome:
-    """One schedule: its seed, its non-default decisions (how many of them preemptions), and the distinct
-    failures it showed (key, message)."""
+    """One schedule: its seed, its non-default decisions (how many of them preemptions, how many delays), and
+    the distinct failures it showed (key, message)."""
 
     seed: int
     decisions: tuple[tuple[int, int], ...]
     failures: tuple[tuple[FailureKey, str], ...]
     preemptions: int = 0
+    delays: int = 0
+
+    @property
+    def switches(self) -> int:
+        """The decisions that count against a preemption bound: preemptions and delays."""
+        return self.preemptions + self.delays
 
 
 class Tally:
@@ -102,9 +109,10 @@ class Tally:
 class FailureReport:
     """What exploration found for one distinct failure: a kind of violation and its subject.
 
-    `preemptions` and `picks` count the shrunk token's decisions: a preemption takes the CPU from a running
-    thread; a pick runs another ready thread than the policy would on a free CPU. `original_*` count the
-    first failing schedule's."""
+    `preemptions`, `delays` and `picks` count the shrunk token's decisions: a preemption takes the CPU from a
+    running thread for a ready one; a delay takes it when nobody is ready, until another thread steps; a pick
+    runs another ready thread than the policy would on a free CPU. `original_*` count the first failing
+    schedule's."""
 
     kind: str
     subject: tuple[str, ...]
@@ -120,9 +128,26 @@ class FailureReport:
     #: How the search for fewer preemptions ended: "fewest" (no schedule with fewer fails so), "budget"
     #: (the shrink budget ran out first) or "interrupted" (Ctrl-C).
     shrink_state: str = "fewest"
+    delays: int = 0
+    original_delays: int = 0
     #: The shrunk schedule's interleaving, as report lines (simulator.exploration.interleaving; filled in by
     #: the explore command, after the search).
     interleaving: tuple[str, ...] = ()
+
+    def decision_counts(self) -> str:
+        """The shrunk token's decisions in words: "1 preemption, 0 delays and 0 picks"."""
+        return count_decisions(self.preemptions, self.delays, self.picks)
+
+    def original_decision_counts(self) -> str:
+        """The first failing schedule's decisions in words."""
+        return count_decisions(self.original_preemptions, self.original_delays, self.original_picks)
+
+
+def count_decisions(preemptions: int, delays: int, picks: int) -> str:
+    """Decision counts in words: "2 preemptions, 1 delay and 0 picks"."""
+    words = [f"{number} {word}{'' if number == 1 else 's'}"
+             for number, word in ((preemptions, "preemption"), (delays, "delay"), (picks, "pick"))]  # fmt: skip
+    return f"{words[0]}, {words[1]} and {words[2]}"
 
 
 #: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.
@@ -248,7 +273,7 @@ def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: 
 
 def outcome_of(seed: int, metrics: RunMetrics, chooser: Chooser) -> Outcome:
     """What the tally keeps of one run."""
-    return Outcome(seed, tuple(chooser.decisions), failures_of(metrics), chooser.preemptions)
+    return Outcome(seed, tuple(chooser.decisions), failures_of(metrics), chooser.preemptions, chooser.delays)
 
 
 def count_steps(scenario: Scenario, seed: int, bounds: Bounds = DEFAULT_BOUNDS) -> int:
@@ -354,7 +379,8 @@ class Explorer:
         violations: Sequence[Violation] = kernel.violations
         if self.check is not None:  # only then are the metrics computed
             violations = [*violations, *check_violations(self.check, collect_metrics(kernel, seed=seed))]
-        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions)
+        outcome = Outcome(seed, tuple(chooser.decisions), failures_in(violations), chooser.preemptions,
+                          chooser.delays)  # fmt: skip
         return outcome, kernel.steps
 
     # -- random and pct --------------------------------------------------------------------------------
@@ -466,7 +492,7 @@ class Explorer:
                     break
                 proven = level
                 if not reached:
-                    # No schedule has `level` preemptions, so none has more: every schedule has run.
+                    # No schedule has `level` preemptions (and delays), so none has more: every one has run.
                     proven = bound
                     break
         except KeyboardInterrupt:
@@ -485,14 +511,14 @@ class Explorer:
             strategy = DfsStrategy(prefix, level)
             outcome, taken = self.run(seed, strategy)
             prefix = _next_prefix(strategy.trail)
-            yield outcome, taken, outcome.preemptions == level, prefix is None
+            yield outcome, taken, outcome.switches == level, prefix is None
 
     def replay_saved(self, entries: Sequence[Entry]) -> tuple[SavedReplay, ...]:
         """Replay saved failing schedules (from the failure database), in order."""
         replays = []
         for entry in entries:
             token = decode_token(entry.token)
-            outcome, _ = self.run(token.seed, ReplayStrategy(dict(token.decisions)))
+            outcome, _ = self.run(token.seed, ReplayStrategy(dict(token.decisions), token.delays))
             message = dict(outcome.failures).get(failure_key(entry.kind, entry.subject))
             replays.append(SavedReplay(entry.token, entry.kind, entry.subject, message is not None,
                                        entry.message if message is None else message))  # fmt: skip
@@ -529,7 +555,7 @@ class Explorer:
         if found is None:
             found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
         search = _Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))
-        search.best, search.best_preemptions = found.decisions, found.preemptions
+        search.best, search.best_preemptions, search.best_delays = found.decisions, found.preemptions, found.delays
         search.message = dict(found.failures).get(wanted, "")
         try:
             search.run()
@@ -553,7 +579,7 @@ class Explorer:
             number, first = tally.first[key]
             message = dict(first.failures)[key]
             if interrupted:
-                shrunk = Shrunk(first.decisions, first.preemptions, "interrupted", 0, message)
+                shrunk = Shrunk(first.decisions, first.preemptions, "interrupted", 0, message, first.delays)
             else:
                 label = f"shrinking failure {index + 1} of {len(keys)} ({key[0]})"
                 try:
@@ -563,11 +589,11 @@ class Explorer:
                     shrunk, interrupted = stop.shrunk, True
             shrink_runs += shrunk.runs
             token = str(ReplayToken(self.hash, first.seed, shrunk.decisions))
-            picks = len(shrunk.decisions) - shrunk.preemptions
+            picks = len(shrunk.decisions) - shrunk.preemptions - shrunk.delays
             reports.append(FailureReport(
                 key[0], key[1], tally.counts[key], number, first.seed, shrunk.message or message, token,
-                shrunk.preemptions, picks, first.preemptions, len(first.decisions) - first.preemptions,
-                shrunk.state,
+                shrunk.preemptions, picks, first.preemptions, len(first.decisions) - first.switches,
+                shrunk.state, delays=shrunk.delays, original_delays=first.delays,
             ))  # fmt: skip
         every_failure = tuple(
             (key[0], number, outcome.seed, str(ReplayToken(self.hash, outcome.seed, outcome.decisions)))
@@ -587,6 +613,8 @@ class Shrunk:
     state: str
     runs: int
     message: str = ""
+    #: How many of the decisions are delays (counted with the preemptions against a bound).
+    delays: int = 0
 
 
 class StepBudget:
@@ -630,18 +658,25 @@ class _Shrinking:
         self.state = "budget"
         self.best: tuple[tuple[int, int], ...] = ()
         self.best_preemptions = 0
+        self.best_delays = 0
         self.message = ""
 
+    @property
+    def best_switches(self) -> int:
+        """The best schedule's preemptions and delays: what the bounded searches bound."""
+        return self.best_preemptions + self.best_delays
+
     def result(self) -> Shrunk:
-        return Shrunk(self.best, self.best_preemptions, self.state, self.runs, self.message)
+        return Shrunk(self.best, self.best_preemptions, self.state, self.runs, self.message, self.best_delays)
 
     def _count(self) -> None:
         if self.runs >= self.budget or self.steps.left <= 0:
             raise _BudgetSpent
         self.runs += 1
         if self.status is not None:
-            self.status(f"{self.runs} schedules, best so far {self.best_preemptions} preemptions "
-                        f"and {len(self.best) - self.best_preemptions} picks")  # fmt: skip
+            picks = len(self.best) - self.best_switches
+            self.status(f"{self.runs} schedules, best so far {self.best_preemptions} preemptions, "
+                        f"{self.best_delays} delays and {picks} picks")  # fmt: skip
 
     def _message(self, outcome: Outcome) -> str | None:
         """The wanted failure's message if `outcome` shows it."""
@@ -649,6 +684,7 @@ class _Shrinking:
 
     def _keep(self, outcome: Outcome, message: str) -> None:
         self.best, self.best_preemptions, self.message = outcome.decisions, outcome.preemptions, message
+        self.best_delays = outcome.delays
 
     def replay(self, decisions: Sequence[tuple[int, int]]) -> Outcome:
         self._count()
@@ -665,9 +701,9 @@ class _Shrinking:
             self._keep(plain, message)
             self.state = "fewest"
             return
-        self._remove_one_at_a_time(self.best_preemptions)
+        self._remove_one_at_a_time(self.best_switches)
         # Iterative bounding below the best found: the first level with a failing schedule is the fewest.
-        for level in range(self.best_preemptions):
+        for level in range(self.best_switches):
             for outcome, taken, counted, _ in self.explorer._level(level, self.seed):
                 self._count()
                 self.steps.spend(taken)
@@ -681,7 +717,7 @@ class _Shrinking:
 
     def _remove_one_at_a_time(self, most_preemptions: int) -> None:
         """Remove decisions one at a time, keeping any smaller set that still fails so with at most
-        `most_preemptions` preemptions, until no single decision can go."""
+        `most_preemptions` preemptions and delays, until no single decision can go."""
         changed = True
         while changed and self.best:
             changed = False
@@ -689,7 +725,7 @@ class _Shrinking:
                 outcome = self.replay(self.best[:index] + self.best[index + 1 :])
                 message = self._message(outcome)
                 if (message is not None and len(outcome.decisions) < len(self.best)
-                        and outcome.preemptions <= min(most_preemptions, self.best_preemptions)):  # fmt: skip
+                        and outcome.switches <= min(most_preemptions, self.best_switches)):  # fmt: skip
                     self._keep(outcome, message)
                     changed = True
                     break

@@ -41,14 +41,15 @@ MEMORY = ("load", "store", "atomic")
 SYNC = frozenset({"lock", "unlock", "handoff", "block", "rewait", "timeout", "notify", "notify_all", "acquire",
                   "release", "set_event", "clear_event", "wait_event", "barrier", "put", "get", "violation",
                   "livelock", "step_bound"})  # fmt: skip
-SWITCHES = frozenset({"run", "preempt", "yield", "wake", "exit", "sleep"})
+SWITCHES = frozenset({"run", "preempt", "delay", "yield", "wake", "exit", "sleep"})
 
 
 class _Noted(ReplayStrategy):
     """Replays decisions and notes, as a row, each one it applies (before the kernel acts on it)."""
 
-    def __init__(self, decisions: dict[int, int], rows: list[object], now: Callable[[], int]) -> None:
-        super().__init__(decisions)
+    def __init__(self, decisions: dict[int, int], rows: list[object], now: Callable[[], int],
+                 delays: bool = True) -> None:  # fmt: skip
+        super().__init__(decisions, delays)
         self.rows = rows
         self.now = now
 
@@ -56,6 +57,14 @@ class _Noted(ReplayStrategy):
         taken = super().preempt(point, running, ready)
         if taken:
             self.rows.append((self.now(), f">> explorer preempts {running.name} before its next step"))
+        return taken
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        taken = ReplayStrategy.preempt(self, point, running, others)
+        if taken:
+            names = ", ".join(thread.name for thread in others)
+            self.rows.append((self.now(), f">> explorer delays {running.name} before its next step (as an "
+                                          f"interrupt would), so that {names} can go first"))  # fmt: skip
         return taken
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
@@ -68,12 +77,13 @@ class _Noted(ReplayStrategy):
 
 def explain(scenario: Scenario, seed: int, decisions: Sequence[tuple[int, int]], *, max_steps: int | None,
             max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
-            footprints: Footprints | None = None) -> list[str]:  # fmt: skip
-    """The interleaving of the schedule (`seed`, `decisions`) as report lines (see the module docstring)."""
+            footprints: Footprints | None = None, delays: bool = True) -> list[str]:  # fmt: skip
+    """The interleaving of the schedule (`seed`, `decisions`) as report lines (see the module docstring);
+    `delays=False` for decisions recorded without delay points (a ts1 token)."""
     rows: list[object] = []
     end_state = EndState()
     holder: list[Kernel] = []
-    strategy = _Noted(dict(decisions), rows, lambda: holder[0].engine.now)
+    strategy = _Noted(dict(decisions), rows, lambda: holder[0].engine.now, delays)
     dropped = 0
 
     def keep(event: TraceEvent) -> None:
@@ -190,6 +200,8 @@ def _describe(event: TraceEvent, details: dict[str, object]) -> str:
         return f"runs on CPU{event.cpu}"
     if kind == "preempt":
         return "is preempted"
+    if kind == "delay":
+        return "is delayed (off its CPU until another thread steps)"
     if kind == "exit":
         return "ends"
     if kind == "wake":

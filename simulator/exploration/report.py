@@ -101,9 +101,8 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
         lines.append(f"  {failure.kind}: {failure.runs} of {result.runs} schedules; first: schedule {failure.first_run}"
                      + (f" (seed {failure.first_seed})" if result.strategy != "dfs" else ""))  # fmt: skip
         lines.append(f"    {failure.message}")
-        lines.append(f"    shrunk to {_count(failure.preemptions, 'preemption')} and {_count(failure.picks, 'pick')} "
-                     f"(from {_count(failure.original_preemptions, 'preemption')} and "
-                     f"{_count(failure.original_picks, 'pick')}): {SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
+        lines.append(f"    shrunk to {failure.decision_counts()} (from {failure.original_decision_counts()}): "
+                     f"{SHRINK_STATES[failure.shrink_state]}")  # fmt: skip
         for command in reproduce_commands(result, scenario_file, failure.token, failure.first_seed):
             lines.append(f"    $ {command}")
         if failure.interleaving and failure.token in explained:
@@ -124,8 +123,8 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
 def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
     """The JSON report as data (format threadsim-explore/2)."""
     return {
-        # /2: failures by (kind, subject); preemptions and picks counted apart; stopped_by, proven_bound,
-        # shrink_state, the failure database.
+        # /2: failures by (kind, subject); preemptions, delays and picks counted apart; stopped_by,
+        # proven_bound, shrink_state, the failure database.
         "format": "threadsim-explore/2",
         "scenario": result.scenario,
         "strategy": result.strategy,
@@ -149,8 +148,10 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
                 "message": failure.message,
                 "token": failure.token,
                 "preemptions": failure.preemptions,
+                "delays": failure.delays,
                 "picks": failure.picks,
                 "original_preemptions": failure.original_preemptions,
+                "original_delays": failure.original_delays,
                 "original_picks": failure.original_picks,
                 "fewest_preemptions": failure.shrink_state == "fewest",
                 "shrink_state": failure.shrink_state,

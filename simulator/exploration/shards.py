@@ -41,7 +41,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def _outcome(outcome: Outcome) -> dict[str, Any]:
     return {"seed": outcome.seed, "decisions": [list(decision) for decision in outcome.decisions],
-            "preemptions": outcome.preemptions,
+            "preemptions": outcome.preemptions, "delays": outcome.delays,
             "failures": [{"kind": kind, "subject": list(subject), "message": message}
                          for (kind, subject), message in outcome.failures]}  # fmt: skip
 
@@ -49,7 +49,7 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
 def _read_outcome(data: dict[str, Any]) -> Outcome:
     return Outcome(int(data["seed"]), tuple((int(p), int(v)) for p, v in data["decisions"]),
                    tuple(((str(f["kind"]), tuple(map(str, f["subject"]))), str(f["message"]))
-                         for f in data["failures"]), int(data["preemptions"]))  # fmt: skip
+                         for f in data["failures"]), int(data["preemptions"]), int(data["delays"]))  # fmt: skip
 
 
 def part_dict(tally: Tally, stopped_by: str | None, *, scenario_file: str, scenario_hash: str, strategy: str,

@@ -1,7 +1,8 @@
 """Scheduling strategies: who decides, at each decision point, whether to preempt and whom to run.
 
-Decision points come before *visible* steps (see `simulator.model.kernel.is_visible`) while another thread is
-ready, and at each dispatch with more than one ready thread. Every strategy is deterministic given its seed.
+Decision points come before *visible* steps that may conflict (see simulator.model.control): *preempt?* while
+another thread is ready, *delay?* while nobody is ready but another thread goes on by itself; and *pick* at
+each dispatch that leaves someone waiting. Every strategy is deterministic given its seed.
 `on_yield` hears of a thread that yields the CPU while others are ready (PCT lowers it).
 """
 
@@ -22,6 +23,9 @@ class DefaultStrategy:
     """Never preempts, keeps the policy's order: a controlled run that behaves like a plain one. It counts
     visible steps (PCT's k, an upper bound on the decision points of a run of the same program)."""
 
+    #: Asked about delays (see simulator.model.control).
+    offers_delays = True
+
     def __init__(self) -> None:
         self.steps = 0
 
@@ -34,12 +38,16 @@ class DefaultStrategy:
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         return False
 
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return False
+
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         return 0
 
 
 class RandomStrategy(DefaultStrategy):
-    """Preempts with probability `probability` at each decision point; picks a ready thread uniformly."""
+    """Preempts or delays with probability `probability` at each such decision point; picks a ready thread
+    uniformly."""
 
     def __init__(self, seed: int, probability: float = 0.2) -> None:
         super().__init__()
@@ -47,6 +55,9 @@ class RandomStrategy(DefaultStrategy):
         self.probability = probability
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return self.random.random() < self.probability
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
         return self.random.random() < self.probability
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
@@ -62,7 +73,9 @@ class PctStrategy(DefaultStrategy):
     decision points), and change point i, counted from the last, gives the thread *taking that step*
     priority i, below every initial priority. So a thread demoted later ends
     below every thread demoted earlier, as in the paper, Coyote and Shuttle. The highest-priority ready
-    thread always runs: the running one is preempted as soon as a ready thread outranks it. A thread that
+    thread always runs: the running one is preempted as soon as a ready thread outranks it, and delayed
+    (nobody being ready) while a thread that goes on by itself outranks it (on several CPUs, the way to let the
+    higher one go first). A thread that
     yields drops below every priority given so far (as Shuttle does), so that a spin-with-yield loop lets
     the thread it waits for run.
 
@@ -95,29 +108,41 @@ class PctStrategy(DefaultStrategy):
         self.priorities[thread.index] = self.lowest
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return self._outranked(running, ready)
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return self._outranked(running, others)
+
+    def _outranked(self, running: Thread, others: Sequence[Thread]) -> bool:
+        """Count a step (a change point demotes `running`), then whether one of `others` outranks it."""
         self.taken += 1
         change = self.change_points.get(self.taken)
         if change is not None:
             self.priorities[running.index] = change
-        return max(self.priority(thread) for thread in ready) > self.priority(running)
+        return max(self.priority(thread) for thread in others) > self.priority(running)
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         return max(range(len(ready)), key=lambda index: self.priority(ready[index]))
 
 
 class ReplayStrategy(DefaultStrategy):
-    """Replays recorded decisions {point: value}; every other point takes the default."""
+    """Replays recorded decisions {point: value}; every other point takes the default. `delays=False` for a
+    token recorded before delays existed (format ts1): the run then meets no delay points."""
 
-    def __init__(self, decisions: Mapping[int, int]) -> None:
+    def __init__(self, decisions: Mapping[int, int], delays: bool = True) -> None:
         super().__init__()
         self.decisions = dict(decisions)
         self.applied = 0
+        self.offers_delays = delays
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
         if self.decisions.get(point) == 1:
             self.applied += 1
             return True
         return False
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return self.preempt(point, running, others)
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         value = self.decisions.get(point, 0)
@@ -129,7 +154,8 @@ class ReplayStrategy(DefaultStrategy):
 
 class DfsStrategy(DefaultStrategy):
     """One run of a bound's depth-first search: follows `prefix` (one value per decision point), then
-    preempts at every decision point it can until the run has `bound` preemptions, taking the policy's pick
+    preempts (or delays) at every decision point it can until the run has `bound` of them (a delay counts
+    like a preemption), taking the policy's pick
     everywhere else. It records every point it meets as (number of alternatives, value taken, is it a
     preemption) for the explorer to find the next run from. Preempting first makes each run of the search
     for bound b have b preemptions, so that no run repeats a schedule of a smaller bound (a run that finds
@@ -148,6 +174,9 @@ class DfsStrategy(DefaultStrategy):
         self.preemptions += value
         self.trail.append((2, value, True))
         return value == 1
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return self.preempt(point, running, others)
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         value = self.prefix[point] if point < len(self.prefix) else 0

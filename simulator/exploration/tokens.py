@@ -1,11 +1,12 @@
 """Replay tokens: a run's seed and its non-default scheduling decisions, short enough to paste.
 
-    ts1.<scenario hash>.<seed>.<decisions>
+    ts2.<scenario hash>.<seed>.<decisions>
 
-`ts1` is the format version; the scenario hash is the first 8 hex digits of the SHA-256 of the scenario
-file's bytes (of a canonical form of its content for a scenario built in Python: `content_hash`);
-decisions are (point, value) pairs, points as gaps from the previous one, as unsigned varints in lowercase
-base32 without padding (`-` when there are none).
+`ts2` is the format version (`ts1`, written before the explorer could delay a thread, numbers its decision
+points without delay points: it is still read, and replayed without them); the scenario hash is the first
+8 hex digits of the SHA-256 of the scenario file's bytes (of a canonical form of its content for a scenario
+built in Python: `content_hash`); decisions are (point, value) pairs, points as gaps from the previous one,
+as unsigned varints in lowercase base32 without padding (`-` when there are none).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 
 import attrs
 
-VERSION = "ts1"
+VERSION = "ts2"
+#: The format versions read (as numbers), and the one written.
+VERSIONS = (1, 2)
+CURRENT = 2
 #: ASCII digits only (\d takes any script's), and a seed of at most 20 of them (explore's seeds are at most
 #: 2**63-1 plus the runs); the decisions part is bounded by what decode reads.
 _TOKEN = re.compile(r"^ts([0-9]{1,9})\.([0-9a-f]{8})\.([0-9]{1,20})\.([a-z2-7]+|-)$")
@@ -34,6 +38,13 @@ class ReplayToken:
     scenario_hash: str
     seed: int
     decisions: tuple[tuple[int, int], ...]
+    #: The format it was read from: 1 numbers decision points without delay points (see module docstring).
+    version: int = CURRENT
+
+    @property
+    def delays(self) -> bool:
+        """Whether replaying it meets delay points (every token but a ts1 one)."""
+        return self.version >= 2
 
     def __str__(self) -> str:
         return encode(self)
@@ -120,7 +131,7 @@ def encode(token: ReplayToken) -> str:
             if not number:
                 break
     text = base64.b32encode(bytes(payload)).decode().rstrip("=").lower() if payload else "-"
-    return f"{VERSION}.{token.scenario_hash}.{token.seed}.{text}"
+    return f"ts{token.version}.{token.scenario_hash}.{token.seed}.{text}"
 
 
 def decode(text: str) -> ReplayToken:
@@ -128,10 +139,13 @@ def decode(text: str) -> ReplayToken:
     match = _TOKEN.match(text.strip())
     if match is None:
         shown = text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
-        raise TokenError(f"not a replay token: {shown!r} (expected ts1.HASH.SEED.DECISIONS, as printed by explore)")
+        raise TokenError(
+            f"not a replay token: {shown!r} (expected {VERSION}.HASH.SEED.DECISIONS, as printed by explore)"
+        )
     version, digest, seed, payload = match.groups()
-    if f"ts{version}" != VERSION:
-        raise TokenError(f"token format ts{version} is not supported (this threadsim reads {VERSION})")
+    if int(version) not in VERSIONS:
+        known = " and ".join(f"ts{number}" for number in VERSIONS)
+        raise TokenError(f"token format ts{version} is not supported (this threadsim reads {known})")
     decisions: list[tuple[int, int]] = []
     if payload != "-":
         padded = payload.upper() + "=" * (-len(payload) % 8)
@@ -153,4 +167,4 @@ def decode(text: str) -> ReplayToken:
             point = previous + 1 + numbers[1 + 2 * index]
             decisions.append((point, numbers[2 + 2 * index]))
             previous = point
-    return ReplayToken(digest, int(seed), tuple(decisions))
+    return ReplayToken(digest, int(seed), tuple(decisions), int(version))

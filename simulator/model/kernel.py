@@ -38,6 +38,7 @@ from simulator.engine import (
     no_full_collections,
 )
 from simulator.model.blocking import Blocking
+from simulator.model.control import Control
 from simulator.model.cpus import Cpu
 from simulator.model.devices import Device
 from simulator.model.processes import Process, make_sync_objects
@@ -67,7 +68,7 @@ class Kernel:
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
+        "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
         "_cpu_priority", "_tracks_slices",
@@ -165,6 +166,8 @@ class Kernel:
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
         #: would take the CPU straight back, at the same instant, for ever).
         self._controlled_picks = self._controlled and not self.policy.preemptive
+        self._control = (Control(self, self.chooser, self._footprints)
+                         if self._controlled and self._footprints is not None else None)  # fmt: skip
         self._schedule = self.engine.schedule
         self._defer = self.engine.defer
         # Bound once: `self._cpu_event` would build a new bound-method object at every schedule.
@@ -293,6 +296,10 @@ class Kernel:
         """
         if self.threads:
             self.engine.run(until)
+            control = self._control
+            while control is not None and control.delayed and self.engine.idle and not self.engine.stopped:
+                control.release()  # nothing else can happen: the delayed threads go on
+                self.engine.run(until)
         self.complete = self._finished == len(self.threads)
         exhausted = self.engine.idle and not self.step_bound_hit
         if self.complete or self.step_bound_hit or exhausted:
@@ -375,7 +382,9 @@ class Kernel:
             for cpu in self.cpus:
                 if cpu.thread is None:
                     chosen: Thread | None
-                    if self._controlled_picks and self._ready > 1:
+                    # A pick only when someone is left waiting: otherwise every ready thread gets a CPU now, and
+                    # which one gets which changes nothing that a delay (see simulator.model.control) does not.
+                    if self._controlled_picks and self._ready > self._idle:
                         candidates = policy.candidates(cpu.index)  # affinity: the queue layer's business
                         if not candidates:
                             continue
@@ -489,17 +498,9 @@ class Kernel:
             self._instant = now
             self._instant_steps = 0
         if self._controlled and is_visible(operation):
-            self.chooser.strategy.on_step()  # type: ignore[union-attr]
-            assert self._footprints is not None
-            # A thread preempted before this step is not asked again until it has taken it: the policy may
-            # well give it the CPU straight back, and asking again could go on for ever.
-            if (self._ready and thread.held_back != (now, self.steps)
-                    and not self._footprints.independent(thread.template, operation)
-                    and self.chooser.preempt(thread, self.policy.ready_threads())):  # fmt: skip
-                thread.next_op = operation  # it runs this step when it gets a CPU again
-                thread.held_back = (now, self.steps)
-                self._preempt(cpu, thread)
-                return
+            assert self._control is not None
+            if self._control.before_step(cpu, thread, operation, now):
+                return  # preempted or delayed: it takes this step when it runs again
         self.steps += 1
         if isinstance(operation, Compute):
             duration = operation.duration
@@ -750,6 +751,28 @@ class Kernel:
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
+
+    def unfinished(self) -> int:
+        """How many threads have not ended (those not yet arrived included)."""
+        return len(self.threads) - self._finished
+
+    def preempt(self, cpu: Cpu, thread: Thread) -> None:
+        """Take `cpu` from the running `thread`, back to the ready queue (an explorer's preemption)."""
+        self._preempt(cpu, thread)
+
+    def delay(self, cpu: Cpu, thread: Thread) -> None:
+        """Take `cpu` from the running `thread`, into no queue (an explorer's delay: see simulator.model.control);
+        `undelay` makes it ready again."""
+        now = self.engine.now
+        self._vacate(cpu, thread, READY, now)
+        thread.involuntary_switches += 1
+        if self._listeners:
+            self._emit(cpu.index, thread.name, "delay")
+        self._refill(cpu, now)
+
+    def undelay(self, thread: Thread) -> None:
+        """A delayed thread is ready again."""
+        self._enqueue(thread, "preempted")
 
     def _preempt(self, cpu: Cpu, thread: Thread) -> None:
         now = self.engine.now

@@ -26,7 +26,7 @@ class ActivityLog:
         self.more_waits = 0
 
     def __call__(self, event: TraceEvent) -> None:
-        if event.event in ("preempt", "run") and self.accesses:
+        if event.event in ("preempt", "delay", "run") and self.accesses:
             # Thread switches between accesses: they are what makes an interleaving.
             if len(self.accesses) < self.limit:
                 self.accesses.append(event)
@@ -52,8 +52,9 @@ class ActivityLog:
             lines.append("shared-memory accesses (and thread switches between them):")
             for event in self.accesses:
                 details = dict(event.details)
-                if event.event == "preempt":
-                    lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} is preempted")
+                if event.event in ("preempt", "delay"):
+                    done = "is preempted" if event.event == "preempt" else "is delayed by the explorer"
+                    lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} {done}")
                     continue
                 if event.event == "run":
                     lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} runs on CPU{event.cpu}")

@@ -14,14 +14,14 @@ from simulator.states import State
 from simulator.trace import EVENT_STATE, TraceEvent
 
 _ON_CPU = (State.RUNNING, State.SWITCHING)
-_READY_REASONS = {"arrive": "arrival", "preempt": "preempted", "yield": "yield", "wake": "wakeup"}
+_READY_REASONS = {"arrive": "arrival", "preempt": "preempted", "delay": "delayed", "yield": "yield", "wake": "wakeup"}
 
 
 @attrs.frozen
 class Interval:
     """[start, end) in ns in `state`. `cpu` for on-CPU states; `thread` names who ran, on CPU lanes.
 
-    `reason` says why: for ready, what made the thread ready (arrival, preempted, yield, wakeup); for blocked,
+    `reason` says why: for ready, what made the thread ready (arrival, preempted, delayed, yield, wakeup); for blocked,
     what it waits for; for switching, the thread switched from.
     """
 
