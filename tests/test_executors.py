@@ -168,9 +168,12 @@ def test_a_dask_cluster_started_for_the_search_prints_what_one_local_job_prints(
 
 
 @pytest.mark.slow
-def test_a_ray_cluster_prints_what_one_local_job_prints() -> None:
-    """--executor ray: a local Ray started for the search (and shut down after) gives the local report."""
+def test_a_ray_cluster_prints_what_one_local_job_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--executor ray: a local Ray started for the search (and shut down after) gives the local report, and
+    so does a Ray this process started; a task that fails there is one line."""
     ray = pytest.importorskip("ray")
+    from simulator.exploration import executors
+
     text, _ = local_and_json()
     result = CliRunner().invoke(main, [*SEARCH, "--executor", "ray", "--jobs", "1"])
     assert result.exit_code == 1 and result.stdout == text, result.output
@@ -179,5 +182,45 @@ def test_a_ray_cluster_prints_what_one_local_job_prints() -> None:
     try:
         assert_same_as_local("--executor", "ray")
         assert ray.is_initialized()  # not shut down: this process started it
+        monkeypatch.setattr(executors, "_ray_chunk", failing_chunk)
+        result = CliRunner().invoke(main, [*SEARCH, "--executor", "ray"])
+        assert result.exit_code == 2, result.output
+        # The workers cannot even import this test module: the same one line.
+        assert "--executor ray: a task failed on the cluster (" in result.stderr
+        assert "ModuleNotFoundError" in result.stderr and "the workers need threadsim installed" in result.stderr
     finally:
         ray.shutdown()
+
+
+class InterruptedCluster(FakeCluster):
+    """A cluster that hears Ctrl-C as its third chunk is taken."""
+
+    def run(self, name: str, depth: int, steps: int, seeds):  # type: ignore[no-untyped-def]
+        for number, chunk in enumerate(super().run(name, depth, steps, seeds)):
+            if number == 2:
+                raise KeyboardInterrupt
+            yield chunk
+
+
+def test_ctrl_c_keeps_the_chunks_that_ended_and_cancels_the_rest() -> None:
+    """Ctrl-C during a cluster's search: the tally holds the chunks added before it, the rest are cancelled."""
+    explorer = explorer_for(INCR)
+    cluster = InterruptedCluster(explorer, 10)
+    tally, stopped_by = explorer.tally_seeds("random", 100, 0, cluster=cluster)
+    assert (stopped_by, tally.runs, cluster.cancelled) == ("interrupted", 20, 7)
+
+
+def failing_chunk(*args: object) -> object:
+    """A task that fails on the worker as one without threadsim would."""
+    raise ModuleNotFoundError("No module named 'simulator'")
+
+
+def test_a_task_that_fails_on_the_cluster_is_one_line(dask_address: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task's exception on a worker is a usage error that names it and says what the workers need."""
+    from simulator.exploration import executors
+
+    monkeypatch.setattr(executors, "_dask_chunk", failing_chunk)
+    result = CliRunner().invoke(main, [*SEARCH, "--executor", "dask", "--address", dask_address])
+    assert result.exit_code == 2, result.output
+    assert ("--executor dask: a task failed on the cluster (ModuleNotFoundError: No module named 'simulator'); "
+            "the workers need threadsim installed, the same version as here") in result.stderr  # fmt: skip

@@ -74,6 +74,15 @@ def missing_extra(executor: str) -> UsageError:
     return UsageError(f"--executor {executor} needs the {executor} extra: pip install 'threadsim[{executor}]'")
 
 
+def task_failed(executor: str, error: BaseException) -> UsageError:
+    """A task that failed on the cluster, said in a line (its last line names the error: on a worker without
+    threadsim, or with another one, that is usually an import error)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    detail = lines[-1] if lines else type(error).__name__
+    return UsageError(f"--executor {executor}: a task failed on the cluster ({type(error).__name__}: {detail}); "
+                      f"the workers need threadsim installed, the same version as here")  # fmt: skip
+
+
 def _check_answers(executor: str, address: str) -> None:
     """Raise UsageError unless something listens at `address` (HOST:PORT, with or without a scheme such as
     ray://): Ray would go on retrying an address where nothing listens for minutes. Names such as `auto` are
@@ -170,7 +179,11 @@ class RayCluster(Cluster):
                    for chunk in chunks_of(seeds, CHUNK_SEEDS["ray"], self.workers)]  # fmt: skip
         try:
             while pending:
-                yield self.ray.get(pending[0])
+                try:
+                    result = self.ray.get(pending[0])
+                except self.ray.exceptions.RayError as error:
+                    raise task_failed("ray", error) from None
+                yield result
                 pending.pop(0)
         finally:
             for reference in pending:
@@ -218,7 +231,11 @@ class DaskCluster(Cluster):
                    for chunk in chunks_of(seeds, CHUNK_SEEDS["dask"], self.workers)]  # fmt: skip
         try:
             while pending:
-                yield pending[0].result()
+                try:
+                    result = pending[0].result()
+                except Exception as error:  # a task's own exception, re-raised here: any type
+                    raise task_failed("dask", error) from None
+                yield result
                 pending.pop(0)
         finally:
             if pending:
