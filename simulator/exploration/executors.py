@@ -2,9 +2,9 @@
 
 The seeds are cut into chunks, each one task on the cluster; the explorer adds the chunks' outcomes up in
 seed order (Explorer.tally_seeds, as for --jobs and --shard) and shrinks locally at the end, so the report
-is byte for byte the one a local job prints. A task costs Ray about 1 ms and Dask about 3 ms on a local
-cluster (more across machines), against about 0.3 ms for a schedule of scenarios/counter-incr.yaml: chunks
-of a few hundred seeds keep that under a few per cent.
+is byte for byte the one a local job prints. A task costs Ray about 1.4 ms and Dask about 6 ms on a local
+cluster (measured, docs/exploration.md; more across machines), against 0.3-1 ms for a schedule of
+scenarios/counter-incr.yaml: chunks of a few hundred seeds keep that to a few per cent.
 
 The scenario goes to the cluster once (Ray's object store, Dask's scatter); each worker process builds its
 explorer from it once per search and keeps it for the search's later chunks. The workers must run the same
@@ -23,10 +23,10 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from simulator.errors import UsageError
-from simulator.exploration.explorer import Bounds, Check, Explorer, Outcome
+from simulator.exploration.explorer import Bounds, Check, Explorer, Outcome, make_strategy
 
 EXECUTORS = ("local", "ray", "dask")
-#: Seeds per task, at most: enough that a task's overhead (Ray ~1 ms, Dask ~3-10 ms) is a few per cent of
+#: Seeds per task, at most: enough that a task's overhead (Ray ~1.4 ms, Dask ~6 ms) is a few per cent of
 #: its schedules' time, and few enough that a search of 10^4 seeds still spreads over a small cluster.
 CHUNK_SEEDS = {"ray": 200, "dask": 500}
 #: What each worker process keeps: the explorers of the last searches it ran chunks of, by search key.
@@ -51,8 +51,7 @@ def _explorer(key: str, payload: Callable[[], tuple[Any, Check | None, Bounds]])
 
 
 def _chunk(explorer: Explorer, name: str, depth: int, steps: int, seeds: Sequence[int]) -> ChunkResult:
-    from simulator.exploration.explorer import make_strategy
-
+    """Run one chunk's seeds: what explore's local loop runs for each (Explorer.tally_seeds)."""
     return [explorer.run(seed, make_strategy(name, seed, depth, steps)) for seed in seeds]
 
 
