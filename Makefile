@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-slow lint format bench clean
 
 # Installing prints only errors (-qq): a user of `make run` wants the demo, not pip's progress.
 $(BIN)/python:
@@ -14,8 +14,15 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "threadsim: installing threadsim and its dependencies into $(VENV) (about a minute)"
 	@$(BIN)/python -m pip install -qq --upgrade pip
-	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot]'
+	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot,dask]'
 	@touch $(STAMP)
+
+# Ray (explore --executor ray) is about 250 MB: only `make test-slow` installs it. Dask (about 50 MB, seconds
+# to install) is in every venv, so that `make test` runs explore on a Dask cluster in the test process.
+$(VENV)/.installed-ray: $(STAMP)
+	@echo "threadsim: installing ray into $(VENV) (about 250 MB, first time only)"
+	@$(BIN)/python -m pip install -qq -e '.[ray]'
+	@touch $@
 
 run: $(STAMP)
 	@$(BIN)/threadsim run scenarios/rr-textbook.yaml
@@ -27,6 +34,10 @@ test: $(STAMP)
 	$(BIN)/ruff check simulator tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The tests marked slow (pyproject.toml: each takes seconds, such as starting a Ray or Dask cluster).
+test-slow: $(VENV)/.installed-ray
+	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check simulator tests bench

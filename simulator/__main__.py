@@ -2,4 +2,6 @@
 
 from simulator.cli import main
 
-main(prog_name="threadsim")
+# Guarded: worker processes started by spawning (Dask's) import the parent's main module again.
+if __name__ == "__main__":
+    main(prog_name="threadsim")

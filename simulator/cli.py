@@ -240,9 +240,8 @@ def policies() -> None:
 @click.option(
     "--jobs",
     type=click.IntRange(min=1, max=MAX_JOBS),
-    default=1,
-    show_default=True,
-    help="Processes to run schedules in (random and pct); the report is the same for any number.",
+    help="Processes to run schedules in (random and pct; default 1, or one per CPU for a cluster started for "
+    "--executor ray or dask); the report is the same for any number.",
 )
 @click.option(
     "--seed-start",
@@ -262,6 +261,19 @@ def policies() -> None:
     "--shard",
     metavar="K/N",
     help="Run the K-th of N shares of a random or pct search and print it as JSON for threadsim merge.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where random and pct schedules run: here, or on a Ray or Dask cluster (the ray or dask extra) given "
+    "by --address, or started for the search; the report is the same.",
+)
+@click.option(
+    "--address",
+    metavar="ADDR",
+    help="The cluster for --executor: ray's address (auto, ray://HOST:10001) or dask's scheduler (tcp://HOST:8786).",
 )
 @click.option(
     "--no-database",
@@ -292,10 +304,12 @@ def explore(
     strategy: str,
     depth: int,
     preemption_bound: int,
-    jobs: int,
+    jobs: int | None,
     seed_start: int,
     shrink_budget: int,
     shard: str | None,
+    executor: str,
+    address: str | None,
     no_database: bool,
     every: bool,
     max_steps: int,
@@ -326,6 +340,8 @@ def explore(
         shrink_budget=shrink_budget,
         database=not no_database,
         shard=shard,
+        executor=executor,
+        address=address,
         max_steps=max_steps,
         max_instant_steps=max_steps_per_instant or None,
     )

@@ -10,6 +10,7 @@ than loading and running its file (tests/test_lazy_imports.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from collections.abc import Sequence
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from simulator.analysis.metrics import RunMetrics
     from simulator.chooser import Strategy
     from simulator.exploration.database import FailureDatabase
-    from simulator.exploration.explorer import ExploreResult
+    from simulator.exploration.executors import Cluster
+    from simulator.exploration.explorer import Explorer, ExploreResult
     from simulator.output.activity import ActivityLog
     from simulator.output.end_state import EndState
     from simulator.output.recorder import IntervalRecorder
@@ -228,7 +230,7 @@ def explore(
     strategy: str = "random",
     depth: int = 2,
     preemption_bound: int = 2,
-    jobs: int = 1,
+    jobs: int | None = None,
     seed_start: int = 0,
     every: bool = False,
     report: str = "text",
@@ -237,13 +239,19 @@ def explore(
     shrink_budget: int = SHRINK_BUDGET,
     database: bool = True,
     shard: str | None = None,
+    executor: str = "local",
+    address: str | None = None,
     max_steps: int = EXPLORE_MAX_STEPS,
     max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
 ) -> int:
     """`threadsim explore`: run many schedules, report each distinct failure with a shrunk replay token.
 
     `runs` and `time_budget` (a duration; bare numbers are seconds) stop the search early; without them dfs
-    runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds."""
+    runs every schedule within its bound, and random and pct run DEFAULT_RUNS seeds.
+
+    `executor` "ray" or "dask" runs random and pct seeds on that cluster: the one at `address`, or one of
+    `jobs` workers (default: one per CPU) started for the search; `jobs` is otherwise the local processes
+    (default 1)."""
     from simulator.exploration.database import FailureDatabase, default_root
     from simulator.exploration.explorer import DEFAULT_BOUNDS, Explorer
     from simulator.exploration.report import render_explore_json, render_explore_text
@@ -252,13 +260,15 @@ def explore(
     from simulator.output.progress import ProgressBar
 
     bounds = (max_steps, max_instant_steps)
+    _check_executor(executor, address, jobs, strategy)
     if shard is not None:
         if bounds != DEFAULT_BOUNDS:
             raise UsageError("--shard: give the default --max-steps and --max-steps-per-instant (merge runs "
                              "with the defaults)")  # fmt: skip
         return _explore_shard(scenario_path=scenario_path, out=out, shard=parse_shard(shard), runs=runs,
                               strategy=strategy, depth=depth, jobs=jobs, seed_start=seed_start, every=every,
-                              time_budget=time_budget, shrink_budget=shrink_budget)  # fmt: skip
+                              time_budget=time_budget, shrink_budget=shrink_budget, executor=executor,
+                              address=address)  # fmt: skip
     budget_ns = _duration_option("--time-budget", time_budget, "s")
     seconds = None if budget_ns is None else budget_ns / 1e9
     try:
@@ -280,10 +290,14 @@ def explore(
                                       seconds=seconds, time_budget=time_budget, shrink_budget=shrink_budget,
                                       status=status)  # fmt: skip
     else:
-        result = explorer.explore_seeds(strategy, DEFAULT_RUNS if runs is None else runs, seed_start, depth=depth,
-                                        jobs=jobs, every=every, progress=bar, seconds=seconds,
-                                        time_budget=time_budget, shrink_budget=shrink_budget,
-                                        status=status)  # fmt: skip
+        total = DEFAULT_RUNS if runs is None else runs
+        with _cluster(executor, explorer, address, jobs) as cluster:
+            tally, stopped_by = explorer.tally_seeds(strategy, total, seed_start, depth=depth, jobs=jobs or 1,
+                                                     every=every, progress=bar, seconds=seconds,
+                                                     cluster=cluster)  # fmt: skip
+        result = explorer.result_of_seeds(tally, stopped_by, strategy, total, seed_start, depth=depth,
+                                          time_budget=time_budget, shrink_budget=shrink_budget,
+                                          status=status)  # fmt: skip
     if bar is not None:
         bar.finish()
     if saved_failures is not None:
@@ -296,9 +310,34 @@ def explore(
     return 1 if result.failed else 0
 
 
+def _check_executor(executor: str, address: str | None, jobs: int | None, strategy: str) -> None:
+    """Refuse the --executor, --address and --jobs that do not go together."""
+    if executor not in ("local", "ray", "dask"):  # simulator.exploration.executors.EXECUTORS, not imported
+        raise UsageError(f"--executor: expected local, ray or dask, got {executor!r}")
+    if executor == "local":
+        if address is not None:
+            raise UsageError("--address: give --executor ray or --executor dask with it")
+        return
+    if strategy == "dfs":
+        raise UsageError(f"--executor {executor} works with --strategy random or pct (a depth-first search is "
+                         "not split)")  # fmt: skip
+    if address is not None and jobs is not None:
+        raise UsageError(f"--jobs and --address: the cluster at {address} has its own workers; give one of them")
+
+
+def _cluster(executor: str, explorer: Explorer, address: str | None,
+             jobs: int | None) -> contextlib.AbstractContextManager[Cluster | None]:  # fmt: skip
+    """The Ray or Dask cluster to run the seeds on (a context manager), or none for --executor local."""
+    if executor == "local":
+        return contextlib.nullcontext()
+    from simulator.exploration.executors import open_cluster
+
+    return open_cluster(executor, explorer, address, jobs)
+
+
 def _explore_shard(*, scenario_path: str, out: IO[str], shard: tuple[int, int], runs: int | None, strategy: str,
-                   depth: int, jobs: int, seed_start: int, every: bool, time_budget: str | None,
-                   shrink_budget: int) -> int:  # fmt: skip
+                   depth: int, jobs: int | None, seed_start: int, every: bool, time_budget: str | None,
+                   shrink_budget: int, executor: str = "local", address: str | None = None) -> int:  # fmt: skip
     """`explore --shard K/N`: run the K-th share of a random or pct search and print it as a JSON part."""
     from simulator.exploration.explorer import Explorer
     from simulator.exploration.shards import part_dict, render_part
@@ -313,8 +352,9 @@ def _explore_shard(*, scenario_path: str, out: IO[str], shard: tuple[int, int], 
     digest = scenario_hash(scenario_path)
     explorer = Explorer(scenario_path, scenario, digest)
     total = DEFAULT_RUNS if runs is None else runs
-    tally, stopped_by = explorer.tally_seeds(strategy, total, seed_start, depth=depth, jobs=jobs, every=every,
-                                             shard=shard)  # fmt: skip
+    with _cluster(executor, explorer, address, jobs) as cluster:
+        tally, stopped_by = explorer.tally_seeds(strategy, total, seed_start, depth=depth, jobs=jobs or 1,
+                                                 every=every, shard=shard, cluster=cluster)  # fmt: skip
     out.write(render_part(part_dict(tally, stopped_by, scenario_file=scenario_path, scenario_hash=digest,
                                     strategy=strategy, depth=depth, seed_start=seed_start, runs_limit=total,
                                     shard=shard, shrink_budget=shrink_budget)))  # fmt: skip

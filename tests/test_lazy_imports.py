@@ -58,6 +58,9 @@ NOT_FOR_A_RUN = (
     "multiprocessing",
     "pandas",
     "pickle",
+    "ray",
+    "dask",
+    "distributed",
 )
 #: What the help needs none of: the scenario model, the loader and YAML, the kernel, the commands.
 NOT_FOR_THE_HELP = (
@@ -111,6 +114,13 @@ def test_a_small_text_run_imports_the_text_report_only() -> None:
     modules = imported_by("run", RR)
     assert "simulator.output.text_report" in modules and "simulator.output.gantt" in modules
     assert found(modules, (*NOT_FOR_A_RUN, "simulator.exploration")) == []
+
+
+def test_a_local_explore_imports_no_cluster() -> None:
+    """`threadsim explore` without --executor imports neither Ray nor Dask, nor threadsim's code for them."""
+    modules = imported_by("explore", RR, "--runs", "5", "--no-database")
+    assert "simulator.exploration.explorer" in modules
+    assert found(modules, ("ray", "dask", "distributed", "simulator.exploration.executors")) == []
 
 
 def test_a_timeline_imports_its_own_writer_only(tmp_path: Path) -> None:

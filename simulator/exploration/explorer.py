@@ -19,7 +19,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -36,6 +36,9 @@ from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
 from simulator.program.python import check_deterministic, has_python_threads
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from simulator.exploration.executors import Cluster
 
 STRATEGIES = ("random", "pct", "dfs")
 #: Violation kinds, in the order reports list them.
@@ -407,9 +410,11 @@ class Explorer:
 
     def tally_seeds(self, name: str, runs: int, seed_start: int, *, depth: int = 2, jobs: int = 1,
                     every: bool = False, progress: Progress | None = None, seconds: float | None = None,
-                    shard: tuple[int, int] = (1, 1)) -> tuple[Tally, str | None]:  # fmt: skip
+                    shard: tuple[int, int] = (1, 1),
+                    cluster: Cluster | None = None) -> tuple[Tally, str | None]:  # fmt: skip
         """Run the schedules of a random or pct search (with `shard` (K, N), the K-th of N shares: the runs
-        whose number is K-1 modulo N); the tally, and why it stopped early (None: it ran them all)."""
+        whose number is K-1 modulo N; with `cluster`, on a Ray or Dask cluster, simulator.exploration.executors);
+        the tally, and why it stopped early (None: it ran them all)."""
         tally = Tally(every)
         budget = Budget(None, seconds)
         index, count = shard
@@ -417,7 +422,11 @@ class Explorer:
         stopped_by: str | None = None
         try:
             steps = count_steps(self.scenario, seed_start, self.bounds) if name == "pct" else 0
-            if jobs <= 1:
+            if cluster is not None:
+                seeds = [seed_start + number for number in numbers]
+                stopped_by = self._seeds_on_cluster(cluster, name, seeds, seed_start, depth, steps, tally, budget,
+                                                    progress)  # fmt: skip
+            elif jobs <= 1:
                 # One schedule at a time, each added as it ends: Ctrl-C loses at most the one running.
                 for number in numbers:
                     stopped_by = budget.spent(tally.runs)
@@ -458,6 +467,24 @@ class Explorer:
                         progress(tally.runs, len(seeds), tally.failed)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+        return None
+
+    def _seeds_on_cluster(self, cluster: Cluster, name: str, seeds: Sequence[int], seed_start: int, depth: int,
+                          steps: int, tally: Tally, budget: Budget,
+                          progress: Progress | None) -> str | None:  # fmt: skip
+        """Run the seeds on a cluster, in chunks, adding results in seed order; why it stopped early."""
+        chunks = cluster.run(name, depth, steps, seeds)
+        try:
+            for chunk in chunks:
+                for outcome, taken in chunk:
+                    tally.add(outcome, taken, outcome.seed - seed_start)
+                if progress is not None:
+                    progress(tally.runs, len(seeds), tally.failed)
+                stopped_by = budget.spent(tally.runs)
+                if stopped_by == "time_budget" and tally.runs < len(seeds):
+                    return stopped_by
+        finally:
+            chunks.close()  # cancels the chunks not taken
         return None
 
     # -- dfs ---------------------------------------------------------------------------------------------
