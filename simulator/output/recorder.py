@@ -13,11 +13,12 @@ import attrs
 from simulator.states import State
 from simulator.trace import EVENT_STATE, TraceEvent
 
-_ON_CPU = (State.RUNNING, State.SWITCHING)
 _READY_REASONS = {"arrive": "arrival", "preempt": "preempted", "yield": "yield", "wake": "wakeup"}
 
 
-@attrs.frozen
+# Not frozen, for the reason TraceEvent is not (simulator.trace): a run closes an interval at nearly every
+# trace event, and a frozen class's fields cost three times as much to set. Read-only by convention.
+@attrs.define(slots=True, frozen=False, unsafe_hash=True)
 class Interval:
     """[start, end) in ns in `state`. `cpu` for on-CPU states; `thread` names who ran, on CPU lanes.
 
@@ -52,6 +53,17 @@ def _reason(event: TraceEvent, state: State) -> str | None:
     return None
 
 
+_READY, _SWITCHING, _RUNNING, _DONE = State.READY, State.SWITCHING, State.RUNNING, State.DONE
+#: Each thread event's state, and the reason its interval gets when the event does not need its details
+#: to say (None: see _reason).
+_FAST: dict[str, tuple[State, str | None]] = {
+    kind: (state, _READY_REASONS.get(kind) if state is State.READY else "sleep" if state is State.SLEEPING else None)
+    for kind, state in EVENT_STATE.items()
+}
+#: States whose reason `_reason` reads from the details.
+_DETAILED = (State.BLOCKED, State.SWITCHING)
+
+
 class IntervalTracker:
     """A trace listener that calls `on_thread(name, interval)` and `on_cpu(cpu, interval)` as intervals close.
 
@@ -71,22 +83,31 @@ class IntervalTracker:
         self._cpu_open: list[tuple[int, State, str] | None] = [None] * cpus
 
     def __call__(self, event: TraceEvent) -> None:
-        state = EVENT_STATE.get(event.event)
+        # The hot path of every interval-based output: one call per trace event, so the closing of the
+        # thread's and the CPU's intervals is written inline (see _close_thread and _close_cpu).
+        fast = _FAST.get(event.event)
         name = event.thread
-        if state is None or name is None:
+        if fast is None or name is None:
             return
+        state, reason = fast
         now = event.time
-        if event.event == "arrive" and self.on_arrive is not None:
+        if state is _READY and event.event == "arrive" and self.on_arrive is not None:
             self.on_arrive(name, str(dict(event.details).get("process", name)))
-        self._close_thread(name, now)
-        if state is not State.DONE:
-            cpu = event.cpu if state in _ON_CPU else None
-            self._open[name] = (now, state, cpu, _reason(event, state))
-        if event.cpu is None:
+        opened = self._open.pop(name, None)
+        if opened is not None and opened[0] < now:
+            self.on_thread(name, Interval(opened[0], now, opened[1], opened[2], None, opened[3]))
+        cpu = event.cpu
+        on_cpu = state is _RUNNING or state is _SWITCHING
+        if state is not _DONE:
+            if state in _DETAILED:
+                reason = _reason(event, state)
+            self._open[name] = (now, state, cpu if on_cpu else None, reason)
+        if cpu is None:
             return
-        self._close_cpu(event.cpu, now)
-        if state in _ON_CPU:
-            self._cpu_open[event.cpu] = (now, state, name)
+        cpu_opened = self._cpu_open[cpu]
+        if cpu_opened is not None and cpu_opened[0] < now:
+            self.on_cpu(cpu, Interval(cpu_opened[0], now, cpu_opened[1], cpu, cpu_opened[2]))
+        self._cpu_open[cpu] = (now, state, name) if on_cpu else None
 
     def finish(self, end: int) -> None:
         """Close every open interval at `end` (the end of the run)."""
