@@ -15,10 +15,12 @@ from simulator.analysis.metrics import RunMetrics
 from simulator.output.escaping import csv_cell
 from simulator.output.recorder import Interval, IntervalTracker
 from simulator.output.writer import TimelineInfo
+from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 
 COLUMNS = ("thread", "process", "cpu", "state", "start", "end", "reason")
+_STATE_TEXT = {state: str(state) for state in State}
 
 
 class CsvWriter:
@@ -30,6 +32,10 @@ class CsvWriter:
         self.process_of = dict(info.threads)
         self.rows = csv.writer(stream, lineterminator="\n")
         self.rows.writerow(COLUMNS)
+        self.writerow = self.rows.writerow
+        #: Each thread's first two cells (its name and process, made safe), made at its first row.
+        self._cells: dict[str, tuple[str, str]] = {}
+        self._reasons: dict[str | None, str] = {None: ""}
         self.tracker = IntervalTracker(info.cpus, self._write, lambda cpu, interval: None, self._learn)
 
     def _learn(self, name: str, process: str) -> None:
@@ -39,11 +45,16 @@ class CsvWriter:
         self.tracker(event)
 
     def _write(self, name: str, interval: Interval) -> None:
-        self.rows.writerow((
-            csv_cell(name), csv_cell(self.process_of[name]), "" if interval.cpu is None else interval.cpu,
-            str(interval.state), format_time(interval.start, self.unit), format_time(interval.end, self.unit),
-            csv_cell(interval.reason or ""),
-        ))  # fmt: skip
+        # A row per interval, a million in a long run: the text of names, states and reasons is made once.
+        cells = self._cells.get(name)
+        if cells is None:
+            cells = self._cells[name] = (csv_cell(name), csv_cell(self.process_of[name]))
+        reason = self._reasons.get(interval.reason)
+        if reason is None:
+            reason = self._reasons[interval.reason] = csv_cell(interval.reason or "")
+        cpu, unit = interval.cpu, self.unit
+        self.writerow((cells[0], cells[1], "" if cpu is None else cpu, _STATE_TEXT[interval.state],
+                       format_time(interval.start, unit), format_time(interval.end, unit), reason))  # fmt: skip
 
     def close(self, metrics: RunMetrics) -> None:
         self.tracker.finish(metrics.end_time)
