@@ -117,6 +117,10 @@ def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) 
     cells: list[dict[str, int]] = [{} for _ in range(columns)]
     for start, stop, symbol in spans:
         index = start // step
+        if start < stop <= (index + 1) * step and index < columns:  # within one column: most spans of a long run
+            cell = cells[index]
+            cell[symbol] = cell.get(symbol, 0) + stop - start
+            continue
         while index < columns and index * step < stop:
             overlap = min(stop, (index + 1) * step) - max(start, index * step)
             cells[index][symbol] = cells[index].get(symbol, 0) + overlap
@@ -140,8 +144,14 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
                  for i in intervals]  # fmt: skip
         row = _row(_accumulate(spans, columns, step), step, _cpu_rank).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
+    symbols: dict[tuple[State, str | None], str] = {}  # _thread_symbol of each (state, reason), made once
     for name, label in zip(names, labels[recorder.cpus :], strict=True):
-        spans = [(i.start, i.end, _thread_symbol(i)) for i in recorder.threads[name]]
+        spans = []
+        for i in recorder.threads[name]:
+            symbol = symbols.get((i.state, i.reason))
+            if symbol is None:
+                symbol = symbols[i.state, i.reason] = _thread_symbol(i)
+            spans.append((i.start, i.end, symbol))
         lines.append(f"{label:<{label_width}} |{_row(_accumulate(spans, columns, step), step, _thread_rank)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines += [THREAD_LEGEND, CPU_LEGEND, *_key_lines(names, keys, max(label_width + columns + 3, 40))]
