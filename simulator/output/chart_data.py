@@ -35,6 +35,8 @@ _RECORD = struct.Struct("<iiiiQQ")  # lane, state, thread index (-1: none), reas
 #: stays 32 bytes and no time is ever cut.
 HIGH_BITS = -1
 _WORD = (1 << 64) - 1
+#: State(number), by number (the states are numbered 0, 1, 2...).
+_STATES = tuple(State)
 
 
 @attrs.frozen
@@ -50,7 +52,8 @@ class Lane:
     peak_queue: int = 0
 
 
-@attrs.frozen
+# Not frozen, for the reason TraceEvent is not (simulator.trace): a long run's chart has a bar per interval.
+@attrs.define(slots=True, frozen=False, unsafe_hash=True)
 class Bar:
     """Something to draw: `lane` spent [start, end) ns in `state` (on CPU lanes, running `thread`).
 
@@ -97,6 +100,7 @@ class ChartData:
         self.counts = [0] * len(self.lanes)
         self.reasons: dict[str, int] = {}
         self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
+        self._spill = self.spill.write
         self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval, self._learn)
         #: Each device's current spell, by name (the implicit `io` added when first used).
         self.devices = {name: _DeviceSpells(number, servers) for number, (name, servers) in enumerate(info.devices)}
@@ -197,10 +201,13 @@ class ChartData:
         self._store(cpu, interval, self.thread_index.get(interval.thread or "", -1))
 
     def _store(self, lane: int, interval: Interval, thread: int) -> None:
+        # _write, inline: one call per interval of the run.
         self.counts[lane] += 1
-        self._write(
-            lane, int(interval.state), thread, self._reason_index(interval.reason), interval.start, interval.end
-        )
+        reason = -1 if interval.reason is None else self._reason_index(interval.reason)
+        start, end = interval.start, interval.end
+        if end > _WORD:
+            self._store_high_words(start >> 64, end >> 64)
+        self._spill(_RECORD.pack(lane, int(interval.state), thread, reason, start & _WORD, end & _WORD))
 
     def _write(self, lane: int, state: int, thread: int, reason: int, start: int, end: int) -> None:
         """One record (a device lane's: lane -2 - its device's number, state and thread its in-service and
@@ -244,7 +251,7 @@ class ChartData:
                             yield _device_bar(lane, start, stop, state, thread, 1)
                             continue
                     if not dense[lane]:
-                        yield Bar(lane, start, stop, State(state), thread, reasons[reason] if reason >= 0 else None)
+                        yield Bar(lane, start, stop, _STATES[state], thread, reasons[reason] if reason >= 0 else None)
                     elif end:
                         _accumulate(columns[lane], state, thread, start, stop, end)
         finally:
