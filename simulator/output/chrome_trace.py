@@ -21,7 +21,7 @@ from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.event_log import event_details
 from simulator.output.numbers import Number, dumps, time_number
-from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.recorder import IntervalTracker
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
@@ -139,37 +139,33 @@ class ChromeTraceWriter:
     # record (keys in the same order, times as exact decimals), with the text around the times made once
     # per thread and state (and reason and CPU) or CPU and thread.
 
-    def _thread_slice(self, name: str, interval: Interval) -> None:
-        key = (name, interval.state, interval.reason, interval.cpu)
+    def _thread_slice(self, name: str, start: int, end: int, state: State, cpu: int | None, reason: str | None) -> None:
+        key = (name, state, reason, cpu)
         parts = self._thread_parts.get(key)
         if parts is None:
             args: dict[str, object] = {}
-            if interval.reason:
-                args["reason"] = interval.reason
-            if interval.cpu is not None:
-                args["cpu"] = interval.cpu
-            label = str(interval.state)
-            if interval.state is State.BLOCKED and interval.reason:
-                label = f"blocked: {interval.reason}"
-            parts = self._thread_parts[key] = _slice_parts(label, str(interval.state), self.pid[self.process_of[name]],
+            if reason:
+                args["reason"] = reason
+            if cpu is not None:
+                args["cpu"] = cpu
+            label = str(state)
+            if state is State.BLOCKED and reason:
+                label = f"blocked: {reason}"
+            parts = self._thread_parts[key] = _slice_parts(label, str(state), self.pid[self.process_of[name]],
                                                            self.tid[name], args)  # fmt: skip
-        self._write_slice(parts, interval)
+        self._write_record(f'{parts[0]}{micros_text(start)},"dur":{micros_text(end - start)}{parts[1]}')
 
-    def _cpu_slice(self, cpu: int, interval: Interval) -> None:
-        name = interval.thread or "?"
-        key = (cpu, interval.state, name)
+    def _cpu_slice(self, cpu: int, start: int, end: int, state: State, thread: str) -> None:
+        name = thread or "?"
+        key = (cpu, state, name)
         parts = self._cpu_parts.get(key)
         if parts is None:
-            switching = interval.state is State.SWITCHING
-            parts = _slice_parts(f"switch to {name}" if switching else name, str(interval.state), CPU_PID, cpu + 1,
+            switching = state is State.SWITCHING
+            parts = _slice_parts(f"switch to {name}" if switching else name, str(state), CPU_PID, cpu + 1,
                                  {"thread": name, "process": self.process_of.get(name, "")})  # fmt: skip
             if name in self.process_of:  # known now for good (a thread's process is learned when it starts)
                 self._cpu_parts[key] = parts
-        self._write_slice(parts, interval)
-
-    def _write_slice(self, parts: tuple[str, str], interval: Interval) -> None:
-        start = interval.start
-        self._write_record(f'{parts[0]}{micros_text(start)},"dur":{micros_text(interval.end - start)}{parts[1]}')
+        self._write_record(f'{parts[0]}{micros_text(start)},"dur":{micros_text(end - start)}{parts[1]}')
 
     def _write_record(self, text: str) -> None:
         """What `_emit` writes for a record whose JSON text is `text`."""

@@ -34,8 +34,12 @@ class Interval:
     reason: str | None = None
 
 
-IntervalSink = Callable[[str, Interval], None]
-CpuIntervalSink = Callable[[int, Interval], None]
+#: Called with (thread, start, end, state, cpu, reason) as a thread's interval closes: the fields of its
+#: Interval, which a sink makes only if it keeps the interval (a run closes millions; most outputs write
+#: them out at once).
+IntervalSink = Callable[[str, int, int, State, "int | None", "str | None"], None]
+#: Called with (cpu, start, end, state, thread) as a CPU's interval closes.
+CpuIntervalSink = Callable[[int, int, int, State, str], None]
 
 
 def _reason(event: TraceEvent, state: State) -> str | None:
@@ -53,19 +57,25 @@ def _reason(event: TraceEvent, state: State) -> str | None:
     return None
 
 
-_READY, _SWITCHING, _RUNNING, _DONE = State.READY, State.SWITCHING, State.RUNNING, State.DONE
-#: Each thread event's state, and the reason its interval gets when the event does not need its details
-#: to say (None: see _reason).
-_FAST: dict[str, tuple[State, str | None]] = {
-    kind: (state, _READY_REASONS.get(kind) if state is State.READY else "sleep" if state is State.SLEEPING else None)
+#: For each thread event: its state; the reason its interval gets when the event does not need its details
+#: to say (see _reason); whether the state is on a CPU; whether the interval's reason is read from the
+#: details (blocked, switching); whether it ends the thread (no interval opens); whether it is an arrival.
+_FAST: dict[str, tuple[State, str | None, bool, bool, bool, bool]] = {
+    kind: (
+        state,
+        _READY_REASONS.get(kind) if state is State.READY else "sleep" if state is State.SLEEPING else None,
+        state in (State.RUNNING, State.SWITCHING),
+        state in (State.BLOCKED, State.SWITCHING),
+        state is State.DONE,
+        kind == "arrive",
+    )
     for kind, state in EVENT_STATE.items()
 }
-#: States whose reason `_reason` reads from the details.
-_DETAILED = (State.BLOCKED, State.SWITCHING)
 
 
 class IntervalTracker:
-    """A trace listener that calls `on_thread(name, interval)` and `on_cpu(cpu, interval)` as intervals close.
+    """A trace listener that calls `on_thread` and `on_cpu` with each interval's fields as it closes (see
+    IntervalSink and CpuIntervalSink).
 
     Memory stays proportional to the number of threads and CPUs, not to the length of the run.
     Call `finish(end)` after the run to close what is still open.
@@ -89,25 +99,26 @@ class IntervalTracker:
         name = event.thread
         if fast is None or name is None:
             return
-        state, reason = fast
+        state, reason, on_cpu, detailed, done, arrival = fast
         now = event.time
-        if state is _READY and event.event == "arrive" and self.on_arrive is not None:
+        if arrival and self.on_arrive is not None:
             self.on_arrive(name, str(dict(event.details).get("process", name)))
-        opened = self._open.pop(name, None)
+        open_intervals = self._open
+        opened = open_intervals.pop(name, None)
         if opened is not None and opened[0] < now:
-            self.on_thread(name, Interval(opened[0], now, opened[1], opened[2], None, opened[3]))
+            self.on_thread(name, opened[0], now, opened[1], opened[2], opened[3])
         cpu = event.cpu
-        on_cpu = state is _RUNNING or state is _SWITCHING
-        if state is not _DONE:
-            if state in _DETAILED:
+        if not done:
+            if detailed:
                 reason = _reason(event, state)
-            self._open[name] = (now, state, cpu if on_cpu else None, reason)
+            open_intervals[name] = (now, state, cpu if on_cpu else None, reason)
         if cpu is None:
             return
-        cpu_opened = self._cpu_open[cpu]
+        cpu_open = self._cpu_open
+        cpu_opened = cpu_open[cpu]
         if cpu_opened is not None and cpu_opened[0] < now:
-            self.on_cpu(cpu, Interval(cpu_opened[0], now, cpu_opened[1], cpu, cpu_opened[2]))
-        self._cpu_open[cpu] = (now, state, name) if on_cpu else None
+            self.on_cpu(cpu, cpu_opened[0], now, cpu_opened[1], cpu_opened[2])
+        cpu_open[cpu] = (now, state, name) if on_cpu else None
 
     def finish(self, end: int) -> None:
         """Close every open interval at `end` (the end of the run)."""
@@ -120,14 +131,14 @@ class IntervalTracker:
         opened = self._open.pop(name, None)
         if opened is not None and opened[0] < now:
             start, state, cpu, reason = opened
-            self.on_thread(name, Interval(start, now, state, cpu, reason=reason))
+            self.on_thread(name, start, now, state, cpu, reason)
 
     def _close_cpu(self, cpu: int, now: int) -> None:
         opened = self._cpu_open[cpu]
         self._cpu_open[cpu] = None
         if opened is not None and opened[0] < now:
             start, state, name = opened
-            self.on_cpu(cpu, Interval(start, now, state, cpu, name))
+            self.on_cpu(cpu, start, now, state, name)
 
 
 class IntervalRecorder(IntervalTracker):
@@ -137,12 +148,13 @@ class IntervalRecorder(IntervalTracker):
         self.thread_names = list(thread_names)
         self.threads: dict[str, list[Interval]] = {name: [] for name in thread_names}
         self.cpu_rows: list[list[Interval]] = [[] for _ in range(cpus)]
-        super().__init__(
-            cpus,
-            lambda name, interval: self.threads[name].append(interval),
-            lambda cpu, interval: self.cpu_rows[cpu].append(interval),
-            self._learn,
-        )
+        super().__init__(cpus, self._keep_thread, self._keep_cpu, self._learn)
+
+    def _keep_thread(self, name: str, start: int, end: int, state: State, cpu: int | None, reason: str | None) -> None:
+        self.threads[name].append(Interval(start, end, state, cpu, None, reason))
+
+    def _keep_cpu(self, cpu: int, start: int, end: int, state: State, thread: str) -> None:
+        self.cpu_rows[cpu].append(Interval(start, end, state, cpu, thread))
 
     def _learn(self, name: str, process: str) -> None:
         if name not in self.threads:
