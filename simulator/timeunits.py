@@ -86,21 +86,17 @@ def from_ns(ns: int, unit: str) -> int | float:
     return float(Decimal(ns) / Decimal(per_unit))
 
 
-#: Each unit's ns per unit, and the format of its fraction's digits (ms: 6 digits, `06d`).
-_FRACTIONS: dict[str, tuple[int, str]] = {unit: (per_unit, f"0{len(str(per_unit)) - 1}d")
-                                          for unit, per_unit in NS_PER_UNIT.items()}  # fmt: skip
-
-
 def format_time(ns: int, unit: str) -> str:
     """Text for a time in `unit`, exact at any size and never in exponent form: '24', '0.25', '0.000001'."""
-    # decimal_text(ns, places), inline: outputs format two times per interval, a million intervals a run.
-    per_unit, fraction = _FRACTIONS[unit]
+    # decimal_text(ns, places), inline: outputs format two times per interval, a million intervals a run. The
+    # fraction's digits, zero-padded, are those of per_unit + rest after its leading 1.
+    per_unit = NS_PER_UNIT[unit]
     if ns < 0:
         return decimal_text(ns, len(str(per_unit)) - 1)
-    whole, rest = divmod(ns, per_unit)
+    rest = ns % per_unit
     if not rest:
-        return str(whole)
-    return f"{whole}.{rest:{fraction}}".rstrip("0")
+        return str(ns // per_unit)
+    return str(ns // per_unit) + "." + str(per_unit + rest)[1:].rstrip("0")
 
 
 def decimal_text(scaled: int, places: int) -> str:
