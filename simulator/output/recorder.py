@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import overload
 
 import attrs
 
@@ -141,22 +142,91 @@ class IntervalTracker:
             self.on_cpu(cpu, start, now, state, name)
 
 
+#: What a recorded interval is besides its times: (state, cpu, thread, reason), Interval's other fields.
+Kind = tuple[State, int | None, str | None, str | None]
+
+
 class IntervalRecorder(IntervalTracker):
-    """An IntervalTracker that keeps every interval: `threads[name]` and `cpu_rows[cpu]`."""
+    """An IntervalTracker that keeps every interval: `threads[name]` and `cpu_rows[cpu]`, lists of Interval.
+
+    A long run has millions of intervals, and kept as objects each one made work for the cycle collector
+    at every young collection it lived through (a third of the recorder's cost). So each lane keeps plain
+    ints, which the collector does not look into: each interval's start, end and the number of its kind in
+    `kinds`. `threads[name]` and `cpu_rows[cpu]` make the Interval objects when read; `thread_lanes[name]`
+    and `cpu_lanes[cpu]` are the flat lists themselves.
+    """
 
     def __init__(self, thread_names: Sequence[str], cpus: int) -> None:
         self.thread_names = list(thread_names)
-        self.threads: dict[str, list[Interval]] = {name: [] for name in thread_names}
-        self.cpu_rows: list[list[Interval]] = [[] for _ in range(cpus)]
+        #: Each thread's and each CPU's intervals: start, end and kind number, one after the other.
+        self.thread_lanes: dict[str, list[int]] = {name: [] for name in thread_names}
+        self.cpu_lanes: list[list[int]] = [[] for _ in range(cpus)]
+        #: The kinds of interval seen, in order, and the number of each by its (state, cpu or thread, reason).
+        self.kinds: list[Kind] = []
+        self._thread_kinds: dict[tuple[State, int | None, str | None], int] = {}
+        self._cpu_kinds: dict[tuple[State, int, str], int] = {}
+        self.threads: Mapping[str, list[Interval]] = _IntervalLists(self.thread_lanes, self.kinds)
+        self.cpu_rows: Sequence[list[Interval]] = _IntervalRows(self.cpu_lanes, self.kinds)
         super().__init__(cpus, self._keep_thread, self._keep_cpu, self._learn)
 
     def _keep_thread(self, name: str, start: int, end: int, state: State, cpu: int | None, reason: str | None) -> None:
-        self.threads[name].append(Interval(start, end, state, cpu, None, reason))
+        number = self._thread_kinds.get((state, cpu, reason))
+        if number is None:
+            number = self._thread_kinds[state, cpu, reason] = len(self.kinds)
+            self.kinds.append((state, cpu, None, reason))
+        self.thread_lanes[name].extend((start, end, number))
 
     def _keep_cpu(self, cpu: int, start: int, end: int, state: State, thread: str) -> None:
-        self.cpu_rows[cpu].append(Interval(start, end, state, cpu, thread))
+        number = self._cpu_kinds.get((state, cpu, thread))
+        if number is None:
+            number = self._cpu_kinds[state, cpu, thread] = len(self.kinds)
+            self.kinds.append((state, cpu, thread, None))
+        self.cpu_lanes[cpu].extend((start, end, number))
 
     def _learn(self, name: str, process: str) -> None:
-        if name not in self.threads:
+        if name not in self.thread_lanes:
             self.thread_names.append(name)
-            self.threads[name] = []
+            self.thread_lanes[name] = []
+
+
+def _intervals(lane: list[int], kinds: list[Kind]) -> list[Interval]:
+    return [Interval(lane[index], lane[index + 1], *kinds[lane[index + 2]]) for index in range(0, len(lane), 3)]
+
+
+class _IntervalLists(Mapping[str, list[Interval]]):
+    """Each thread's intervals, as Interval objects made from its flat lane when read."""
+
+    def __init__(self, lanes: dict[str, list[int]], kinds: list[Kind]) -> None:
+        self._lanes = lanes
+        self._kinds = kinds
+
+    def __getitem__(self, name: str) -> list[Interval]:
+        return _intervals(self._lanes[name], self._kinds)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lanes)
+
+    def __len__(self) -> int:
+        return len(self._lanes)
+
+
+class _IntervalRows(Sequence[list[Interval]]):
+    """Each CPU's intervals, as Interval objects made from its flat lane when read."""
+
+    def __init__(self, lanes: list[list[int]], kinds: list[Kind]) -> None:
+        self._lanes = lanes
+        self._kinds = kinds
+
+    @overload
+    def __getitem__(self, index: int) -> list[Interval]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[list[Interval]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[Interval] | Sequence[list[Interval]]:
+        if isinstance(index, slice):
+            return [_intervals(lane, self._kinds) for lane in self._lanes[index]]
+        return _intervals(self._lanes[index], self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._lanes)
