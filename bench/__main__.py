@@ -137,6 +137,7 @@ def main() -> None:
     print()
     print_policy_costs()
     print_race_detector_cost()
+    print_report_costs()
     print()
     case = ("threadsim-mm1", MM1_REQUESTS, 1)
     queue = measure([case], repeats=3)[case]
@@ -216,6 +217,15 @@ def print_race_detector_cost() -> None:
     print()
     print("the race detector, " + races.heading(*races.SIZE))
     print("\n".join(races.report(*races.SIZE)), flush=True)
+
+
+def print_report_costs() -> None:
+    """What the text report, the JSON report and each timeline format add to the run (bench.reports)."""
+    from bench import reports
+
+    print()
+    print(reports.heading(*reports.SIZE))
+    print("\n".join(reports.report(*reports.SIZE)), flush=True)
 
 
 def marginal_rate(once: dict[str, float], twice: dict[str, float] | None) -> float:

@@ -88,7 +88,15 @@ def from_ns(ns: int, unit: str) -> int | float:
 
 def format_time(ns: int, unit: str) -> str:
     """Text for a time in `unit`, exact at any size and never in exponent form: '24', '0.25', '0.000001'."""
-    return decimal_text(ns, len(str(NS_PER_UNIT[unit])) - 1)
+    # decimal_text(ns, places), inline: outputs format two times per interval, a million intervals a run. The
+    # fraction's digits, zero-padded, are those of per_unit + rest after its leading 1.
+    per_unit = NS_PER_UNIT[unit]
+    if ns < 0:
+        return decimal_text(ns, len(str(per_unit)) - 1)
+    rest = ns % per_unit
+    if not rest:
+        return str(ns // per_unit)
+    return str(ns // per_unit) + "." + str(per_unit + rest)[1:].rstrip("0")
 
 
 def decimal_text(scaled: int, places: int) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from bench import __main__ as bench
 from bench import races as bench_races
+from bench import reports as bench_reports
 from bench import workload
 
 
@@ -55,6 +56,8 @@ def test_the_report_has_every_figure_the_readme_quotes(
     monkeypatch.setattr(bench.startup, "measure", lambda: dict.fromkeys(bench.startup.all_commands(), 0.1))
     monkeypatch.setattr(bench_races, "SIZE", (8, 2))
     monkeypatch.setattr(bench_races, "REPEATS", 1)
+    monkeypatch.setattr(bench_reports, "SIZE", (6, 2))
+    monkeypatch.setattr(bench_reports, "REPEATS", 1)
     bench.main()
     out = capsys.readouterr().out
     for impl in ("heapq", "threadsim"):
@@ -72,6 +75,8 @@ def test_the_report_has_every_figure_the_readme_quotes(
     )
     assert "the race detector, 8 threads x 2 cycles sharing one mutex" in out
     assert "\n  no shared memory: no detector " in out and "\n  a counter incremented under the mutex: " in out
+    assert "what each report adds to the run (6 threads x 2 cycles, rr, 4 CPUs; CPU time, best of 1" in out
+    assert "\n  default text report " in out and "\n  --report json --timeline run.trace.json " in out
 
 
 def test_the_policy_workload_keeps_every_thread_ready_but_four() -> None:
@@ -124,3 +129,17 @@ def test_the_race_detector_figure_compares_the_same_runs() -> None:
     lines = bench_races.report(4, 2, repeats=1)
     assert len(lines) == 2 and all(line.count("x)") == 3 for line in lines)
     assert "no detector" in lines[0] and "(1.00x)" in lines[0]
+
+
+def test_the_report_figure_runs_every_format_against_the_bare_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench.reports: a line per report and timeline format, each adding its time to the simulation's; the
+    fresh process runs the case for real (a failing run raises)."""
+    figures = dict.fromkeys(bench_reports.CASES, 0.3) | {bench_reports.BASELINE: 0.2}
+    monkeypatch.setattr(bench_reports, "measure", lambda threads, cycles, repeats=1: figures)
+    lines = bench_reports.report(6, 2)
+    assert len(lines) == len(bench_reports.CASES) == 3 + len(bench_reports.TIMELINE_FORMATS)
+    assert lines[0].split() == ["simulation", "alone", "(no", "listener)", "0.20", "s"]
+    assert lines[1].split() == ["default", "text", "report", "0.30", "s", "adds", "0.10", "s", "=", "0.50x"]
+    assert lines[-1].split()[:4] == ["--report", "json", "--timeline", "run.txt"]
+    for case in ("simulation", "text", ".trace.json"):
+        assert 0 < bench_reports.run_once(case, 6, 2) < 60

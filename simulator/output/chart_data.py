@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.recorder import IntervalTracker
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.trace import TraceEvent
@@ -35,6 +35,9 @@ _RECORD = struct.Struct("<iiiiQQ")  # lane, state, thread index (-1: none), reas
 #: stays 32 bytes and no time is ever cut.
 HIGH_BITS = -1
 _WORD = (1 << 64) - 1
+_pack = _RECORD.pack
+#: State(number), by number (the states are numbered 0, 1, 2...).
+_STATES = tuple(State)
 
 
 @attrs.frozen
@@ -50,7 +53,8 @@ class Lane:
     peak_queue: int = 0
 
 
-@attrs.frozen
+# Not frozen, for the reason TraceEvent is not (simulator.trace): a long run's chart has a bar per interval.
+@attrs.define(slots=True, frozen=False, unsafe_hash=True)
 class Bar:
     """Something to draw: `lane` spent [start, end) ns in `state` (on CPU lanes, running `thread`).
 
@@ -97,6 +101,9 @@ class ChartData:
         self.counts = [0] * len(self.lanes)
         self.reasons: dict[str, int] = {}
         self.spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bars()
+        self._spill = self.spill.write
+        #: Each thread's (lane, index), once it has had an interval.
+        self._thread_ids: dict[str, tuple[int, int]] = {}
         self.tracker = IntervalTracker(info.cpus, self._thread_interval, self._cpu_interval, self._learn)
         #: Each device's current spell, by name (the implicit `io` added when first used).
         self.devices = {name: _DeviceSpells(number, servers) for number, (name, servers) in enumerate(info.devices)}
@@ -183,24 +190,36 @@ class ChartData:
     def _gil_interval(self, process: str, end: int) -> None:
         thread, start = self.gil_hold.pop(process)
         if end > start:
-            self._store(self.gil_lane[process], Interval(start, end, State.RUNNING), thread)
+            self._store(self.gil_lane[process], start, end, State.RUNNING, None, thread)
 
     def _reason_index(self, reason: str | None) -> int:
         if reason is None:
             return -1
         return self.reasons.setdefault(reason, len(self.reasons))
 
-    def _thread_interval(self, name: str, interval: Interval) -> None:
-        self._store(self.thread_lane[name], interval, self.thread_index[name])
-
-    def _cpu_interval(self, cpu: int, interval: Interval) -> None:
-        self._store(cpu, interval, self.thread_index.get(interval.thread or "", -1))
-
-    def _store(self, lane: int, interval: Interval, thread: int) -> None:
+    def _thread_interval(self, name: str, start: int, end: int, state: State, cpu: int | None,
+                         reason: str | None) -> None:  # fmt: skip
+        # _store and _write, inline: one call per interval of the run (a thread's lane and index never change).
+        ids = self._thread_ids.get(name)
+        if ids is None:
+            ids = self._thread_ids[name] = (self.thread_lane[name], self.thread_index[name])
+        lane = ids[0]
         self.counts[lane] += 1
-        self._write(
-            lane, int(interval.state), thread, self._reason_index(interval.reason), interval.start, interval.end
-        )
+        number = -1 if reason is None else self.reasons.setdefault(reason, len(self.reasons))
+        if end > _WORD:
+            self._store_high_words(start >> 64, end >> 64)
+        # The state packs as its number (an IntEnum), as int(state) would.
+        self._spill(_pack(lane, state, ids[1], number, start & _WORD, end & _WORD))
+
+    def _cpu_interval(self, cpu: int, start: int, end: int, state: State, thread: str) -> None:
+        self._store(cpu, start, end, state, None, self.thread_index.get(thread or "", -1))
+
+    def _store(self, lane: int, start: int, end: int, state: State, reason: str | None, thread: int) -> None:
+        self.counts[lane] += 1
+        number = -1 if reason is None else self._reason_index(reason)
+        if end > _WORD:
+            self._store_high_words(start >> 64, end >> 64)
+        self._spill(_pack(lane, state, thread, number, start & _WORD, end & _WORD))
 
     def _write(self, lane: int, state: int, thread: int, reason: int, start: int, end: int) -> None:
         """One record (a device lane's: lane -2 - its device's number, state and thread its in-service and
@@ -244,7 +263,7 @@ class ChartData:
                             yield _device_bar(lane, start, stop, state, thread, 1)
                             continue
                     if not dense[lane]:
-                        yield Bar(lane, start, stop, State(state), thread, reasons[reason] if reason >= 0 else None)
+                        yield Bar(lane, start, stop, _STATES[state], thread, reasons[reason] if reason >= 0 else None)
                     elif end:
                         _accumulate(columns[lane], state, thread, start, stop, end)
         finally:

@@ -21,9 +21,10 @@ from simulator import __version__
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.event_log import event_details
 from simulator.output.numbers import Number, dumps, time_number
-from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.recorder import IntervalTracker
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
+from simulator.timeunits import format_time
 from simulator.trace import EVENT_STATE, TraceEvent
 
 #: Events that are not instants: state changes are slices (except `wake`, also marked as an instant), and
@@ -36,6 +37,18 @@ CPU_PID = 1
 def micros(ns: int) -> Number:
     """ns as exact microseconds (at any size)."""
     return time_number(ns, "us")
+
+
+def micros_text(ns: int) -> str:
+    """The JSON text of `micros(ns)`: its exact decimal digits (as `numbers.dumps` writes each kind of Number)."""
+    return format_time(ns, "us")
+
+
+def _slice_parts(name: str, category: str, pid: int, tid: int, args: dict[str, object]) -> tuple[str, str]:
+    """A slice record's JSON text before its `ts` value and after its `dur` value."""
+    head = dumps({"name": name, "cat": category, "ph": "X", "ts": 0}, separators=(",", ":"))
+    tail = dumps({"pid": pid, "tid": tid, "args": args}, separators=(",", ":"))
+    return head[:-2], "," + tail[1:]
 
 
 class ChromeTraceWriter:
@@ -55,6 +68,11 @@ class ChromeTraceWriter:
         }  # fmt: skip
         stream.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"traceEvents":[\n')
         self._metadata()
+        #: The text around a slice's times, by (thread, state, reason, cpu) and by (cpu, state, thread); the
+        #: end of a wake-up instant, by thread.
+        self._thread_parts: dict[tuple[str, State, str | None, int | None], tuple[str, str]] = {}
+        self._cpu_parts: dict[tuple[int, State, str], tuple[str, str]] = {}
+        self._ids: dict[str, str] = {}
         self.tracker = IntervalTracker(info.cpus, self._thread_slice, self._cpu_slice, self._new_thread)
 
     def _emit(self, record: dict[str, object]) -> None:
@@ -84,13 +102,19 @@ class ChromeTraceWriter:
         kind, name = event.event, event.thread
         if name is None or kind in _NOT_INSTANTS or name not in self.tid:
             return
+        if kind == "wake":  # the common instant, written directly: the bytes of the record below
+            ids = self._ids.get(name)
+            if ids is None:
+                ids = self._ids[name] = f',"pid":{self.pid[self.process_of[name]]},"tid":{self.tid[name]}}}'
+            self._write_record(f'{{"name":"wake","cat":"thread","ph":"i","s":"t","ts":{micros_text(event.time)}{ids}')
+            return
         record: dict[str, object] = {"name": kind, "cat": "thread", "ph": "i", "s": "t", "ts": micros(event.time),
                                      "pid": self.pid[self.process_of[name]], "tid": self.tid[name]}  # fmt: skip
         if kind == "handoff":
             details = dict(event.details)
             record["name"] = f"handoff of {details['object']}"
             record["args"] = {"object": details["object"], "from": details["from"]}
-        elif kind != "wake":
+        else:
             details = event_details(event, self.info.time_unit)
             subject = details.get("object", details.get("var"))
             if subject is not None:
@@ -111,25 +135,45 @@ class ChromeTraceWriter:
         self._emit({"name": "thread_name", "ph": "M", "pid": self.pid[process], "tid": self.tid[name],
                     "args": {"name": name}})  # fmt: skip
 
-    def _thread_slice(self, name: str, interval: Interval) -> None:
-        args: dict[str, object] = {}
-        if interval.reason:
-            args["reason"] = interval.reason
-        if interval.cpu is not None:
-            args["cpu"] = interval.cpu
-        label = str(interval.state)
-        if interval.state is State.BLOCKED and interval.reason:
-            label = f"blocked: {interval.reason}"
-        self._emit({"name": label, "cat": str(interval.state), "ph": "X", "ts": micros(interval.start),
-                    "dur": micros(interval.end - interval.start), "pid": self.pid[self.process_of[name]],
-                    "tid": self.tid[name], "args": args})  # fmt: skip
+    # Slices are most of a trace (one per interval): each is written as the bytes `_emit` would write for its
+    # record (keys in the same order, times as exact decimals), with the text around the times made once
+    # per thread and state (and reason and CPU) or CPU and thread.
 
-    def _cpu_slice(self, cpu: int, interval: Interval) -> None:
-        name = interval.thread or "?"
-        switching = interval.state is State.SWITCHING
-        self._emit({"name": f"switch to {name}" if switching else name, "cat": str(interval.state), "ph": "X",
-                    "ts": micros(interval.start), "dur": micros(interval.end - interval.start), "pid": CPU_PID,
-                    "tid": cpu + 1, "args": {"thread": name, "process": self.process_of.get(name, "")}})  # fmt: skip
+    def _thread_slice(self, name: str, start: int, end: int, state: State, cpu: int | None, reason: str | None) -> None:
+        key = (name, state, reason, cpu)
+        parts = self._thread_parts.get(key)
+        if parts is None:
+            args: dict[str, object] = {}
+            if reason:
+                args["reason"] = reason
+            if cpu is not None:
+                args["cpu"] = cpu
+            label = str(state)
+            if state is State.BLOCKED and reason:
+                label = f"blocked: {reason}"
+            parts = self._thread_parts[key] = _slice_parts(label, str(state), self.pid[self.process_of[name]],
+                                                           self.tid[name], args)  # fmt: skip
+        self._write_record(f'{parts[0]}{micros_text(start)},"dur":{micros_text(end - start)}{parts[1]}')
+
+    def _cpu_slice(self, cpu: int, start: int, end: int, state: State, thread: str) -> None:
+        name = thread or "?"
+        key = (cpu, state, name)
+        parts = self._cpu_parts.get(key)
+        if parts is None:
+            switching = state is State.SWITCHING
+            parts = _slice_parts(f"switch to {name}" if switching else name, str(state), CPU_PID, cpu + 1,
+                                 {"thread": name, "process": self.process_of.get(name, "")})  # fmt: skip
+            if name in self.process_of:  # known now for good (a thread's process is learned when it starts)
+                self._cpu_parts[key] = parts
+        self._write_record(f'{parts[0]}{micros_text(start)},"dur":{micros_text(end - start)}{parts[1]}')
+
+    def _write_record(self, text: str) -> None:
+        """What `_emit` writes for a record whose JSON text is `text`."""
+        if self.first:
+            self.first = False
+            self.stream.write(text)
+        else:
+            self.stream.write(",\n" + text)
 
     def close(self, metrics: RunMetrics) -> None:
         self.tracker.finish(metrics.end_time)

@@ -13,12 +13,18 @@ from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.escaping import csv_cell
-from simulator.output.recorder import Interval, IntervalTracker
+from simulator.output.recorder import IntervalTracker
 from simulator.output.writer import TimelineInfo
+from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import TraceEvent
 
 COLUMNS = ("thread", "process", "cpu", "state", "start", "end", "reason")
+_STATE_TEXT = {state: str(state) for state in State}
+
+
+def _ignore_cpu(cpu: int, start: int, end: int, state: State, thread: str) -> None:
+    """CPU intervals: the CSV has thread rows only."""
 
 
 class CsvWriter:
@@ -30,7 +36,11 @@ class CsvWriter:
         self.process_of = dict(info.threads)
         self.rows = csv.writer(stream, lineterminator="\n")
         self.rows.writerow(COLUMNS)
-        self.tracker = IntervalTracker(info.cpus, self._write, lambda cpu, interval: None, self._learn)
+        self.writerow = self.rows.writerow
+        #: Each thread's first two cells (its name and process, made safe), made at its first row.
+        self._cells: dict[str, tuple[str, str]] = {}
+        self._reasons: dict[str | None, str] = {None: ""}
+        self.tracker = IntervalTracker(info.cpus, self._write, _ignore_cpu, self._learn)
 
     def _learn(self, name: str, process: str) -> None:
         self.process_of.setdefault(name, process)
@@ -38,12 +48,17 @@ class CsvWriter:
     def __call__(self, event: TraceEvent) -> None:
         self.tracker(event)
 
-    def _write(self, name: str, interval: Interval) -> None:
-        self.rows.writerow((
-            csv_cell(name), csv_cell(self.process_of[name]), "" if interval.cpu is None else interval.cpu,
-            str(interval.state), format_time(interval.start, self.unit), format_time(interval.end, self.unit),
-            csv_cell(interval.reason or ""),
-        ))  # fmt: skip
+    def _write(self, name: str, start: int, end: int, state: State, cpu: int | None, reason: str | None) -> None:
+        # A row per interval, a million in a long run: the text of names, states and reasons is made once.
+        cells = self._cells.get(name)
+        if cells is None:
+            cells = self._cells[name] = (csv_cell(name), csv_cell(self.process_of[name]))
+        reason_cell = self._reasons.get(reason)
+        if reason_cell is None:
+            reason_cell = self._reasons[reason] = csv_cell(reason or "")
+        unit = self.unit
+        self.writerow((cells[0], cells[1], "" if cpu is None else cpu, _STATE_TEXT[state], format_time(start, unit),
+                       format_time(end, unit), reason_cell))  # fmt: skip
 
     def close(self, metrics: RunMetrics) -> None:
         self.tracker.finish(metrics.end_time)

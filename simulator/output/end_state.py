@@ -12,6 +12,8 @@ from simulator.states import State
 from simulator.timeunits import format_time
 from simulator.trace import EVENT_STATE, TraceEvent
 
+#: Events that change what a thread holds or waits for.
+_HOLDING_EVENTS = frozenset({"lock", "unlock", "handoff", "block", "rewait"})
 #: The most thread lines shown (a stopped run of thousands of threads stays readable).
 LIMIT = 40
 
@@ -36,8 +38,11 @@ class EndState:
         if state is not None:
             self.state[name] = state
             self.cpu[name] = event.cpu
-            self.waits.pop(name, None)
-        if kind in ("lock", "unlock", "handoff", "block", "rewait"):
+            if self.waits:
+                self.waits.pop(name, None)
+            if kind != "block" and kind != "exit":  # the common case: nothing more to note
+                return
+        if kind in _HOLDING_EVENTS:
             details = dict(event.details)
             if kind == "lock":
                 self.holds.setdefault(name, {})[str(details["object"])] = None

@@ -25,7 +25,7 @@ from typing import IO
 
 from simulator.analysis.metrics import RunMetrics
 from simulator.output.escaping import printable
-from simulator.output.recorder import Interval, IntervalRecorder
+from simulator.output.recorder import IntervalRecorder
 from simulator.output.writer import TimelineInfo
 from simulator.states import State
 from simulator.timeunits import format_time
@@ -97,10 +97,10 @@ def _row(cells: list[dict[str, int]], step: int, rank: Callable[[str], int]) -> 
     return "".join(chars)
 
 
-def _thread_symbol(interval: Interval) -> str:
-    if interval.state is State.BLOCKED and interval.reason and not interval.reason.startswith("I/O"):
+def _thread_symbol(state: State, reason: str | None) -> str:
+    if state is State.BLOCKED and reason and not reason.startswith("I/O"):
         return WAITING
-    return THREAD_SYMBOLS[interval.state]
+    return THREAD_SYMBOLS[state]
 
 
 def _thread_rank(symbol: str) -> int:
@@ -117,6 +117,10 @@ def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) 
     cells: list[dict[str, int]] = [{} for _ in range(columns)]
     for start, stop, symbol in spans:
         index = start // step
+        if start < stop <= (index + 1) * step and index < columns:  # within one column: most spans of a long run
+            cell = cells[index]
+            cell[symbol] = cell.get(symbol, 0) + stop - start
+            continue
         while index < columns and index * step < stop:
             overlap = min(stop, (index + 1) * step) - max(start, index * step)
             cells[index][symbol] = cells[index].get(symbol, 0) + overlap
@@ -135,13 +139,18 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
     step = column_width(end, width)
     columns = -(-end // step)
     lines = [f"Timeline (1 column = {format_time(step, unit)} {unit})"]
-    for cpu, intervals in enumerate(recorder.cpu_rows):
-        spans = [(i.start, i.end, CPU_SWITCHING if i.state is State.SWITCHING else keys.get(i.thread or "", "?"))
-                 for i in intervals]  # fmt: skip
+    # The recorder's flat lanes (start, end, kind number; see IntervalRecorder), each kind's symbol made once.
+    kinds = recorder.kinds
+    cpu_symbols = [CPU_SWITCHING if state is State.SWITCHING else keys.get(thread or "", "?")
+                   for state, _, thread, _ in kinds]  # fmt: skip
+    for cpu, lane in enumerate(recorder.cpu_lanes):
+        spans = [(lane[i], lane[i + 1], cpu_symbols[lane[i + 2]]) for i in range(0, len(lane), 3)]
         row = _row(_accumulate(spans, columns, step), step, _cpu_rank).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
+    thread_symbols = [_thread_symbol(state, reason) if thread is None else "" for state, _, thread, reason in kinds]
     for name, label in zip(names, labels[recorder.cpus :], strict=True):
-        spans = [(i.start, i.end, _thread_symbol(i)) for i in recorder.threads[name]]
+        lane = recorder.thread_lanes[name]
+        spans = [(lane[i], lane[i + 1], thread_symbols[lane[i + 2]]) for i in range(0, len(lane), 3)]
         lines.append(f"{label:<{label_width}} |{_row(_accumulate(spans, columns, step), step, _thread_rank)}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines += [THREAD_LEGEND, CPU_LEGEND, *_key_lines(names, keys, max(label_width + columns + 3, 40))]

@@ -135,6 +135,15 @@ def _bar_shape(bar: Bar, y: int) -> tuple[float, float, str]:
 
 def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
     span = f"{format_time(bar.start, unit)}–{format_time(bar.end, unit)} {unit}"
+    return f"{_tooltip_subject(bar, lane, names)}, {span}{_dense(bar)}"
+
+
+def _dense(bar: Bar) -> str:
+    return f" [dense: {bar.count} intervals, showing the most common]" if bar.count > 1 else ""
+
+
+def _tooltip_subject(bar: Bar, lane: Lane, names: list[str]) -> str:
+    """What a bar's tooltip says before its times: the lane and what it did."""
     if lane.kind == "device":
         servers = "unlimited servers" if lane.servers is None else f"{lane.servers} server" + "s" * (lane.servers > 1)
         what = f"{lane.label} ({servers}): {bar.in_service} in service, {bar.queued} queued"
@@ -143,8 +152,7 @@ def _tooltip(bar: Bar, lane: Lane, names: list[str], unit: str) -> str:
         what = f"{lane.label}: {who}" + (" (context switch)" if bar.state is State.SWITCHING else "")
     else:
         what = f"{lane.label}: {STATE_LABELS[bar.state]}" + (f" ({bar.reason})" if bar.reason else "")
-    dense = f" [dense: {bar.count} intervals, showing the most common]" if bar.count > 1 else ""
-    return f"{what}, {span}{dense}"
+    return what
 
 
 def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, interactive: bool,
@@ -186,19 +194,37 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
     else:
         yield f'<g id="plot" transform="translate({LABEL_WIDTH},0)">\n'
     labels: list[str] = []
+    # A bar's text around its x, its width and its times, by what decides it: its lane, state, thread and
+    # reason. A long run has a million bars; this is their text, made once per kind of bar.
+    pieces: dict[tuple[int, State, int, str | None], tuple[str, str, str]] = {}
+    #: Bars' text, yielded a few hundred at a time (the same text, fewer writes).
+    chunk: list[str] = []
     for bar in data.bars(end):
+        if len(chunk) >= 256:
+            yield "".join(chunk)
+            chunk.clear()
         lane = lanes[bar.lane]
-        x0, x1 = _x(bar.start, end), _x(bar.end, end)
-        tip = xml_text(_tooltip(bar, lane, names, unit))
+        start, stop = bar.start, bar.end
+        x0, x1 = (start * PLOT_WIDTH / end, stop * PLOT_WIDTH / end) if end else (0.0, 0.0)  # _x, inline
         if lane.kind == "device":
+            tip = xml_text(_tooltip(bar, lane, names, unit))
             for top, bar_height, fill in _device_shapes(bar, lane, lane_y(bar.lane, cpus, devices_from)):
                 kind = "in-service" if fill == SERVICE_COLOUR else "queued"
-                yield (f'<rect class="bar device {kind}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
-                       f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
+                chunk.append(f'<rect class="bar device {kind}" x="{x0:.2f}" y="{top:g}" '
+                             f'width="{max(x1 - x0, 0.5):.2f}" height="{bar_height:g}" fill="{fill}"><title>{tip}'
+                             "</title></rect>\n")  # fmt: skip
             continue
-        top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
-        yield (f'<rect class="bar {STATE_LABELS[bar.state]}" x="{x0:.2f}" y="{top:g}" width="{max(x1 - x0, 0.5):.2f}" '
-               f'height="{bar_height:g}" fill="{fill}"><title>{tip}</title></rect>\n')  # fmt: skip
+        key = (bar.lane, bar.state, bar.thread, bar.reason)
+        piece = pieces.get(key)
+        if piece is None:
+            top, bar_height, fill = _bar_shape(bar, lane_y(bar.lane, cpus))
+            piece = pieces[key] = (f'<rect class="bar {STATE_LABELS[bar.state]}" x="', f'" y="{top:g}" width="',
+                                   f'" height="{bar_height:g}" fill="{fill}"><title>'
+                                   f"{xml_text(_tooltip_subject(bar, lane, names))}, ")  # fmt: skip
+        # The rest of the tooltip (digits, '.', '–', the unit, the dense note) is the same escaped or not.
+        dense = f" [dense: {bar.count} intervals, showing the most common]" if bar.count > 1 else ""
+        chunk.append(f"{piece[0]}{x0:.2f}{piece[1]}{max(x1 - x0, 0.5):.2f}{piece[2]}{format_time(start, unit)}–"
+                     f"{format_time(stop, unit)} {unit}{dense}</title></rect>\n")  # fmt: skip
         if lane.kind == "cpu" and bar.state is State.RUNNING and (interactive or x1 - x0 >= LABEL_MIN_WIDTH):
             name = xml_text(names[bar.thread]) if bar.thread >= 0 else "?"
             # The page moves and shows these as it zooms (they live outside the stretched plot).
@@ -206,6 +232,7 @@ def render_svg(info: TimelineInfo, metrics: RunMetrics, data: ChartData, *, inte
                         + ("" if x1 - x0 >= LABEL_MIN_WIDTH else ' display="none"')) if interactive else ""  # fmt: skip
             labels.append(f'<text{zoomable} x="{LABEL_WIDTH + (x0 + x1) / 2:.2f}" y="{lane_y(bar.lane, cpus) + 12}" '
                           f'text-anchor="middle" fill="#fff" font-size="10">{name}</text>\n')  # fmt: skip
+    yield "".join(chunk)
     yield from _violations(metrics, end, plot_height)
     yield "</svg>\n" if interactive else "</g>\n"
     yield from labels
