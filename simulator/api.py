@@ -69,6 +69,7 @@ def explore(
     every: bool = False,
     database: str | Path | None = None,
     check: Check | None = None,
+    reduce: bool = True,
 ) -> ExploreResult:
     """Run many schedules of `scenario` and report each distinct failure with a shrunk replay token, as
     `threadsim explore` does.
@@ -82,7 +83,8 @@ def explore(
     that pass now are forgotten, and every failure found is saved. `check(metrics)` is called with every
     schedule's RunMetrics: an AssertionError it raises fails the schedule (as an `expect` failure named after
     the check), for properties beyond the scenario's `expect` list; with `jobs` > 1 it must be picklable
-    (a function defined at module level).
+    (a function defined at module level). `reduce=False` makes dfs run every schedule within the bound,
+    without dynamic partial-order reduction.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
@@ -101,7 +103,7 @@ def explore(
     shrinking = shrink_budget if shrink else 0
     if strategy == "dfs":
         result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, seconds=time_budget,
-                                      time_budget=budget_text, shrink_budget=shrinking)  # fmt: skip
+                                      time_budget=budget_text, shrink_budget=shrinking, reduce=reduce)  # fmt: skip
     else:
         result = explorer.explore_seeds(strategy, DEFAULT_RUNS if runs is None else runs, seed_start, depth=depth,
                                         jobs=jobs, every=every, seconds=time_budget, time_budget=budget_text,

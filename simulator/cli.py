@@ -276,6 +276,12 @@ def policies() -> None:
     help="The cluster for --executor: ray's address (auto, ray://HOST:10001) or dask's scheduler (tcp://HOST:8786).",
 )
 @click.option(
+    "--no-reduction",
+    "no_reduction",
+    is_flag=True,
+    help="dfs: run every schedule within the bound, without dynamic partial-order reduction (to compare).",
+)
+@click.option(
     "--no-database",
     "no_database",
     is_flag=True,
@@ -310,6 +316,7 @@ def explore(
     shard: str | None,
     executor: str,
     address: str | None,
+    no_reduction: bool,
     no_database: bool,
     every: bool,
     max_steps: int,
@@ -339,6 +346,7 @@ def explore(
         time_budget=time_budget,
         shrink_budget=shrink_budget,
         database=not no_database,
+        reduce=not no_reduction,
         shard=shard,
         executor=executor,
         address=address,

@@ -238,6 +238,7 @@ def explore(
     time_budget: str | None = None,
     shrink_budget: int = SHRINK_BUDGET,
     database: bool = True,
+    reduce: bool = True,
     shard: str | None = None,
     executor: str = "local",
     address: str | None = None,
@@ -288,7 +289,7 @@ def explore(
     if strategy == "dfs":
         result = explorer.explore_dfs(preemption_bound, runs, seed_start, every=every, progress=bar,
                                       seconds=seconds, time_budget=time_budget, shrink_budget=shrink_budget,
-                                      status=status)  # fmt: skip
+                                      status=status, reduce=reduce)  # fmt: skip
     else:
         total = DEFAULT_RUNS if runs is None else runs
         with _cluster(executor, explorer, address, jobs) as cluster:

@@ -187,6 +187,8 @@ class ExploreResult:
     saved: tuple[SavedReplay, ...] = ()
     #: Each run's step bound and livelock bound (the reproduce commands repeat them when not the defaults).
     bounds: Bounds = DEFAULT_BOUNDS
+    #: dfs: whether dynamic partial-order reduction chose the schedules (simulator.exploration.dpor).
+    reduced: bool = False
 
     @property
     def failed(self) -> bool:
@@ -491,16 +493,23 @@ class Explorer:
 
     def explore_dfs(self, bound: int, max_runs: int | None = None, seed: int = 0, *, every: bool = False,
                     progress: Progress | None = None, seconds: float | None = None, time_budget: str | None = None,
-                    shrink_budget: int = SHRINK_BUDGET, status: Status | None = None) -> ExploreResult:  # fmt: skip
+                    shrink_budget: int = SHRINK_BUDGET, status: Status | None = None,
+                    reduce: bool = True) -> ExploreResult:  # fmt: skip
         """Every schedule with at most `bound` preemptions, by iterative preemption bounding: every schedule
         with no preemption, then every one with exactly 1, then exactly 2 ..., each run once, depth first
-        within a bound. Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
+        within a bound; with `reduce`, only those dynamic partial-order reduction tells apart (see
+        simulator.exploration.dpor). Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
         tally = Tally(every)
         budget = Budget(max_runs, seconds)
         stopped_by: str | None = None
         proven = -1
         try:
-            for level in range(bound + 1):
+            if reduce:
+                from simulator.exploration.dpor import search
+
+                stopped_by, proven = search(lambda strategy: self.run(seed, strategy), bound, tally, budget, progress,
+                                            max_runs)  # fmt: skip
+            for level in range(bound + 1 if not reduce else 0):
                 reached = False
                 stopped_by = budget.spent(tally.runs)
                 if stopped_by is not None:
@@ -527,7 +536,8 @@ class Explorer:
         failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
         return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
                              every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
-                             time_budget=time_budget, shrink_runs=shrink_runs, bounds=self.bounds)  # fmt: skip
+                             time_budget=time_budget, shrink_runs=shrink_runs, bounds=self.bounds,
+                             reduced=reduce)  # fmt: skip
 
     def _level(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
         """Every run of the depth-first search for schedules with exactly `level` preemptions, in order: its

@@ -58,7 +58,8 @@ def render_explore_text(result: ExploreResult, scenario_file: str) -> str:
     """The text report: what was searched and how far, saved failures replayed, then each distinct failure."""
     lines = [f"threadsim explore: scenario {result.scenario} ({scenario_file})"]
     if result.strategy == "dfs":
-        lines.append(f"strategy dfs, preemption bound {result.bound}, seed {result.seed_start}")
+        reduction = "dynamic partial-order reduction" if result.reduced else "no reduction"
+        lines.append(f"strategy dfs, preemption bound {result.bound}, seed {result.seed_start}, {reduction}")
         if result.complete:
             state = f"the search ended (every schedule with at most {_count(result.bound, 'preemption')})"
         elif result.proven_bound >= 0:
@@ -131,7 +132,15 @@ def explore_dict(result: ExploreResult, scenario_file: str) -> dict[str, Any]:
         "runs": result.runs,
         "seed_start": result.seed_start,
         **({"depth": result.depth} if result.strategy == "pct" else {}),
-        **({"preemption_bound": result.bound, "proven_bound": result.proven_bound} if result.strategy == "dfs" else {}),
+        **(
+            {
+                "preemption_bound": result.bound,
+                "proven_bound": result.proven_bound,
+                "reduction": "dpor" if result.reduced else "none",
+            }
+            if result.strategy == "dfs"
+            else {}
+        ),  # fmt: skip
         "runs_limit": result.runs_limit,
         "time_budget": result.time_budget,
         "complete": result.complete,

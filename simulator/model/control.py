@@ -36,7 +36,7 @@ _GOING_ON = (NEW, RUNNING, SWITCHING, SLEEPING)
 class Control:
     """The decision points of one controlled run, and the threads it holds delayed."""
 
-    __slots__ = ("_kernel", "_chooser", "_footprints", "_delays", "delayed")
+    __slots__ = ("_kernel", "_chooser", "_footprints", "_delays", "_observe", "delayed")
 
     def __init__(self, kernel: Kernel, chooser: Chooser, footprints: Footprints) -> None:
         self._kernel = kernel
@@ -45,6 +45,8 @@ class Control:
         #: Whether the strategy is offered delays (a replay of a token recorded before delays existed is not:
         #: its decision points would be numbered otherwise).
         self._delays = chooser.offers_delays
+        #: Told of every step that may conflict, as it is taken (the reduced search's: simulator.exploration.dpor).
+        self._observe = getattr(chooser.strategy, "observe", None)
         #: Delayed threads, in the order they were delayed (each READY, on no CPU and in no queue).
         self.delayed: list[Thread] = []
 
@@ -56,11 +58,16 @@ class Control:
         kernel = self._kernel
         delayed = self.delayed
         ready = kernel._ready  # the hot path of every explored schedule: read, not asked through a method
-        # The cheap tests first: nobody to switch to, nobody else to go first, nobody to release.
+        # The cheap tests first: nobody to switch to, nobody else to go first, nobody to release or tell.
         may_delay = not ready and self._delays and kernel.unfinished() > 1 + len(delayed)
-        if not (ready or may_delay or delayed):
+        observe = self._observe
+        if not (ready or may_delay or delayed or observe):
             return False
-        if thread.held_back == (now, kernel.steps) or self._footprints.independent(thread.template, operation):
+        if self._footprints.independent(thread.template, operation):
+            return False
+        if thread.held_back == (now, kernel.steps):
+            if observe is not None:
+                observe(thread, operation)
             return False
         if ready:
             if chooser.preempt(thread, kernel.policy.ready_threads()):
@@ -78,6 +85,8 @@ class Control:
                 return True
         if self.delayed:
             self.release()  # `thread` takes a step that may conflict: the delayed ones may go on after it
+        if observe is not None:
+            observe(thread, operation)
         return False
 
     def release(self) -> None:

@@ -1,0 +1,351 @@
+"""Dynamic partial-order reduction for the depth-first search (`explore --strategy dfs`).
+
+The plain depth-first search tries every decision at every decision point within the bound. Most of those
+schedules differ only in the order of steps that commute (a preemption inside a critical section, whose only
+effect is that the other thread blocks on the lock a little earlier). Dynamic partial-order reduction
+(Flanagan and Godefroid, POPL 2005) runs one schedule, looks at the accesses it actually made, and only
+backtracks where two steps of different threads *race*: they touch the same variable (one of them writing)
+or the same synchronization object, and nothing in between orders them. For each race it asks for the
+schedule that runs the second thread before the first step: at the decision point before that step, it
+preempts (or delays) the thread that took it and picks the other. With a preemption bound the point where the
+race could be reversed may be out of reach; as in bounded partial-order reduction (Coons, Musuvathi and
+McKinley, OOPSLA 2013) the other thread is then also tried at the last free dispatch before it, where
+running it costs no preemption.
+
+Each schedule to run is a *prefix*: the decision values to follow, then the defaults (no preemption, the
+policy's pick). Prefixes wait in one stack per cost (its preemptions and delays), and the search runs every
+prefix of cost 0, then of cost 1, and so on (iterative bounding): a larger bound never misses, within the same
+budget, what a smaller one finds. A schedule whose decisions were already run is not run again.
+
+Happens-before is tracked with vector clocks over the visible steps: a step joins the clocks of the earlier
+steps it conflicts with, and a thread that blocked on a synchronization object joins that object's clock
+when it next steps (whoever released the object woke it). The footprint of a step is the one its operation
+declares (simulator.analysis.footprints), per process instance; a thread written in Python is judged by the
+operation each yield gives, as it happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from simulator.analysis.footprints import step_footprint
+from simulator.exploration.strategies import DefaultStrategy
+from simulator.program.operations import Lock, Unlock
+
+if TYPE_CHECKING:
+    from simulator.exploration.explorer import Budget, Outcome, Progress, Tally
+    from simulator.model.threads import Thread
+    from simulator.program.operations import Primitive
+
+#: A prefix entry: a decision value, or (1, thread index) at its end: preempt, then run that thread next.
+Entry = int | tuple[int, int]
+#: A variable (process, name) or a synchronization object ("@" process, name).
+Key = tuple[str, str]
+#: What a step touches: (key, writes?) for each thing, and its synchronization objects alone.
+Keys = tuple[list[tuple[Key, bool]], tuple[Key, ...]]
+#: The kinds of decision point.
+PREEMPT, DELAY, PICK = "preempt", "delay", "pick"
+#: A pseudo-object that spawn, join, fork and wait_process write and every other step reads: they conflict
+#: with everything.
+_EVERYTHING = ("*", "*")
+
+
+class _Point:
+    """A decision point met by a run: its kind, the thread it was about, the threads that could go instead (in
+    the order the decision indexes them) and the value taken."""
+
+    __slots__ = ("kind", "running", "choices", "value")
+
+    def __init__(self, kind: str, running: int, choices: tuple[int, ...], value: int) -> None:
+        self.kind = kind
+        self.running = running
+        self.choices = choices
+        self.value = value
+
+
+class _Event:
+    """A visible step: its thread, the decision point asked just before it (-1: none), its clock."""
+
+    __slots__ = ("thread", "point", "clock")
+
+    def __init__(self, thread: int, point: int, clock: dict[int, int]) -> None:
+        self.thread = thread
+        self.point = point
+        self.clock = clock
+
+
+class DporStrategy(DefaultStrategy):
+    """One run of the reduced search: follows `prefix`, then takes every default, and records the decision
+    points and the races of the run for the search to find the next prefixes from (`races`)."""
+
+    def __init__(self, prefix: Sequence[Entry], keys: dict[object, Keys] | None = None) -> None:
+        """`keys` caches what each operation touches, for the runs of one search to share."""
+        super().__init__()
+        self._keys = {} if keys is None else keys
+        self.prefix = list(prefix)
+        self.points: list[_Point] = []
+        #: A thread to run at the next pick, after a preemption of the prefix asked for it.
+        self._prefer: int | None = None
+        #: Each thread's vector clock (thread index -> steps of that thread it has seen).
+        self._clocks: dict[int, dict[int, int]] = {}
+        #: Per variable (process, name): its last write and each thread's last read since; per object: its
+        #: last step.
+        self._writes: dict[tuple[str, str], _Event] = {}
+        self._reads: dict[tuple[str, str], dict[int, _Event]] = {}
+        #: The objects each thread's last step touched, and its wait_serial then (which counts its blocks).
+        self._last: dict[int, tuple[tuple[tuple[str, str], ...], int]] = {}
+        self._object_clocks: dict[tuple[str, str], dict[int, int]] = {}
+        #: (earlier event, thread of the later one): pairs of racing steps, in the order found.
+        self.races: list[tuple[_Event, int]] = []
+        #: Each mutex's last lock (taken or waited for) and the clock of its last unlock; the keys of mutexes.
+        self._acquired: dict[Key, _Event] = {}
+        self._released: dict[Key, dict[int, int]] = {}
+        self._unlocks: dict[Key, _Event] = {}
+        self._mutexes: set[Key] = set()
+        #: Each thread's last step.
+        self._latest: dict[int, _Event] = {}
+        #: The decision point asked for each thread's coming step (-1: none).
+        self._asked: dict[int, int] = {}
+
+    # -- decisions --------------------------------------------------------------------------------------
+
+    def _value(self, point: int) -> Entry | None:
+        return self.prefix[point] if point < len(self.prefix) else None
+
+    def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return self._switch(point, PREEMPT, running, ready)
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return self._switch(point, DELAY, running, others)
+
+    def _switch(self, point: int, kind: str, running: Thread, others: Sequence[Thread]) -> bool:
+        entry = self._value(point)
+        if isinstance(entry, tuple):
+            value, self._prefer = 1, entry[1]
+        else:
+            value = entry or 0
+        self.points.append(_Point(kind, running.index, tuple(thread.index for thread in others), value))
+        self._asked[running.index] = point
+        return value == 1
+
+    def pick(self, point: int, ready: Sequence[Thread]) -> int:
+        entry = self._value(point)
+        choices = tuple(thread.index for thread in ready)
+        if self._prefer is not None:
+            value = choices.index(self._prefer) if self._prefer in choices else 0
+            self._prefer = None
+        else:
+            value = entry if isinstance(entry, int) and 0 <= entry < len(ready) else 0
+        self.points.append(_Point(PICK, -1, choices, value))
+        return value
+
+    # -- accesses ---------------------------------------------------------------------------------------
+
+    def observe(self, thread: Thread, operation: Primitive) -> None:
+        """`thread` takes the visible step `operation` now: find the earlier steps it races with and update
+        the clocks (the kernel calls it for every step that may conflict). A lock that blocks is a step too:
+        the order in which threads start waiting for a mutex is the order they get it."""
+        index = thread.index
+        point = self._asked.pop(index, -1)
+        clock = self._clocks.setdefault(index, {})
+        cached = self._keys.get((operation, thread.process))
+        if cached is None:
+            cached = self._keys[(operation, thread.process)] = _keys(thread, operation)
+        keys, objects = cached
+        last = self._last.get(index)
+        if last is not None and thread.wait_serial != last[1]:
+            for key in last[0]:  # it blocked there: whoever released the object woke it
+                released = self._released.get(key) if key in self._mutexes else self._object_clocks.get(key)
+                _join(clock, released)
+        # The steps it is ordered after (`earlier`) and those it may race with (`partners`): the same, but for
+        # a mutex. There a lock races with the last lock, blocked or not (the order in which threads ask is
+        # the order they get it), and with the last unlock (a lock that goes before it blocks, and is handed
+        # the mutex at that unlock: no third thread can take it in between); it is ordered after the last
+        # unlock only (not after a waiter's attempt); an unlock is ordered after its own lock.
+        kind = type(operation)
+        mutex = kind is Lock or kind is Unlock
+        earlier: list[_Event] = []
+        partners: list[_Event] = []
+        joins: list[dict[int, int] | None] = []
+        for key, write in keys:
+            if mutex and key in objects:
+                self._mutexes.add(key)
+                if kind is Lock:
+                    for previous in (self._acquired.get(key), self._unlocks.get(key)):
+                        if previous is not None:
+                            partners.append(previous)
+                    joins.append(self._released.get(key))  # after the race check: it orders the locks
+                continue
+            previous = self._writes.get(key)
+            if previous is not None:
+                earlier.append(previous)
+                partners.append(previous)
+            if write:
+                reads = self._reads.get(key)
+                if reads:
+                    earlier += reads.values()
+                    partners += reads.values()
+        for event in partners:
+            other = event.thread
+            if other != index and clock.get(other, 0) < event.clock[other]:
+                self.races.append((event, index))
+        for event in earlier:
+            _join(clock, event.clock)
+        for other_clock in joins:
+            _join(clock, other_clock)
+        clock[index] = clock.get(index, 0) + 1
+        event = _Event(index, point, dict(clock))
+        self._latest[index] = event
+        for key, write in keys:
+            if write:
+                self._writes[key] = event
+                self._reads.pop(key, None)
+            else:
+                self._reads.setdefault(key, {})[index] = event
+        for key in objects:
+            self._object_clocks[key] = event.clock
+            if kind is Lock:
+                self._acquired[key] = event
+            elif kind is Unlock:
+                self._released[key] = event.clock
+                self._unlocks[key] = event
+        self._last[index] = (objects, thread.wait_serial)
+
+    def trail(self) -> list[int]:
+        """The values taken at every decision point of the run."""
+        return [point.value for point in self.points]
+
+
+def _join(clock: dict[int, int], other: dict[int, int] | None) -> None:
+    if other is None:
+        return
+    for index, value in other.items():
+        if value > clock.get(index, 0):
+            clock[index] = value
+
+
+def _keys(thread: Thread, operation: Primitive) -> Keys:
+    """What a step touches: (key, writes?) per variable and object (an object counts as written), and the
+    synchronization objects alone."""
+    footprint = step_footprint(operation)
+    process = thread.process
+    if footprint.everything:
+        return [(_EVERYTHING, True)], ()
+    keys: list[tuple[Key, bool]] = [(_EVERYTHING, False)]
+    keys += [((process, name), True) for name in sorted(footprint.writes)]
+    keys += [((process, name), False) for name in sorted(footprint.reads - footprint.writes)]
+    objects = tuple(("@" + process, name) for name in sorted(footprint.objects))
+    keys += [(key, True) for key in objects]
+    return keys, objects
+
+
+def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ...], int]]:
+    """The prefixes a run asks for, each with its cost (preemptions and delays), within `bound`: for each race,
+    the schedule that runs the later thread first, at the decision point before the earlier step (every
+    alternative there when that thread could not be chosen), and the later thread picked at the last free
+    dispatch before it where it could have been (which costs nothing: see the module docstring)."""
+    points = strategy.points
+    taken = strategy.trail()
+    #: switches[i]: the preemptions and delays among the first i decisions of the run.
+    switches = [0]
+    for point in points:
+        switches.append(switches[-1] + (point.kind != PICK and point.value == 1))
+    #: (point, what to do there) -> cost, in the order asked: a thread index (preempt for it), -1 - a thread
+    #: index (pick it), None (delay).
+    wanted: dict[tuple[int, int | None], int] = {}
+    # Delays are not reduced: whom a delay lets go first depends on timing (who arrives, wakes or steps
+    # next), which the races of one run do not tell, so every delay point is tried, as without reduction.
+    for at, point in enumerate(points):
+        if point.kind == DELAY and point.value == 0 and switches[at] + 1 <= bound:
+            wanted[(at, None)] = switches[at] + 1
+    for event, later in strategy.races:
+        at = event.point
+        if at < 0 or at >= len(points):
+            continue
+        point = points[at]
+        if point.kind == PICK:
+            continue
+        if point.kind == DELAY:
+            targets: list[int] = []  # a delay lets whoever goes on go first (every delay point is tried)
+        elif later in point.choices:
+            targets = [later]
+        else:
+            targets = list(point.choices)  # a thread that could not be chosen: every choice there
+        if point.value == 0 and switches[at] + 1 <= bound:
+            for target in targets:
+                wanted.setdefault((at, target), switches[at] + 1)
+        if point.kind == DELAY or later not in point.choices:
+            # The later thread cannot be run right there (a delay lets whoever steps next go first, and
+            # timing decides who): also preempt for it at the last point before where it was ready.
+            for earlier in range(at - 1, -1, -1):
+                candidate = points[earlier]
+                if candidate.kind == PREEMPT and later in candidate.choices:
+                    if candidate.value == 0 and switches[earlier] + 1 <= bound:
+                        wanted.setdefault((earlier, later), switches[earlier] + 1)
+                    break
+        # Bounded: each of those threads also at the last free dispatch before, where it costs nothing.
+        for target in [later, *targets]:
+            for free in range(at - 1, -1, -1):
+                candidate = points[free]
+                if candidate.kind == PICK and target in candidate.choices:
+                    if candidate.choices.index(target) != candidate.value:
+                        wanted.setdefault((free, -1 - target), switches[free])
+                    break
+    prefixes = []
+    for (at, what), price in wanted.items():
+        if what is None:
+            last: Entry = 1
+        elif what < 0:
+            last = points[at].choices.index(-1 - what)
+        else:
+            last = (1, what)
+        prefixes.append(((*taken[:at], last), price))
+    return prefixes
+
+
+def search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally: Tally, budget: Budget,
+           progress: Progress | None = None, max_runs: int | None = None) -> tuple[str | None, int]:  # fmt: skip
+    """Run the reduced search within `bound` preemptions and delays, adding each new schedule to `tally`;
+    why it stopped early (None: it ran to its end) and the largest bound within which every prefix ran."""
+    stacks: list[list[tuple[Entry, ...]]] = [[] for _ in range(bound + 1)]
+    stacks[0].append(())
+    #: What was run or is waiting to be, by its decisions (see _key).
+    queued: set[tuple[object, ...]] = {()}
+    ran: set[tuple[tuple[int, int], ...]] = set()
+    keys: dict[object, Keys] = {}
+    proven = -1
+    for level in range(bound + 1):
+        while True:
+            stopped_by = budget.spent(tally.runs)
+            if stopped_by is not None:
+                return stopped_by, proven
+            # The cheapest waiting prefix first: a run of this level may ask for one of a lower cost.
+            stack = next((stacks[c] for c in range(level + 1) if stacks[c]), None)
+            if stack is None:
+                break
+            strategy = DporStrategy(stack.pop(), keys)
+            outcome, taken = run(strategy)
+            if outcome.decisions in ran:
+                continue  # the same schedule as one run already (a pick that turned out to be the policy's own)
+            ran.add(outcome.decisions)
+            queued.add(outcome.decisions)
+            tally.add(outcome, taken)
+            if progress is not None:
+                progress(tally.runs, max_runs or 0, tally.failed)
+            for prefix, price in backtracks(strategy, bound):
+                key = _key(prefix)
+                if key not in queued:
+                    queued.add(key)
+                    stacks[price].append(prefix)
+        proven = level
+    return None, proven
+
+
+def _key(prefix: tuple[Entry, ...]) -> tuple[object, ...]:
+    """What tells prefixes apart: the decisions a prefix of plain values makes, as a run records them (its
+    non-default values, as (point, value)), so that it matches the run it gives; a prefix that ends by
+    preempting for a thread is known by itself until it has run."""
+    if prefix and isinstance(prefix[-1], tuple):
+        return ("prefix", *prefix)  # never equal to decisions, which are all pairs
+    return tuple((point, value) for point, value in enumerate(prefix) if value)
