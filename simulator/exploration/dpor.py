@@ -149,9 +149,12 @@ class DporStrategy(DefaultStrategy):
         index = thread.index
         point = self._asked.pop(index, -1)
         clock = self._clocks.setdefault(index, {})
-        cached = self._keys.get((operation, thread.process))
-        if cached is None:
-            cached = self._keys[(operation, thread.process)] = _keys(thread, operation)
+        try:
+            cached = self._keys.get((operation, thread.process))
+            if cached is None:
+                cached = self._keys[(operation, thread.process)] = _keys(thread, operation)
+        except TypeError:  # an operation that cannot be hashed (made in Python, holding a list): not cached
+            cached = _keys(thread, operation)
         keys, objects = cached
         last = self._last.get(index)
         if last is not None and thread.wait_serial != last[1]:
@@ -275,7 +278,7 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
         if point.value == 0 and switches[at] + 1 <= bound:
             for target in targets:
                 wanted.setdefault((at, target), switches[at] + 1)
-        if point.kind == DELAY or later not in point.choices:
+        if point.kind == DELAY:
             # The later thread cannot be run right there (a delay lets whoever steps next go first, and
             # timing decides who): also preempt for it at the last point before where it was ready.
             for earlier in range(at - 1, -1, -1):
