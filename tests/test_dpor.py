@@ -46,6 +46,23 @@ def test_the_locked_counter_is_proven_in_a_tenth_of_the_schedules() -> None:
     assert reduced.runs <= 2_000
 
 
+def test_ctrl_c_keeps_the_bound_proven_so_far(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Interrupted after bound 0 and 1 have run out, the reduced search says so (proven within 1)."""
+    explorer = Explorer("locked.yaml", parse_scenario(LOCKED, "locked.yaml"), "0123abcd")
+    original = Explorer.run
+    calls: list[int] = []
+
+    def interrupted(self, seed, strategy):  # type: ignore[no-untyped-def]
+        calls.append(seed)
+        if len(calls) > 100:
+            raise KeyboardInterrupt
+        return original(self, seed, strategy)
+
+    monkeypatch.setattr(Explorer, "run", interrupted)
+    result = explorer.explore_dfs(2)
+    assert result.stopped_by == "interrupted" and result.runs == 100 and result.proven_bound == 1
+
+
 def outcomes(scenario_text: str, bound: int, reduce: bool) -> tuple[set[object], set[tuple[object, ...]], bool]:
     """The failures (kind, subject) and the final memories a search reaches, and whether it ran to its end."""
     memories: set[tuple[object, ...]] = set()

@@ -310,19 +310,29 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
 def search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally: Tally, budget: Budget,
            progress: Progress | None = None, max_runs: int | None = None) -> tuple[str | None, int]:  # fmt: skip
     """Run the reduced search within `bound` preemptions and delays, adding each new schedule to `tally`;
-    why it stopped early (None: it ran to its end) and the largest bound within which every prefix ran."""
+    why it stopped early (None: it ran to its end; "interrupted" for Ctrl-C) and the largest bound within
+    which every prefix ran."""
+    proven = [-1]
+    try:
+        return _search(run, bound, tally, budget, progress, max_runs, proven)
+    except KeyboardInterrupt:
+        return "interrupted", proven[0]
+
+
+def _search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally: Tally, budget: Budget,
+            progress: Progress | None, max_runs: int | None, proven: list[int]) -> tuple[str | None, int]:  # fmt: skip
+    """`search`, keeping the bound proven so far in `proven[0]` for Ctrl-C."""
     stacks: list[list[tuple[Entry, ...]]] = [[] for _ in range(bound + 1)]
     stacks[0].append(())
     #: What was run or is waiting to be, by its decisions (see _key).
     queued: set[tuple[object, ...]] = {()}
     ran: set[tuple[tuple[int, int], ...]] = set()
     keys: dict[object, Keys] = {}
-    proven = -1
     for level in range(bound + 1):
         while True:
             stopped_by = budget.spent(tally.runs)
             if stopped_by is not None:
-                return stopped_by, proven
+                return stopped_by, proven[0]
             # The cheapest waiting prefix first: a run of this level may ask for one of a lower cost.
             stack = next((stacks[c] for c in range(level + 1) if stacks[c]), None)
             if stack is None:
@@ -341,8 +351,8 @@ def search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally
                 if key not in queued:
                     queued.add(key)
                     stacks[price].append(prefix)
-        proven = level
-    return None, proven
+        proven[0] = level
+    return None, proven[0]
 
 
 def _key(prefix: tuple[Entry, ...]) -> tuple[object, ...]:
