@@ -46,6 +46,25 @@ def test_the_locked_counter_is_proven_in_a_tenth_of_the_schedules() -> None:
     assert reduced.runs <= 2_000
 
 
+IPC_DEADLOCK = """\
+machine: {cpus: 1, policy: fcfs, ipc: {a: mutex, b: mutex}}
+processes:
+  - name: p1
+    threads: [{name: T1, program: [lock: a, lock: b, unlock: b, unlock: a]}]
+  - name: p2
+    threads: [{name: T2, program: [lock: b, lock: a, unlock: a, unlock: b]}]
+"""
+
+
+def test_the_machine_s_objects_are_one_object_for_every_process() -> None:
+    """Two processes take two machine-wide (ipc) mutexes in opposite orders: the reduced search sees one
+    mutex a and one mutex b (not one per process) and finds the deadlock, as the full search does."""
+    explorer = Explorer("ipc.yaml", parse_scenario(IPC_DEADLOCK, "ipc.yaml"), "0123abcd")
+    reduced, full = explorer.explore_dfs(2), explorer.explore_dfs(2, reduce=False)
+    assert [(f.kind, f.subject) for f in reduced.failures] == [(f.kind, f.subject) for f in full.failures]
+    assert [f.kind for f in reduced.failures] == ["deadlock"] and reduced.runs < full.runs
+
+
 def test_ctrl_c_keeps_the_bound_proven_so_far(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Interrupted after bound 0 and 1 have run out, the reduced search says so (proven within 1)."""
     explorer = Explorer("locked.yaml", parse_scenario(LOCKED, "locked.yaml"), "0123abcd")

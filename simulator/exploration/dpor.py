@@ -238,7 +238,9 @@ def _keys(thread: Thread, operation: Primitive) -> Keys:
     keys: list[tuple[Key, bool]] = [(_EVERYTHING, False)]
     keys += [((process, name), True) for name in sorted(footprint.writes)]
     keys += [((process, name), False) for name in sorted(footprint.reads - footprint.writes)]
-    objects = tuple(("@" + process, name) for name in sorted(footprint.objects))
+    # An object is its process's, else the machine's (ipc), shared by every process (as steps look it up).
+    own = thread.proc.sync if thread.proc is not None else {}
+    objects = tuple(("@" + process if name in own else "@", name) for name in sorted(footprint.objects))
     keys += [(key, True) for key in objects]
     return keys, objects
 
