@@ -1,4 +1,4 @@
-"""Dynamic partial-order reduction for the depth-first search (`explore --strategy dfs`).
+"""Dynamic partial-order reduction for the depth-first search (`explore --strategy dfs`) on one CPU.
 
 The plain depth-first search tries every decision at every decision point within the bound. Most of those
 schedules differ only in the order of steps that commute (a preemption inside a critical section, whose only
@@ -264,6 +264,11 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
     for at, point in enumerate(points):
         if point.kind == DELAY and point.value == 0 and switches[at] + 1 <= bound:
             wanted[(at, None)] = switches[at] + 1
+        elif point.kind == PICK:
+            # Picks are not reduced either: which threads share the CPUs at a time is timing, and a race
+            # between two of them may need both picked ahead of a third (they cost nothing: no bound).
+            for choice in point.choices[point.value + 1 :]:
+                wanted[(at, -1 - choice)] = switches[at]
     for event, later in strategy.races:
         at = event.point
         if at < 0 or at >= len(points):
