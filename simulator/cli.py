@@ -279,7 +279,8 @@ def policies() -> None:
     "--no-reduction",
     "no_reduction",
     is_flag=True,
-    help="dfs: run every schedule within the bound, without dynamic partial-order reduction (to compare).",
+    help="dfs: run every schedule within the bound, without dynamic partial-order reduction (which applies on "
+    "one CPU; to compare).",
 )
 @click.option(
     "--no-database",
