@@ -31,6 +31,22 @@ def trace_of(text: str, **options: object) -> tuple[RunMetrics, list[TraceEvent]
     return metrics, events
 
 
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, schedules: int) -> None:
+    """Make the explorer's next schedule after `schedules` of them raise KeyboardInterrupt (Ctrl-C)."""
+    from simulator.exploration.explorer import Explorer
+
+    original = Explorer.run
+    calls: list[int] = []
+
+    def interrupted(self, seed, strategy):  # type: ignore[no-untyped-def]
+        calls.append(seed)
+        if len(calls) > schedules:
+            raise KeyboardInterrupt
+        return original(self, seed, strategy)
+
+    monkeypatch.setattr(Explorer, "run", interrupted)
+
+
 def by_name(metrics: RunMetrics) -> dict[str, object]:
     """Thread metrics by thread name."""
     return {thread.name: thread for thread in metrics.threads}

@@ -14,7 +14,7 @@ from simulator import load_scenario
 from simulator.cli import main
 from simulator.exploration.explorer import Explorer, Outcome, Tally, failures_of
 from simulator.exploration.tokens import ReplayToken, TokenError, decode, encode, scenario_hash
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, interrupt_after
 
 INCR = str(SCENARIOS / "counter-incr.yaml")
 
@@ -261,16 +261,7 @@ def test_pct_lets_a_spin_with_yield_loop_end(tmp_path: Path) -> None:
 
 def test_interrupting_prints_the_report_so_far(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Ctrl-C during exploration stops it at once and reports every schedule that ended before it."""
-    original = Explorer.run
-    calls = []
-
-    def interrupted(self, seed, strategy):  # type: ignore[no-untyped-def]
-        calls.append(seed)
-        if len(calls) > 37:
-            raise KeyboardInterrupt
-        return original(self, seed, strategy)
-
-    monkeypatch.setattr(Explorer, "run", interrupted)
+    interrupt_after(monkeypatch, 37)
     result = CliRunner().invoke(main, ["explore", INCR, "--runs", "1000"])
     assert result.exit_code == 1
     assert "ran 37 of 1000 schedules: cut short by Ctrl-C" in result.stdout

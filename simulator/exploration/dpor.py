@@ -7,10 +7,13 @@ effect is that the other thread blocks on the lock a little earlier). Dynamic pa
 backtracks where two steps of different threads *race*: they touch the same variable (one of them writing)
 or the same synchronization object, and nothing in between orders them. For each race it asks for the
 schedule that runs the second thread before the first step: at the decision point before that step, it
-preempts (or delays) the thread that took it and picks the other. With a preemption bound the point where the
-race could be reversed may be out of reach; as in bounded partial-order reduction (Coons, Musuvathi and
-McKinley, OOPSLA 2013) the other thread is then also tried at the last free dispatch before it, where
-running it costs no preemption.
+preempts the thread that took it for the other (for every thread that could go there, when the other could
+not). Picks and delays are not reduced: every alternative is tried, as without reduction (picks cost nothing
+against the bound, so the later thread can also be picked wherever it could have been, as bounded
+partial-order reduction does: Coons, Musuvathi and McKinley, OOPSLA 2013). Which threads share the CPUs, and
+whom a delay lets go first, is timing, which the races of one run do not tell: after a race at a delay point
+the later thread is also preempted for where it was last ready, and on several CPUs the explorer does not
+reduce at all (the property test of tests/test_dpor.py lost schedules there).
 
 Each schedule to run is a *prefix*: the decision values to follow, then the defaults (no preemption, the
 policy's pick). Prefixes wait in one stack per cost (its preemptions and delays), and the search runs every
@@ -52,14 +55,13 @@ _EVERYTHING = ("*", "*")
 
 
 class _Point:
-    """A decision point met by a run: its kind, the thread it was about, the threads that could go instead (in
-    the order the decision indexes them) and the value taken."""
+    """A decision point met by a run: its kind, the threads that could go instead of the running one, or be
+    picked (in the order the decision indexes them), and the value taken."""
 
-    __slots__ = ("kind", "running", "choices", "value")
+    __slots__ = ("kind", "choices", "value")
 
-    def __init__(self, kind: str, running: int, choices: tuple[int, ...], value: int) -> None:
+    def __init__(self, kind: str, choices: tuple[int, ...], value: int) -> None:
         self.kind = kind
-        self.running = running
         self.choices = choices
         self.value = value
 
@@ -91,11 +93,11 @@ class DporStrategy(DefaultStrategy):
         self._clocks: dict[int, dict[int, int]] = {}
         #: Per variable (process, name): its last write and each thread's last read since; per object: its
         #: last step.
-        self._writes: dict[tuple[str, str], _Event] = {}
-        self._reads: dict[tuple[str, str], dict[int, _Event]] = {}
+        self._writes: dict[Key, _Event] = {}
+        self._reads: dict[Key, dict[int, _Event]] = {}
         #: The objects each thread's last step touched, and its wait_serial then (which counts its blocks).
-        self._last: dict[int, tuple[tuple[tuple[str, str], ...], int]] = {}
-        self._object_clocks: dict[tuple[str, str], dict[int, int]] = {}
+        self._last: dict[int, tuple[tuple[Key, ...], int]] = {}
+        self._object_clocks: dict[Key, dict[int, int]] = {}
         #: (earlier event, thread of the later one): pairs of racing steps, in the order found.
         self.races: list[tuple[_Event, int]] = []
         #: Each mutex's last lock (taken or waited for) and the clock of its last unlock; the keys of mutexes.
@@ -103,8 +105,6 @@ class DporStrategy(DefaultStrategy):
         self._released: dict[Key, dict[int, int]] = {}
         self._unlocks: dict[Key, _Event] = {}
         self._mutexes: set[Key] = set()
-        #: Each thread's last step.
-        self._latest: dict[int, _Event] = {}
         #: The decision point asked for each thread's coming step (-1: none).
         self._asked: dict[int, int] = {}
 
@@ -125,7 +125,7 @@ class DporStrategy(DefaultStrategy):
             value, self._prefer = 1, entry[1]
         else:
             value = entry or 0
-        self.points.append(_Point(kind, running.index, tuple(thread.index for thread in others), value))
+        self.points.append(_Point(kind, tuple(thread.index for thread in others), value))
         self._asked[running.index] = point
         return value == 1
 
@@ -137,7 +137,7 @@ class DporStrategy(DefaultStrategy):
             self._prefer = None
         else:
             value = entry if isinstance(entry, int) and 0 <= entry < len(ready) else 0
-        self.points.append(_Point(PICK, -1, choices, value))
+        self.points.append(_Point(PICK, choices, value))
         return value
 
     # -- accesses ---------------------------------------------------------------------------------------
@@ -199,7 +199,6 @@ class DporStrategy(DefaultStrategy):
             _join(clock, other_clock)
         clock[index] = clock.get(index, 0) + 1
         event = _Event(index, point, dict(clock))
-        self._latest[index] = event
         for key, write in keys:
             if write:
                 self._writes[key] = event
@@ -246,10 +245,10 @@ def _keys(thread: Thread, operation: Primitive) -> Keys:
 
 
 def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ...], int]]:
-    """The prefixes a run asks for, each with its cost (preemptions and delays), within `bound`: for each race,
-    the schedule that runs the later thread first, at the decision point before the earlier step (every
-    alternative there when that thread could not be chosen), and the later thread picked at the last free
-    dispatch before it where it could have been (which costs nothing: see the module docstring)."""
+    """The prefixes a run asks for, each with its cost (preemptions and delays), within `bound`: every other
+    pick and every delay (not reduced: see the module docstring), and for each race the schedule that runs the
+    later thread first, by a preemption at the decision point before the earlier step (every choice there when
+    that thread could not be chosen; after a delay point, where it was last ready)."""
     points = strategy.points
     taken = strategy.trail()
     #: switches[i]: the preemptions and delays among the first i decisions of the run.
@@ -259,49 +258,33 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
     #: (point, what to do there) -> cost, in the order asked: a thread index (preempt for it), -1 - a thread
     #: index (pick it), None (delay).
     wanted: dict[tuple[int, int | None], int] = {}
-    # Delays are not reduced: whom a delay lets go first depends on timing (who arrives, wakes or steps
-    # next), which the races of one run do not tell, so every delay point is tried, as without reduction.
+
+    def preempt_for(at: int, thread: int) -> None:
+        if points[at].value == 0 and switches[at] + 1 <= bound:
+            wanted.setdefault((at, thread), switches[at] + 1)
+
     for at, point in enumerate(points):
         if point.kind == DELAY and point.value == 0 and switches[at] + 1 <= bound:
             wanted[(at, None)] = switches[at] + 1
         elif point.kind == PICK:
-            # Picks are not reduced either: which threads share the CPUs at a time is timing, and a race
-            # between two of them may need both picked ahead of a third (they cost nothing: no bound).
-            for choice in point.choices[point.value + 1 :]:
-                wanted[(at, -1 - choice)] = switches[at]
+            for index, choice in enumerate(point.choices):
+                if index != point.value:
+                    wanted[(at, -1 - choice)] = switches[at]
     for event, later in strategy.races:
         at = event.point
-        if at < 0 or at >= len(points):
+        if not 0 <= at < len(points) or points[at].kind == PICK:
             continue
         point = points[at]
-        if point.kind == PICK:
+        if point.kind == PREEMPT:
+            for target in [later] if later in point.choices else point.choices:
+                preempt_for(at, target)
             continue
-        if point.kind == DELAY:
-            targets: list[int] = []  # a delay lets whoever goes on go first (every delay point is tried)
-        elif later in point.choices:
-            targets = [later]
-        else:
-            targets = list(point.choices)  # a thread that could not be chosen: every choice there
-        if point.value == 0 and switches[at] + 1 <= bound:
-            for target in targets:
-                wanted.setdefault((at, target), switches[at] + 1)
-        if point.kind == DELAY:
-            # The later thread cannot be run right there (a delay lets whoever steps next go first, and
-            # timing decides who): also preempt for it at the last point before where it was ready.
-            for earlier in range(at - 1, -1, -1):
-                candidate = points[earlier]
-                if candidate.kind == PREEMPT and later in candidate.choices:
-                    if candidate.value == 0 and switches[earlier] + 1 <= bound:
-                        wanted.setdefault((earlier, later), switches[earlier] + 1)
-                    break
-        # Bounded: each of those threads also at the last free dispatch before, where it costs nothing.
-        for target in [later, *targets]:
-            for free in range(at - 1, -1, -1):
-                candidate = points[free]
-                if candidate.kind == PICK and target in candidate.choices:
-                    if candidate.choices.index(target) != candidate.value:
-                        wanted.setdefault((free, -1 - target), switches[free])
-                    break
+        # A delay point: a delay lets whoever steps next go first, and timing decides who, so the later
+        # thread is also preempted for at the last point before where it was ready.
+        for earlier in range(at - 1, -1, -1):
+            if points[earlier].kind == PREEMPT and later in points[earlier].choices:
+                preempt_for(earlier, later)
+                break
     prefixes = []
     for (at, what), price in wanted.items():
         if what is None:
