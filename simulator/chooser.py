@@ -16,7 +16,7 @@ same seed reproduces it exactly. Nothing else in threadsim draws random numbers.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from simulator.program.distributions import Distribution, to_duration
@@ -107,10 +107,7 @@ class Chooser:
     def preempt(self, running: Thread, ready: Sequence[Thread]) -> bool:
         """Ask the strategy whether to preempt `running` now."""
         assert self.strategy is not None
-        point = self.points
-        self.points += 1
-        if self.strategy.preempt(point, running, ready):
-            self.decisions.append((point, 1))
+        if self._switch(self.strategy.preempt, running, ready):
             self.preemptions += 1
             return True
         return False
@@ -123,11 +120,18 @@ class Chooser:
     def delay(self, running: Thread, others: Sequence[Thread]) -> bool:
         """Ask the strategy whether to delay `running` now."""
         assert self.strategy is not None
+        if self._switch(self.strategy.delay, running, others):
+            self.delays += 1
+            return True
+        return False
+
+    def _switch(self, ask: Callable[[int, Thread, Sequence[Thread]], bool], running: Thread,
+                others: Sequence[Thread]) -> bool:  # fmt: skip
+        """A new decision point: ask whether `running` leaves its CPU, and record a yes as (point, 1)."""
         point = self.points
         self.points += 1
-        if self.strategy.delay(point, running, others):
+        if ask(point, running, others):
             self.decisions.append((point, 1))
-            self.delays += 1
             return True
         return False
 

@@ -501,22 +501,33 @@ class Explorer:
         simulator.exploration.dpor). Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
         tally = Tally(every)
         budget = Budget(max_runs, seconds)
-        stopped_by: str | None = None
-        proven = -1
         # On several CPUs which threads run at once is timing, which the races of one run do not tell: the
         # property test of tests/test_dpor.py found schedules the reduction lost there. One CPU only.
         reduce = reduce and self.scenario.machine.cpus == 1
-        try:
-            if reduce:
-                from simulator.exploration.dpor import search
+        if reduce:
+            from simulator.exploration.dpor import search
 
-                stopped_by, proven = search(lambda strategy: self.run(seed, strategy), bound, tally, budget, progress,
-                                            max_runs)  # fmt: skip
-            for level in range(bound + 1 if not reduce else 0):
+            stopped_by, proven = search(lambda strategy: self.run(seed, strategy), bound, tally, budget, progress,
+                                        max_runs)  # fmt: skip
+        else:
+            stopped_by, proven = self._search_levels(bound, seed, tally, budget, progress, max_runs)
+        failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
+        return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
+                             every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
+                             time_budget=time_budget, shrink_runs=shrink_runs, bounds=self.bounds,
+                             reduced=reduce)  # fmt: skip
+
+    def _search_levels(self, bound: int, seed: int, tally: Tally, budget: Budget, progress: Progress | None,
+                       max_runs: int | None) -> tuple[str | None, int]:  # fmt: skip
+        """The unreduced search: every decision at every point, bound 0, then 1, ... up to `bound`; why it
+        stopped early (None: it ran to its end; "interrupted" for Ctrl-C) and the largest bound proven."""
+        proven = -1
+        try:
+            for level in range(bound + 1):
                 reached = False
                 stopped_by = budget.spent(tally.runs)
                 if stopped_by is not None:
-                    break
+                    return stopped_by, proven
                 for outcome, taken, counted, last in self._level(level, seed):
                     if counted:
                         reached = True
@@ -526,21 +537,14 @@ class Explorer:
                     if not last:
                         stopped_by = budget.spent(tally.runs)
                         if stopped_by is not None:
-                            break
-                if stopped_by is not None:
-                    break
-                proven = level
+                            return stopped_by, proven
                 if not reached:
                     # No schedule has `level` preemptions (and delays), so none has more: every one has run.
-                    proven = bound
-                    break
+                    return None, bound
+                proven = level
         except KeyboardInterrupt:
-            stopped_by = "interrupted"
-        failures, every_failure, shrink_runs = self._summarize(tally, shrink_budget, status)
-        return ExploreResult(self.scenario.name, "dfs", tally.runs, seed, stopped_by is None, stopped_by, failures,
-                             every_failure, bound=bound, proven_bound=proven, runs_limit=max_runs,
-                             time_budget=time_budget, shrink_runs=shrink_runs, bounds=self.bounds,
-                             reduced=reduce)  # fmt: skip
+            return "interrupted", proven
+        return None, proven
 
     def _level(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
         """Every run of the depth-first search for schedules with exactly `level` preemptions, in order: its

@@ -60,7 +60,7 @@ class _Noted(ReplayStrategy):
         return taken
 
     def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
-        taken = ReplayStrategy.preempt(self, point, running, others)
+        taken = super().delay(point, running, others)
         if taken:
             names = ", ".join(thread.name for thread in others)
             self.rows.append((self.now(), f">> explorer delays {running.name} before its next step (as an "

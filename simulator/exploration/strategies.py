@@ -136,13 +136,17 @@ class ReplayStrategy(DefaultStrategy):
         self.offers_delays = delays
 
     def preempt(self, point: int, running: Thread, ready: Sequence[Thread]) -> bool:
+        return self.recorded_switch(point)
+
+    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
+        return self.recorded_switch(point)
+
+    def recorded_switch(self, point: int) -> bool:
+        """Whether the record preempts or delays at `point` (counted as applied if so)."""
         if self.decisions.get(point) == 1:
             self.applied += 1
             return True
         return False
-
-    def delay(self, point: int, running: Thread, others: Sequence[Thread]) -> bool:
-        return self.preempt(point, running, others)
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
         value = self.decisions.get(point, 0)

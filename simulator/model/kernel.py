@@ -409,7 +409,7 @@ class Kernel:
                 self._account_segment(cpu, thread)
                 if self._slice == -1 and cpu.time_slice is not None:
                     self._renew_past(cpu, thread, now)
-                self._preempt(cpu, thread)
+                self.preempt(cpu, thread)
             elif cpu.time_slice is not None and cpu.expiry is None:
                 self._arm_expiry(cpu, now)
 
@@ -582,7 +582,7 @@ class Kernel:
             waiting = self._ready and (self._anyone_fits or self._waiting_for(cpu))
             if now - cpu.slice_start >= time_slice:
                 if waiting:
-                    self._preempt(cpu, thread)
+                    self.preempt(cpu, thread)
                     return
                 # Nobody is waiting: the quantum is renewed in place, on the timer's grid (or as the policy
                 # says, when slices change as a thread runs: mlfq's after a demotion).
@@ -676,7 +676,7 @@ class Kernel:
             self._account_segment(cpu, thread)
             # A thread whose compute ends now (its next step is due at this instant) is not cut short.
             if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
-                self._preempt(cpu, thread)
+                self.preempt(cpu, thread)
                 continue
             if cpu.time_slice is None:
                 continue
@@ -712,7 +712,7 @@ class Kernel:
         # The armed quantum expired in the middle of a compute step.
         cpu.expiry = None
         if self._ready and (self._anyone_fits or self._waiting_for(cpu)):
-            self._preempt(cpu, thread)
+            self.preempt(cpu, thread)
         else:
             self._compute(cpu, thread, now)
 
@@ -756,10 +756,6 @@ class Kernel:
         """How many threads have not ended (those not yet arrived included)."""
         return len(self.threads) - self._finished
 
-    def preempt(self, cpu: Cpu, thread: Thread) -> None:
-        """Take `cpu` from the running `thread`, back to the ready queue (an explorer's preemption)."""
-        self._preempt(cpu, thread)
-
     def delay(self, cpu: Cpu, thread: Thread) -> None:
         """Take `cpu` from the running `thread`, into no queue (an explorer's delay: see simulator.model.control);
         `undelay` makes it ready again."""
@@ -774,7 +770,9 @@ class Kernel:
         """A delayed thread is ready again."""
         self._enqueue(thread, "preempted")
 
-    def _preempt(self, cpu: Cpu, thread: Thread) -> None:
+    def preempt(self, cpu: Cpu, thread: Thread) -> None:
+        """Take `cpu` from the running `thread`, back to the ready queue (a policy's or an explorer's
+        preemption)."""
         now = self.engine.now
         self._vacate(cpu, thread, READY, now)
         thread.involuntary_switches += 1
