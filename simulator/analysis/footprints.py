@@ -148,12 +148,17 @@ def program_footprint(program: Iterable[Operation]) -> Footprint:
     return total
 
 
+#: The most answers `Footprints.independent` keeps.
+_KNOWN_LIMIT = 100_000
+
+
 class Footprints:
     """For each thread (by declared name), the union of the footprints of every other thread that shares
     memory or objects with it: a step of the thread that conflicts with none of that is independent."""
 
     def __init__(self, scenario: Scenario) -> None:
         self._scenario = scenario
+        self._known: dict[tuple[str, Operation], bool] = {}
         ipc = frozenset(spec.name for spec in scenario.machine.ipc)
         # Variables and process objects are per process; machine ipc objects are shared by all.
         own = {(spec.name, thread.name): program_footprint(thread.program)
@@ -177,7 +182,20 @@ class Footprints:
             self.others[name] = combined
 
     def independent(self, template_name: str, operation: Operation) -> bool:
-        """Whether this step of thread `template_name` can conflict with no step of any other thread."""
+        """Whether this step of thread `template_name` can conflict with no step of any other thread (asked
+        before every visible step of every explored schedule: each answer is kept, by the step's value)."""
+        key = (template_name, operation)
+        try:
+            known = self._known.get(key)
+        except TypeError:  # an operation made in Python that holds something unhashable: worked out each time
+            return self._independent(template_name, operation)
+        if known is None:
+            if len(self._known) >= _KNOWN_LIMIT:  # operations made afresh at each yield: keep memory bounded
+                self._known.clear()
+            known = self._known[key] = self._independent(template_name, operation)
+        return known
+
+    def _independent(self, template_name: str, operation: Operation) -> bool:
         others = self.others.get(template_name)
         return others is not None and not step_footprint(operation).conflicts(others)
 
