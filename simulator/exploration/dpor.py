@@ -15,6 +15,12 @@ whom a delay lets go first, is timing, which the races of one run do not tell: a
 the later thread is also preempted for where it was last ready, and on several CPUs the explorer does not
 reduce at all (the property test of tests/test_dpor.py lost schedules there).
 
+Sleep sets (Godefroid, 1996; with DPOR as in Abdulla et al., POPL 2014) remove most of the rest: where a
+prefix preempts a thread before a step, the schedule in which it took that step is run too, so the thread
+sleeps until another thread takes a step that conflicts with it. A run in which a sleeper takes that step
+first is the same interleaving as one of those schedules: it stops there (its races still count) and is not
+counted as a schedule, and no prefix preempts for a sleeper.
+
 Each schedule to run is a *prefix*: the decision values to follow, then the defaults (no preemption, the
 policy's pick). Prefixes wait in one stack per cost (its preemptions and delays), and the search runs every
 prefix of cost 0, then of cost 1, and so on (iterative bounding): a larger bound never misses, within the same
@@ -67,25 +73,51 @@ class _Point:
 
 
 class _Event:
-    """A visible step: its thread, the decision point asked just before it (-1: none), its clock."""
+    """A visible step: its thread, the decision point asked just before it (-1: none), its clock, what it
+    touches."""
 
-    __slots__ = ("thread", "point", "clock")
+    __slots__ = ("thread", "point", "clock", "keys")
 
-    def __init__(self, thread: int, point: int, clock: dict[int, int]) -> None:
+    def __init__(self, thread: int, point: int, clock: dict[int, int], keys: Keys) -> None:
         self.thread = thread
         self.point = point
         self.clock = clock
+        self.keys = keys
+
+
+#: A thread put to sleep at a decision point: its index and what its coming step touches.
+Sleeper = tuple[int, Keys]
+#: The sleepers a prefix puts to sleep, by decision point (where it preempts their thread).
+Sleeps = tuple[tuple[int, Sleeper], ...]
+
+
+class SleepBlocked(Exception):
+    """A sleeping thread is about to take its step before anything it conflicts with: the run is the same
+    interleaving as one the search has tried or will try (see `DporStrategy`), and it stops there."""
 
 
 class DporStrategy(DefaultStrategy):
     """One run of the reduced search: follows `prefix`, then takes every default, and records the decision
-    points and the races of the run for the search to find the next prefixes from (`races`)."""
+    points and the races of the run for the search to find the next prefixes from (`races`).
 
-    def __init__(self, prefix: Sequence[Entry], keys: dict[object, Keys] | None = None) -> None:
-        """`keys` caches what each operation touches, for the runs of one search to share."""
+    Sleep sets (Godefroid): where the prefix preempts a thread for another, the schedule that let it take its
+    step there has been (or will be) run, so the thread *sleeps*: until another thread takes a step that
+    conflicts with the sleeper's, running that step first gives the same interleaving as that schedule. A run
+    in which a sleeper takes its step stops (`SleepBlocked`), and no prefix preempts for a sleeper."""
+
+    def __init__(self, prefix: Sequence[Entry], keys: dict[object, Keys] | None = None, sleeps: Sleeps = ()) -> None:
+        """`keys` caches what each operation touches, for the runs of one search to share; `sleeps` are the
+        threads the prefix puts to sleep, by decision point."""
         super().__init__()
         self._keys = {} if keys is None else keys
         self.prefix = list(prefix)
+        self.sleeps = sleeps
+        self._sleep_at = dict(sleeps)
+        #: The sleeping threads (index -> what their coming step touches), and who slept at each point.
+        self._sleeping: dict[int, Keys] = {}
+        self.asleep: dict[int, tuple[int, ...]] = {}
+        #: The step taken right after each decision point that let its thread go on.
+        self.stepped: dict[int, _Event] = {}
         self.points: list[_Point] = []
         #: A thread to run at the next pick, after a preemption of the prefix asked for it.
         self._prefer: int | None = None
@@ -127,6 +159,11 @@ class DporStrategy(DefaultStrategy):
             value = entry or 0
         self.points.append(_Point(kind, tuple(thread.index for thread in others), value))
         self._asked[running.index] = point
+        if self._sleeping:
+            self.asleep[point] = tuple(self._sleeping)
+        if value == 1 and point in self._sleep_at:
+            sleeper, keys = self._sleep_at[point]
+            self._sleeping[sleeper] = keys
         return value == 1
 
     def pick(self, point: int, ready: Sequence[Thread]) -> int:
@@ -156,6 +193,13 @@ class DporStrategy(DefaultStrategy):
         except TypeError:  # an operation that cannot be hashed (made in Python, holding a list): not cached
             cached = _keys(thread, operation)
         keys, objects = cached
+        sleeping = self._sleeping
+        if sleeping:
+            if index in sleeping:
+                raise SleepBlocked
+            for sleeper, (their_keys, _) in list(sleeping.items()):
+                if _conflict(keys, their_keys):
+                    del sleeping[sleeper]
         last = self._last.get(index)
         if last is not None and thread.wait_serial != last[1]:
             for key in last[0]:  # it blocked there: whoever released the object woke it
@@ -198,7 +242,9 @@ class DporStrategy(DefaultStrategy):
         for other_clock in joins:
             _join(clock, other_clock)
         clock[index] = clock.get(index, 0) + 1
-        event = _Event(index, point, dict(clock))
+        event = _Event(index, point, dict(clock), cached)
+        if point >= 0:
+            self.stepped[point] = event
         for key, write in keys:
             if write:
                 self._writes[key] = event
@@ -217,6 +263,13 @@ class DporStrategy(DefaultStrategy):
     def trail(self) -> list[int]:
         """The values taken at every decision point of the run."""
         return [point.value for point in self.points]
+
+
+def _conflict(keys: list[tuple[Key, bool]], others: list[tuple[Key, bool]]) -> bool:
+    """Whether two steps touch one thing, one of them writing it (an object counts as written)."""
+    writes = {key for key, write in others if write}
+    reads = {key for key, write in others if not write}
+    return any(key in writes or (write and key in reads) for key, write in keys)
 
 
 def _join(clock: dict[int, int], other: dict[int, int] | None) -> None:
@@ -244,11 +297,13 @@ def _keys(thread: Thread, operation: Primitive) -> Keys:
     return keys, objects
 
 
-def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ...], int]]:
+def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ...], Sleeps, int]]:
     """The prefixes a run asks for, each with its cost (preemptions and delays), within `bound`: every other
     pick and every delay (not reduced: see the module docstring), and for each race the schedule that runs the
     later thread first, by a preemption at the decision point before the earlier step (every choice there when
-    that thread could not be chosen; after a delay point, where it was last ready)."""
+    that thread could not be chosen; after a delay point, where it was last ready), and the sleepers of each:
+    the run's before that point, and the thread a preemption there holds back (no preemption is for a thread
+    asleep there)."""
     points = strategy.points
     taken = strategy.trail()
     #: switches[i]: the preemptions and delays among the first i decisions of the run.
@@ -260,7 +315,7 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
     wanted: dict[tuple[int, int | None], int] = {}
 
     def preempt_for(at: int, thread: int) -> None:
-        if points[at].value == 0 and switches[at] + 1 <= bound:
+        if points[at].value == 0 and switches[at] + 1 <= bound and thread not in strategy.asleep.get(at, ()):
             wanted.setdefault((at, thread), switches[at] + 1)
 
     for at, point in enumerate(points):
@@ -287,13 +342,17 @@ def backtracks(strategy: DporStrategy, bound: int) -> list[tuple[tuple[Entry, ..
                 break
     prefixes = []
     for (at, what), price in wanted.items():
+        sleeps = tuple(entry for entry in strategy.sleeps if entry[0] < at)
         if what is None:
             last: Entry = 1
         elif what < 0:
             last = points[at].choices.index(-1 - what)
         else:
             last = (1, what)
-        prefixes.append(((*taken[:at], last), price))
+            stepped = strategy.stepped.get(at)
+            if stepped is not None:
+                sleeps += ((at, (stepped.thread, stepped.keys)),)
+        prefixes.append(((*taken[:at], last), sleeps, price))
     return prefixes
 
 
@@ -312,8 +371,8 @@ def search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally
 def _search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tally: Tally, budget: Budget,
             progress: Progress | None, max_runs: int | None, proven: list[int]) -> tuple[str | None, int]:  # fmt: skip
     """`search`, keeping the bound proven so far in `proven[0]` for Ctrl-C."""
-    stacks: list[list[tuple[Entry, ...]]] = [[] for _ in range(bound + 1)]
-    stacks[0].append(())
+    stacks: list[list[tuple[tuple[Entry, ...], Sleeps]]] = [[] for _ in range(bound + 1)]
+    stacks[0].append(((), ()))
     #: What was run or is waiting to be, by its decisions (see _key).
     queued: set[tuple[object, ...]] = {()}
     ran: set[tuple[tuple[int, int], ...]] = set()
@@ -327,20 +386,25 @@ def _search(run: Callable[[DporStrategy], tuple[Outcome, int]], bound: int, tall
             stack = next((stacks[c] for c in range(level + 1) if stacks[c]), None)
             if stack is None:
                 break
-            strategy = DporStrategy(stack.pop(), keys)
-            outcome, taken = run(strategy)
-            if outcome.decisions in ran:
-                continue  # the same schedule as one run already (a pick that turned out to be the policy's own)
-            ran.add(outcome.decisions)
-            queued.add(outcome.decisions)
-            tally.add(outcome, taken)
-            if progress is not None:
-                progress(tally.runs, max_runs or 0, tally.failed)
-            for prefix, price in backtracks(strategy, bound):
-                key = _key(prefix)
+            prefix, sleeps = stack.pop()
+            strategy = DporStrategy(prefix, keys, sleeps)
+            try:
+                outcome, taken = run(strategy)
+            except SleepBlocked:
+                pass  # the same interleaving as another schedule: not one to count, but its races count
+            else:
+                if outcome.decisions in ran:
+                    continue  # the same schedule as one run already (a pick that was the policy's own)
+                ran.add(outcome.decisions)
+                queued.add(outcome.decisions)
+                tally.add(outcome, taken)
+                if progress is not None:
+                    progress(tally.runs, max_runs or 0, tally.failed)
+            for wanted, asleep, price in backtracks(strategy, bound):
+                key = _key(wanted)
                 if key not in queued:
                     queued.add(key)
-                    stacks[price].append(prefix)
+                    stacks[price].append((wanted, asleep))
         proven[0] = level
     return None, proven[0]
 
