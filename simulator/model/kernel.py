@@ -20,12 +20,12 @@ simulator.analysis.expectations, exploration's visibility test in simulator.anal
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.livelock import ends_by_itself, livelock_message
-from simulator.analysis.races import Clock, RaceDetector
+from simulator.analysis.races import RaceDetector
 from simulator.analysis.violations import Violation, ViolationKind, ViolationLog
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
@@ -35,11 +35,11 @@ from simulator.engine import (
     PRIORITY_TIMER,
     PRIORITY_WAKE,
     Engine,
-    no_full_collections,
 )
 from simulator.model.blocking import Blocking
 from simulator.model.control import Control
 from simulator.model.cpus import Cpu
+from simulator.model.creation import Creator
 from simulator.model.devices import Device
 from simulator.model.processes import Process, make_sync_objects
 from simulator.model.steps import ProgramSteps
@@ -48,10 +48,8 @@ from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWI
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
-from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Compute, Exit, Io, Operation, Primitive, Sleep, Yield
-from simulator.program.python import PythonProgram, python_body
-from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
+from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield
+from simulator.scenario.model import Scenario
 from simulator.timeunits import format_time
 from simulator.trace import Listener, TraceEvent
 
@@ -68,7 +66,7 @@ class Kernel:
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
+        "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_creator", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
         "_cpu_priority", "_tracks_slices",
@@ -134,7 +132,6 @@ class Kernel:
         #: Process instances by name, in the order they started.
         self.processes: dict[str, Process] = {}
         self.ipc = make_sync_objects(machine.ipc)
-        self._forks: dict[str, int] = {}
         self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
@@ -181,110 +178,10 @@ class Kernel:
         #: The durations (ns) of each span's passes, in the order they ended (see ProgramSteps._step_span).
         self.spans: dict[str, array[int]] = {}
         self._blocking.reprioritize = self._reprioritize
-        self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
-        with no_full_collections():  # building 100,000 threads took four times as long with them
-            for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
-                if spec.start == "arrival":
-                    for process, shift in self._process_copies(spec):
-                        for thread_spec in spec.threads:
-                            if thread_spec.start == "arrival":
-                                self._create_copies(thread_spec, process, shift)
-            self.engine.schedule_batch([(t.arrival, PRIORITY_WAKE, self._arrive, t) for t in self.threads])
-
-    # -- processes and threads ---------------------------------------------------------------------------
-
-    def _start_process(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> Process:
-        process = Process(spec, name, memory, suffix)
-        self.processes[name] = process
-        return process
-
-    def _process_copies(self, spec: ProcessSpec) -> Iterator[tuple[Process, int]]:
-        """Start the instances of a process that exist from their arrival: one, or `count` copies named
-        NAME-1 ... NAME-count, copy k at the arrival plus k-1 interarrival times. Yields each instance with
-        how much later than the declared arrival it arrives (its threads arrive that much later too). The
-        draws are made as the copies are reached: copy k's threads draw before copy k+1's interarrival."""
-        drawn = spec.arrival_distribution
-        arrival = spec.arrival if drawn is None else self.chooser.draw(drawn)
-        if spec.count is None:
-            yield self._start_process(spec, spec.name, dict(spec.memory), ""), arrival - spec.arrival
-            return
-        for copy in range(1, spec.count + 1):
-            if copy > 1:
-                spacing = spec.interarrival_distribution
-                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
-            process = self._start_process(spec, f"{spec.name}-{copy}", dict(spec.memory), f"-{copy}")
-            process.replica = copy
-            yield process, arrival - spec.arrival
-
-    def _create_copies(self, spec: ThreadSpec, process: Process, shift: int) -> None:
-        """The threads a declaration starts at arrival in `process` (arriving `shift` later than declared):
-        one, or `count` copies named NAME-1 ... NAME-count. The register `replica` holds the copy's number
-        (the process's, for a thread without copies in a copy of a process)."""
-        drawn = spec.arrival_distribution
-        arrival = (spec.arrival if drawn is None else self.chooser.draw(drawn)) + shift
-        if spec.count is None:
-            self._create_thread(spec, process, arrival, None, arrive=False)
-            return
-        spacing = spec.interarrival_distribution
-        # The same for every copy.
-        prepared = (as_script(spec.program) if python_body(spec.program) is None else None, cpu_demand(spec.program))
-        for copy in range(1, spec.count + 1):
-            if copy > 1:
-                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
-            self._create_thread(spec, process, arrival, None, arrive=False, copy=copy, prepared=prepared)
-
-    def _create_thread(
-        self,
-        spec: ThreadSpec,
-        process: Process,
-        arrival: int,
-        parent: Clock | None,
-        arrive: bool = True,
-        copy: int = 0,
-        prepared: tuple[tuple[Operation, ...] | None, int] | None = None,
-    ) -> Thread:
-        """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
-        Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
-        `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
-        script and CPU demand, worked out once for all the copies."""
-        body = python_body(spec.program)
-        if prepared is None:
-            script = as_script(spec.program) if body is None else None
-            demand = cpu_demand(spec.program)
-        else:
-            script, demand = prepared
-        name = spec.name + process.suffix + (f"-{copy}" if copy else "")
-        thread = Thread(len(self.threads), name, process.name, arrival, spec.priority,
-                        run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
-        if body is not None:  # a thread written in Python (simulator.program.python)
-            thread.program = PythonProgram(body, thread, self)
-        thread.template = spec.name
-        replica = copy or process.replica
-        if replica:  # registers start at 0; a copy's `replica` register holds its number
-            thread.registers["replica"] = replica
-        thread.proc = process
-        thread.gil = process.gil
-        if process.gil is not None:
-            process.gil.chooser = self.chooser  # which waiter a dropped GIL wakes is the run's choice
-        thread.demand = demand
-        thread.tickets = spec.tickets
-        thread.nice = spec.nice
-        if spec.affinity is not None:
-            thread.affinity = frozenset(spec.affinity)
-        process.threads[spec.name] = thread
-        process.live += 1
-        self.threads.append(thread)
-        self.races.start(thread.index, parent)
-        if arrive:
-            self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
-        return thread
-
-    def _fork(self, parent: Process, template: str) -> Process:
-        """A new instance of the forked process `template`, its memory a copy of `parent`'s right now."""
-        count = self._forks[template] = self._forks.get(template, 0) + 1
-        suffix = "" if count == 1 else f"#{count}"
-        spec = next(spec for spec in self.scenario.processes if spec.name == template)
-        return self._start_process(spec, template + suffix, dict(parent.memory), suffix)
+        #: Makes the process instances and threads: those there from their arrival now, spawn's and fork's later.
+        self._creator = Creator(self, self._arrive)
+        self._steps_by_type = ProgramSteps(self, self._blocking, self._creator).handlers()
+        self._creator.populate()
 
     # -- running -----------------------------------------------------------------------------------------
 
