@@ -22,11 +22,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 
-from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
-from simulator.analysis.livelock import ends_by_itself, livelock_message
 from simulator.analysis.races import RaceDetector
-from simulator.analysis.violations import Violation, ViolationKind, ViolationLog
+from simulator.analysis.violations import ViolationLog
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import (
@@ -41,6 +39,7 @@ from simulator.model.control import Control
 from simulator.model.cpus import Cpu
 from simulator.model.creation import Creator
 from simulator.model.devices import Device
+from simulator.model.outcome import Outcome
 from simulator.model.processes import Process, make_sync_objects
 from simulator.model.steps import ProgramSteps
 from simulator.model.sync import thread_ended
@@ -48,9 +47,8 @@ from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWI
 from simulator.policies import Policy, ReadyReason, make_policy
 from simulator.policies.affinity import PinnedQueue
 from simulator.policies.per_cpu import PerCpuQueues
-from simulator.program.operations import Compute, Exit, Io, Primitive, Sleep, Yield
+from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import Scenario
-from simulator.timeunits import format_time
 from simulator.trace import Listener, TraceEvent
 
 #: The device every scenario has: it serves any number of requests at once.
@@ -71,7 +69,7 @@ class Kernel:
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
         "_cpu_priority", "_tracks_slices",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
-        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts", "spans",
+        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_outcome", "_violation", "spans",
     )  # fmt: skip
 
     def __init__(
@@ -113,12 +111,11 @@ class Kernel:
             self.devices[device.name] = Device(device.name, device.servers)
         self.max_steps = max_steps
         self.steps = 0
-        #: Livelock: the instant of the last step, the steps taken since the clock moved, and once that passes
-        #: max_instant_steps, each thread's steps at this instant (see _spins).
+        #: Livelock: the instant of the last step and the steps taken since the clock moved; once those pass
+        #: max_instant_steps, each thread's are counted (Outcome.spins).
         self.max_instant_steps = max_instant_steps if max_instant_steps is not None else 1 << 62
         self._instant = -1
         self._instant_steps = 0
-        self._instant_counts: dict[int, int] = {}
         self.context_switches = 0
         #: How many times a CPU was given to a thread, and how many sleeping or blocked threads woke.
         self.dispatches = 0
@@ -172,6 +169,9 @@ class Kernel:
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
         self._listeners = tuple(listeners)
+        #: Records the violations as they are found, stops the run at its bounds, and closes it at the end.
+        self._outcome = Outcome(self, self._emit if self._listeners else None)
+        self._violation = self._outcome.violation
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
@@ -197,48 +197,7 @@ class Kernel:
             while control is not None and control.delayed and self.engine.idle and not self.engine.stopped:
                 control.release()  # nothing else can happen: the delayed threads go on
                 self.engine.run(until)
-        self.complete = self._finished == len(self.threads)
-        exhausted = self.engine.idle and not self.step_bound_hit
-        if self.complete or self.step_bound_hit or exhausted:
-            self.end_time = self.engine.now
-        else:
-            self.end_time = until if until is not None else self.engine.now
-        if exhausted and not self.complete:
-            self._blocking.report_stuck(self.threads)
-        self._close(self.end_time)
-        if self.complete or exhausted:
-            self._check_expectations()
-
-    def _check_expectations(self) -> None:
-        check_expectations(self.scenario.expect, self.processes, self.races.races, self.threads, self.engine.now,
-                           self._record)  # fmt: skip
-
-    def _violation(
-        self, kind: ViolationKind, thread: Thread | None, message: str, subject: tuple[str, ...] = ()
-    ) -> None:
-        """Record a violation found now, caused by `thread` (None: not one thread's doing); listeners see it."""
-        self._record(Violation(kind, self.engine.now, thread.name if thread is not None else None, message, subject))
-
-    def _record(self, violation: Violation, traced: bool = True) -> None:
-        if not self.violations.record(violation):
-            return  # past the cap for its kind and subject: counted, not listed nor traced
-        if traced and self._listeners:
-            self._emit(None, violation.thread, "violation", ("kind", violation.kind), ("message", violation.message))
-
-    def _close(self, end: int) -> None:
-        """Charge every unfinished thread and busy CPU up to `end`."""
-        for cpu in self.cpus:
-            if cpu.thread is None:
-                continue
-            if cpu.thread.state is SWITCHING:
-                cpu.switching += end - cpu.switch_start
-            else:
-                cpu.busy += end - cpu.run_start
-                cpu.thread.remaining -= end - cpu.segment_start  # the compute in progress, up to the end
-                cpu.segment_start = end
-        for thread in self.threads:
-            if thread.state is not DONE:
-                thread.close(end)
+        self._outcome.end(until, self._blocking)
 
     def _emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
         trace_event = TraceEvent(self.engine.now, cpu, thread, event, details)
@@ -376,7 +335,7 @@ class Kernel:
             self._compute(cpu, thread, now)
             return
         if self.max_steps is not None and self.steps >= self.max_steps:
-            self._hit_step_bound(thread)
+            self._outcome.step_bound(thread)
             return
         operation = thread.next_op
         if operation is None:
@@ -389,7 +348,9 @@ class Kernel:
         # Livelock: one compare per step while the clock moves; the rest only at an instant of many steps.
         if now == self._instant:
             self._instant_steps += 1
-            if self._instant_steps >= self.max_instant_steps and self._spins(thread, operation):
+            if self._instant_steps >= self.max_instant_steps and self._outcome.spins(
+                thread, operation, self._instant_steps
+            ):
                 return
         else:
             self._instant = now
@@ -752,40 +713,6 @@ class Kernel:
             cpu.expiry = None
             cpu.token += 1
             self._compute(cpu, thread, now)
-
-    # -- bounds ------------------------------------------------------------------------------------------
-
-    def _spins(self, thread: Thread, operation: Primitive) -> bool:
-        """This instant has seen max_instant_steps steps: count `thread`'s; once it has taken that many
-        here itself, stop the run with a livelock violation (True). The counts start afresh at each instant,
-        so a thread is reported after at most twice the bound of steps at one instant."""
-        counts = self._instant_counts
-        if self._instant_steps == self.max_instant_steps:
-            counts.clear()  # the first step past the bound at this instant: count from here
-        taken = counts[thread.index] = counts.get(thread.index, 0) + 1
-        if taken < self.max_instant_steps:
-            return False
-        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
-        if ends_by_itself(spec.program, operation.line):
-            counts[thread.index] = 0  # a repeat of many passes at one instant: it ends, it is no livelock
-            return False
-        thread.next_op = operation  # not taken: the thread stops before it
-        self.step_bound_hit = True
-        now = self.engine.now
-        unit = self.scenario.time_unit
-        message = livelock_message(thread.name, taken, f"{format_time(now, unit)} {unit}", spec.program,
-                                   operation.line)  # fmt: skip
-        self._record(Violation("livelock", now, thread.name, message, (thread.template, str(operation.line))))
-        self.engine.stop()
-        return True
-
-    def _hit_step_bound(self, thread: Thread) -> None:
-        self.step_bound_hit = True
-        message = f"stopped after {self.steps} steps (the step bound, --max-steps {self.max_steps})"
-        self.violations.append(Violation("step_bound", self.engine.now, None, message))
-        if self._listeners:
-            self._emit(None, thread.name, "step_bound", ("steps", self.steps))
-        self.engine.stop()
 
 
 class _PolicyView:
