@@ -30,7 +30,6 @@ from simulator.chooser import Chooser, Strategy
 from simulator.engine import (
     PRIORITY_CPU,
     PRIORITY_CPU_FIRST,
-    PRIORITY_TIMER,
     PRIORITY_WAKE,
     Engine,
 )
@@ -40,7 +39,9 @@ from simulator.model.cpus import Cpu
 from simulator.model.creation import Creator
 from simulator.model.devices import Device
 from simulator.model.outcome import Outcome
+from simulator.model.policy_view import PolicyView
 from simulator.model.processes import Process, make_sync_objects
+from simulator.model.slices import Slices
 from simulator.model.steps import ProgramSteps
 from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
@@ -66,7 +67,7 @@ class Kernel:
         "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_creator", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
+        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_slices",
         "_cpu_priority", "_tracks_slices",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
         "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_outcome", "_violation", "spans",
@@ -129,7 +130,6 @@ class Kernel:
         #: Process instances by name, in the order they started.
         self.processes: dict[str, Process] = {}
         self.ipc = make_sync_objects(machine.ipc)
-        self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
         #: A dispatch is giving out CPUs (see _refill).
@@ -146,14 +146,11 @@ class Kernel:
         #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
         self._anyone_fits = not (self._per_cpu or self._pinned)
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
-        #: The policy's timer (mlfq's boost): whether it has one, the instant it is scheduled for (-1: none), and
-        #: the last instant it went off.
+        #: The policy has a timer (mlfq's boost, rr's global timer): see simulator.model.slices.
         self._timed = self.policy.timed
         self._tracks_slices = self.policy.tracks_slices
         #: The CPUs' events' same-instant priority: after arrivals and wake-ups, or (`cpu_first`) before them.
         self._cpu_priority = PRIORITY_CPU if machine.same_instant == "wakeups_first" else PRIORITY_CPU_FIRST
-        self._timer_at = -1
-        self._timer_done = -1
         #: A vacated CPU can go straight to the next ready thread when nothing else is due at that instant (see
         #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
         self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
@@ -168,6 +165,9 @@ class Kernel:
         self._dispatch_callback = self._dispatch
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
+        #: Arms quantum expiries off the per-event path, and the policy's timer.
+        self._slices = Slices(self)
+        self.policy.attach(PolicyView(self.engine, self.chooser, self._slices))
         self._listeners = tuple(listeners)
         #: Records the violations as they are found, stops the run at its bounds, and closes it at the end.
         self._outcome = Outcome(self, self._emit if self._listeners else None)
@@ -264,10 +264,10 @@ class Kernel:
             if self._preemptive and policy.should_preempt(thread):
                 self._account_segment(cpu, thread)
                 if self._slice == -1 and cpu.time_slice is not None:
-                    self._renew_past(cpu, thread, now)
+                    self._slices.renew_past(cpu, thread, now)
                 self.preempt(cpu, thread)
             elif cpu.time_slice is not None and cpu.expiry is None:
-                self._arm_expiry(cpu, now)
+                self._slices.arm_expiry(cpu, now)
 
     def _start(self, cpu: Cpu, thread: Thread, now: int, switched: bool = False) -> None:
         """Give `cpu` to `thread` at `now`, paying a context switch if the CPU last ran another thread; once
@@ -463,95 +463,11 @@ class Kernel:
         cpu.token += 1
         self._schedule(end, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
         if self._timed:
-            self._arm_timer(now, end)
+            self._slices.arm_timer(now, end)
 
     def _waiting_for(self, cpu: Cpu) -> bool:
         """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
         return self.policy.has_waiting(cpu.index)  # per-CPU queues and pinning: the queue layer answers
-
-    def _arm_expiry(self, cpu: Cpu, now: int) -> None:
-        """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
-        time_slice = cpu.time_slice
-        thread = cpu.thread
-        assert time_slice is not None and thread is not None
-        # A slice that ends right now ended before the newcomer came, under `same_instant: cpu_first`: the
-        # thread, alone then, went on with a new one. By default the newcomer came first: it ends now.
-        ends_now = self._cpu_priority == PRIORITY_CPU
-        elapsed = now - cpu.slice_start
-        if elapsed < time_slice or (elapsed == time_slice and ends_now):
-            expiry = cpu.slice_start + time_slice  # the slice since the dispatch (or the last renewal) ends
-        else:
-            # It ran alone past the slice: the boundary is that of the slice in progress.
-            if self._slice == -1:
-                begin, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
-            else:
-                begin = cpu.slice_start + time_slice * (elapsed // time_slice)
-            cpu.slice_start = begin
-            expiry = begin if begin == now and ends_now else begin + cpu.time_slice  # type: ignore[operator]
-        cpu.expiry = expiry
-        # The CPU's pending event is its compute's end, at segment_start + remaining. Only an expiry before
-        # that replaces it: one at or after it changes nothing, and rescheduling the same event would move it
-        # behind the other CPUs' events of that instant (so a quantum longer than every burst would not
-        # give the same run as FCFS).
-        if expiry < cpu.segment_start + thread.remaining:
-            cpu.token += 1
-            self._schedule(expiry, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
-
-    def _renew_past(self, cpu: Cpu, thread: Thread, now: int) -> None:
-        """`thread` is preempted for a better one, its slice unarmed: if it ran alone past the slice's end
-        (or to it, when that end came first, under `same_instant: cpu_first`), the policy learns of the slice
-        it was in (mlfq's `preempted: front` tells a thread preempted in mid-slice from one whose slice ended)."""
-        time_slice = cpu.time_slice
-        assert time_slice is not None
-        elapsed = now - cpu.slice_start
-        if elapsed > time_slice or (elapsed == time_slice and self._cpu_priority != PRIORITY_CPU):
-            cpu.slice_start, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
-
-    def _arm_timer(self, now: int, end: int) -> None:
-        """A thread computes from `now` to `end`: if the policy's timer goes off meanwhile (now and at `end`
-        included: a slice begun then, or going on, starts afresh), schedule it. Only then is it an event: a
-        timer nobody computes across changes nothing the policy cannot work out when next asked (and it
-        would only lengthen a run whose threads have all ended)."""
-        at = self.policy.next_timer(max(now, self._timer_done + 1))
-        if at is not None and at <= end and at != self._timer_at:
-            self._timer_at = at
-            self._schedule(at, PRIORITY_TIMER, self._policy_timer, at)
-
-    def _policy_timer(self, at: int) -> None:
-        """The policy's timer went off: tell it, with the threads computing; give each a new slice from now
-        (its armed expiry moves with it); then let the dispatch ask whether to preempt them. A policy whose
-        timer ends the running slices (`timer_preempts`: rr's global timer) is asked here, in CPU order."""
-        self._timer_at = -1
-        self._timer_done = at
-        now = self.engine.now
-        running = [cpu.thread for cpu in self.cpus if cpu.thread is not None and cpu.thread.state is RUNNING]
-        policy = self.policy
-        policy.on_timer(running)
-        for cpu in self.cpus:
-            thread = cpu.thread
-            if thread is None or thread.state is not RUNNING:
-                continue
-            self._account_segment(cpu, thread)
-            # A thread whose compute ends now (its next step is due at this instant) is not cut short.
-            if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
-                self.preempt(cpu, thread)
-                continue
-            if cpu.time_slice is None:
-                continue
-            cpu.time_slice = self.policy.time_slice(thread)
-            cpu.slice_start = now
-            if not thread.remaining:
-                continue  # between two steps: the next one comes at this instant
-            if cpu.expiry is not None and cpu.time_slice is not None:
-                expiry = cpu.expiry = now + cpu.time_slice
-                cpu.token += 1
-                self._schedule(
-                    min(expiry, now + thread.remaining), self._cpu_priority, self._on_cpu_event, (cpu, cpu.token)
-                )
-            self._arm_timer(now, now + thread.remaining)
-        if self._ready and not self._dispatch_pending:
-            self._dispatch_pending = True
-            self._defer(self._dispatch_callback)
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""
@@ -609,6 +525,13 @@ class Kernel:
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
+
+    def dispatch_soon(self) -> None:
+        """If anyone is ready, idle CPUs look once, at the end of the instant (and running ones learn that
+        others wait)."""
+        if self._ready and not self._dispatch_pending:
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def unfinished(self) -> int:
         """How many threads have not ended (those not yet arrived included)."""
@@ -713,43 +636,3 @@ class Kernel:
             cpu.expiry = None
             cpu.token += 1
             self._compute(cpu, thread, now)
-
-
-class _PolicyView:
-    """What policies may ask the kernel (simulator.policies.base.PolicyContext)."""
-
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
-
-    @property
-    def now(self) -> int:
-        return self._kernel.engine.now
-
-    @property
-    def pending_timer(self) -> int:
-        return self._kernel._timer_at
-
-    def cpu_time(self, thread: Thread) -> int:
-        used = thread.cpu_time
-        if thread.state is RUNNING and thread.cpu is not None:
-            used += self._kernel.engine.now - thread.cpu.segment_start  # the segment in progress
-        return used
-
-    def remaining_demand(self, thread: Thread) -> int:
-        return max(0, thread.demand - self.cpu_time(thread))
-
-    def next_burst(self, thread: Thread) -> int:
-        if thread.remaining:
-            if thread.state is RUNNING and thread.cpu is not None:
-                return thread.remaining - (self._kernel.engine.now - thread.cpu.segment_start)
-            return thread.remaining
-        if thread.next_op is None and thread.state is not DONE:
-            # Look ahead: the step after the last one is already determined.
-            thread.next_op = thread.next_operation()
-            if thread.next_op is None:
-                return 0
-        operation = thread.next_op
-        return operation.duration if isinstance(operation, Compute) else 0
-
-    def draw(self, count: int) -> int:
-        return self._kernel.chooser.integer(0, count - 1)
