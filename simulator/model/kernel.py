@@ -27,12 +27,7 @@ from simulator.analysis.races import RaceDetector
 from simulator.analysis.violations import ViolationLog
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
-from simulator.engine import (
-    PRIORITY_CPU,
-    PRIORITY_CPU_FIRST,
-    PRIORITY_WAKE,
-    Engine,
-)
+from simulator.engine import PRIORITY_CPU, PRIORITY_CPU_FIRST, PRIORITY_WAKE, Engine
 from simulator.model.blocking import Blocking
 from simulator.model.control import Control
 from simulator.model.cpus import Cpu
@@ -45,9 +40,8 @@ from simulator.model.slices import Slices
 from simulator.model.steps import ProgramSteps
 from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
-from simulator.policies import Policy, ReadyReason, make_policy
-from simulator.policies.affinity import PinnedQueue
-from simulator.policies.per_cpu import PerCpuQueues
+from simulator.policies import Policy, ReadyReason
+from simulator.policies.queues import ready_queues
 from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import Scenario
 from simulator.trace import Listener, TraceEvent
@@ -65,7 +59,7 @@ class Kernel:
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_creator", "_blocking",
+        "_controlled", "_control", "_controlled_picks", "_footprints", "_creator", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_slices",
         "_cpu_priority", "_tracks_slices",
@@ -95,16 +89,12 @@ class Kernel:
         #: conflict with another thread's (the others commute with everything: see simulator.analysis.footprints).
         self._controlled = self.chooser.controlled
         self._footprints = footprints or (Footprints(scenario) if self._controlled else None)
-        self.policy: Policy = make_policy(machine.policy)
-        self._per_cpu = machine.queues == "per_cpu"
-        if self._per_cpu:
-            self.policy = PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval,
-                                       lambda cpu: self.cpus[cpu].thread is not None)  # fmt: skip
-        self.migration_cost = machine.migration_cost
         #: Some thread is pinned to some CPUs (the queue layer then checks who may run where).
-        self._pinned = any(spec.affinity is not None for spec in scenario.threads())
-        if self._pinned and not self._per_cpu:
-            self.policy = PinnedQueue(self.policy)
+        pinned = any(spec.affinity is not None for spec in scenario.threads())
+        self.policy: Policy = ready_queues(machine, pinned, lambda cpu: self.cpus[cpu].thread is not None)
+        #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
+        self._anyone_fits = machine.queues != "per_cpu" and not pinned
+        self.migration_cost = machine.migration_cost
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
         self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
@@ -143,8 +133,6 @@ class Kernel:
         self._preemptive = self.policy.preemptive or self.policy.timed
         #: Idle CPUs (no thread running or being switched to).
         self._idle = machine.cpus
-        #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
-        self._anyone_fits = not (self._per_cpu or self._pinned)
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
         #: The policy has a timer (mlfq's boost, rr's global timer): see simulator.model.slices.
         self._timed = self.policy.timed
@@ -153,7 +141,7 @@ class Kernel:
         self._cpu_priority = PRIORITY_CPU if machine.same_instant == "wakeups_first" else PRIORITY_CPU_FIRST
         #: A vacated CPU can go straight to the next ready thread when nothing else is due at that instant (see
         #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
-        self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
+        self._handover = self._anyone_fits and not (self._preemptive or self._controlled)
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
         #: would take the CPU straight back, at the same instant, for ever).
         self._controlled_picks = self._controlled and not self.policy.preemptive
