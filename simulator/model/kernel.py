@@ -32,7 +32,7 @@ from simulator.model.blocking import Blocking
 from simulator.model.control import Control
 from simulator.model.cpus import Cpu
 from simulator.model.creation import Creator
-from simulator.model.devices import Device
+from simulator.model.devices import make_devices
 from simulator.model.outcome import Outcome
 from simulator.model.policy_view import PolicyView
 from simulator.model.processes import Process, make_sync_objects
@@ -45,9 +45,6 @@ from simulator.policies.queues import ready_queues
 from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
 from simulator.scenario.model import Scenario
 from simulator.trace import Listener, TraceEvent
-
-#: The device every scenario has: it serves any number of requests at once.
-IMPLICIT_DEVICE = "io"
 
 
 class Kernel:
@@ -97,9 +94,7 @@ class Kernel:
         self.migration_cost = machine.migration_cost
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
-        self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
-        for device in machine.devices:
-            self.devices[device.name] = Device(device.name, device.servers)
+        self.devices = make_devices(machine)
         self.max_steps = max_steps
         self.steps = 0
         #: Livelock: the instant of the last step and the steps taken since the clock moved; once those pass
