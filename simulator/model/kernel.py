@@ -13,8 +13,12 @@ The kernel keeps the hot path: arrival, dispatch, context switches, compute and 
 the refill shortcut, sleep, yield, I/O requests and a thread's end. The rest lives where its name says:
 the other steps in simulator.model.steps, blocking and waking in simulator.model.blocking (the `Host` that
 synchronization objects and the GIL call back into), the GIL's rules in simulator.model.gil, device service
-in simulator.model.devices, deadlock cycles in simulator.analysis.deadlock, the end-of-run expectations in
-simulator.analysis.expectations, exploration's visibility test in simulator.analysis.footprints.
+in simulator.model.devices, making processes and threads in simulator.model.creation, arming expiries and
+the policy's timer in simulator.model.slices, what policies see in simulator.model.policy_view, the queue
+layout in simulator.policies.queues, violations, run bounds and the end of a run in simulator.model.outcome
+(livelocks found by simulator.analysis.livelock, deadlock cycles by simulator.analysis.deadlock, the
+end-of-run expectations by simulator.analysis.expectations), exploration's visibility test in
+simulator.analysis.footprints.
 """
 
 from __future__ import annotations
