@@ -171,18 +171,19 @@ def test_the_kernel_builds_its_threads_without_full_collections(monkeypatch: pyt
     """Building the model is like running it: each full collection would walk everything built so far."""
     import gc
 
+    from simulator.model.creation import Creator
     from simulator.model.kernel import Kernel
     from simulator.scenario.loader import parse_scenario
 
     before = gc.get_threshold()
     seen: list[int] = []
-    create = Kernel._create_thread
+    create = Creator.create_thread
 
-    def recording(kernel: Kernel, *args: object, **options: object) -> object:
+    def recording(creator: Creator, *args: object, **options: object) -> object:
         seen.append(gc.get_threshold()[2])
-        return create(kernel, *args, **options)  # type: ignore[arg-type]
+        return create(creator, *args, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Kernel, "_create_thread", recording)
+    monkeypatch.setattr(Creator, "create_thread", recording)
     Kernel(parse_scenario("threads:\n  - {name: A, burst: 1ms}\n  - {name: B, burst: 1ms}\n", "t.yaml"), seed=0)
     assert len(seen) == 2 and min(seen) > 1_000_000
     assert gc.get_threshold() == before

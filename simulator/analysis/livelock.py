@@ -5,13 +5,49 @@ clock, so a loop made only of them (`while: {cond: flag == 0, do: []}`, a spin t
 one instant: nothing another thread could do at a later time ever happens. The kernel counts the steps taken
 since the clock last moved (one compare per step); once an instant has seen `bound` of them it counts each
 thread's, and the first thread to take `bound` steps there is reported, as a `livelock` violation naming the
-thread, the loop it spins in and its line. This module writes that message.
+thread, the loop it spins in and its line. This module counts (`LivelockDetector`) and writes that message.
+
+Like the deadlock detector (simulator.analysis.deadlock), the detector only finds things: it returns what it
+found, and the kernel records the violation and stops the run.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable
-from simulator.program.operations import Operation, Repeat, While, children
+from simulator.program.operations import Operation, Primitive, Repeat, While, children
+
+if TYPE_CHECKING:
+    from simulator.model.threads import Thread
+
+
+class LivelockDetector:
+    """Each thread's steps at an instant that has seen `bound` steps, and the first to take `bound` there."""
+
+    __slots__ = ("bound", "_counts")
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        #: Steps taken at this instant, by thread index, counted once the instant has seen `bound` steps.
+        self._counts: dict[int, int] = {}
+
+    def check(self, thread: Thread, operation: Primitive, instant_steps: int, time: str) -> str | None:
+        """This instant has seen `instant_steps` (at least `bound`) steps, and `thread` is about to take
+        `operation` at `time`: count its step; once it has taken `bound` here itself, the livelock message.
+        The counts start afresh at each instant, so a thread is reported after at most twice the bound of
+        steps at one instant."""
+        counts = self._counts
+        if instant_steps == self.bound:
+            counts.clear()  # the first step past the bound at this instant: count from here
+        taken = counts[thread.index] = counts.get(thread.index, 0) + 1
+        if taken < self.bound:
+            return None
+        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
+        if ends_by_itself(spec.program, operation.line):
+            counts[thread.index] = 0  # a repeat of many passes at one instant: it ends, it is no livelock
+            return None
+        return livelock_message(thread.name, taken, time, spec.program, operation.line)
 
 
 def expression_text(expression: Expression, nested: bool = False) -> str:

@@ -13,7 +13,8 @@ import attrs
 
 from simulator.analysis.races import Race
 from simulator.analysis.violations import Violation
-from simulator.model.kernel import IMPLICIT_DEVICE, Kernel
+from simulator.model.devices import IMPLICIT_DEVICE
+from simulator.model.kernel import Kernel
 from simulator.model.sync import Mutex, Semaphore, SyncObject
 from simulator.program.operations import Span, walk
 from simulator.scenario.model import PolicySpec, Scenario

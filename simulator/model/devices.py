@@ -16,6 +16,10 @@ from simulator.engine import PRIORITY_WAKE
 if TYPE_CHECKING:
     from simulator.engine import Engine
     from simulator.model.threads import Thread
+    from simulator.scenario.model import MachineSpec
+
+#: The device every scenario has: it serves any number of requests at once.
+IMPLICIT_DEVICE = "io"
 
 
 class DeviceHost(Protocol):
@@ -99,3 +103,11 @@ class Device:
         host.wake(thread)
         if self.queue:
             self._serve(host, *self.queue.popleft())
+
+
+def make_devices(machine: MachineSpec) -> dict[str, Device]:
+    """Fresh devices for one run on `machine`, by name: the implicit `io` first, then the declared ones."""
+    devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
+    for device in machine.devices:
+        devices[device.name] = Device(device.name, device.servers)
+    return devices

@@ -13,50 +13,42 @@ The kernel keeps the hot path: arrival, dispatch, context switches, compute and 
 the refill shortcut, sleep, yield, I/O requests and a thread's end. The rest lives where its name says:
 the other steps in simulator.model.steps, blocking and waking in simulator.model.blocking (the `Host` that
 synchronization objects and the GIL call back into), the GIL's rules in simulator.model.gil, device service
-in simulator.model.devices, deadlock cycles in simulator.analysis.deadlock, the end-of-run expectations in
-simulator.analysis.expectations, exploration's visibility test in simulator.analysis.footprints.
+in simulator.model.devices, making processes and threads in simulator.model.creation, arming expiries and
+the policy's timer in simulator.model.slices, what policies see in simulator.model.policy_view, the queue
+layout in simulator.policies.queues, violations, run bounds and the end of a run in simulator.model.outcome
+(livelocks found by simulator.analysis.livelock, deadlock cycles by simulator.analysis.deadlock, the
+end-of-run expectations by simulator.analysis.expectations), exploration's visibility test in
+simulator.analysis.footprints.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from simulator.analysis.expectations import check_expectations
 from simulator.analysis.footprints import Footprints, is_visible
-from simulator.analysis.livelock import ends_by_itself, livelock_message
-from simulator.analysis.races import Clock, RaceDetector
-from simulator.analysis.violations import Violation, ViolationKind, ViolationLog
+from simulator.analysis.races import RaceDetector
+from simulator.analysis.violations import ViolationLog
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
 from simulator.chooser import Chooser, Strategy
-from simulator.engine import (
-    PRIORITY_CPU,
-    PRIORITY_CPU_FIRST,
-    PRIORITY_TIMER,
-    PRIORITY_WAKE,
-    Engine,
-    no_full_collections,
-)
+from simulator.engine import PRIORITY_CPU, PRIORITY_CPU_FIRST, PRIORITY_WAKE, Engine
 from simulator.model.blocking import Blocking
 from simulator.model.control import Control
 from simulator.model.cpus import Cpu
-from simulator.model.devices import Device
+from simulator.model.creation import Creator
+from simulator.model.devices import make_devices
+from simulator.model.outcome import Outcome
+from simulator.model.policy_view import PolicyView
 from simulator.model.processes import Process, make_sync_objects
+from simulator.model.slices import Slices
 from simulator.model.steps import ProgramSteps
 from simulator.model.sync import thread_ended
 from simulator.model.threads import BLOCKED, DONE, READY, RUNNING, SLEEPING, SWITCHING, State, Thread
-from simulator.policies import Policy, ReadyReason, make_policy
-from simulator.policies.affinity import PinnedQueue
-from simulator.policies.per_cpu import PerCpuQueues
-from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Compute, Exit, Io, Operation, Primitive, Sleep, Yield
-from simulator.program.python import PythonProgram, python_body
-from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
-from simulator.timeunits import format_time
+from simulator.policies import Policy, ReadyReason
+from simulator.policies.queues import ready_queues
+from simulator.program.operations import Compute, Exit, Io, Sleep, Yield
+from simulator.scenario.model import Scenario
 from simulator.trace import Listener, TraceEvent
-
-#: The device every scenario has: it serves any number of requests at once.
-IMPLICIT_DEVICE = "io"
 
 
 class Kernel:
@@ -68,12 +60,12 @@ class Kernel:
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
         "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
         "complete", "step_bound_hit", "threads", "processes", "ipc",
-        "_controlled", "_control", "_controlled_picks", "_footprints", "_per_cpu", "_pinned", "_forks", "_blocking",
+        "_controlled", "_control", "_controlled_picks", "_footprints", "_creator", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
-        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_timer_at", "_timer_done",
+        "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_slices",
         "_cpu_priority", "_tracks_slices",
         "_schedule", "_defer", "_dispatch_callback", "_on_cpu_event", "_on_wake",
-        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_instant_counts", "spans",
+        "_listeners", "max_instant_steps", "_instant", "_instant_steps", "_outcome", "_violation", "spans",
     )  # fmt: skip
 
     def __init__(
@@ -98,29 +90,22 @@ class Kernel:
         #: conflict with another thread's (the others commute with everything: see simulator.analysis.footprints).
         self._controlled = self.chooser.controlled
         self._footprints = footprints or (Footprints(scenario) if self._controlled else None)
-        self.policy: Policy = make_policy(machine.policy)
-        self._per_cpu = machine.queues == "per_cpu"
-        if self._per_cpu:
-            self.policy = PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval,
-                                       lambda cpu: self.cpus[cpu].thread is not None)  # fmt: skip
-        self.migration_cost = machine.migration_cost
         #: Some thread is pinned to some CPUs (the queue layer then checks who may run where).
-        self._pinned = any(spec.affinity is not None for spec in scenario.threads())
-        if self._pinned and not self._per_cpu:
-            self.policy = PinnedQueue(self.policy)
+        pinned = any(spec.affinity is not None for spec in scenario.threads())
+        self.policy: Policy = ready_queues(machine, pinned, lambda cpu: self.cpus[cpu].thread is not None)
+        #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
+        self._anyone_fits = machine.queues != "per_cpu" and not pinned
+        self.migration_cost = machine.migration_cost
         self.context_switch = machine.context_switch
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
-        self.devices = {IMPLICIT_DEVICE: Device(IMPLICIT_DEVICE, None)}
-        for device in machine.devices:
-            self.devices[device.name] = Device(device.name, device.servers)
+        self.devices = make_devices(machine)
         self.max_steps = max_steps
         self.steps = 0
-        #: Livelock: the instant of the last step, the steps taken since the clock moved, and once that passes
-        #: max_instant_steps, each thread's steps at this instant (see _spins).
+        #: Livelock: the instant of the last step and the steps taken since the clock moved; once those pass
+        #: max_instant_steps, each thread's are counted (Outcome.spins).
         self.max_instant_steps = max_instant_steps if max_instant_steps is not None else 1 << 62
         self._instant = -1
         self._instant_steps = 0
-        self._instant_counts: dict[int, int] = {}
         self.context_switches = 0
         #: How many times a CPU was given to a thread, and how many sleeping or blocked threads woke.
         self.dispatches = 0
@@ -134,8 +119,6 @@ class Kernel:
         #: Process instances by name, in the order they started.
         self.processes: dict[str, Process] = {}
         self.ipc = make_sync_objects(machine.ipc)
-        self._forks: dict[str, int] = {}
-        self.policy.attach(_PolicyView(self))
         self._finished = 0
         self._dispatch_pending = False
         #: A dispatch is giving out CPUs (see _refill).
@@ -149,20 +132,15 @@ class Kernel:
         self._preemptive = self.policy.preemptive or self.policy.timed
         #: Idle CPUs (no thread running or being switched to).
         self._idle = machine.cpus
-        #: Any ready thread may run on any CPU (one global queue, nobody pinned): see _waiting_for.
-        self._anyone_fits = not (self._per_cpu or self._pinned)
         self._slice = self.policy.time_slice(None) if self.policy.constant_time_slice else -1  # type: ignore[arg-type]
-        #: The policy's timer (mlfq's boost): whether it has one, the instant it is scheduled for (-1: none), and
-        #: the last instant it went off.
+        #: The policy has a timer (mlfq's boost, rr's global timer): see simulator.model.slices.
         self._timed = self.policy.timed
         self._tracks_slices = self.policy.tracks_slices
         #: The CPUs' events' same-instant priority: after arrivals and wake-ups, or (`cpu_first`) before them.
         self._cpu_priority = PRIORITY_CPU if machine.same_instant == "wakeups_first" else PRIORITY_CPU_FIRST
-        self._timer_at = -1
-        self._timer_done = -1
         #: A vacated CPU can go straight to the next ready thread when nothing else is due at that instant (see
         #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
-        self._handover = not (self._per_cpu or self._pinned or self._preemptive or self._controlled)
+        self._handover = self._anyone_fits and not (self._preemptive or self._controlled)
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
         #: would take the CPU straight back, at the same instant, for ever).
         self._controlled_picks = self._controlled and not self.policy.preemptive
@@ -174,117 +152,23 @@ class Kernel:
         self._dispatch_callback = self._dispatch
         self._on_cpu_event = self._cpu_event
         self._on_wake = self._wake
+        #: Arms quantum expiries off the per-event path, and the policy's timer.
+        self._slices = Slices(self)
+        self.policy.attach(PolicyView(self.engine, self.chooser, self._slices))
         self._listeners = tuple(listeners)
+        #: Records the violations as they are found, stops the run at its bounds, and closes it at the end.
+        self._outcome = Outcome(self, self._emit if self._listeners else None)
+        self._violation = self._outcome.violation
         #: Parks and wakes threads for the synchronization objects (their Host); the other steps' table.
         self._blocking = Blocking(self.engine, self.races, self._emit if self._listeners else None, self._leave,
                                   self._wake, self._violation, self._interrupt_compute)  # fmt: skip
         #: The durations (ns) of each span's passes, in the order they ended (see ProgramSteps._step_span).
         self.spans: dict[str, array[int]] = {}
         self._blocking.reprioritize = self._reprioritize
-        self._steps_by_type = ProgramSteps(self, self._blocking).handlers()
-        with no_full_collections():  # building 100,000 threads took four times as long with them
-            for spec in scenario.processes:  # declaration order: same-instant arrivals keep it
-                if spec.start == "arrival":
-                    for process, shift in self._process_copies(spec):
-                        for thread_spec in spec.threads:
-                            if thread_spec.start == "arrival":
-                                self._create_copies(thread_spec, process, shift)
-            self.engine.schedule_batch([(t.arrival, PRIORITY_WAKE, self._arrive, t) for t in self.threads])
-
-    # -- processes and threads ---------------------------------------------------------------------------
-
-    def _start_process(self, spec: ProcessSpec, name: str, memory: dict[str, int], suffix: str) -> Process:
-        process = Process(spec, name, memory, suffix)
-        self.processes[name] = process
-        return process
-
-    def _process_copies(self, spec: ProcessSpec) -> Iterator[tuple[Process, int]]:
-        """Start the instances of a process that exist from their arrival: one, or `count` copies named
-        NAME-1 ... NAME-count, copy k at the arrival plus k-1 interarrival times. Yields each instance with
-        how much later than the declared arrival it arrives (its threads arrive that much later too). The
-        draws are made as the copies are reached: copy k's threads draw before copy k+1's interarrival."""
-        drawn = spec.arrival_distribution
-        arrival = spec.arrival if drawn is None else self.chooser.draw(drawn)
-        if spec.count is None:
-            yield self._start_process(spec, spec.name, dict(spec.memory), ""), arrival - spec.arrival
-            return
-        for copy in range(1, spec.count + 1):
-            if copy > 1:
-                spacing = spec.interarrival_distribution
-                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
-            process = self._start_process(spec, f"{spec.name}-{copy}", dict(spec.memory), f"-{copy}")
-            process.replica = copy
-            yield process, arrival - spec.arrival
-
-    def _create_copies(self, spec: ThreadSpec, process: Process, shift: int) -> None:
-        """The threads a declaration starts at arrival in `process` (arriving `shift` later than declared):
-        one, or `count` copies named NAME-1 ... NAME-count. The register `replica` holds the copy's number
-        (the process's, for a thread without copies in a copy of a process)."""
-        drawn = spec.arrival_distribution
-        arrival = (spec.arrival if drawn is None else self.chooser.draw(drawn)) + shift
-        if spec.count is None:
-            self._create_thread(spec, process, arrival, None, arrive=False)
-            return
-        spacing = spec.interarrival_distribution
-        # The same for every copy.
-        prepared = (as_script(spec.program) if python_body(spec.program) is None else None, cpu_demand(spec.program))
-        for copy in range(1, spec.count + 1):
-            if copy > 1:
-                arrival += spec.interarrival if spacing is None else self.chooser.draw(spacing)
-            self._create_thread(spec, process, arrival, None, arrive=False, copy=copy, prepared=prepared)
-
-    def _create_thread(
-        self,
-        spec: ThreadSpec,
-        process: Process,
-        arrival: int,
-        parent: Clock | None,
-        arrive: bool = True,
-        copy: int = 0,
-        prepared: tuple[tuple[Operation, ...] | None, int] | None = None,
-    ) -> Thread:
-        """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
-        Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
-        `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
-        script and CPU demand, worked out once for all the copies."""
-        body = python_body(spec.program)
-        if prepared is None:
-            script = as_script(spec.program) if body is None else None
-            demand = cpu_demand(spec.program)
-        else:
-            script, demand = prepared
-        name = spec.name + process.suffix + (f"-{copy}" if copy else "")
-        thread = Thread(len(self.threads), name, process.name, arrival, spec.priority,
-                        run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
-        if body is not None:  # a thread written in Python (simulator.program.python)
-            thread.program = PythonProgram(body, thread, self)
-        thread.template = spec.name
-        replica = copy or process.replica
-        if replica:  # registers start at 0; a copy's `replica` register holds its number
-            thread.registers["replica"] = replica
-        thread.proc = process
-        thread.gil = process.gil
-        if process.gil is not None:
-            process.gil.chooser = self.chooser  # which waiter a dropped GIL wakes is the run's choice
-        thread.demand = demand
-        thread.tickets = spec.tickets
-        thread.nice = spec.nice
-        if spec.affinity is not None:
-            thread.affinity = frozenset(spec.affinity)
-        process.threads[spec.name] = thread
-        process.live += 1
-        self.threads.append(thread)
-        self.races.start(thread.index, parent)
-        if arrive:
-            self.engine.schedule(arrival, PRIORITY_WAKE, self._arrive, thread)
-        return thread
-
-    def _fork(self, parent: Process, template: str) -> Process:
-        """A new instance of the forked process `template`, its memory a copy of `parent`'s right now."""
-        count = self._forks[template] = self._forks.get(template, 0) + 1
-        suffix = "" if count == 1 else f"#{count}"
-        spec = next(spec for spec in self.scenario.processes if spec.name == template)
-        return self._start_process(spec, template + suffix, dict(parent.memory), suffix)
+        #: Makes the process instances and threads: those there from their arrival now, spawn's and fork's later.
+        self._creator = Creator(self, self._arrive)
+        self._steps_by_type = ProgramSteps(self, self._blocking, self._creator).handlers()
+        self._creator.populate()
 
     # -- running -----------------------------------------------------------------------------------------
 
@@ -300,48 +184,7 @@ class Kernel:
             while control is not None and control.delayed and self.engine.idle and not self.engine.stopped:
                 control.release()  # nothing else can happen: the delayed threads go on
                 self.engine.run(until)
-        self.complete = self._finished == len(self.threads)
-        exhausted = self.engine.idle and not self.step_bound_hit
-        if self.complete or self.step_bound_hit or exhausted:
-            self.end_time = self.engine.now
-        else:
-            self.end_time = until if until is not None else self.engine.now
-        if exhausted and not self.complete:
-            self._blocking.report_stuck(self.threads)
-        self._close(self.end_time)
-        if self.complete or exhausted:
-            self._check_expectations()
-
-    def _check_expectations(self) -> None:
-        check_expectations(self.scenario.expect, self.processes, self.races.races, self.threads, self.engine.now,
-                           self._record)  # fmt: skip
-
-    def _violation(
-        self, kind: ViolationKind, thread: Thread | None, message: str, subject: tuple[str, ...] = ()
-    ) -> None:
-        """Record a violation found now, caused by `thread` (None: not one thread's doing); listeners see it."""
-        self._record(Violation(kind, self.engine.now, thread.name if thread is not None else None, message, subject))
-
-    def _record(self, violation: Violation, traced: bool = True) -> None:
-        if not self.violations.record(violation):
-            return  # past the cap for its kind and subject: counted, not listed nor traced
-        if traced and self._listeners:
-            self._emit(None, violation.thread, "violation", ("kind", violation.kind), ("message", violation.message))
-
-    def _close(self, end: int) -> None:
-        """Charge every unfinished thread and busy CPU up to `end`."""
-        for cpu in self.cpus:
-            if cpu.thread is None:
-                continue
-            if cpu.thread.state is SWITCHING:
-                cpu.switching += end - cpu.switch_start
-            else:
-                cpu.busy += end - cpu.run_start
-                cpu.thread.remaining -= end - cpu.segment_start  # the compute in progress, up to the end
-                cpu.segment_start = end
-        for thread in self.threads:
-            if thread.state is not DONE:
-                thread.close(end)
+        self._outcome.end(until, self._blocking)
 
     def _emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
         trace_event = TraceEvent(self.engine.now, cpu, thread, event, details)
@@ -408,10 +251,10 @@ class Kernel:
             if self._preemptive and policy.should_preempt(thread):
                 self._account_segment(cpu, thread)
                 if self._slice == -1 and cpu.time_slice is not None:
-                    self._renew_past(cpu, thread, now)
+                    self._slices.renew_past(cpu, thread, now)
                 self.preempt(cpu, thread)
             elif cpu.time_slice is not None and cpu.expiry is None:
-                self._arm_expiry(cpu, now)
+                self._slices.arm_expiry(cpu, now)
 
     def _start(self, cpu: Cpu, thread: Thread, now: int, switched: bool = False) -> None:
         """Give `cpu` to `thread` at `now`, paying a context switch if the CPU last ran another thread; once
@@ -479,7 +322,7 @@ class Kernel:
             self._compute(cpu, thread, now)
             return
         if self.max_steps is not None and self.steps >= self.max_steps:
-            self._hit_step_bound(thread)
+            self._outcome.step_bound(thread)
             return
         operation = thread.next_op
         if operation is None:
@@ -492,7 +335,9 @@ class Kernel:
         # Livelock: one compare per step while the clock moves; the rest only at an instant of many steps.
         if now == self._instant:
             self._instant_steps += 1
-            if self._instant_steps >= self.max_instant_steps and self._spins(thread, operation):
+            if self._instant_steps >= self.max_instant_steps and self._outcome.spins(
+                thread, operation, self._instant_steps
+            ):
                 return
         else:
             self._instant = now
@@ -605,95 +450,11 @@ class Kernel:
         cpu.token += 1
         self._schedule(end, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
         if self._timed:
-            self._arm_timer(now, end)
+            self._slices.arm_timer(now, end)
 
     def _waiting_for(self, cpu: Cpu) -> bool:
         """Whether a ready thread could take this CPU (someone is ready at all: checked by the caller)."""
         return self.policy.has_waiting(cpu.index)  # per-CPU queues and pinning: the queue layer answers
-
-    def _arm_expiry(self, cpu: Cpu, now: int) -> None:
-        """Schedule the running thread's next quantum boundary, because a thread is now waiting."""
-        time_slice = cpu.time_slice
-        thread = cpu.thread
-        assert time_slice is not None and thread is not None
-        # A slice that ends right now ended before the newcomer came, under `same_instant: cpu_first`: the
-        # thread, alone then, went on with a new one. By default the newcomer came first: it ends now.
-        ends_now = self._cpu_priority == PRIORITY_CPU
-        elapsed = now - cpu.slice_start
-        if elapsed < time_slice or (elapsed == time_slice and ends_now):
-            expiry = cpu.slice_start + time_slice  # the slice since the dispatch (or the last renewal) ends
-        else:
-            # It ran alone past the slice: the boundary is that of the slice in progress.
-            if self._slice == -1:
-                begin, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
-            else:
-                begin = cpu.slice_start + time_slice * (elapsed // time_slice)
-            cpu.slice_start = begin
-            expiry = begin if begin == now and ends_now else begin + cpu.time_slice  # type: ignore[operator]
-        cpu.expiry = expiry
-        # The CPU's pending event is its compute's end, at segment_start + remaining. Only an expiry before
-        # that replaces it: one at or after it changes nothing, and rescheduling the same event would move it
-        # behind the other CPUs' events of that instant (so a quantum longer than every burst would not
-        # give the same run as FCFS).
-        if expiry < cpu.segment_start + thread.remaining:
-            cpu.token += 1
-            self._schedule(expiry, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
-
-    def _renew_past(self, cpu: Cpu, thread: Thread, now: int) -> None:
-        """`thread` is preempted for a better one, its slice unarmed: if it ran alone past the slice's end
-        (or to it, when that end came first, under `same_instant: cpu_first`), the policy learns of the slice
-        it was in (mlfq's `preempted: front` tells a thread preempted in mid-slice from one whose slice ended)."""
-        time_slice = cpu.time_slice
-        assert time_slice is not None
-        elapsed = now - cpu.slice_start
-        if elapsed > time_slice or (elapsed == time_slice and self._cpu_priority != PRIORITY_CPU):
-            cpu.slice_start, cpu.time_slice = self.policy.renew_slice(thread, cpu.slice_start, time_slice, now)
-
-    def _arm_timer(self, now: int, end: int) -> None:
-        """A thread computes from `now` to `end`: if the policy's timer goes off meanwhile (now and at `end`
-        included: a slice begun then, or going on, starts afresh), schedule it. Only then is it an event: a
-        timer nobody computes across changes nothing the policy cannot work out when next asked (and it
-        would only lengthen a run whose threads have all ended)."""
-        at = self.policy.next_timer(max(now, self._timer_done + 1))
-        if at is not None and at <= end and at != self._timer_at:
-            self._timer_at = at
-            self._schedule(at, PRIORITY_TIMER, self._policy_timer, at)
-
-    def _policy_timer(self, at: int) -> None:
-        """The policy's timer went off: tell it, with the threads computing; give each a new slice from now
-        (its armed expiry moves with it); then let the dispatch ask whether to preempt them. A policy whose
-        timer ends the running slices (`timer_preempts`: rr's global timer) is asked here, in CPU order."""
-        self._timer_at = -1
-        self._timer_done = at
-        now = self.engine.now
-        running = [cpu.thread for cpu in self.cpus if cpu.thread is not None and cpu.thread.state is RUNNING]
-        policy = self.policy
-        policy.on_timer(running)
-        for cpu in self.cpus:
-            thread = cpu.thread
-            if thread is None or thread.state is not RUNNING:
-                continue
-            self._account_segment(cpu, thread)
-            # A thread whose compute ends now (its next step is due at this instant) is not cut short.
-            if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
-                self.preempt(cpu, thread)
-                continue
-            if cpu.time_slice is None:
-                continue
-            cpu.time_slice = self.policy.time_slice(thread)
-            cpu.slice_start = now
-            if not thread.remaining:
-                continue  # between two steps: the next one comes at this instant
-            if cpu.expiry is not None and cpu.time_slice is not None:
-                expiry = cpu.expiry = now + cpu.time_slice
-                cpu.token += 1
-                self._schedule(
-                    min(expiry, now + thread.remaining), self._cpu_priority, self._on_cpu_event, (cpu, cpu.token)
-                )
-            self._arm_timer(now, now + thread.remaining)
-        if self._ready and not self._dispatch_pending:
-            self._dispatch_pending = True
-            self._defer(self._dispatch_callback)
 
     def _cpu_event(self, event: tuple[Cpu, int]) -> None:
         """A compute step ended, or the quantum of the thread computing on this CPU expired."""
@@ -751,6 +512,13 @@ class Kernel:
         cpu.token += 1
         thread.cpu = None
         thread.last_cpu = cpu.index
+
+    def dispatch_soon(self) -> None:
+        """If anyone is ready, idle CPUs look once, at the end of the instant (and running ones learn that
+        others wait)."""
+        if self._ready and not self._dispatch_pending:
+            self._dispatch_pending = True
+            self._defer(self._dispatch_callback)
 
     def unfinished(self) -> int:
         """How many threads have not ended (those not yet arrived included)."""
@@ -855,77 +623,3 @@ class Kernel:
             cpu.expiry = None
             cpu.token += 1
             self._compute(cpu, thread, now)
-
-    # -- bounds ------------------------------------------------------------------------------------------
-
-    def _spins(self, thread: Thread, operation: Primitive) -> bool:
-        """This instant has seen max_instant_steps steps: count `thread`'s; once it has taken that many
-        here itself, stop the run with a livelock violation (True). The counts start afresh at each instant,
-        so a thread is reported after at most twice the bound of steps at one instant."""
-        counts = self._instant_counts
-        if self._instant_steps == self.max_instant_steps:
-            counts.clear()  # the first step past the bound at this instant: count from here
-        taken = counts[thread.index] = counts.get(thread.index, 0) + 1
-        if taken < self.max_instant_steps:
-            return False
-        spec = next(spec for spec in thread.proc.spec.threads if spec.name == thread.template)
-        if ends_by_itself(spec.program, operation.line):
-            counts[thread.index] = 0  # a repeat of many passes at one instant: it ends, it is no livelock
-            return False
-        thread.next_op = operation  # not taken: the thread stops before it
-        self.step_bound_hit = True
-        now = self.engine.now
-        unit = self.scenario.time_unit
-        message = livelock_message(thread.name, taken, f"{format_time(now, unit)} {unit}", spec.program,
-                                   operation.line)  # fmt: skip
-        self._record(Violation("livelock", now, thread.name, message, (thread.template, str(operation.line))))
-        self.engine.stop()
-        return True
-
-    def _hit_step_bound(self, thread: Thread) -> None:
-        self.step_bound_hit = True
-        message = f"stopped after {self.steps} steps (the step bound, --max-steps {self.max_steps})"
-        self.violations.append(Violation("step_bound", self.engine.now, None, message))
-        if self._listeners:
-            self._emit(None, thread.name, "step_bound", ("steps", self.steps))
-        self.engine.stop()
-
-
-class _PolicyView:
-    """What policies may ask the kernel (simulator.policies.base.PolicyContext)."""
-
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
-
-    @property
-    def now(self) -> int:
-        return self._kernel.engine.now
-
-    @property
-    def pending_timer(self) -> int:
-        return self._kernel._timer_at
-
-    def cpu_time(self, thread: Thread) -> int:
-        used = thread.cpu_time
-        if thread.state is RUNNING and thread.cpu is not None:
-            used += self._kernel.engine.now - thread.cpu.segment_start  # the segment in progress
-        return used
-
-    def remaining_demand(self, thread: Thread) -> int:
-        return max(0, thread.demand - self.cpu_time(thread))
-
-    def next_burst(self, thread: Thread) -> int:
-        if thread.remaining:
-            if thread.state is RUNNING and thread.cpu is not None:
-                return thread.remaining - (self._kernel.engine.now - thread.cpu.segment_start)
-            return thread.remaining
-        if thread.next_op is None and thread.state is not DONE:
-            # Look ahead: the step after the last one is already determined.
-            thread.next_op = thread.next_operation()
-            if thread.next_op is None:
-                return 0
-        operation = thread.next_op
-        return operation.duration if isinstance(operation, Compute) else 0
-
-    def draw(self, count: int) -> int:
-        return self._kernel.chooser.integer(0, count - 1)

@@ -58,6 +58,7 @@ SyncKind = TypeVar("SyncKind", bound=SyncObject)
 
 if TYPE_CHECKING:
     from simulator.model.cpus import Cpu
+    from simulator.model.creation import Creator
     from simulator.model.kernel import Kernel
 
 
@@ -73,7 +74,7 @@ class ProgramSteps:
                  "_emit", "_violation", "_create_thread", "_fork", "_advance", "_started",
                  "_starts_at_fork")  # fmt: skip
 
-    def __init__(self, kernel: Kernel, host: Blocking) -> None:
+    def __init__(self, kernel: Kernel, host: Blocking, creator: Creator) -> None:
         self.engine = kernel.engine
         self.races = kernel.races
         self.ipc = kernel.ipc
@@ -91,8 +92,8 @@ class ProgramSteps:
         self._listeners = kernel._listeners
         self._emit = kernel._emit
         self._violation = kernel._violation
-        self._create_thread = kernel._create_thread
-        self._fork = kernel._fork
+        self._create_thread = creator.create_thread
+        self._fork = creator.fork
         self._advance = kernel._advance
         # What spawn and fork have started so far (threads and process instances together: past
         # limits.MAX_STARTED, they are refused), and how many threads a fork of each process starts.
