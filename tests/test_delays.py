@@ -164,3 +164,35 @@ def test_listeners_see_the_delay_event_with_state_ready() -> None:
              listeners=[seen.append])  # fmt: skip
     (delay,) = [event for event in seen if event.event == "delay"]
     assert delay.thread == "T1" and str(delay.state) == "ready"
+
+
+FIGHTING_POLICY = """\
+machine: {cpus: 1, policy: cfs, context_switch: 1}
+processes:
+  - name: app
+    memory: {c: 0}
+    threads:
+      - name: T1
+        program: [repeat: {times: 5, do: [load: {var: c, into: r}, compute: 1, store: {var: c, value: r + 1}]}]
+      - name: T2
+        program: [repeat: {times: 5, do: [load: {var: c, into: r}, compute: 2, store: {var: c, value: r + 1}]}]
+      - name: T3
+        arrival: 1
+        program: [repeat: {times: 5, do: [load: {var: c, into: r}, compute: 1, store: {var: c, value: r + 1}]}]
+"""
+
+
+def test_a_policy_that_takes_the_cpu_back_does_not_fight_the_explorer_for_ever() -> None:
+    """Under cfs with a context switch, PCT preempts a thread for a higher one, and cfs takes the CPU back from
+    that one before it steps (time moves, no step is taken): the held-back thread is not asked again until some
+    thread has stepped, so the run ends (it once went on for ever, 1 ms of switching per decision)."""
+    from simulator.exploration.explorer import count_steps, make_strategy
+
+    scenario = parse_scenario(FIGHTING_POLICY, "fight.yaml")
+    steps = count_steps(scenario, 0, (200_000, 10_000))
+    for seed in range(10):
+        kernel = Kernel(scenario, seed=seed, strategy=make_strategy("pct", seed, 2, steps), max_steps=200_000)
+        kernel.run(
+            until=10**12
+        )  # 1,000 s: never reached by the run, ten thousand times its length without the explorer
+        assert kernel.unfinished() == 0 and kernel.chooser.points < 1_000, seed

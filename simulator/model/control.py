@@ -11,8 +11,10 @@ that may conflict with another thread's (simulator.analysis.footprints). Two kin
   as if an interrupt or another process had held it up. Without delays, a scenario with as many CPUs as
   threads has nothing to decide, and interleavings that timing allows on a real machine would never be tried.
 
-A thread held back before a step is not asked again before that same step at the same instant and step
-count: the policy may give it the CPU straight back, and asking again could go on for ever.
+A thread held back before a step is not asked again before that same step until some thread has taken a
+step (the kernel's step count has moved): the policy may give it the CPU straight back, or take the CPU from
+whoever ran instead before it took a step (cfs and srtf do, with a context switch between: time moves, the
+steps do not), and asking again could go on for ever.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Control:
         #: Delayed threads, in the order they were delayed (each READY, on no CPU and in no queue).
         self.delayed: list[Thread] = []
 
-    def before_step(self, cpu: Cpu, thread: Thread, operation: Primitive, now: int) -> bool:
+    def before_step(self, cpu: Cpu, thread: Thread, operation: Primitive) -> bool:
         """`thread`, running on `cpu`, is about to take the visible step `operation`: whether it was preempted
         or delayed instead (it then takes the step when it runs again)."""
         chooser = self._chooser
@@ -65,21 +67,21 @@ class Control:
             return False
         if self._footprints.independent(thread.template, operation):
             return False
-        if thread.held_back == (now, kernel.steps):
+        if thread.held_back == kernel.steps:
             if observe is not None:
                 observe(thread, operation)
             return False
         if ready:
             if chooser.preempt(thread, kernel.policy.ready_threads()):
                 thread.next_op = operation
-                thread.held_back = (now, kernel.steps)
+                thread.held_back = kernel.steps
                 kernel.preempt(cpu, thread)
                 return True
         elif may_delay:
             others = self._going_on(thread)
             if others and chooser.delay(thread, others):
                 thread.next_op = operation
-                thread.held_back = (now, kernel.steps)
+                thread.held_back = kernel.steps
                 self.delayed.append(thread)
                 kernel.delay(cpu, thread)
                 return True

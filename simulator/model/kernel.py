@@ -344,7 +344,7 @@ class Kernel:
             self._instant_steps = 0
         if self._controlled and is_visible(operation):
             assert self._control is not None
-            if self._control.before_step(cpu, thread, operation, now):
+            if self._control.before_step(cpu, thread, operation):
                 return  # preempted or delayed: it takes this step when it runs again
         self.steps += 1
         if isinstance(operation, Compute):

@@ -162,8 +162,9 @@ class Thread:
         self.affinity: frozenset[int] | None = None
         #: Its name as declared (a forked instance's threads are named `T#2`...).
         self.template = name
-        #: (time, steps) when an explorer last preempted it before a step (it is not asked again until then).
-        self.held_back: tuple[int, int] | None = None
+        #: The kernel's step count when an explorer last held it back before a step (it is not asked again
+        #: before that step until the count moves: simulator.model.control).
+        self.held_back: int | None = None
         #: Its last timed wait ended by timing out (read by a Python body's driver, which sends it back).
         self.timed_out = False
 
