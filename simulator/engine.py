@@ -88,6 +88,19 @@ class Engine:
             self._push_next(batch)
         callback(argument)
 
+    def would_run_next(self, priority: int) -> bool:
+        """Whether a callback scheduled now at `priority` would be the next to run: nothing is due before it
+        (an entry of the same instant and priority was scheduled earlier, so it would come first), it would
+        draw no tie-break key, and the run is not stopping. The caller may then do that work at once instead
+        of scheduling it (adding 1 to `events`, as the engine would have)."""
+        if self._stopped or self._tiebreak is not None:
+            return False
+        heap = self._heap
+        if not heap:
+            return True
+        first = heap[0]
+        return first[0] > self.now or (first[0] == self.now and first[1] > priority)
+
     def quiet(self) -> bool:
         """Whether nothing else is due at the current instant (no callback scheduled now, nothing deferred)."""
         return not self._deferred and (not self._heap or self._heap[0][0] > self.now)
@@ -114,7 +127,7 @@ class Engine:
     def _run(self, until: int | None) -> None:
         heap = self._heap
         deferred = self._deferred
-        events = self.events
+        events = 0  # counted here, and added at the end to what the callbacks counted themselves
         now = self.now
         while not self._stopped:
             if heap:
@@ -133,7 +146,7 @@ class Engine:
             # now, which then runs before the rest of the deferred work).
             events += 1
             deferred.pop(0)()
-        self.events = events
+        self.events += events
 
 
 #: Runs in progress (in any thread of the program), and the collector thresholds to restore after the last.

@@ -97,12 +97,13 @@ class RaceDetector:
         self._races: dict[tuple[str, int, int, bool, bool], Race] = {}
 
     @staticmethod
-    def for_run(scenario: Scenario, footprints: Footprints | None = None) -> RaceDetector:
+    def for_run(scenario: Scenario, footprints: Footprints | None = None, wanted: bool = True) -> RaceDetector:
         """The detector for one run of `scenario`, as `MODE` says; `footprints`, when the caller has them
-        (an explorer's many runs), answer whether the scenario may race once for all of them."""
+        (an explorer's many runs), answer whether the scenario may race once for all of them. Not `wanted`
+        (an explored schedule whose races nothing reads): one that does nothing."""
         if MODE == "eager":
             return RaceDetector()
-        if MODE == "none":
+        if MODE == "none" or not wanted:
             return _Off()
         if footprints is not None:
             return _Dormant(lambda: footprints.may_race)

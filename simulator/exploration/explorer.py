@@ -373,12 +373,16 @@ class Explorer:
         self.python = has_python_threads(scenario)
         #: Called with every schedule's metrics; an AssertionError it raises fails the schedule.
         self.check = check
+        #: Whether a schedule's data races can fail it (`no_data_race`, or a check, which sees the metrics):
+        #: otherwise the schedules run without the race detector (the replays that explain a failure have it).
+        self.races_matter = check is not None or any(e.text == "no_data_race" for e in scenario.expect)
 
     def run(self, seed: int, strategy: Strategy) -> tuple[Outcome, int]:
         """Run one schedule; its outcome and how many steps it took. It reads the violations off the kernel
         and leaves the metrics uncomputed: the search needs nothing else (9% of a counter schedule's time)."""
         kernel = Kernel(self.scenario, seed=seed, strategy=strategy, max_steps=self.bounds[0],
-                        max_instant_steps=self.bounds[1], footprints=self.footprints)  # fmt: skip
+                        max_instant_steps=self.bounds[1], footprints=self.footprints,
+                        detect_races=self.races_matter)  # fmt: skip
         kernel.run()
         chooser = kernel.chooser
         violations: Sequence[Violation] = kernel.violations

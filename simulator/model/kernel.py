@@ -78,10 +78,12 @@ class Kernel:
         strategy: Strategy | None = None,
         footprints: Footprints | None = None,
         max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
+        detect_races: bool = True,
     ) -> None:
         """`max_steps` bounds the steps of the run (None: no bound); `max_instant_steps` the steps one thread
         may take at one instant before the run stops as a livelock (None: never; see
-        simulator.analysis.livelock)."""
+        simulator.analysis.livelock); without `detect_races`, no data race is looked for (an explorer's
+        schedule of a scenario that does not expect `no_data_race`)."""
         machine = scenario.machine
         self.scenario = scenario
         self.chooser = Chooser(seed, strategy)
@@ -111,7 +113,7 @@ class Kernel:
         self.dispatches = 0
         self.wakeups = 0
         self.violations = ViolationLog()  # capped per kind and subject
-        self.races = RaceDetector.for_run(scenario, self._footprints)
+        self.races = RaceDetector.for_run(scenario, self._footprints, detect_races)
         self.end_time = 0
         self.complete = False
         self.step_bound_hit = False
@@ -316,103 +318,110 @@ class Kernel:
 
     def _advance(self, cpu: Cpu, thread: Thread) -> None:
         """Run `thread`'s next step on `cpu` now. A step that takes no time and leaves the thread running
-        schedules the following one as a new CPU event at this same instant."""
-        now = self.engine.now
-        if thread.remaining:
-            self._compute(cpu, thread, now)
-            return
-        if self.max_steps is not None and self.steps >= self.max_steps:
-            self._outcome.step_bound(thread)
-            return
-        operation = thread.next_op
-        if operation is None:
-            operation = thread.next_operation()
-            if operation is None:
-                self._finish(cpu, thread)
-                return
-        else:
-            thread.next_op = None
-        # Livelock: one compare per step while the clock moves; the rest only at an instant of many steps.
-        if now == self._instant:
-            self._instant_steps += 1
-            if self._instant_steps >= self.max_instant_steps and self._outcome.spins(
-                thread, operation, self._instant_steps
-            ):
-                return
-        else:
-            self._instant = now
-            self._instant_steps = 0
-        if self._controlled and is_visible(operation):
-            assert self._control is not None
-            if self._control.before_step(cpu, thread, operation):
-                return  # preempted or delayed: it takes this step when it runs again
-        self.steps += 1
-        if isinstance(operation, Compute):
-            duration = operation.duration
-            if operation.varies:
-                if operation.distribution is not None:
-                    duration = self.chooser.draw(operation.distribution)
-                else:
-                    duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
-            thread.remaining = duration
-            thread.cpu_at_step_end += duration
-            thread.preemptible = operation.preemptible
-            gil = thread.gil
-            if gil is not None:
-                thread.needs_gil = not operation.releases_gil
-                if operation.releases_gil and gil.holder is thread:
-                    gil.release(self._blocking)  # C code that drops the GIL while it runs
-            if duration:
+        goes on to the following one at this same instant: at once when nothing else is due before it (the
+        engine says so, and no dispatch is under way), else as a new CPU event, after the steps other CPUs
+        already have due now."""
+        engine = self.engine
+        while True:
+            now = engine.now
+            if thread.remaining:
                 self._compute(cpu, thread, now)
                 return
-        elif isinstance(operation, Sleep):
-            self._vacate(cpu, thread, SLEEPING, now)
-            thread.voluntary_switches += 1
-            duration = operation.duration
-            if operation.distribution is not None:
-                duration = self.chooser.draw(operation.distribution)
-            if self._listeners:
-                self._emit(cpu.index, thread.name, "sleep", ("duration", duration))
-            self._schedule(now + duration, PRIORITY_WAKE, self._on_wake, thread)
-            self._refill(cpu, now)
-            return
-        elif isinstance(operation, Io):
-            self._vacate(cpu, thread, BLOCKED, now)
-            thread.voluntary_switches += 1
-            duration = operation.duration
-            if operation.distribution is not None:
-                duration = self.chooser.draw(operation.distribution)
-            thread.blocked_on = "blocked_io"
-            if self._listeners:
-                self._emit(
-                    cpu.index, thread.name, "block",
-                    ("device", operation.device), ("duration", duration),
-                )  # fmt: skip
-            self.devices[operation.device].request(self._blocking, thread, duration)
-            self._refill(cpu, now)
-            return
-        elif isinstance(operation, Yield):
-            if self._ready:
-                if self._controlled:
-                    self.chooser.yielded(thread)  # PCT lowers a yielder, so a spin-with-yield loop lets others run
-                self._leave(cpu, thread, READY)
-                thread.voluntary_switches += 1
-                if self._listeners:
-                    self._emit(cpu.index, thread.name, "yield")
-                self._enqueue(thread, "yield")
+            if self.max_steps is not None and self.steps >= self.max_steps:
+                self._outcome.step_bound(thread)
                 return
-            # Nobody else is ready: continue at once, with the rest of the quantum.
-        elif isinstance(operation, Exit):
-            self._finish(cpu, thread)
+            operation = thread.next_op
+            if operation is None:
+                operation = thread.next_operation()
+                if operation is None:
+                    self._finish(cpu, thread)
+                    return
+            else:
+                thread.next_op = None
+            # Livelock: one compare per step while the clock moves; the rest only at an instant of many steps.
+            if now == self._instant:
+                self._instant_steps += 1
+                if self._instant_steps >= self.max_instant_steps and self._outcome.spins(
+                    thread, operation, self._instant_steps
+                ):
+                    return
+            else:
+                self._instant = now
+                self._instant_steps = 0
+            if self._controlled and is_visible(operation):
+                assert self._control is not None
+                if self._control.before_step(cpu, thread, operation):
+                    return  # preempted or delayed: it takes this step when it runs again
+            self.steps += 1
+            if isinstance(operation, Compute):
+                duration = operation.duration
+                if operation.varies:
+                    if operation.distribution is not None:
+                        duration = self.chooser.draw(operation.distribution)
+                    else:
+                        duration = self.chooser.integer(duration - operation.jitter, duration + operation.jitter)
+                thread.remaining = duration
+                thread.cpu_at_step_end += duration
+                thread.preemptible = operation.preemptible
+                gil = thread.gil
+                if gil is not None:
+                    thread.needs_gil = not operation.releases_gil
+                    if operation.releases_gil and gil.holder is thread:
+                        gil.release(self._blocking)  # C code that drops the GIL while it runs
+                if duration:
+                    self._compute(cpu, thread, now)
+                    return
+            elif isinstance(operation, Sleep):
+                self._vacate(cpu, thread, SLEEPING, now)
+                thread.voluntary_switches += 1
+                duration = operation.duration
+                if operation.distribution is not None:
+                    duration = self.chooser.draw(operation.distribution)
+                if self._listeners:
+                    self._emit(cpu.index, thread.name, "sleep", ("duration", duration))
+                self._schedule(now + duration, PRIORITY_WAKE, self._on_wake, thread)
+                self._refill(cpu, now)
+                return
+            elif isinstance(operation, Io):
+                self._vacate(cpu, thread, BLOCKED, now)
+                thread.voluntary_switches += 1
+                duration = operation.duration
+                if operation.distribution is not None:
+                    duration = self.chooser.draw(operation.distribution)
+                thread.blocked_on = "blocked_io"
+                if self._listeners:
+                    self._emit(
+                        cpu.index, thread.name, "block",
+                        ("device", operation.device), ("duration", duration),
+                    )  # fmt: skip
+                self.devices[operation.device].request(self._blocking, thread, duration)
+                self._refill(cpu, now)
+                return
+            elif isinstance(operation, Yield):
+                if self._ready:
+                    if self._controlled:
+                        self.chooser.yielded(thread)  # PCT lowers a yielder, so a spin-with-yield loop lets others run
+                    self._leave(cpu, thread, READY)
+                    thread.voluntary_switches += 1
+                    if self._listeners:
+                        self._emit(cpu.index, thread.name, "yield")
+                    self._enqueue(thread, "yield")
+                    return
+                # Nobody else is ready: continue at once, with the rest of the quantum.
+            elif isinstance(operation, Exit):
+                self._finish(cpu, thread)
+                return
+            elif not self._steps_by_type[type(operation)](cpu, thread, operation):
+                return  # it blocked
+            # The step took no time and the thread goes on (not during a dispatch: it has more to do after).
+            cpu.segment_start = now
+            cpu.expiry = None
+            cpu.token += 1
+            if not self._dispatching and engine.would_run_next(self._cpu_priority):
+                engine.events += 1  # counted as the CPU event it stands for
+                continue
+            self._schedule(now, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
             return
-        elif not self._steps_by_type[type(operation)](cpu, thread, operation):
-            return  # it blocked
-        # The step took no time and the thread goes on: its next step is a CPU event at this instant, after
-        # the steps other CPUs already have due now.
-        cpu.segment_start = now
-        cpu.expiry = None
-        cpu.token += 1
-        self._schedule(now, self._cpu_priority, self._on_cpu_event, (cpu, cpu.token))
 
     def _compute(self, cpu: Cpu, thread: Thread, now: int) -> None:
         """`thread` is about to (go on) computing: preempt it if its quantum is over, else schedule its CPU
