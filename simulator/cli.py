@@ -280,7 +280,7 @@ def policies() -> None:
     "no_reduction",
     is_flag=True,
     help="dfs: run every schedule within the bound, without dynamic partial-order reduction (which applies on "
-    "one CPU; to compare).",
+    "one CPU under fcfs or rr; to compare).",
 )
 @click.option(
     "--no-database",

@@ -1,4 +1,5 @@
-"""Dynamic partial-order reduction for the depth-first search (`explore --strategy dfs`) on one CPU.
+"""Dynamic partial-order reduction for the depth-first search (`explore --strategy dfs`) on one CPU under
+fcfs or rr (simulator.exploration.explorer.reducible says where, and why not elsewhere).
 
 The plain depth-first search tries every decision at every decision point within the bound. Most of those
 schedules differ only in the order of steps that commute (a preemption inside a critical section, whose only

@@ -356,6 +356,19 @@ class Budget:
         return None
 
 
+#: The policies under which the reduced search finds everything the full one does (see `reducible`).
+REDUCIBLE_POLICIES = ("fcfs", "rr")
+
+
+def reducible(scenario: Scenario) -> bool:
+    """Whether dfs reduces (simulator.exploration.dpor): on one CPU under fcfs or rr. On several CPUs which
+    threads run at once is timing, and under a policy that ranks threads (srtf, priority, cfs ...) which one
+    runs after a step depends on what each has done, not only on the order of the steps: generated programs
+    found schedules the reduction lost in both cases (tests/test_dpor.py), so there it searches in full."""
+    machine = scenario.machine
+    return machine.cpus == 1 and machine.policy.name in REDUCIBLE_POLICIES
+
+
 class Explorer:
     """Explores one scenario (loaded from the file at `path`, or built in Python: `path` is then only a
     name). Every schedule, in this process or in workers, runs the `scenario` object given."""
@@ -505,9 +518,7 @@ class Explorer:
         simulator.exploration.dpor). Stops early after `max_runs` schedules or `seconds` of wall-clock time."""
         tally = Tally(every)
         budget = Budget(max_runs, seconds)
-        # On several CPUs which threads run at once is timing, which the races of one run do not tell: the
-        # property test of tests/test_dpor.py found schedules the reduction lost there. One CPU only.
-        reduce = reduce and self.scenario.machine.cpus == 1
+        reduce = reduce and reducible(self.scenario)
         if reduce:
             from simulator.exploration.dpor import search
 
