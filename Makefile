@@ -11,10 +11,10 @@ $(BIN)/python:
 	@echo "threadsim: creating $(VENV) (first time only)"
 	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
 	@echo "threadsim: installing threadsim and its dependencies into $(VENV) (about a minute)"
 	@$(BIN)/python -m pip install -qq --upgrade pip
-	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot,dask]'
+	@$(BIN)/python -m pip install -qq -e '.[test,bench,plot,dask,pandas]'
 	@touch $(STAMP)
 
 # Ray (explore --executor ray) is about 250 MB: only `make test-slow` installs it. Dask (about 50 MB, seconds

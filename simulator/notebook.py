@@ -182,13 +182,17 @@ def _interval_row(kind: str, lane: str, interval: Any) -> dict[str, object]:
 
 
 def to_dataframe(records: list[dict[str, object]]) -> Any:
-    """A pandas DataFrame of `records` (pandas is the optional extra `threadsim[pandas]`)."""
+    """A pandas DataFrame of `records` (pandas is the optional extra `threadsim[pandas]`).
+
+    Columns get pandas' nullable types (`convert_dtypes`): a column of times or CPU numbers with gaps stays
+    integer (`Int64`, missing values `<NA>`) instead of turning float, so nanoseconds stay exact.
+    """
     try:  # by name: pandas is optional, and mypy need not know its types
         pandas = importlib.import_module("pandas")
     except ImportError:
         raise ImportError("to_dataframe() needs pandas: pip install 'threadsim[pandas]' "
                           "(to_records() gives the same rows without it)") from None  # fmt: skip
-    return pandas.DataFrame.from_records(records)
+    return pandas.DataFrame.from_records(records).convert_dtypes()
 
 
 def explore_records(result: ExploreResult) -> list[dict[str, object]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import types
 
 import attrs
 import pytest
@@ -70,13 +69,22 @@ def test_explore_result_html_and_records() -> None:
     assert [row["token"] for row in result.to_records()] == [failure.token for failure in result.failures]
 
 
-def test_to_dataframe_uses_pandas_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
-    """to_dataframe hands the records to pandas.DataFrame.from_records."""
-    fake = types.ModuleType("pandas")
-    fake.DataFrame = types.SimpleNamespace(from_records=lambda rows: ("frame", rows))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pandas", fake)
-    metrics = simulate(load_scenario(COUNTER))
-    assert metrics.to_dataframe("cpus") == ("frame", metrics.to_records("cpus"))
+def test_to_dataframe_holds_the_records_with_exact_integer_columns() -> None:
+    """to_dataframe has the rows of to_records; times and CPU numbers stay integers, gaps are <NA>."""
+    pandas = pytest.importorskip("pandas")  # `make test` installs it (the extra threadsim[pandas])
+    metrics = simulate(load_scenario("scenarios/rr-textbook.yaml"), seed=1)
+    for table in ("threads", "cpus", "intervals"):
+        frame = metrics.to_dataframe(table)
+        records = metrics.to_records(table)
+        assert list(frame.columns) == list(records[0])
+        rows = [{key: (None if pandas.isna(value) else value) for key, value in row.items()}
+                for row in frame.to_dict("records")]  # fmt: skip
+        assert rows == records
+    intervals = metrics.to_dataframe("intervals")
+    assert str(intervals["cpu"].dtype) == "Int64" and str(intervals["start"].dtype) == "Int64"
+    assert intervals["cpu"].isna().any()  # ready intervals have no CPU
+    frame = explore(load_scenario(COUNTER), runs=50).to_dataframe()
+    assert list(frame["kind"]) == ["expect"] and int(frame["preemptions"][0]) == 1
 
 
 def test_to_dataframe_without_pandas_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
