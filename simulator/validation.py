@@ -127,8 +127,19 @@ def checked(scenario: Scenario, made_at: Mapping[tuple[str | int, ...], str] | N
     made it, for the messages; the longest matching start wins."""
     problems = [*_check_specs(scenario), *_check_programs(scenario)]
     if problems:
-        raise ScenarioError([located(problem, path, made_at or {}) for path, problem in problems])
+        sites = made_at if made_at is not None else _construction_sites(scenario)
+        raise ScenarioError([located(problem, path, sites) for path, problem in problems])
     return _ready(scenario)
+
+
+def _construction_sites(scenario: Scenario) -> dict[tuple[str | int, ...], str]:
+    """Where the caller's code constructed the scenario's spec objects (their `made_at`), by field path."""
+    sites: dict[tuple[str | int, ...], str] = {(): scenario.made_at, ("machine",): scenario.machine.made_at}
+    for index, process in enumerate(scenario.processes):
+        sites[("processes", index)] = process.made_at
+        for thread_index, thread in enumerate(process.threads):
+            sites[("processes", index, "threads", thread_index)] = thread.made_at
+    return sites
 
 
 def located(problem: Problem, path: tuple[str | int, ...], made_at: Mapping[tuple[str | int, ...], str]) -> Problem:

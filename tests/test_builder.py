@@ -24,8 +24,25 @@ def test_zero_cpus_is_refused_with_the_loaders_message() -> None:
     """MachineSpec(cpus=0) fails as `cpus: 0` in a file does, naming the field."""
     with pytest.raises(ScenarioError) as caught:
         simulate(_spec_scenario(MachineSpec(cpus=0, policy=PolicySpec("fcfs"))))
-    assert str(caught.value) == "machine.cpus: cpus must be at least 1, got 0"
+    line = test_zero_cpus_is_refused_with_the_loaders_message.__code__.co_firstlineno + 3
+    assert str(caught.value) == f"machine.cpus: cpus must be at least 1, got 0 (made at {__file__}:{line})"
     assert caught.value.field == "machine.cpus"
+
+
+def test_spec_classes_made_directly_are_located_at_their_constructors_line() -> None:
+    """A problem in a thread built with ThreadSpec names the line of that ThreadSpec call; equal specs made
+    on different lines stay equal, and specs that threadsim makes (the loader's) carry no line."""
+    first = test_spec_classes_made_directly_are_located_at_their_constructors_line.__code__.co_firstlineno
+    threads = (ThreadSpec("T1", "app", 0, (Compute(1),)),
+               ThreadSpec("T2", "app", 0, (Compute(-1),)))  # fmt: skip
+    scenario = Scenario("s", "ms", 0, MachineSpec(cpus=1, policy=PolicySpec("fcfs")),
+                        (ProcessSpec("app", 0, threads),))  # fmt: skip
+    with pytest.raises(ScenarioError) as caught:
+        validate(scenario)
+    assert [problem.made_at for problem in caught.value.problems] == [f"{__file__}:{first + 5}"]
+    assert threads[0] == ThreadSpec("T1", "app", 0, (Compute(1),))
+    assert attrs.evolve(threads[1], name="T3").made_at == threads[1].made_at
+    assert load_scenario("scenarios/counter-incr.yaml").machine.made_at == ""
 
 
 def test_a_policy_without_parameters_gets_the_defaults() -> None:

@@ -5,6 +5,7 @@ All times are integer nanoseconds. Names refer to things that exist; nothing her
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import attrs
@@ -13,6 +14,22 @@ from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
 from simulator.program.operations import Operation
 from simulator.program.python import as_program
+
+
+def _made_at() -> str:
+    """`file:line` of the Python code that constructs a spec (called by attrs' `__init__` for its default),
+    or "" when threadsim's own code does (the loader and the builder locate problems themselves). What a
+    ScenarioError of `simulator.validate` says for a scenario built from the spec classes directly."""
+    frame = sys._getframe(2)  # this factory <- the generated __init__ <- its caller
+    if frame.f_globals.get("__name__", "").startswith("simulator."):
+        return ""
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _made_at_field() -> str:
+    """The field holding the Python line that made a spec (not part of its value: equal specs made on two
+    lines are equal)."""
+    return attrs.field(factory=_made_at, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
 
 
 @attrs.frozen
@@ -76,6 +93,7 @@ class MachineSpec:
     balance_interval: int = 4_000_000
     #: Time charged on a CPU before running a thread that last ran on another CPU (ns).
     migration_cost: int = 0
+    made_at: str = _made_at_field()
 
 
 @attrs.frozen
@@ -103,6 +121,7 @@ class ThreadSpec:
     interarrival_distribution: Distribution | None = None
     arrival_distribution: Distribution | None = None
     line: int = attrs.field(default=0, eq=False, kw_only=True)
+    made_at: str = _made_at_field()
 
     @property
     def copies(self) -> int:
@@ -129,6 +148,7 @@ class ProcessSpec:
     interarrival: int = 0
     interarrival_distribution: Distribution | None = None
     arrival_distribution: Distribution | None = None
+    made_at: str = _made_at_field()
 
     @property
     def copies(self) -> int:
@@ -157,6 +177,7 @@ class Scenario:
     description: str = ""
     expect: tuple[Expectation, ...] = ()
     file: str = attrs.field(default="", eq=False)
+    made_at: str = _made_at_field()
 
     def threads(self) -> Iterator[ThreadSpec]:
         """Every thread in declaration order (including those started later by spawn or fork)."""
