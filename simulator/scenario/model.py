@@ -29,7 +29,7 @@ def _made_at() -> str:
 def _made_at_field() -> str:
     """The field holding the Python line that made a spec (not part of its value: equal specs made on two
     lines are equal)."""
-    return attrs.field(factory=_made_at, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+    return attrs.field(factory=_made_at, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
