@@ -30,9 +30,10 @@ def simulate(
 ) -> RunMetrics:
     """Run `scenario` once and return its metrics.
 
-    `seed` defaults to the scenario's; `until` (ns) stops the run early; `max_steps` bounds the number of
-    operations executed (None: no bound); `max_instant_steps` bounds the steps one thread may take while
-    simulated time stands still before the run stops as a livelock (None: no bound; see
+    `seed` defaults to the scenario's, or to the strategy's if it draws one (`schedules(seeds=True)` of
+    simulator.strategies); `until` (ns) stops the run early; `max_steps` bounds the number of operations
+    executed (None: no bound); `max_instant_steps` bounds the steps one thread may take while simulated time
+    stands still before the run stops as a livelock (None: no bound; see
     simulator.analysis.livelock). Each listener is called with every trace event, in order. `strategy`
     makes the scheduling decisions of a controlled run (see simulator.exploration). `watch`, if given, is
     entered around the run with a probe returning (simulated time, steps so far), for progress shown from
@@ -48,6 +49,11 @@ def simulate(
     if max_instant_steps is not None and max_instant_steps < 1:
         raise ValueError(f"max_instant_steps must be at least 1, got {max_instant_steps}")
     run_seed = scenario.seed if seed is None else seed
+    drawn = getattr(strategy, "seed", None)  # a schedule that draws the seed too (simulator.strategies)
+    if drawn is not None:
+        if seed is not None and seed != drawn:
+            raise ValueError(f"the strategy draws the run's seed ({drawn}): pass no seed (got {seed})")
+        run_seed = drawn
     kernel = Kernel(
         scenario,
         seed=run_seed,

@@ -63,8 +63,10 @@ class HypothesisSchedule:
     #: Asked about delays too: a delay is drawn like a preemption (see simulator.model.control).
     offers_delays = True
 
-    def __init__(self, data: st.DataObject, max_gap: int, max_decisions: int) -> None:
+    def __init__(self, data: st.DataObject, max_gap: int, max_decisions: int, seed: int | None = None) -> None:
         self._data = data
+        #: The run's seed when Hypothesis drew it (`schedules(seeds=True)`): `simulate` runs with it.
+        self.seed = seed
         self._max_gap = max_gap
         self._budget = max_decisions
         #: Decision points to let pass before the next preemption; -1: no more preemptions; None: not drawn.
@@ -122,12 +124,13 @@ class HypothesisSchedule:
         return len(self._delay_points)
 
     def describe(self) -> str:
-        """The non-default decisions, for a failing test's message."""
+        """The non-default decisions (and the drawn seed), for a failing test's message."""
+        seed = "" if self.seed is None else f", seed {self.seed}"
         if not self.decisions:
-            return "the default schedule (no decision differs from the policy's)"
+            return f"the default schedule (no decision differs from the policy's){seed}"
         shown = ", ".join(f"point {point}: {self._kind(point, value)}" for point, value in self.decisions)
         count = len(self.decisions)
-        return f"{count} decision{'s' if count != 1 else ''} ({shown})"
+        return f"{count} decision{'s' if count != 1 else ''} ({shown}){seed}"
 
     def _kind(self, point: int, value: int) -> str:
         if value != 1:
@@ -138,23 +141,36 @@ class HypothesisSchedule:
         return f"HypothesisSchedule({self.describe()})"
 
 
-def schedules(*, max_gap: int = 100, max_decisions: int = 2_000) -> st.SearchStrategy[HypothesisSchedule]:
+#: The seeds `schedules(seeds=True)` draws from (a run's seed may be any integer; these are plenty).
+MAX_DRAWN_SEED = 2**32 - 1
+
+
+def schedules(*, max_gap: int = 100, max_decisions: int = 2_000, seeds: bool = False,
+              ) -> st.SearchStrategy[HypothesisSchedule]:  # fmt: skip
     """Schedules whose every decision Hypothesis draws (see HypothesisSchedule). Use each one for one run.
 
     A larger `max_gap` reaches preemptions further into long runs, at the price of more examples to find a
-    bug that needs an early one."""
+    bug that needs an early one. With `seeds`, Hypothesis also draws the run's seed (0 to MAX_DRAWN_SEED),
+    the one source of the run's random draws (distributions, jitter, lottery tickets, random tie-breaks, the
+    GIL's woken waiter): `simulate(..., strategy=schedule)` runs with it, so Hypothesis explores the draws
+    as it does the decisions, shrinks the seed towards 0, and replays it from its database. (threadsim keeps
+    no random state between runs, so there is nothing for `hypothesis.register_random` to manage: each run's
+    generator is made from its seed.)"""
     if isinstance(max_gap, bool) or not isinstance(max_gap, int) or max_gap < 0:
         raise ValueError(f"max_gap must be a non-negative integer, got {max_gap!r}")
     if isinstance(max_decisions, bool) or not isinstance(max_decisions, int) or max_decisions < 0:
         raise ValueError(f"max_decisions must be a non-negative integer, got {max_decisions!r}")
-    return _schedules(max_gap, max_decisions)
+    if not isinstance(seeds, bool):
+        raise ValueError(f"seeds must be True or False, got {seeds!r}")
+    return _schedules(max_gap, max_decisions, seeds)
 
 
 @st.composite
-def _schedules(draw: st.DrawFn, max_gap: int, max_decisions: int) -> HypothesisSchedule:
+def _schedules(draw: st.DrawFn, max_gap: int, max_decisions: int, seeds: bool) -> HypothesisSchedule:
     # The decisions are drawn while the run goes, through Hypothesis' interactive data object: each one
     # depends on the run so far (how many threads are ready), which no strategy drawn up front could know.
-    return HypothesisSchedule(draw(st.data()), max_gap, max_decisions)
+    seed = draw(st.integers(0, MAX_DRAWN_SEED), label="the run's seed") if seeds else None
+    return HypothesisSchedule(draw(st.data()), max_gap, max_decisions, seed)
 
 
 # -- scenarios ---------------------------------------------------------------------------------------------

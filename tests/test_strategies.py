@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from simulator import Scenario, load_scenario, simulate
+from simulator import Scenario, load_scenario, parse_scenario, simulate
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.strategies import (
     POLICY_NAMES,
@@ -127,3 +127,55 @@ def test_the_python_docs_samples_run_and_print_what_they_say(capsys: pytest.Capt
         exec(compile(block, "docs/python.md", "exec"), {})  # noqa: S102 - our own documentation
         printed = capsys.readouterr().out.splitlines()
         assert printed == expected
+
+
+#: T1's sleep is drawn: when it outlasts T2's, T1 stores last and the expectation fails. Seed 1 (the
+#: scenario's) passes; seed 0, the one Hypothesis tries first, fails.
+DRAWN = """
+name: drawn
+time_unit: ms
+seed: 1
+machine: {cpus: 2, policy: fcfs}
+processes:
+  - name: app
+    memory: {x: 0}
+    threads:
+      - {name: T1, program: [{sleep: {choice: [1, 5]}}, {store: {var: x, value: 1}}]}
+      - {name: T2, program: [{sleep: 3}, {store: {var: x, value: 2}}]}
+expect: [app.x == 2]
+"""
+
+
+def test_schedules_with_seeds_let_hypothesis_find_a_failing_draw() -> None:
+    """With seeds=True the run's seed is Hypothesis': it finds a seed whose draw fails, the seed replays the
+    failure, and describe() names it."""
+    scenario = parse_scenario(DRAWN)
+    assert not simulate(scenario).violations
+    found: list[HypothesisSchedule] = []
+
+    @settings(SCHEDULE_SETTINGS, max_examples=200, database=None, derandomize=True)
+    @given(schedules(seeds=True))
+    def x_is_two(schedule: HypothesisSchedule) -> None:
+        metrics = simulate(scenario, strategy=schedule)
+        assert metrics.seed == schedule.seed
+        if metrics.violations:
+            found.append(schedule)
+            raise AssertionError(schedule.describe())
+
+    with pytest.raises(AssertionError, match=r"policy.s\), seed 0\n"):
+        x_is_two()
+    failing = found[-1]
+    assert failing.seed is not None and simulate(scenario, seed=failing.seed).violations
+
+
+def test_a_drawn_seed_and_another_given_seed_are_refused() -> None:
+    """simulate(seed=...) with a schedule that drew another seed is a ValueError saying which."""
+
+    @settings(max_examples=1, database=None)
+    @given(schedules(seeds=True))
+    def check(schedule: HypothesisSchedule) -> None:
+        assert schedule.seed is not None
+        with pytest.raises(ValueError, match="draws the run's seed"):
+            simulate(COUNTER, seed=schedule.seed + 1, strategy=schedule)
+
+    check()
