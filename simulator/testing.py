@@ -105,6 +105,7 @@ def explore(
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def test(*args: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True  # pytest shows the user's test and the failure, not the plugin's frames
             scenario = function(*args, **kwargs)
             if not isinstance(scenario, Scenario):
                 raise TypeError(f"{function.__name__} must return the Scenario to explore, "
@@ -134,6 +135,7 @@ def explore_or_fail(
     """Explore `scenario` (`simulator.api.explore`'s arguments) with the session's options applied; raise
     ThreadsimFailure if a schedule fails (or the token of `--threadsim-replay`, made for this scenario,
     fails); the result otherwise."""
+    __tracebackhide__ = True
     settings = _settings
     if settings.replay is not None:
         _check_replay(scenario, settings.replay, check)
@@ -148,13 +150,14 @@ def explore_or_fail(
 
 
 def _check_replay(scenario: Scenario, token: str, check: Check | None) -> None:
+    __tracebackhide__ = True
     recorded = decode(token)
     if recorded.scenario_hash != scenario_hash_of(scenario):
         pytest.skip(f"--threadsim-replay {token}: made for another scenario")
     metrics = replay(scenario, recorded)
     violations = [*metrics.violations, *(check_violations(check, metrics) if check is not None else ())]
     if violations:
-        lines = [f"replayed {token}: {len(violations)} violations"]
+        lines = [f"replayed {token}: {len(violations)} violation{'s' if len(violations) != 1 else ''}"]
         lines += [f"  {violation.kind}: {violation.message}" for violation in violations]
         lines += _interleaving(scenario, recorded)
         raise ThreadsimFailure("\n".join(lines))

@@ -65,6 +65,7 @@ def test_a_found_bug_fails_with_token_decisions_and_interleaving(pytester: pytes
     assert "replay token: ts2." in text
     assert "interleaving (ms; >> the explorer's decisions, ! conflicting accesses):" in text
     assert ">> explorer preempts T1 before its next step" in text and "!T1: wrote counter" in text
+    assert "explore_or_fail" not in text  # the plugin's own frames are hidden: the test and the failure show
 
 
 def test_a_found_bug_keeps_failing_from_the_database(pytester: pytest.Pytester, tmp_path: Path) -> None:
