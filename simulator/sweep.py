@@ -137,11 +137,13 @@ def _item_index(items: list[object], part: str) -> int | None:
 
 @attrs.frozen
 class Figure:
-    """A key figure of a run: its name in reports, how to read it, and whether it is a time."""
+    """A key figure of a run: its name in reports, how to read it, whether it is a time, and whether it is a
+    share of a capacity (shown as a percentage)."""
 
     name: str
     read: Callable[[RunMetrics], Fraction | int | None]
     time: bool
+    share: bool = False
 
 
 def _utilization(metrics: RunMetrics) -> Fraction | None:
@@ -161,10 +163,37 @@ FIGURES: tuple[Figure, ...] = (
     Figure("response", lambda m: m.average("response"), True),
     Figure("turnaround", lambda m: m.average("turnaround"), True),
     Figure("throughput", _throughput, False),
-    Figure("utilization", _utilization, False),
+    Figure("utilization", _utilization, False, share=True),
     Figure("context_switches", lambda m: m.context_switches, False),
     Figure("violations", lambda m: len(m.violations), False),
 )
+
+
+def _span_figure(name: str, statistic: str) -> Figure:
+    def read(metrics: RunMetrics) -> Fraction | int | None:
+        span = next((span for span in metrics.spans if span.name == name), None)
+        return None if span is None else getattr(span, statistic)
+
+    return Figure(f"{name}.{statistic}", read, True)
+
+
+def _device_figure(name: str) -> Figure:
+    def read(metrics: RunMetrics) -> Fraction | None:
+        device = next((device for device in metrics.devices if device.name == name), None)
+        return None if device is None else device.utilization(metrics.end_time)
+
+    return Figure(f"{name}.utilization", read, False, share=True)
+
+
+def scenario_figures(runs: Sequence[RunMetrics]) -> tuple[Figure, ...]:
+    """FIGURES, then each span's mean and p99 and each device's utilization (devices with a number of
+    servers), for every span and device that any of `runs` has, in the order they first appear: the
+    figures that size a system (a request's latency, the disk's load) beside the CPU's."""
+    spans = dict.fromkeys(span.name for metrics in runs for span in metrics.spans)
+    devices = dict.fromkeys(device.name for metrics in runs for device in metrics.devices
+                            if device.servers is not None)  # fmt: skip
+    return (*FIGURES, *(_span_figure(name, statistic) for name in spans for statistic in ("mean", "p99")),
+            *(_device_figure(name) for name in devices))  # fmt: skip
 
 
 @attrs.frozen
@@ -214,6 +243,8 @@ class SweepResult:
     settings: tuple[Setting, ...]
     seeds: tuple[int, ...]
     rows: tuple[SweepRow, ...]
+    #: The figures reported for each row (`scenario_figures`).
+    figures: tuple[Figure, ...] = FIGURES
 
 
 Progress = Callable[[int, int], None]
@@ -274,7 +305,8 @@ def sweep(
                     progress(done, total)
             rows.append(SweepRow(values, spec, tuple(runs)))
     first = variants[0][1]
-    return SweepResult(first.name, source.file, unit, tuple(settings), run_seeds, tuple(rows))
+    figures = scenario_figures([metrics for row in rows for metrics in row.runs])
+    return SweepResult(first.name, source.file, unit, tuple(settings), run_seeds, tuple(rows), figures)
 
 
 def _parse(parse_policy: Callable[[str, str], PolicySpec] | None, text: str, unit: str) -> PolicySpec:

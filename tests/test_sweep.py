@@ -46,6 +46,27 @@ def test_a_row_is_the_run_of_the_scenario_with_that_value() -> None:
     assert result.rows[1].runs == (expected,)
 
 
+def test_span_and_device_figures_follow_the_cpu_figures() -> None:
+    """A scenario with a span and a device gets SPAN.mean, SPAN.p99 and DEVICE.utilization columns, read
+    from each run's span and device figures; one without them gets none."""
+    web = str(SCENARIOS / "web-server-pool.yaml")
+    result = sweep(load_source(web), [parse_setting("machine.devices.disk.servers=1,2")])
+    names = [figure.name for figure in result.figures]
+    assert names[-3:] == ["request.mean", "request.p99", "disk.utilization"]
+    figures = {figure.name: figure for figure in result.figures}
+    for row in result.rows:
+        (metrics,) = row.runs
+        (span,) = metrics.spans
+        (disk,) = [device for device in metrics.devices if device.name == "disk"]
+        assert row.summary(figures["request.p99"]).mean == span.p99
+        assert row.summary(figures["request.mean"]).mean == span.mean
+        assert row.summary(figures["disk.utilization"]).mean == disk.utilization(metrics.end_time)
+    _, report, _ = invoke("sweep", web, "--set", "machine.devices.disk.servers=1,2", "--report", "json")
+    assert json.loads(report)["rows"][0]["figures"]["disk.utilization"]["mean"] == 0.9959
+    plain = sweep(load_source(str(SCENARIOS / "rr-textbook.yaml")), [parse_setting("machine.cpus=1")])
+    assert [figure.name for figure in plain.figures][-1] == "violations"
+
+
 def test_policies_are_one_more_axis() -> None:
     """With --policy, each combination runs under each policy."""
     code, out, _ = invoke(

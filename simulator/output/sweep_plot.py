@@ -13,9 +13,16 @@ from pathlib import Path
 from simulator.errors import UsageError
 from simulator.output.sweep_report import figure_value, spread_value
 from simulator.output.values import policy_text
-from simulator.sweep import FIGURES, SweepResult
+from simulator.sweep import Figure, SweepResult
 
 PLOTTED = ("response", "turnaround", "waiting", "throughput", "utilization", "end_time")
+
+
+def plotted(result: SweepResult) -> list[Figure]:
+    """The panels: PLOTTED, then each span's p99 and each device's utilization (result.figures)."""
+    by_name = {figure.name: figure for figure in result.figures}
+    extra = [figure for figure in result.figures if figure.name.endswith((".p99", ".utilization"))]
+    return [by_name[name] for name in PLOTTED] + extra
 
 
 def plot_sweep(result: SweepResult, path: str) -> None:
@@ -40,10 +47,13 @@ def plot_sweep(result: SweepResult, path: str) -> None:
         others = [f"{path}={text}" for path, text in row.settings[1:]]
         label = ", ".join([*others, policy_text(row.policy, unit)])
         series.setdefault(label, []).append(index)
-    figures = [figure for name in PLOTTED for figure in FIGURES if figure.name == name]
+    figures = plotted(result)
+    grid_rows = -(-len(figures) // 3)
     with plt.rc_context({"svg.hashsalt": "threadsim", "font.size": 9}):
-        fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), constrained_layout=True)
-        for ax, figure in zip(axes.flat, figures, strict=True):
+        fig, axes = plt.subplots(grid_rows, 3, figsize=(12, 3.25 * grid_rows), constrained_layout=True, squeeze=False)
+        for ax in axes.flat[len(figures) :]:
+            ax.set_visible(False)
+        for ax, figure in zip(axes.flat, figures, strict=False):
             for label, indices in series.items():
                 rows = [result.rows[i] for i in indices]
                 ys = [figure_value(figure, row.summary(figure).mean, unit) for row in rows]
@@ -88,4 +98,7 @@ def _title(name: str, unit: str) -> str:
         "utilization": "CPU utilization",
         "end_time": f"end time ({unit})",
     }
-    return titles[name]
+    if name in titles:
+        return titles[name]
+    subject, _, statistic = name.rpartition(".")
+    return f"{subject} p99 ({unit})" if statistic == "p99" else f"{subject} utilization"

@@ -11,22 +11,22 @@ from simulator.output import numbers
 from simulator.output.escaping import csv_cell, printable
 from simulator.output.numbers import Number
 from simulator.output.values import policy_text, rounded, shown
-from simulator.sweep import FIGURES, Figure, Summary, SweepResult
+from simulator.sweep import Figure, Summary, SweepResult
 from simulator.timeunits import NS_PER_UNIT
 
 FORMAT = "threadsim-sweep/1"
 
 
 def figure_value(figure: Figure, value: Fraction | int | None, unit: str) -> Number | None:
-    """A figure's value for a report: times in `unit`, throughput per `unit`, utilization as a fraction of
-    the CPUs' time, each rounded to 3 decimals (throughput to 6)."""
+    """A figure's value for a report: times in `unit`, throughput per `unit`, a utilization as a fraction of
+    the capacity (4 decimals), each rounded to 3 decimals (throughput to 6)."""
     if value is None:
         return None
     if figure.time:
         return rounded(Fraction(value), NS_PER_UNIT[unit])
     if figure.name == "throughput":
         return rounded(Fraction(value) * NS_PER_UNIT[unit], places=6)
-    if figure.name == "utilization":
+    if figure.share:
         return rounded(Fraction(value), places=4)
     return rounded(Fraction(value))
 
@@ -63,7 +63,7 @@ def sweep_dict(result: SweepResult) -> dict[str, Any]:
             {
                 "settings": dict(row.settings),
                 "policy": policy_text(row.policy, unit),
-                "figures": {figure.name: _summary_dict(figure, row.summary(figure), unit) for figure in FIGURES},
+                "figures": {figure.name: _summary_dict(figure, row.summary(figure), unit) for figure in result.figures},
             }
             for row in result.rows
         ],
@@ -79,7 +79,7 @@ def _cell(figure: Figure, summary: Summary, unit: str, several: bool) -> str:
     mean = figure_value(figure, summary.mean, unit)
     if mean is None:
         return "-"
-    if figure.name == "utilization":
+    if figure.share:
         text = f"{shown(rounded(Fraction(summary.mean or 0) * 100, places=1))}%"
         spread = None if summary.sd is None else f"{round(summary.sd * 100, 1)}"
     else:
@@ -100,10 +100,10 @@ def render_sweep_text(result: SweepResult) -> str:
         )
     else:
         seeds = f"seed {result.seeds[0]}"
-    header = [printable(setting.path) for setting in result.settings] + ["policy"] + [f.name for f in FIGURES]
+    header = [printable(setting.path) for setting in result.settings] + ["policy"] + [f.name for f in result.figures]
     rows = [
         [*(printable(text) for _, text in row.settings), policy_text(row.policy, unit),
-         *(_cell(figure, row.summary(figure), unit, several) for figure in FIGURES)]
+         *(_cell(figure, row.summary(figure), unit, several) for figure in result.figures)]
         for row in result.rows
     ]  # fmt: skip
     widths = [max(len(line[column]) for line in [header, *rows]) for column in range(len(header))]
@@ -144,7 +144,7 @@ def render_sweep_csv(result: SweepResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = [csv_cell(setting.path) for setting in result.settings] + ["policy"]
-    for figure in FIGURES:
+    for figure in result.figures:
         header += (
             [f"{figure.name}", f"{figure.name}_sd", f"{figure.name}_min", f"{figure.name}_max"]
             if several
@@ -154,7 +154,7 @@ def render_sweep_csv(result: SweepResult) -> str:
     for row in result.rows:
         cells: list[object] = [text if _is_number(text) else csv_cell(text) for _, text in row.settings]
         cells.append(policy_text(row.policy, unit))
-        for figure in FIGURES:
+        for figure in result.figures:
             summary = _summary_dict(figure, row.summary(figure), unit)
             cells += [summary["mean"], summary["sd"], summary["min"], summary["max"]] if several else [summary["mean"]]
         writer.writerow(["" if cell is None else numbers.number_text(cell) if isinstance(cell, Number) else cell
