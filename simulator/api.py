@@ -24,7 +24,8 @@ import attrs
 from simulator.analysis.metrics import RunMetrics
 from simulator.bounds import DEFAULT_MAX_STEPS, SHRINK_BUDGET
 from simulator.exploration.database import Entry, FailureDatabase
-from simulator.exploration.explorer import STRATEGIES, Check, Explorer, ExploreResult
+from simulator.exploration.explorer import STRATEGIES, Explorer
+from simulator.exploration.results import Check, ExploreResult
 from simulator.exploration.strategies import ReplayStrategy
 from simulator.exploration.tokens import ReplayToken, content_hash, decode, scenario_hash
 from simulator.scenario.loader import load_scenario

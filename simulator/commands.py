@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from simulator.chooser import Strategy
     from simulator.exploration.database import FailureDatabase
     from simulator.exploration.executors import Cluster
-    from simulator.exploration.explorer import Explorer, ExploreResult
+    from simulator.exploration.explorer import Explorer
+    from simulator.exploration.results import ExploreResult
     from simulator.output.activity import ActivityLog
     from simulator.output.end_state import EndState
     from simulator.output.recorder import IntervalRecorder
@@ -254,8 +255,9 @@ def explore(
     `jobs` workers (default: one per CPU) started for the search; `jobs` is otherwise the local processes
     (default 1)."""
     from simulator.exploration.database import FailureDatabase, default_root
-    from simulator.exploration.explorer import DEFAULT_BOUNDS, Explorer
+    from simulator.exploration.explorer import Explorer
     from simulator.exploration.report import render_explore_json, render_explore_text
+    from simulator.exploration.results import DEFAULT_BOUNDS
     from simulator.exploration.shards import parse_shard
     from simulator.exploration.tokens import scenario_hash
     from simulator.output.progress import ProgressBar

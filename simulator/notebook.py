@@ -28,7 +28,7 @@ import attrs
 
 if TYPE_CHECKING:  # the output modules are imported when first used: simulate() imports this module
     from simulator.analysis.metrics import RunMetrics
-    from simulator.exploration.explorer import ExploreResult
+    from simulator.exploration.results import ExploreResult
     from simulator.scenario.model import Scenario
     from simulator.trace import Listener
 

@@ -44,8 +44,8 @@ from simulator.api import explore as explore_scenario
 from simulator.api import replay, scenario_hash_of
 from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS, EXPLORE_MAX_STEPS
 from simulator.exploration.database import DEFAULT_ROOT, ENVIRONMENT
-from simulator.exploration.explorer import Check, ExploreResult, FailureReport, check_violations
 from simulator.exploration.interleaving import explain
+from simulator.exploration.results import Check, ExploreResult, FailureReport, check_violations
 from simulator.exploration.tokens import ReplayToken, decode
 from simulator.scenario.model import Scenario
 

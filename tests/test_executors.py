@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.exploration.executors import Cluster, chunks_of
-from simulator.exploration.explorer import Tally
+from simulator.exploration.results import Tally
 from tests.conftest import SCENARIOS
 from tests.test_exploration import explorer_for
 

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from simulator import load_scenario
 from simulator.cli import main
-from simulator.exploration.explorer import Explorer, Outcome, Tally, failures_of
+from simulator.exploration.explorer import Explorer
+from simulator.exploration.results import Outcome, Tally, failures_of
 from simulator.exploration.tokens import ReplayToken, TokenError, decode, encode, scenario_hash
 from tests.conftest import SCENARIOS, interrupt_after
 
@@ -471,9 +472,9 @@ def test_shrinking_keeps_to_its_budget_and_says_so() -> None:
 
 def test_ctrl_c_during_shrinking_reports_the_best_found(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Ctrl-C while shrinking keeps the schedules explored and the best shrunk schedule so far."""
-    import simulator.exploration.explorer as explorer_module
+    import simulator.exploration.shrinking as shrinking_module
 
-    original = explorer_module._Shrinking._count
+    original = shrinking_module.Shrinking._count
     calls = []
 
     def interrupted(self):  # type: ignore[no-untyped-def]
@@ -482,7 +483,7 @@ def test_ctrl_c_during_shrinking_reports_the_best_found(monkeypatch) -> None:  #
             raise KeyboardInterrupt
         original(self)
 
-    monkeypatch.setattr(explorer_module._Shrinking, "_count", interrupted)
+    monkeypatch.setattr(shrinking_module.Shrinking, "_count", interrupted)
     result = CliRunner().invoke(main, ["explore", INCR, "--runs", "50", "--report", "json"])
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -634,7 +635,7 @@ def test_merge_refuses_edited_parts_without_a_traceback(tmp_path: Path, edit, me
 def test_shrinking_takes_no_more_steps_than_its_step_budget() -> None:
     """Shrinking stops once it has taken the steps it may (as many as the search took, at least a floor),
     keeping a failing schedule: long schedules cannot make it run for minutes."""
-    from simulator.exploration.explorer import StepBudget
+    from simulator.exploration.shrinking import StepBudget
 
     explorer = explorer_for(INCR)
     result = explorer.explore_seeds("random", 5, 1, every=True)

@@ -44,7 +44,8 @@ from simulator.exploration.strategies import DefaultStrategy
 from simulator.program.operations import Lock, Unlock
 
 if TYPE_CHECKING:
-    from simulator.exploration.explorer import Budget, Outcome, Progress, Tally
+    from simulator.exploration.results import Outcome, Progress, Tally
+    from simulator.exploration.shrinking import Budget
     from simulator.model.threads import Thread
     from simulator.program.operations import Primitive
 

@@ -23,7 +23,8 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from simulator.errors import UsageError
-from simulator.exploration.explorer import Bounds, Check, Explorer, Outcome, make_strategy
+from simulator.exploration.explorer import Explorer, make_strategy
+from simulator.exploration.results import Bounds, Check, Outcome
 
 EXECUTORS = ("local", "ray", "dask")
 #: Seeds per task, at most: enough that a task's overhead (Ray ~1.4 ms, Dask ~6 ms) is a few per cent of

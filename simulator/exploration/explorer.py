@@ -17,11 +17,8 @@ from __future__ import annotations
 import concurrent.futures
 import pickle
 import signal
-import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from simulator.analysis.footprints import Footprints
 from simulator.analysis.metrics import RunMetrics, collect_metrics
@@ -29,6 +26,33 @@ from simulator.analysis.violations import Violation
 from simulator.bounds import EXPLORE_MAX_STEPS, SHRINK_BUDGET
 from simulator.chooser import Chooser, Strategy
 from simulator.exploration.database import Entry
+from simulator.exploration.results import (
+    DEFAULT_BOUNDS,
+    Bounds,
+    Check,
+    EveryFailure,
+    ExploreResult,
+    FailureKey,
+    FailureReport,
+    Outcome,
+    Progress,
+    SavedReplay,
+    Status,
+    Tally,
+    check_violations,
+    failure_key,
+    failures_in,
+    failures_of,
+    report_order,
+)
+from simulator.exploration.shrinking import (
+    Budget,
+    BudgetSpent,
+    Shrinking,
+    ShrinkInterrupted,
+    Shrunk,
+    StepBudget,
+)
 from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctStrategy, RandomStrategy, ReplayStrategy
 from simulator.exploration.tokens import ReplayToken
 from simulator.exploration.tokens import decode as decode_token
@@ -41,228 +65,6 @@ if TYPE_CHECKING:
     from simulator.exploration.executors import Cluster
 
 STRATEGIES = ("random", "pct", "dfs")
-#: Violation kinds, in the order reports list them.
-KINDS = ("expect", "assert", "deadlock", "data_race", "misuse", "step_bound", "livelock", "overflow")
-#: The bounds of one explored run: (max_steps, max_instant_steps; None: no livelock check).
-Bounds = tuple[int, int | None]
-DEFAULT_BOUNDS: Bounds = (EXPLORE_MAX_STEPS, DEFAULT_MAX_INSTANT_STEPS)
-#: Steps shrinking may take for all failures together, at least (beyond that, as many as the search took).
-SHRINK_STEP_FLOOR = 1_000_000
-
-
-#: Which failure a violation is: its kind and its subject (which expectation, assertion, variable, cycle or
-#: misuse; `Violation.subject`). A violation with no subject is known by its kind alone.
-FailureKey = tuple[str, tuple[str, ...]]
-
-
-def failure_key(kind: str, subject: tuple[str, ...]) -> FailureKey:
-    """What "the same failure" means for grouping and shrinking: the kind and the structured subject, never
-    the message, whose values (times, counts, what was read) differ between runs of one failure."""
-    return (kind, tuple(subject))
-
-
-@attrs.frozen
-class Outcome:
-    """One schedule: its seed, its non-default decisions (how many of them preemptions, how many delays), and
-    the distinct failures it showed (key, message)."""
-
-    seed: int
-    decisions: tuple[tuple[int, int], ...]
-    failures: tuple[tuple[FailureKey, str], ...]
-    preemptions: int = 0
-    delays: int = 0
-
-    @property
-    def switches(self) -> int:
-        """The decisions that count against a preemption bound: preemptions and delays."""
-        return self.preemptions + self.delays
-
-
-class Tally:
-    """What the summary needs of the schedules run so far, kept as they come: how many ran and failed, and
-    per distinct failure how many runs showed it and the first one that did (with `every`, every failing run).
-    Memory does not grow with the number of runs (except for `every`'s list), nor does the work per run."""
-
-    def __init__(self, every: bool) -> None:
-        self.runs = 0
-        self.failed = 0
-        #: Steps the runs took, all together: shrinking is measured against it.
-        self.steps = 0
-        self.counts: dict[FailureKey, int] = {}
-        #: Per distinct failure, the first failing run's number and outcome.
-        self.first: dict[FailureKey, tuple[int, Outcome]] = {}
-        #: With `every`: (failure, run number, outcome) of every failure, in run order.
-        self.every: list[tuple[FailureKey, int, Outcome]] | None = [] if every else None
-
-    def add(self, outcome: Outcome, steps: int = 0, number: int | None = None) -> None:
-        """Count one run; `number` is its place in the whole search (by default, the next)."""
-        number = self.runs if number is None else number
-        self.runs += 1
-        self.steps += steps
-        if outcome.failures:
-            self.failed += 1
-        for key, _ in outcome.failures:
-            self.counts[key] = self.counts.get(key, 0) + 1
-            self.first.setdefault(key, (number, outcome))
-            if self.every is not None:
-                self.every.append((key, number, outcome))
-
-
-@attrs.frozen
-class FailureReport:
-    """What exploration found for one distinct failure: a kind of violation and its subject.
-
-    `preemptions`, `delays` and `picks` count the shrunk token's decisions: a preemption takes the CPU from a
-    running thread for a ready one; a delay takes it when nobody is ready, until another thread steps; a pick
-    runs another ready thread than the policy would on a free CPU. `original_*` count the first failing
-    schedule's."""
-
-    kind: str
-    subject: tuple[str, ...]
-    runs: int
-    first_run: int
-    first_seed: int
-    message: str
-    token: str
-    preemptions: int
-    picks: int
-    original_preemptions: int
-    original_picks: int
-    #: How the search for fewer preemptions ended: "fewest" (no schedule with fewer fails so), "budget"
-    #: (the shrink budget ran out first) or "interrupted" (Ctrl-C).
-    shrink_state: str = "fewest"
-    delays: int = 0
-    original_delays: int = 0
-    #: The shrunk schedule's interleaving, as report lines (simulator.exploration.interleaving; filled in by
-    #: the explore command, after the search).
-    interleaving: tuple[str, ...] = ()
-
-    def decision_counts(self) -> str:
-        """The shrunk token's decisions in words: "1 preemption, 0 delays and 0 picks"."""
-        return count_decisions(self.preemptions, self.delays, self.picks)
-
-    def original_decision_counts(self) -> str:
-        """The first failing schedule's decisions in words."""
-        return count_decisions(self.original_preemptions, self.original_delays, self.original_picks)
-
-
-def count_decisions(preemptions: int, delays: int, picks: int) -> str:
-    """Decision counts in words: "2 preemptions, 1 delay and 0 picks"."""
-    words = [f"{number} {word}{'' if number == 1 else 's'}"
-             for number, word in ((preemptions, "preemption"), (delays, "delay"), (picks, "pick"))]  # fmt: skip
-    return f"{words[0]}, {words[1]} and {words[2]}"
-
-
-#: Why a search stopped before its end: the --runs limit, the --time-budget, or Ctrl-C.
-STOP_REASONS = ("runs", "time_budget", "interrupted")
-
-
-@attrs.frozen
-class ExploreResult:
-    """Everything `threadsim explore` reports."""
-
-    scenario: str
-    strategy: str
-    runs: int
-    seed_start: int
-    #: Whether the search ran to its end (every seed asked for; for dfs, every schedule within the bound).
-    complete: bool
-    #: None when complete; else one of STOP_REASONS.
-    stopped_by: str | None
-    failures: tuple[FailureReport, ...]
-    #: With `all`: every failing run as (kind, run number, seed, token).
-    every_failure: tuple[tuple[str, int, int, str], ...] = ()
-    depth: int = 0
-    bound: int = 0
-    #: dfs: the largest bound within which every schedule ran (-1: not even bound 0).
-    proven_bound: int = -1
-    #: The budgets given: --runs (None: none) and --time-budget as the user wrote it (None: none).
-    runs_limit: int | None = None
-    time_budget: str | None = None
-    #: Schedules shrinking ran, for every failure together.
-    shrink_runs: int = 0
-    #: The failure database's directory for this scenario (None: no database), and the saved failing
-    #: schedules replayed before the search.
-    database: str | None = None
-    saved: tuple[SavedReplay, ...] = ()
-    #: Each run's step bound and livelock bound (the reproduce commands repeat them when not the defaults).
-    bounds: Bounds = DEFAULT_BOUNDS
-    #: dfs: whether dynamic partial-order reduction chose the schedules (simulator.exploration.dpor).
-    reduced: bool = False
-
-    @property
-    def failed(self) -> bool:
-        """Whether any schedule failed (a saved one that still fails included)."""
-        return bool(self.failures) or any(replay.still_fails for replay in self.saved)
-
-    @property
-    def interrupted(self) -> bool:
-        """Whether Ctrl-C stopped the search."""
-        return self.stopped_by == "interrupted"
-
-    def _repr_html_(self) -> str:
-        """A notebook's view: what was searched and a table of the failures (simulator.notebook)."""
-        from simulator.notebook import explore_html
-
-        return explore_html(self)
-
-    def to_records(self) -> list[dict[str, object]]:
-        """One dict per distinct failure (and per saved failure replayed first)."""
-        from simulator.notebook import explore_records
-
-        return explore_records(self)
-
-    def to_dataframe(self) -> Any:
-        """`to_records()` as a pandas DataFrame (needs the `pandas` extra)."""
-        from simulator.notebook import explore_records, to_dataframe
-
-        return to_dataframe(explore_records(self))
-
-
-@attrs.frozen
-class SavedReplay:
-    """A saved failing schedule replayed before a search: whether it still shows the failure it was saved
-    with, and that failure's message now (or when saved, if it passes now)."""
-
-    token: str
-    kind: str
-    subject: tuple[str, ...]
-    still_fails: bool
-    message: str
-
-
-#: A check of a run's metrics, beyond the scenario's own expectations: it fails a schedule by raising
-#: AssertionError (a plain `assert` does).
-Check = Callable[[RunMetrics], object]
-
-
-def check_violations(check: Check, metrics: RunMetrics) -> list[Violation]:
-    """The violation a check's AssertionError makes (kind `expect`, subject `("check <name>",)`), or none."""
-    try:
-        check(metrics)
-    except AssertionError as error:
-        name = getattr(check, "__qualname__", type(check).__name__)
-        detail = str(error).splitlines()[0] if str(error) else "an assertion failed"
-        return [Violation("expect", metrics.end_time, None, f"check {name}: {detail}", (f"check {name}",))]
-    return []
-
-
-def failures_of(metrics: RunMetrics) -> tuple[tuple[FailureKey, str], ...]:
-    """The distinct failures a run showed, each with the message of its first violation, in report order
-    (kinds in `KINDS` order, then by subject)."""
-    return failures_in(metrics.violations)
-
-
-def failures_in(violations: Sequence[Violation]) -> tuple[tuple[FailureKey, str], ...]:
-    """`failures_of` for a run's violations."""
-    first: dict[FailureKey, str] = {}
-    for violation in violations:
-        first.setdefault(failure_key(violation.kind, violation.subject), violation.message)
-    return tuple(sorted(first.items(), key=lambda item: _order(item[0])))
-
-
-def _order(key: FailureKey) -> tuple[int, tuple[str, ...]]:
-    return (KINDS.index(key[0]), key[1])
 
 
 def run_schedule(scenario: Scenario, seed: int, strategy: Strategy, footprints: Footprints | None = None,
@@ -326,34 +128,6 @@ def run_seeds(source: str | Scenario | None, name: str, depth: int, steps: int, 
         metrics, chooser = run_schedule(scenario, seed, make_strategy(name, seed, depth, steps), footprints, *bounds)
         outcomes.append((outcome_of(seed, metrics, chooser), metrics.steps))
     return outcomes
-
-
-#: Told (schedules done, schedules to do or 0 if not known, schedules failing) as a search goes.
-Progress = Callable[[int, int, int], None]
-#: Told a line of text saying how a later phase (shrinking) goes.
-Status = Callable[[str], None]
-#: (kind, run number, seed, token) of every failing run.
-EveryFailure = tuple[tuple[str, int, int, str], ...]
-
-
-class Budget:
-    """When to stop a search early: after `runs` schedules, or once `seconds` of wall-clock time have gone.
-
-    Only *whether* and *where* the search stops depends on the clock, never what a schedule does: the report
-    of a search cut short by time is exactly the report of a search given `--runs` equal to the schedules it
-    ran, and it says that the time budget cut it short."""
-
-    def __init__(self, runs: int | None = None, seconds: float | None = None) -> None:
-        self.runs = runs
-        self.deadline = None if seconds is None else time.monotonic() + seconds
-
-    def spent(self, runs: int) -> str | None:
-        """Why to stop now, having run `runs` schedules ("runs" or "time_budget"), or None to go on."""
-        if self.runs is not None and runs >= self.runs:
-            return "runs"
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return "time_budget"
-        return None
 
 
 #: The policies under which the reduced search finds everything the full one does (see `reducible`).
@@ -543,7 +317,7 @@ class Explorer:
                 stopped_by = budget.spent(tally.runs)
                 if stopped_by is not None:
                     return stopped_by, proven
-                for outcome, taken, counted, last in self._level(level, seed):
+                for outcome, taken, counted, last in self.level_runs(level, seed):
                     if counted:
                         reached = True
                         tally.add(outcome, taken)
@@ -561,7 +335,7 @@ class Explorer:
             return "interrupted", proven
         return None, proven
 
-    def _level(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
+    def level_runs(self, level: int, seed: int) -> Iterator[tuple[Outcome, int, bool, bool]]:
         """Every run of the depth-first search for schedules with exactly `level` preemptions, in order: its
         outcome, its steps, whether it counts (a run that found fewer places to preempt than `level` is a
         schedule of a smaller bound, which that bound's search already ran), and whether it is the last."""
@@ -608,21 +382,21 @@ class Explorer:
 
         `found` is the failing run's outcome when known (saving a replay); `steps` the steps shrinking may
         take (by default SHRINK_STEP_FLOOR). Ctrl-C stops it with the best schedule found so far, raised as
-        _Interrupted."""
+        ShrinkInterrupted."""
         if self.python:
             check_deterministic(self.scenario, seed, tuple(decisions), self.footprints, EXPLORE_MAX_STEPS)
         if found is None:
             found, _ = self.run(seed, ReplayStrategy(dict(decisions)))
-        search = _Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))
+        search = Shrinking(self, seed, wanted, budget, status, steps or StepBudget(0))
         search.best, search.best_preemptions, search.best_delays = found.decisions, found.preemptions, found.delays
         search.message = dict(found.failures).get(wanted, "")
         try:
             search.run()
-        except _BudgetSpent:
+        except BudgetSpent:
             search.state = "budget"
         except KeyboardInterrupt:
             search.state = "interrupted"
-            raise _Interrupted(search.result()) from None
+            raise ShrinkInterrupted(search.result()) from None
         return search.result()
 
     def _summarize(self, tally: Tally, shrink_budget: int = SHRINK_BUDGET,
@@ -633,7 +407,7 @@ class Explorer:
         shrink_runs = 0
         interrupted = False
         steps = StepBudget(tally.steps)
-        keys = sorted(tally.first, key=_order)
+        keys = sorted(tally.first, key=report_order)
         for index, key in enumerate(keys):
             number, first = tally.first[key]
             message = dict(first.failures)[key]
@@ -644,7 +418,7 @@ class Explorer:
                 try:
                     shrunk = self.shrink(first.seed, first.decisions, key, shrink_budget,
                                          _labelled(status, label), first, steps)  # fmt: skip
-                except _Interrupted as stop:
+                except ShrinkInterrupted as stop:
                     shrunk, interrupted = stop.shrunk, True
             shrink_runs += shrunk.runs
             token = str(ReplayToken(self.hash, first.seed, shrunk.decisions))
@@ -659,135 +433,6 @@ class Explorer:
             for key, number, outcome in tally.every or ()
         )
         return tuple(reports), every_failure, shrink_runs
-
-
-@attrs.frozen
-class Shrunk:
-    """A shrunk failing schedule: its decisions, how many are preemptions, how the search for fewer ended
-    ("fewest": no schedule with fewer preemptions fails so; "budget": the budget ran out before that was
-    known; "interrupted": Ctrl-C), how many schedules it ran, and the failure's message in this schedule."""
-
-    decisions: tuple[tuple[int, int], ...]
-    preemptions: int
-    state: str
-    runs: int
-    message: str = ""
-    #: How many of the decisions are delays (counted with the preemptions against a bound).
-    delays: int = 0
-
-
-class StepBudget:
-    """The steps shrinking may still take, for every failure of a search together: as many as the search
-    took, and at least `floor`, so that shrinking takes about as long as the search at most (steps, not
-    seconds, so that the report does not depend on the machine). Spent steps are counted in `spent`."""
-
-    def __init__(self, search_steps: int, floor: int = SHRINK_STEP_FLOOR) -> None:
-        self.left = max(search_steps, floor)
-        self.spent = 0
-
-    def spend(self, steps: int) -> None:
-        self.left -= steps
-        self.spent += steps
-
-
-class _BudgetSpent(Exception):
-    """Shrinking ran as many schedules as it may."""
-
-
-class _Interrupted(Exception):
-    """Ctrl-C during shrinking; carries the best schedule found before it."""
-
-    def __init__(self, shrunk: Shrunk) -> None:
-        super().__init__("interrupted")
-        self.shrunk = shrunk
-
-
-class _Shrinking:
-    """The state of one shrinking search (see Explorer.shrink)."""
-
-    def __init__(self, explorer: Explorer, seed: int, wanted: FailureKey, budget: int,
-                 status: Status | None, steps: StepBudget) -> None:  # fmt: skip
-        self.explorer = explorer
-        self.seed = seed
-        self.wanted = wanted
-        self.budget = budget
-        self.status = status
-        self.steps = steps
-        self.runs = 0
-        self.state = "budget"
-        self.best: tuple[tuple[int, int], ...] = ()
-        self.best_preemptions = 0
-        self.best_delays = 0
-        self.message = ""
-
-    @property
-    def best_switches(self) -> int:
-        """The best schedule's preemptions and delays: what the bounded searches bound."""
-        return self.best_preemptions + self.best_delays
-
-    def result(self) -> Shrunk:
-        return Shrunk(self.best, self.best_preemptions, self.state, self.runs, self.message, self.best_delays)
-
-    def _count(self) -> None:
-        if self.runs >= self.budget or self.steps.left <= 0:
-            raise _BudgetSpent
-        self.runs += 1
-        if self.status is not None:
-            picks = len(self.best) - self.best_switches
-            self.status(f"{self.runs} schedules, best so far {self.best_preemptions} preemptions, "
-                        f"{self.best_delays} delays and {picks} picks")  # fmt: skip
-
-    def _message(self, outcome: Outcome) -> str | None:
-        """The wanted failure's message if `outcome` shows it."""
-        return dict(outcome.failures).get(self.wanted)
-
-    def _keep(self, outcome: Outcome, message: str) -> None:
-        self.best, self.best_preemptions, self.message = outcome.decisions, outcome.preemptions, message
-        self.best_delays = outcome.delays
-
-    def replay(self, decisions: Sequence[tuple[int, int]]) -> Outcome:
-        self._count()
-        strategy = ReplayStrategy(dict(decisions))
-        outcome, taken = self.explorer.run(self.seed, strategy)
-        self.steps.spend(taken)
-        return outcome
-
-    def run(self) -> None:
-        """Shrink from `best` (the failing schedule), keeping the best schedule found in `best`."""
-        plain = self.replay(())
-        message = self._message(plain)
-        if message is not None:
-            self._keep(plain, message)
-            self.state = "fewest"
-            return
-        self._remove_one_at_a_time(self.best_switches)
-        # Iterative bounding below the best found: the first level with a failing schedule is the fewest.
-        for level in range(self.best_switches):
-            for outcome, taken, counted, _ in self.explorer._level(level, self.seed):
-                self._count()
-                self.steps.spend(taken)
-                message = self._message(outcome) if counted else None
-                if message is not None:
-                    self._keep(outcome, message)
-                    self._remove_one_at_a_time(level)
-                    self.state = "fewest"
-                    return
-        self.state = "fewest"
-
-    def _remove_one_at_a_time(self, most_preemptions: int) -> None:
-        """Remove decisions one at a time, keeping any smaller set that still fails so with at most
-        `most_preemptions` preemptions and delays, until no single decision can go."""
-        changed = True
-        while changed and self.best:
-            changed = False
-            for index in range(len(self.best)):
-                outcome = self.replay(self.best[:index] + self.best[index + 1 :])
-                message = self._message(outcome)
-                if (message is not None and len(outcome.decisions) < len(self.best)
-                        and outcome.switches <= min(most_preemptions, self.best_switches)):  # fmt: skip
-                    self._keep(outcome, message)
-                    changed = True
-                    break
 
 
 def _check_picklable(scenario: Scenario, check: Check | None) -> None:

@@ -7,7 +7,7 @@ import json
 import shlex
 from typing import Any
 
-from simulator.exploration.explorer import DEFAULT_BOUNDS, Bounds, ExploreResult
+from simulator.exploration.results import DEFAULT_BOUNDS, Bounds, ExploreResult
 
 
 def bound_options(bounds: Bounds) -> str:

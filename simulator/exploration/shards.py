@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.errors import UsageError
-from simulator.exploration.explorer import Outcome, Tally
+from simulator.exploration.results import Outcome, Tally, report_order
 
 FORMAT = "threadsim-explore-part/1"
 _SHARD = re.compile(r"^\s*([0-9]{1,12})\s*/\s*([0-9]{1,12})\s*$")
@@ -122,14 +122,8 @@ def _merge(parts: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], Tally, str 
             every.append((int(entry["run"]), key, _read_outcome(entry["outcome"])))
     if tally.every is not None:
         # In run order, and within a run in the order its failures were tallied (report order).
-        order = {key: index for index, key in enumerate(sorted({key for _, key, _ in every}, key=_key_order))}
+        order = {key: index for index, key in enumerate(sorted({key for _, key, _ in every}, key=report_order))}
         tally.every = [(key, number, outcome) for number, key, outcome in
                        sorted(every, key=lambda item: (item[0], order[item[1]]))]  # fmt: skip
     stops = [part["stopped_by"] for part in parts if part["stopped_by"] is not None]
     return search, tally, (stops[0] if stops else None)
-
-
-def _key_order(key: tuple[str, tuple[str, ...]]) -> tuple[int, tuple[str, ...]]:
-    from simulator.exploration.explorer import KINDS
-
-    return (KINDS.index(key[0]), key[1])
