@@ -62,9 +62,9 @@ if TYPE_CHECKING:  # the real imports, for type checkers and editors (tests/test
         with_thread,
     )
     from simulator.policies import POLICIES, Policy, PolicyError, parse_policy_text
+    from simulator.program.determinism import NondeterministicBodyError
     from simulator.program.interpreter import ProgramGenerator, run_program
     from simulator.program.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
-    from simulator.program.python import NondeterministicBodyError
     from simulator.scenario.loader import load_scenario, parse_scenario
     from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec
     from simulator.simulation import simulate, with_overrides
@@ -130,7 +130,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "simulator.policies": ("POLICIES", "Policy", "PolicyError", "parse_policy_text"),
     "simulator.program.interpreter": ("ProgramGenerator", "run_program"),
     "simulator.program.operations": ("Compute", "Exit", "Io", "Operation", "Repeat", "Sleep", "Yield"),
-    "simulator.program.python": ("NondeterministicBodyError",),
+    "simulator.program.determinism": ("NondeterministicBodyError",),
     "simulator.scenario.model": ("DeviceSpec", "MachineSpec", "PolicySpec", "ProcessSpec", "Scenario", "ThreadSpec"),
     "simulator.scenario.loader": ("load_scenario", "parse_scenario"),
     "simulator.simulation": ("simulate", "with_overrides"),

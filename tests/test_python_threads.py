@@ -43,7 +43,8 @@ from simulator import (
 from simulator.analysis.footprints import Footprints
 from simulator.exploration.explorer import Explorer
 from simulator.ops import assert_that, s
-from simulator.program.python import NondeterministicBodyError, PythonBody, check_deterministic
+from simulator.program.determinism import NondeterministicBodyError, check_deterministic
+from simulator.program.python import PythonBody
 from simulator.scenario.model import Scenario
 from simulator.strategies import SCHEDULE_SETTINGS, schedules
 from simulator.trace import TraceEvent

@@ -57,7 +57,8 @@ from simulator.exploration.strategies import DefaultStrategy, DfsStrategy, PctSt
 from simulator.exploration.tokens import ReplayToken
 from simulator.exploration.tokens import decode as decode_token
 from simulator.model.kernel import DEFAULT_MAX_INSTANT_STEPS, Kernel
-from simulator.program.python import check_deterministic, has_python_threads
+from simulator.program.determinism import check_deterministic
+from simulator.program.python import has_python_threads
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 

@@ -15,7 +15,7 @@ the body, does three things:
   an atomic's old value and a get's item; the thread's `timed_out` flag for a timed wait), so the kernel's
   steps do no extra work for YAML programs;
 - it keeps a digest of the operations the body yielded, to tell a nondeterministic body (one that yields
-  other operations given the same results) from a deterministic one: see `body_digests`.
+  other operations given the same results) from a deterministic one: see simulator.program.determinism.
 
 An exception raised by the body is a violation too (an AssertionError an `assert` violation, anything else
 `misuse`), with the file and line it was raised at; the thread stops, the run goes on.
@@ -32,19 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from simulator.program.expressions import (
-    MAX_EXPRESSION_DEPTH,
-    MAX_EXPRESSION_LENGTH,
-    Binary,
-    Expression,
-    Number,
-    Register,
-    Unary,
-    Variable,
-    in_range,
-    numbers,
-    variables,
-)
+from simulator.program.expressions import Expression, Number, variables
 from simulator.program.operations import (
     PRIMITIVE_TYPES,
     Acquire,
@@ -68,12 +56,11 @@ from simulator.program.operations import (
     Unlock,
     Wait,
 )
+from simulator.program.python_checks import ATOMIC_OPS, field_problem, known_names, out_of_range, shown_int
 
 if TYPE_CHECKING:
-    from simulator.analysis.footprints import Footprints
     from simulator.model.kernel import Kernel
     from simulator.model.threads import Thread
-    from simulator.scenario.model import Scenario
 
 #: The register a Python thread's operations leave their result in (no scenario can name it).
 RESULT_REGISTER = "%py"
@@ -321,10 +308,10 @@ class PythonProgram:
             return None
         if problem is not None:
             operation = problem
-        huge = _out_of_range(operation)
+        huge = out_of_range(operation)
         if huge is not None:
             self.kernel._violation("overflow", thread, f"{thread.name} yielded {type(operation).__name__} at {where} "
-                                   f"with the value {_shown_int(huge)}, which is out of range (values are signed "
+                                   f"with the value {shown_int(huge)}, which is out of range (values are signed "
                                    "64-bit, -2**63 to 2**63 - 1); the thread stops", (where, "value"))  # fmt: skip
             self._stop("overflow")
             return None
@@ -338,7 +325,7 @@ class PythonProgram:
     def _problem(self, operation: Primitive) -> str | Primitive | None:
         """Why the thread's process cannot run this operation (a sentence), or the operation to run instead
         (an acquire of a mutex is a lock), or None when it can run as it is."""
-        wrong = _field_problem(operation)
+        wrong = field_problem(operation)
         if wrong is not None:
             return wrong
         process = self.thread.proc
@@ -347,21 +334,21 @@ class PythonProgram:
         for field in (*touches.reads, *touches.writes):
             name = getattr(operation, field)
             if name not in memory:
-                return f"process {process.name} has no shared variable {name!r}{_known(memory)}"
+                return f"process {process.name} has no shared variable {name!r}{known_names(memory)}"
         for field in touches.expressions:
             expression: Expression | None = getattr(operation, field)
             if expression is None:
                 continue
             for variable in variables(expression):
                 if variable.name not in memory:
-                    return f"process {process.name} has no shared variable {variable.name!r}{_known(memory)}"
+                    return f"process {process.name} has no shared variable {variable.name!r}{known_names(memory)}"
         for field in touches.objects:
             name = getattr(operation, field)
             found = process.sync.get(name)
             obj = found if found is not None else self.kernel.ipc.get(name)
             if obj is None:
                 known = {**process.sync, **self.kernel.ipc}
-                return f"process {process.name} has no synchronization object {name!r}{_known(known)}"
+                return f"process {process.name} has no synchronization object {name!r}{known_names(known)}"
             if isinstance(operation, Acquire | Release) and obj.kind == "mutex":
                 return Lock(name) if isinstance(operation, Acquire) else Unlock(name)
             kinds = _STEP_KINDS.get(type(operation), operation.spec.kinds)
@@ -381,21 +368,21 @@ class PythonProgram:
         elif isinstance(operation, Wait) and operation.timeout is not None and operation.timeout < 0:
             return f"a negative timeout ({operation.timeout} ns)"
         elif isinstance(operation, Atomic):
-            if operation.op not in _ATOMIC_OPS:
-                return f"unknown atomic operation {operation.op!r} (one of {', '.join(_ATOMIC_OPS)})"
+            if operation.op not in ATOMIC_OPS:
+                return f"unknown atomic operation {operation.op!r} (one of {', '.join(ATOMIC_OPS)})"
             if (operation.op == "cas") != (operation.expected is not None):
                 return "a cas needs its expected value" if operation.op == "cas" else "only a cas has an expected value"
         if isinstance(operation, Io) and operation.device not in self.kernel.devices:
-            return f"the machine has no device {operation.device!r}{_known(self.kernel.devices)}"
+            return f"the machine has no device {operation.device!r}{known_names(self.kernel.devices)}"
         if isinstance(operation, Spawn):
             spawned = [spec.name for spec in self.thread.proc.spec.threads if spec.start == "spawned"]
             if operation.thread not in spawned:
                 return f"process {self.thread.proc.spec.name} declares no thread {operation.thread!r} with " \
-                       f"start: spawned{_known(spawned)}"  # fmt: skip
+                       f"start: spawned{known_names(spawned)}"  # fmt: skip
         if isinstance(operation, Fork):
             forked = [spec.name for spec in self.kernel.scenario.processes if spec.start == "forked"]
             if operation.process not in forked:
-                return f"the scenario declares no process {operation.process!r} with start: forked{_known(forked)}"
+                return f"the scenario declares no process {operation.process!r} with start: forked{known_names(forked)}"
         return None
 
     # -- the end of a body --------------------------------------------------------------------------------
@@ -429,140 +416,6 @@ class PythonProgram:
                 generator.close()
 
 
-#: A number of nanoseconds a Python body may give (a duration, a timeout) has fewer digits than this, as one
-#: written in a scenario file: past it, durations cost more to add than a run should.
-_MAX_DURATION = 10**100
-#: The operators an expression node may hold (simulator.program.expressions).
-_BINARY_OPS = frozenset({"or", "and", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "//", "%"})
-_UNARY_OPS = frozenset({"-", "not"})
-_ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
-
-
-def _field_problem(operation: Primitive) -> str | None:
-    """What is wrong with the types of an operation's fields, as a body may build it (`Compute("5")`, a
-    hand-made `Binary` with a string in it), else None. Flags and distributions are not checked."""
-    for field in attrs.fields(type(operation)):
-        kind = field.type if isinstance(field.type, str) else ""
-        value = getattr(operation, field.name)
-        if value is None and kind.endswith(" | None"):
-            continue
-        kind = kind.removesuffix(" | None")
-        if kind == "str" and not isinstance(value, str):
-            return f"{field.name} must be a str, got {type(value).__name__}"
-        if kind == "int" and field.name != "line":
-            if isinstance(value, bool) or not isinstance(value, int):
-                return f"{field.name} must be an int (nanoseconds), got {type(value).__name__}"
-            if not -_MAX_DURATION < value < _MAX_DURATION:
-                return f"{field.name} has more than 100 digits"
-        if kind == "Expression":
-            problem = _expression_problem(value)
-            if problem is not None:
-                return f"{field.name}: {problem}"
-    return None
-
-
-def _expression_problem(expression: object) -> str | None:
-    """What makes `expression` one the kernel cannot evaluate (a node of the wrong type, an unknown operator,
-    too deep or too big), else None. Walked without recursion, and at most MAX_EXPRESSION_LENGTH nodes."""
-    pending: list[tuple[object, int]] = [(expression, 0)]
-    seen = 0
-    while pending:
-        node, depth = pending.pop()
-        seen += 1
-        if seen > MAX_EXPRESSION_LENGTH:
-            return f"an expression of more than {MAX_EXPRESSION_LENGTH:,} nodes"
-        if depth > MAX_EXPRESSION_DEPTH:
-            return f"an expression nested more than {MAX_EXPRESSION_DEPTH} operations deep"
-        if isinstance(node, Number):
-            if isinstance(node.value, bool) or not isinstance(node.value, int):
-                return f"a Number holds an int, not {type(node.value).__name__}"
-        elif isinstance(node, Register | Variable):
-            if not isinstance(node.name, str):
-                return f"a {type(node).__name__} is named by a str, not {type(node.name).__name__}"
-        elif isinstance(node, Unary) and node.op in _UNARY_OPS:
-            pending.append((node.operand, depth + 1))
-        elif isinstance(node, Binary) and node.op in _BINARY_OPS:
-            pending += [(node.right, depth + 1), (node.left, depth + 1)]
-        elif isinstance(node, Unary | Binary):
-            return f"unknown operator {node.op!r}"
-        else:
-            return f"expected an expression (an int, an expression's text or an Expression), got {type(node).__name__}"
-    return None
-
-
-def _out_of_range(operation: Primitive) -> int | None:
-    """The first number in the operation's expressions that no program may hold, if any: a Python body may
-    write any int (`Store("x", 10**100)`), a YAML program only ones in range."""
-    for field in operation.spec.touches.expressions:
-        expression: Expression | None = getattr(operation, field)
-        if expression is None:
-            continue
-        for number in numbers(expression):
-            if not in_range(number):
-                return number
-    return None
-
-
-def _shown_int(value: int) -> str:
-    """An int for a message: its digits, or its size when it has too many to show (or for str() to make)."""
-    if value.bit_length() <= 128:
-        return str(value)
-    return f"{'-' if value < 0 else ''}2**{value.bit_length() - 1} or more in magnitude"
-
-
-def _known(names: object) -> str:
-    listed = sorted(str(name) for name in names)  # type: ignore[attr-defined]
-    if not listed:
-        return ""
-    shown = ", ".join(listed[:8]) + (", ..." if len(listed) > 8 else "")
-    return f" (it has {shown})"
-
-
-def body_digests(kernel: Kernel) -> tuple[tuple[str, str], ...]:
-    """For each thread of the run with a Python body, its name and a digest of the operations the body
-    yielded and how it ended. Two runs of the same scenario, seed and decisions give equal digests unless a
-    body is nondeterministic (it reads a clock, global state, `random`...)."""
-    return tuple((thread.name, program.digest.hexdigest()) for thread in kernel.threads
-                 if isinstance(program := thread.program, PythonProgram))  # fmt: skip
-
-
-class NondeterministicBodyError(RuntimeError):
-    """A thread body written in Python yielded other operations in two runs of the same scenario, seed and
-    scheduling decisions: it depends on something outside the simulation (a clock, `random`, state kept
-    between runs), so no schedule of it can be explored, shrunk or replayed faithfully."""
-
-    def __init__(self, threads: tuple[str, ...], seed: int, decisions: tuple[tuple[int, int], ...]) -> None:
-        names = ", ".join(threads)
-        plural = "ies" if len(threads) > 1 else "y"
-        super().__init__(
-            f"nondeterministic thread bod{plural}: {names} yielded different operations in two runs of seed {seed} "
-            f"with the same {len(decisions)} scheduling decision(s); a Python body must depend only on the results "
-            f"its operations send back (no clock, no random, no state kept between runs)"
-        )
-        self.threads = threads
-        self.seed = seed
-        self.decisions = decisions
-
-
-def check_deterministic(scenario: Scenario, seed: int, decisions: tuple[tuple[int, int], ...],
-                        footprints: Footprints | None = None, max_steps: int | None = None) -> None:  # fmt: skip
-    """Run the schedule (`seed`, `decisions`) twice and raise NondeterministicBodyError naming the threads whose
-    Python bodies yielded different operations. Costs two runs: the explorer does it once per failure found."""
-    from simulator.exploration.strategies import ReplayStrategy
-    from simulator.model.kernel import Kernel
-
-    digests = []
-    for _ in range(2):
-        kernel = Kernel(scenario, seed=seed, strategy=ReplayStrategy(dict(decisions)), max_steps=max_steps,
-                        footprints=footprints)  # fmt: skip
-        kernel.run()
-        digests.append(dict(body_digests(kernel)))
-    first, second = digests
-    differing = tuple(name for name in dict.fromkeys([*first, *second]) if first.get(name) != second.get(name))
-    if differing:
-        raise NondeterministicBodyError(differing, seed, tuple(decisions))
-
-
 def has_python_threads(scenario: object) -> bool:
     """Whether some thread of the scenario has a Python body."""
     processes = getattr(scenario, "processes", ())
@@ -573,13 +426,10 @@ __all__ = [
     "RESULT_REGISTER",
     "Body",
     "CasResult",
-    "NondeterministicBodyError",
     "PythonBody",
     "PythonProgram",
     "ThreadContext",
     "as_program",
-    "body_digests",
-    "check_deterministic",
     "has_python_threads",
     "python_body",
 ]
