@@ -6,8 +6,8 @@ import io
 import json
 
 from simulator import load_scenario, simulate
-from simulator.model.sync import WaitQueue
 from simulator.model.threads import Thread
+from simulator.model.wait_queue import WaitQueue
 from simulator.output.chrome_trace import ChromeTraceWriter
 from simulator.output.event_log import EventLogWriter
 from simulator.output.writer import TimelineInfo

@@ -7,8 +7,8 @@ import pytest
 
 from simulator.analysis import races
 from simulator.model.kernel import Kernel
-from simulator.model.sync import WaitQueue
 from simulator.model.threads import Thread
+from simulator.model.wait_queue import WaitQueue
 from simulator.scenario.loader import parse_scenario
 from tests.conftest import MS, trace_of
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from simulator.model.sync import Mutex
+from simulator.model.locks import Mutex
 from simulator.states import State
 
 if TYPE_CHECKING:

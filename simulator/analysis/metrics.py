@@ -15,7 +15,8 @@ from simulator.analysis.races import Race
 from simulator.analysis.violations import Violation
 from simulator.model.devices import IMPLICIT_DEVICE
 from simulator.model.kernel import Kernel
-from simulator.model.sync import Mutex, Semaphore, SyncObject
+from simulator.model.locks import Mutex, Semaphore
+from simulator.model.wait_queue import SyncObject
 from simulator.program.operations import Span, walk
 from simulator.scenario.model import PolicySpec, Scenario
 
@@ -310,7 +311,7 @@ def device_metrics(kernel: Kernel) -> tuple[DeviceMetrics, ...]:
 
 
 def lock_metrics(kernel: Kernel) -> tuple[LockMetrics, ...]:
-    """Each mutex's and semaphore's figures, read off its counters (simulator.model.sync.LockFigures)."""
+    """Each mutex's and semaphore's figures, read off its counters (simulator.model.locks.LockFigures)."""
     end = kernel.end_time
     owned: list[tuple[str | None, SyncObject]] = [
         (process.name, obj) for process in kernel.processes.values() for obj in process.sync.values()

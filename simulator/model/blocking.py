@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.analysis.deadlock import DeadlockDetector
 from simulator.engine import PRIORITY_WAKE, Engine
-from simulator.model.sync import Condition, SyncObject, WaitQueue
+from simulator.model.sync import Condition
+from simulator.model.wait_queue import SyncObject, WaitQueue
 from simulator.states import State
 
 if TYPE_CHECKING:

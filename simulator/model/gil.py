@@ -32,7 +32,7 @@ here after exactly one.
 Processes never share a GIL; `gil: false` (the default) and `version: "3.13t"` are free-threaded.
 
 The GIL is a synchronization object like the others: it holds these rules itself and calls back into the
-run's `Host` (simulator.model.sync) to park and wake threads, set its timer, and ask the kernel to
+run's `Host` (simulator.model.wait_queue) to park and wake threads, set its timer, and ask the kernel to
 interrupt a computing holder.
 """
 
@@ -41,7 +41,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.engine import PRIORITY_WAKE
-from simulator.model.sync import Host, SyncObject, WaitQueue
+from simulator.model.wait_queue import Host, SyncObject, WaitQueue
 from simulator.states import State
 
 if TYPE_CHECKING:

@@ -6,17 +6,9 @@ from typing import TYPE_CHECKING
 
 from simulator.analysis.races import Clock
 from simulator.model.gil import Gil
-from simulator.model.sync import (
-    Barrier,
-    Channel,
-    Completion,
-    Condition,
-    Event,
-    Mutex,
-    ProtocolMutex,
-    Semaphore,
-    SyncObject,
-)
+from simulator.model.locks import Mutex, ProtocolMutex, Semaphore
+from simulator.model.sync import Barrier, Channel, Completion, Condition, Event
+from simulator.model.wait_queue import SyncObject
 from simulator.scenario.model import ProcessSpec, SyncSpec
 
 if TYPE_CHECKING:

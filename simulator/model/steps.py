@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.analysis.races import Access
 from simulator.model.blocking import Blocking, deliver
-from simulator.model.sync import Barrier, Channel, Condition, Event, Mutex, Semaphore, SyncObject
+from simulator.model.locks import Mutex, Semaphore
+from simulator.model.sync import Barrier, Channel, Condition, Event
 from simulator.model.threads import Thread
+from simulator.model.wait_queue import SyncObject
 from simulator.program.expressions import (
     EvaluationError,
     Expression,

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from simulator.analysis.races import Clock
     from simulator.model.cpus import Cpu
     from simulator.model.gil import Gil
+    from simulator.model.locks import ProtocolMutex
     from simulator.model.processes import Process
-    from simulator.model.sync import Completion, ProtocolMutex, SyncObject
+    from simulator.model.sync import Completion
+    from simulator.model.wait_queue import SyncObject
 
 
 # Module-level names for the members: looking up `State.RUNNING` costs ten times a global in CPython 3.11,
@@ -86,7 +88,7 @@ class Thread:
         self.process = process
         self.arrival = arrival
         #: Its priority as policies see it: its own (`base_priority`), or more urgent while it holds a mutex
-        #: with a priority protocol (simulator.model.sync.ProtocolMutex).
+        #: with a priority protocol (simulator.model.locks.ProtocolMutex).
         self.priority = priority
         self.base_priority = priority
         #: The mutexes with a priority protocol it holds, in locking order (None until it takes one).

@@ -70,7 +70,7 @@ def _sync_spec(checker: Checker, name: str, kind: str, value: object, path: Path
     return SyncSpec(name, kind, value)
 
 
-#: A mutex's priority protocols (see simulator.model.sync.ProtocolMutex).
+#: A mutex's priority protocols (see simulator.model.locks.ProtocolMutex).
 PROTOCOLS = ("inherit", "ceiling")
 
 
