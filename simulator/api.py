@@ -22,7 +22,7 @@ from pathlib import Path
 import attrs
 
 from simulator.analysis.metrics import RunMetrics
-from simulator.bounds import DEFAULT_MAX_STEPS, SHRINK_BUDGET
+from simulator.bounds import DEFAULT_MAX_STEPS, DEFAULT_RUNS, SHRINK_BUDGET
 from simulator.exploration.database import Entry, FailureDatabase
 from simulator.exploration.explorer import STRATEGIES, Explorer
 from simulator.exploration.results import Check, ExploreResult
@@ -33,9 +33,6 @@ from simulator.scenario.model import Scenario
 from simulator.simulation import simulate
 from simulator.trace import Listener
 from simulator.validation import validate
-
-#: Schedules random and pct run when `runs` is not given (as `threadsim explore`).
-DEFAULT_RUNS = 1000
 
 
 class TokenMismatchWarning(UserWarning):

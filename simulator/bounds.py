@@ -18,3 +18,6 @@ DEFAULT_MAX_INSTANT_STEPS = 10_000
 EXPLORE_MAX_STEPS = 200_000
 #: Schedules shrinking may run for one failure, unless told otherwise (--shrink-budget).
 SHRINK_BUDGET = 1000
+#: Schedules random and pct run when --runs (explore's `runs`) is not given; dfs runs every schedule within
+#: its bound.
+DEFAULT_RUNS = 1000

@@ -1,4 +1,5 @@
-"""The `threadsim` command line: parses options and calls one function of `simulator.commands` each.
+"""The `threadsim` command line: parses options and calls one function of `simulator.commands` (or, for
+explore and merge, `simulator.explore_commands`) each.
 
 Each command imports `simulator.commands` when it runs, and that module imports what only some commands need
 (the explorer, the text report, the timeline writers) inside them: `threadsim --help` imports none of it, and
@@ -328,10 +329,10 @@ def explore(
 
     Exit status 1 when any schedule failed. Ctrl-C stops and prints the report so far.
     """
-    from simulator import commands
+    from simulator import explore_commands
 
     _exit_for_errors(
-        commands.explore,
+        explore_commands.explore,
         scenario_path=scenario,
         out=sys.stdout,
         err=sys.stderr,
@@ -367,9 +368,9 @@ def explore(
 )
 def merge(parts: tuple[str, ...], report: str) -> None:
     """Merge the JSON PARTS of `explore --shard K/N` runs: print the report one job would have printed."""
-    from simulator import commands
+    from simulator import explore_commands
 
-    _exit_for_errors(commands.merge, paths=parts, out=sys.stdout, report=report)
+    _exit_for_errors(explore_commands.merge, paths=parts, out=sys.stdout, report=report)
 
 
 @main.command()

@@ -330,7 +330,7 @@ def test_the_adding_an_operation_samples_are_the_code() -> None:
 def test_the_cluster_commands_in_exploration_md_are_accepted() -> None:
     """The `threadsim explore` commands of docs/exploration.md's cluster section parse, and their --executor,
     --address and --jobs go together (they need a cluster to run: tests/test_executors.py runs such searches)."""
-    from simulator.commands import _check_executor
+    from simulator.explore_commands import check_executor
 
     text = (ROOT / "docs" / "exploration.md").read_text(encoding="utf-8")
     section = text.split("## On a cluster", 1)[1].split("\n## ", 1)[0]
@@ -341,4 +341,4 @@ def test_the_cluster_commands_in_exploration_md_are_accepted() -> None:
         context = explore.make_context("explore", command.split()[1:])
         params = context.params
         assert params["executor"] in ("ray", "dask"), command
-        _check_executor(params["executor"], params["address"], params["jobs"], params["strategy"])
+        check_executor(params["executor"], params["address"], params["jobs"], params["strategy"])

@@ -496,8 +496,8 @@ def test_ctrl_c_during_shrinking_reports_the_best_found(monkeypatch) -> None:  #
 def test_ctrl_c_while_loading_or_counting_steps_still_reports(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Ctrl-C before any schedule ran (loading the file, or PCT counting steps) prints what ran: nothing,
     and exits 0, as a search that found no failure does."""
-    import simulator.commands as commands_module
     import simulator.exploration.explorer as explorer_module
+    import simulator.explore_commands as commands_module
 
     def interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt

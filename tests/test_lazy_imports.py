@@ -39,6 +39,7 @@ print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 NOT_FOR_A_RUN = (
     "simulator.api",
     "simulator.builder",
+    "simulator.explore_commands",
     "simulator.output.chart_data",
     "simulator.output.chrome_trace",
     "simulator.output.compare_report",
