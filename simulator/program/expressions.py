@@ -76,17 +76,17 @@ def in_range(value: int) -> bool:
     return VALUE_MIN <= value <= VALUE_MAX
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Number:
     value: int
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Register:
     name: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Variable:
     """A shared variable: `name` in the thread's own process, or in `process` (for expectations)."""
 
@@ -97,13 +97,13 @@ class Variable:
         return f"{self.process}.{self.name}" if self.process else self.name
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Unary:
     op: str
     operand: Expression
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Binary:
     op: str
     left: Expression
@@ -117,7 +117,7 @@ _KEYWORDS = {"and", "or", "not"}
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class _Token:
     kind: str  # "int", "name", "op", "end"
     text: str

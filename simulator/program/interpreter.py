@@ -15,18 +15,15 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import Protocol
 
-from simulator.program.expressions import Binary, Register
 from simulator.program.operations import (
     Check,
     Compute,
     If,
     Incr,
-    Load,
     Operation,
     Primitive,
     Repeat,
     Span,
-    Store,
     While,
     children,
 )
@@ -42,9 +39,6 @@ class ProgramDriver(Protocol):
     def send(self, result: object, /) -> Primitive: ...
 
 
-#: The register `incr: x` loads into is this and the variable's name (`%x`): a name no scenario can write
-#: (registers are identifiers), which messages show as `x` (`x + 1 overflows at line 7: ...`).
-INCR_REGISTER = "%"
 
 
 def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
@@ -74,10 +68,8 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
             yield from run_program(operation.body)
             yield operation.leave
         elif isinstance(operation, Incr):
-            register = INCR_REGISTER + operation.var
-            yield Load(operation.var, register, line=operation.line)
-            value = Binary("+", Register(register), operation.by)
-            yield Store(operation.var, value, line=operation.line)
+            yield operation.load
+            yield operation.store
         else:
             yield operation
 

@@ -23,10 +23,10 @@ from typing import ClassVar, get_args
 import attrs
 
 from simulator.program.distributions import Distribution
-from simulator.program.expressions import Expression
+from simulator.program.expressions import Binary, Expression, Register
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Touches:
     """What an operation touches, as the names of its fields: the footprint exploration's partial-order
     reduction works from (`simulator.analysis.footprints`).
@@ -56,7 +56,7 @@ def _read_only_bodies(bodies: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(bodies))
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class OperationSpec:
     """What threadsim knows about one kind of operation, besides how the kernel runs it.
 
@@ -74,7 +74,7 @@ class OperationSpec:
     structured: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Step:
     """The base of every operation: the line of the scenario file it came from (0 when built in Python)."""
 
@@ -83,7 +83,7 @@ class Step:
     spec: ClassVar[OperationSpec]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Compute(Step):
     """Use a CPU for `duration` ns of CPU time, drawn from [duration-jitter, duration+jitter], or from
     `distribution` when there is one (`duration` is then its mean, the nominal value policies see)."""
@@ -104,7 +104,7 @@ class Compute(Step):
         return bool(self.jitter) or self.distribution is not None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Sleep(Step):
     """Leave the CPU; ready again after `duration` ns."""
 
@@ -115,14 +115,14 @@ class Sleep(Step):
     distribution: Distribution | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Yield(Step):
     """Leave the CPU and go behind every other ready thread (continue at once when none is ready)."""
 
     spec = OperationSpec(NOTHING, {"yield": None})
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Io(Step):
     """Leave the CPU and be served by `device` (FIFO) for `duration` ns."""
 
@@ -134,14 +134,14 @@ class Io(Step):
     distribution: Distribution | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Exit(Step):
     """End the thread."""
 
     spec = OperationSpec(NOTHING, {"exit": None})
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Repeat(Step):
     """Run `body` `times` times."""
 
@@ -167,7 +167,7 @@ class Repeat(Step):
         return all(isinstance(inner, Repeat) and (inner.idle or not inner.times) for inner in self.body)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Span(Step):
     """Measure each pass through `body`, from entering it to leaving it, in simulated time, under `name`."""
 
@@ -188,7 +188,7 @@ class Span(Step):
         return SpanMark(self.name, True, line=self.line)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SpanMark(Step):
     """Entering (`leave` false) or leaving a span named `name`: a step that takes no time and touches
     nothing another thread sees; the kernel notes the instant."""
@@ -203,7 +203,7 @@ class SpanMark(Step):
 # -- memory ------------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Load(Step):
     """Read shared variable `var` into register `into`."""
 
@@ -213,7 +213,7 @@ class Load(Step):
     into: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Store(Step):
     """Write the value of `value` to shared variable `var`."""
 
@@ -223,7 +223,7 @@ class Store(Step):
     value: Expression
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Let(Step):
     """Set register `reg` (no shared memory is touched unless `value` reads it)."""
 
@@ -233,7 +233,12 @@ class Let(Step):
     value: Expression
 
 
-@attrs.frozen
+#: The register `incr: x` loads into is this and the variable's name (`%x`): a name no scenario can write
+#: (registers are identifiers), which messages show as `x` (`x + 1 overflows at line 7: ...`).
+INCR_REGISTER = "%"
+
+
+@attrs.frozen(cache_hash=True)
 class Incr(Step):
     """A non-atomic read-modify-write of `var`: a Load and a Store, as two steps."""
 
@@ -243,9 +248,21 @@ class Incr(Step):
 
     var: str
     by: Expression
+    #: Its two steps, made once here rather than at every pass: a Load into the hidden register
+    #: `INCR_REGISTER + var` and a Store of that register plus `by`.
+    load: Load = attrs.field(init=False, eq=False, repr=False)
+    store: Store = attrs.field(init=False, eq=False, repr=False)
+
+    @load.default
+    def _load_step(self) -> Load:
+        return Load(self.var, INCR_REGISTER + self.var, line=self.line)
+
+    @store.default
+    def _store_step(self) -> Store:
+        return Store(self.var, Binary("+", Register(INCR_REGISTER + self.var), self.by), line=self.line)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Atomic(Step):
     """One indivisible step on `var`: add, sub, set, swap or cas; `into` receives the old value."""
 
@@ -263,7 +280,7 @@ class Atomic(Step):
 # -- control flow ------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class While(Step):
     """Run `body` while `cond` is true (checked before each pass)."""
 
@@ -275,7 +292,7 @@ class While(Step):
     body: tuple[Operation, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class If(Step):
     """Run `then` if `cond` is true, else `otherwise`."""
 
@@ -291,7 +308,7 @@ class If(Step):
     otherwise: tuple[Operation, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Check(Step):
     """A step that evaluates a `while` or `if` condition; the kernel sends back 1 or 0."""
 
@@ -301,7 +318,7 @@ class Check(Step):
     cond: Expression
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Assert(Step):
     """A violation if `cond` is false at this point (the run goes on). `text` is the condition as written."""
 
@@ -314,7 +331,7 @@ class Assert(Step):
 # -- synchronization ---------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Lock(Step):
     """Acquire mutex `obj` (blocks while another thread holds it)."""
 
@@ -323,7 +340,7 @@ class Lock(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Unlock(Step):
     """Release mutex `obj`, which the thread must hold."""
 
@@ -332,7 +349,7 @@ class Unlock(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Acquire(Step):
     """Take one unit of semaphore `obj` (blocks while its count is 0)."""
 
@@ -342,7 +359,7 @@ class Acquire(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Release(Step):
     """Give one unit back to semaphore `obj`."""
 
@@ -352,7 +369,7 @@ class Release(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Wait(Step):
     """Wait on condition `obj` (Mesa): release its mutex, block until notified or `timeout`, re-acquire."""
 
@@ -364,7 +381,7 @@ class Wait(Step):
     timeout_distribution: Distribution | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Notify(Step):
     """Wake one waiter of condition `obj` (`all`: every waiter)."""
 
@@ -374,7 +391,7 @@ class Notify(Step):
     all: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SetEvent(Step):
     """Set event `obj` (`clear`: clear it)."""
 
@@ -384,7 +401,7 @@ class SetEvent(Step):
     clear: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WaitEvent(Step):
     """Block until event `obj` is set."""
 
@@ -393,7 +410,7 @@ class WaitEvent(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class BarrierWait(Step):
     """Block until the barrier's number of parties have arrived."""
 
@@ -402,7 +419,7 @@ class BarrierWait(Step):
     obj: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Put(Step):
     """Append `value` to queue or channel `obj` (blocks while it is full)."""
 
@@ -416,7 +433,7 @@ class Put(Step):
     value: Expression
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Get(Step):
     """Take the oldest item of queue or channel `obj` into register `into` (blocks while it is empty)."""
 
@@ -428,7 +445,7 @@ class Get(Step):
     into: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Spawn(Step):
     """Start thread `thread` (declared with `start: spawned`)."""
 
@@ -437,7 +454,7 @@ class Spawn(Step):
     thread: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Join(Step):
     """Block until thread `thread` has ended."""
 
@@ -446,7 +463,7 @@ class Join(Step):
     thread: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Fork(Step):
     """Start a new instance of process `process` (declared with `start: forked`), memory copied from ours."""
 
@@ -455,7 +472,7 @@ class Fork(Step):
     process: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WaitProcess(Step):
     """Block until the instance of `process` this thread forked last has ended (all its threads)."""
 
