@@ -91,6 +91,9 @@ class _VariableHistory:
 class RaceDetector:
     """Vector clocks for threads and synchronization objects, and the races found so far."""
 
+    #: Whether `access` is sure to do nothing (`_Off`): the kernel's loads and stores then make no Access.
+    ignores_accesses = False
+
     def __init__(self) -> None:
         self.clocks: dict[int, Clock] = {}
         self.history: dict[tuple[str, str], _VariableHistory] = {}
@@ -184,6 +187,8 @@ class _Off(RaceDetector):
     """A detector that does nothing: the scenario cannot race (or `MODE` is "none"). Snapshots and clocks
     are empty and never kept: acquiring one orders nothing."""
 
+    ignores_accesses = True
+
     def start(self, thread: int, parent: Clock | None = None) -> None:
         pass
 
@@ -208,6 +213,8 @@ class _Dormant(_Off):
     a detector: if so, this one becomes a `RaceDetector` with fresh clocks (none was made while dormant) and
     checks that access; if not, it becomes `_Off`. (It changes its class: the objects and steps that hold
     it keep calling the same object, which from then on costs what a detector of that kind costs.)"""
+
+    ignores_accesses = False  # the first access decides what it becomes
 
     def __init__(self, possible: Callable[[], bool]) -> None:
         super().__init__()

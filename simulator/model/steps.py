@@ -152,7 +152,9 @@ class ProgramSteps:
     def _read(self, thread: Thread, variable: str, line: int, op: str = "load") -> int:
         process = thread.proc
         value = process.memory[variable]
-        self.races.access(thread.index, process.name, variable, Access(self.engine.now, thread.name, op, line, False))
+        races = self.races
+        if not races.ignores_accesses:
+            races.access(thread.index, process.name, variable, Access(self.engine.now, thread.name, op, line, False))
         if self._listeners:
             self._emit(thread.cpu_index(), thread.name, "load", ("var", variable), ("value", value),
                        ("line", line))  # fmt: skip
@@ -161,7 +163,9 @@ class ProgramSteps:
     def _write(self, thread: Thread, variable: str, value: int, line: int, op: str = "store") -> None:
         process = thread.proc
         process.memory[variable] = value
-        self.races.access(thread.index, process.name, variable, Access(self.engine.now, thread.name, op, line, True))
+        races = self.races
+        if not races.ignores_accesses:
+            races.access(thread.index, process.name, variable, Access(self.engine.now, thread.name, op, line, True))
         if self._listeners:
             self._emit(thread.cpu_index(), thread.name, op, ("var", variable), ("value", value),
                        ("line", line))  # fmt: skip
