@@ -16,8 +16,7 @@ from simulator.analysis.races import Clock
 from simulator.engine import PRIORITY_WAKE, no_full_collections
 from simulator.model.processes import Process
 from simulator.model.threads import Thread
-from simulator.program.interpreter import as_script, cpu_demand, run_program
-from simulator.program.operations import Operation
+from simulator.program.interpreter import run_program
 from simulator.program.python import PythonProgram, python_body
 from simulator.scenario.model import ProcessSpec, ThreadSpec
 
@@ -89,12 +88,10 @@ class Creator:
             self.create_thread(spec, process, arrival, None, arrive=False)
             return
         spacing = spec.interarrival_distribution
-        # The same for every copy.
-        prepared = (as_script(spec.program) if python_body(spec.program) is None else None, cpu_demand(spec.program))
         for copy in range(1, spec.count + 1):
             if copy > 1:
                 arrival += spec.interarrival if spacing is None else self._chooser.draw(spacing)
-            self.create_thread(spec, process, arrival, None, arrive=False, copy=copy, prepared=prepared)
+            self.create_thread(spec, process, arrival, None, arrive=False, copy=copy)
 
     def create_thread(
         self,
@@ -104,18 +101,12 @@ class Creator:
         parent: Clock | None,
         arrive: bool = True,
         copy: int = 0,
-        prepared: tuple[tuple[Operation, ...] | None, int] | None = None,
     ) -> Thread:
         """A new thread of `process`, arriving at `arrival`; `parent`: the clock it inherits (spawn, fork).
         Its arrival is scheduled unless `arrive` is false (the threads there before the run arrive as a batch).
-        `copy`: its number among the copies of its declaration (0: it has none); `prepared`: the program's
-        script and CPU demand, worked out once for all the copies."""
+        `copy`: its number among the copies of its declaration (0: it has none)."""
         body = python_body(spec.program)
-        if prepared is None:
-            script = as_script(spec.program) if body is None else None
-            demand = cpu_demand(spec.program)
-        else:
-            script, demand = prepared
+        script = spec.script
         name = spec.name + process.suffix + (f"-{copy}" if copy else "")
         thread = Thread(len(self._threads), name, process.name, arrival, spec.priority,
                         run_program(spec.program) if script is None and body is None else None, script)  # fmt: skip
@@ -129,7 +120,7 @@ class Creator:
         thread.gil = process.gil
         if process.gil is not None:
             process.gil.chooser = self._chooser  # which waiter a dropped GIL wakes is the run's choice
-        thread.demand = demand
+        thread.demand = spec.demand
         thread.tickets = spec.tickets
         thread.nice = spec.nice
         if spec.affinity is not None:

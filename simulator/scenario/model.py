@@ -5,6 +5,7 @@ All times are integer nanoseconds. Names refer to things that exist; nothing her
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 
@@ -12,8 +13,9 @@ import attrs
 
 from simulator.program.distributions import Distribution
 from simulator.program.expressions import Expression
+from simulator.program.interpreter import as_script, cpu_demand
 from simulator.program.operations import Operation
-from simulator.program.python import as_program
+from simulator.program.python import as_program, python_body
 
 
 def _made_at() -> str:
@@ -127,6 +129,20 @@ class ThreadSpec:
     def copies(self) -> int:
         """How many threads this declaration makes (in each instance of its process)."""
         return 1 if self.count is None else self.count
+
+    # Worked out once per declaration, not at each thread a run makes of it (an explorer makes them in every
+    # schedule): the program as a script a thread steps through without a generator, and its CPU demand.
+
+    @functools.cached_property
+    def script(self) -> tuple[Operation, ...] | None:
+        """The program, if a thread can step through it without a generator (simulator.program.interpreter's
+        `as_script`); None for one with structure, or written in Python."""
+        return as_script(self.program) if python_body(self.program) is None else None
+
+    @functools.cached_property
+    def demand(self) -> int:
+        """The CPU time the program asks for (ns; `cpu_demand`)."""
+        return cpu_demand(self.program)
 
 
 @attrs.frozen
