@@ -59,8 +59,9 @@ class Chooser:
 
     def __init__(self, seed: int, strategy: Strategy | None = None) -> None:
         self.seed = seed
-        # A private generator: never the global `random`, whose state other code can touch.
-        self._random = random.Random(seed)
+        # A private generator: never the global `random`, whose state other code can touch. Made at the first
+        # draw (`_generator`): most explored schedules draw nothing, and seeding one costs a few microseconds.
+        self._random: random.Random | None = None
         self.strategy = strategy
         #: Decision points met so far, and the non-default decisions as (point, value).
         self.points = 0
@@ -70,6 +71,10 @@ class Chooser:
         self.preemptions = 0
         self.delays = 0
 
+    def _generator(self) -> random.Random:
+        self._random = random.Random(self.seed)
+        return self._random
+
     @property
     def controlled(self) -> bool:
         """Whether a strategy makes scheduling decisions (otherwise the kernel never asks)."""
@@ -77,7 +82,7 @@ class Chooser:
 
     def integer(self, low: int, high: int) -> int:
         """A uniform integer in [low, high] from the seed (the same seed draws the same integers)."""
-        return low if low == high else self._random.randint(low, high)
+        return low if low == high else (self._random or self._generator()).randint(low, high)
 
     def draw(self, distribution: Distribution) -> int:
         """A duration (ns) drawn from `distribution` with the seed: the float draw rounded half to even to
@@ -86,7 +91,7 @@ class Chooser:
         is itself fixed by the seed: the same seed replays the same draws."""
         kind = distribution.kind
         parameters = distribution.parameters
-        generator = self._random
+        generator = self._random or self._generator()
         if kind == "exponential":
             return to_duration(generator.expovariate(1 / parameters[0]))
         if kind == "uniform":
@@ -102,7 +107,7 @@ class Chooser:
 
     def tiebreak(self) -> int:
         """A random key that orders events scheduled for the same instant and priority."""
-        return self._random.getrandbits(31)
+        return (self._random or self._generator()).getrandbits(31)
 
     def preempt(self, running: Thread, ready: Sequence[Thread]) -> bool:
         """Ask the strategy whether to preempt `running` now."""
