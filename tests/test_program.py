@@ -7,7 +7,7 @@ from simulator.chooser import Chooser
 from simulator.model.threads import Thread
 from simulator.program.expressions import Number
 from simulator.program.interpreter import as_script, run_program
-from simulator.program.operations import Compute, Exit, If, Incr, Operation, Repeat, Sleep, While, Yield
+from simulator.program.operations import Compute, Exit, If, Incr, Operation, Repeat, Sleep, Span, While, Yield
 
 
 def test_run_program_unrolls_nested_repeats_lazily() -> None:
@@ -42,7 +42,7 @@ def test_the_chooser_is_seeded() -> None:
     assert Chooser(1).integer(5, 5) == 5
 
 
-primitives = st.sampled_from([Compute(1), Compute(2), Sleep(3), Yield(), Exit()])
+primitives = st.sampled_from([Compute(1), Compute(2), Sleep(3), Yield(), Exit(), Incr("x", Number(1))])
 flat_programs = st.lists(
     primitives | st.builds(Repeat, st.integers(0, 3), st.lists(primitives, max_size=3).map(tuple)), max_size=6
 ).map(tuple)
@@ -65,9 +65,18 @@ def test_a_script_steps_through_the_same_operations_as_the_generator(program: tu
     assert stepped(program) == list(run_program(program))
 
 
-def test_programs_with_conditions_increments_or_nested_repeats_need_a_generator() -> None:
+def test_programs_with_conditions_spans_or_nested_repeats_need_a_generator() -> None:
     assert as_script((Compute(1), Repeat(2, (Sleep(1),)))) is not None
     assert as_script((While(Number(0), (Compute(1),)),)) is None
     assert as_script((If(Number(1), (Compute(1),), ()),)) is None
-    assert as_script((Incr("x", Number(1)),)) is None
+    assert as_script((Span("s", (Compute(1),)),)) is None
     assert as_script((Repeat(2, (Repeat(2, (Compute(1),)),)),)) is None
+
+
+def test_an_increment_is_its_two_steps_in_a_script() -> None:
+    """incr is structure only in that it is two steps: a script holds them in its place, also in a repeat."""
+    incr = Incr("x", Number(1))
+    assert as_script((incr, Compute(1))) == (incr.load, incr.store, Compute(1))
+    repeat = Repeat(3, (incr, Compute(1)))
+    assert repeat.flat and repeat.steps == (incr.load, incr.store, Compute(1))
+    assert as_script((repeat,)) == (repeat,)

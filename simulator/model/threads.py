@@ -230,8 +230,8 @@ class Thread:
             self.pc += 1
             if not isinstance(operation, Repeat):
                 return operation  # type: ignore[return-value]
-            if operation.times and operation.body:
-                self.body, self.body_pc, self.repeats = operation.body, 0, operation.times
+            if operation.times and operation.steps:
+                self.body, self.body_pc, self.repeats = operation.steps, 0, operation.times
                 return self.next_operation()
         return None
 

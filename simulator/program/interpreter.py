@@ -26,6 +26,7 @@ from simulator.program.operations import (
     Span,
     While,
     children,
+    expanded,
 )
 
 #: What the kernel drives: it sends the result of each operation (the condition's value for a Check).
@@ -39,8 +40,6 @@ class ProgramDriver(Protocol):
     def send(self, result: object, /) -> Primitive: ...
 
 
-
-
 def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
     """Yield the primitive operations of a YAML program in order, unrolling structure lazily.
 
@@ -52,11 +51,10 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
         if isinstance(operation, Repeat):
             if operation.idle:
                 continue  # no pass takes a step: running them would spin without one
-            body = operation.body
-            # A body without structure is replayed from the tuple itself: no generator per pass.
-            flat = operation.flat
+            # A body without structure is replayed from its steps (incrs expanded): no generator per pass.
+            steps = operation.steps
             for _ in range(operation.times):
-                yield from (body if flat else run_program(body))  # type: ignore[misc]
+                yield from (steps if steps is not None else run_program(operation.body))  # type: ignore[misc]
         elif isinstance(operation, While):
             while (yield Check(operation.cond, line=operation.line)):
                 yield from run_program(operation.body)
@@ -75,16 +73,10 @@ def run_program(operations: Iterable[Operation]) -> ProgramGenerator:
 
 
 def as_script(operations: tuple[Operation, ...]) -> tuple[Operation, ...] | None:
-    """The program itself if a thread can step through it without a generator: primitive operations and
-    repeats of primitive operations only. None if it has a `while`, an `if` (their steps depend on values
-    sent back), an `incr` or a repeat of structure."""
-    for operation in operations:
-        if isinstance(operation, Repeat):
-            if not operation.flat:
-                return None
-        elif operation.spec.structured:
-            return None
-    return operations
+    """The program as a script a thread can step through without a generator, if it is one: primitive
+    operations, incrs (each made its two steps) and repeats of those only. None if it has a `while`, an `if`
+    (their steps depend on values sent back), a `span` or a repeat of structure."""
+    return expanded(operations, flat_repeats=True)
 
 
 def cpu_demand(operations: Iterable[Operation]) -> int:

@@ -141,6 +141,21 @@ class Exit(Step):
     spec = OperationSpec(NOTHING, {"exit": None})
 
 
+def expanded(operations: tuple[Operation, ...], *, flat_repeats: bool = False) -> tuple[Operation, ...] | None:
+    """`operations` with each `incr` replaced by its two steps, if that leaves only primitive operations (and,
+    with `flat_repeats`, repeats whose bodies are flat); None if there is other structure (a while, an if, a
+    span, another repeat). The same tuple when there is no incr."""
+    steps: list[Operation] = []
+    for operation in operations:
+        if isinstance(operation, Incr):
+            steps += (operation.load, operation.store)
+        elif not operation.spec.structured or (flat_repeats and isinstance(operation, Repeat) and operation.flat):
+            steps.append(operation)
+        else:
+            return None
+    return operations if len(steps) == len(operations) else tuple(steps)
+
+
 @attrs.frozen(cache_hash=True)
 class Repeat(Step):
     """Run `body` `times` times."""
@@ -149,8 +164,11 @@ class Repeat(Step):
 
     times: int
     body: tuple[Operation, ...]
-    #: The body has no structure of its own (no repeat, while, if or incr): each pass can be replayed from
-    #: the tuple itself. Worked out once here, not at every thread start.
+    #: The body's steps, when it has no structure of its own but `incr`s (no repeat, while, if or span):
+    #: each pass replays this tuple, with each incr's two steps in its place; None otherwise. Worked out
+    #: once here, not at every thread start.
+    steps: tuple[Operation, ...] | None = attrs.field(init=False, eq=False, repr=False)
+    #: `steps` is there: a pass needs no generator.
     flat: bool = attrs.field(init=False, eq=False, repr=False)
 
     #: A pass takes no step at all (the body is empty, or only repeats that take none): the interpreter skips
@@ -158,9 +176,13 @@ class Repeat(Step):
     #: step bound or the livelock check could count.
     idle: bool = attrs.field(init=False, eq=False, repr=False)
 
+    @steps.default
+    def _flat_steps(self) -> tuple[Operation, ...] | None:
+        return expanded(self.body)
+
     @flat.default
     def _body_is_flat(self) -> bool:
-        return not any(inner.spec.structured for inner in self.body)
+        return self.steps is not None
 
     @idle.default
     def _takes_no_step(self) -> bool:
