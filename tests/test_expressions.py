@@ -155,8 +155,8 @@ def test_written_parses_back_to_the_same_expression(expression: Unary | Binary) 
     """`written` puts parentheses exactly where the grammar needs them (hidden registers lose their %), except
     that a chained comparison is never written."""
     shown = written(expression)
-    if len(shown) > 80:
-        return
+    if shown.endswith(" characters)"):
+        return  # too long to show whole: `written` cut it (to at most 80 characters), so it cannot parse back
     back = parse_expression(shown, lambda name: False)
     assert written(back) == shown
     assert back == _without_percent(expression)
