@@ -121,10 +121,18 @@ class Policy(ABC):
     timer_preempts: bool = False
     #: Whether the kernel calls `left_cpu` when a thread that ran alone past its slice leaves its CPU.
     tracks_slices: bool = False
+    #: Whether a thread that starts an I/O keeps its CPU, which waits for it idle (fcfs's `io_wait: hold`).
+    holds_cpu_for_io: bool = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec
         self.context: PolicyContext = None  # type: ignore[assignment]  # set by attach()
+
+    @classmethod
+    def build(cls, spec: PolicySpec) -> Policy:
+        """A fresh policy for one run of `spec` (a policy may hand specs that set rarely used rules to a
+        subclass that has them: fcfs's process-run.py rules)."""
+        return cls(spec)
 
     def setting(self, name: str) -> ParameterValue:
         """The spec's value of parameter `name`, or its default: a spec built in code before the parameter

@@ -43,6 +43,7 @@ class PerCpuQueues(Policy):
         self.timed = self.queues[0].timed
         self.timer_preempts = self.queues[0].timer_preempts
         self.tracks_slices = self.queues[0].tracks_slices
+        self.holds_cpu_for_io = self.queues[0].holds_cpu_for_io
 
     @property
     def preemptive(self) -> bool:  # type: ignore[override]
