@@ -70,6 +70,8 @@ class Machine:
         same_instant: str | None = None,
         queues: str | None = None,
         balance_interval: int | str | None = None,
+        stealing: str | None = None,
+        peek_interval: int | str | None = None,
         migration_cost: int | str | None = None,
     ) -> None:
         if isinstance(policy, PolicySpec):
@@ -77,7 +79,8 @@ class Machine:
             policy = {"name": policy.name, **{key: _in_ns(value) for key, value in policy.params}}
         self.data = _given(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=ipc,
                            tiebreak=tiebreak, same_instant=same_instant, queues=queues,
-                           balance_interval=balance_interval, migration_cost=migration_cost)  # fmt: skip
+                           balance_interval=balance_interval, stealing=stealing, peek_interval=peek_interval,
+                           migration_cost=migration_cost)  # fmt: skip
         self.made_at = _caller()
 
 

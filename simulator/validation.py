@@ -229,6 +229,8 @@ def _machine_data(machine: object) -> object:
         "same_instant": machine.same_instant,
         "queues": machine.queues,
         "balance_interval": machine.balance_interval,
+        "stealing": machine.stealing,
+        "peek_interval": machine.peek_interval,
         "migration_cost": machine.migration_cost,
     }
 

@@ -192,9 +192,15 @@ class Policy(ABC):
         return None
 
     def on_timer(self, running: Sequence[Thread]) -> None:
-        """The timer of `next_timer` went off; `running` are the threads computing on CPUs, in CPU order.
-        The kernel then gives each a new slice (`time_slice`) and asks whether to preempt them."""
+        """The timer of `next_timer` went off; `running` are the threads computing on CPUs, in CPU order
+        (their `remaining` up to now). The kernel then gives each a new slice (`time_slice`), if
+        `renews_slices`, and asks whether to preempt them."""
         return None
+
+    def renews_slices(self) -> bool:
+        """Whether the timer that just went off gives the running threads new slices: yes, but a timer of the
+        queue layer's own (per-CPU peeking) does not, unless the policy's went off with it."""
+        return True
 
     @classmethod
     def complete(cls, values: dict[str, ParameterValue], given: Collection[str]) -> None:

@@ -21,6 +21,8 @@ _MACHINE_KEYS = (
     "same_instant",
     "queues",
     "balance_interval",
+    "stealing",
+    "peek_interval",
     "migration_cost",
 )
 
@@ -41,12 +43,15 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
     tiebreak = checker.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
     same_instant = checker.choice(raw, path, "same_instant", ("wakeups_first", "cpu_first"), "wakeups_first")
     queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
-    balance = checker.duration(raw, path, "balance_interval", 4_000_000)
-    if balance <= 0:
-        checker.fail((*path, "balance_interval"), "balance_interval must be positive")
+    balance = checker.duration(raw, path, "balance_interval", 4_000_000)  # 0: never
+    stealing = checker.choice(raw, path, "stealing", ("idle", "never", "peek"), "idle")
+    peek = checker.duration(raw, path, "peek_interval", 30_000_000)
+    if peek <= 0:
+        checker.fail((*path, "peek_interval"), "peek_interval must be positive")
     checker.cpus = cpus
     return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=checker.ipc,
-                       tiebreak=tiebreak, same_instant=same_instant, queues=queues, balance_interval=max(balance, 1),
+                       tiebreak=tiebreak, same_instant=same_instant, queues=queues, balance_interval=balance,
+                       stealing=stealing, peek_interval=max(peek, 1),
                        migration_cost=checker.duration(raw, path, "migration_cost", 0))  # fmt: skip
 
 

@@ -90,9 +90,13 @@ class MachineSpec:
     #: "wakeups_first": at one instant, arrivals and wake-ups join the ready queue before the CPUs' events
     #: (a quantum's end, a compute's end); "cpu_first": the CPUs' events first (OSTEP's simulators).
     same_instant: str = "wakeups_first"
-    #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns).
+    #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns; 0: never).
     queues: str = "global"
     balance_interval: int = 4_000_000
+    #: per_cpu: when a CPU takes threads from another's queue: "idle" (whenever its own is empty), "never", or
+    #: "peek" (every `peek_interval`, if its own is empty, from one other CPU's chosen at random: OSTEP multi.py).
+    stealing: str = "idle"
+    peek_interval: int = 30_000_000
     #: Time charged on a CPU before running a thread that last ran on another CPU (ns).
     migration_cost: int = 0
     made_at: str = _made_at_field()
