@@ -70,14 +70,18 @@ class Machine:
         same_instant: str | None = None,
         queues: str | None = None,
         balance_interval: int | str | None = None,
+        stealing: str | None = None,
+        peek_interval: int | str | None = None,
         migration_cost: int | str | None = None,
+        cache: Mapping[str, object] | None = None,
     ) -> None:
         if isinstance(policy, PolicySpec):
             # A spec's durations are in ns whatever the scenario's unit: say so to the loader.
             policy = {"name": policy.name, **{key: _in_ns(value) for key, value in policy.params}}
         self.data = _given(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=ipc,
                            tiebreak=tiebreak, same_instant=same_instant, queues=queues,
-                           balance_interval=balance_interval, migration_cost=migration_cost)  # fmt: skip
+                           balance_interval=balance_interval, stealing=stealing, peek_interval=peek_interval,
+                           migration_cost=migration_cost, cache=None if cache is None else dict(cache))  # fmt: skip
         self.made_at = _caller()
 
 
@@ -128,6 +132,7 @@ class Process:
         tickets: int | None = None,
         nice: int | None = None,
         affinity: Sequence[int] | int | None = None,
+        working_set: int | None = None,
     ) -> Process:
         """Add a thread running `program` (file data, YAML text of it, operation objects, or a generator
         function: a thread written in Python, see simulator.ops) or a plain CPU `burst`; returns the process,
@@ -147,7 +152,7 @@ class Process:
         given = None if program is None else list(program)  # type: ignore[arg-type]  # callables became []
         self.threads.append(_given(name=name, program=given, burst=burst,
                                    arrival=arrival, start=start, priority=priority, tickets=tickets, nice=nice,
-                                   affinity=cpus))  # fmt: skip
+                                   affinity=cpus, working_set=working_set))  # fmt: skip
         self.thread_made_at.append(_caller())
         self.operations.append(operations)
         return self

@@ -33,7 +33,7 @@ from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation
 from simulator.program.python import python_body
 from simulator.scenario.checking import Checker
 from simulator.scenario.loader import _expectations, scenario_from_source
-from simulator.scenario.model import MachineSpec, ProcessSpec, Scenario, SyncSpec, ThreadSpec
+from simulator.scenario.model import CacheSpec, MachineSpec, ProcessSpec, Scenario, SyncSpec, ThreadSpec
 from simulator.scenario.processes import Survey
 from simulator.scenario.source import Source, format_path
 
@@ -229,8 +229,17 @@ def _machine_data(machine: object) -> object:
         "same_instant": machine.same_instant,
         "queues": machine.queues,
         "balance_interval": machine.balance_interval,
+        "stealing": machine.stealing,
+        "peek_interval": machine.peek_interval,
         "migration_cost": machine.migration_cost,
+        **({} if machine.cache is None else {"cache": _cache_data(machine.cache)}),
     }
+
+
+def _cache_data(cache: object) -> object:
+    if not isinstance(cache, CacheSpec):
+        return cache
+    return {"size": cache.size, "warmup": cache.warmup, "warm_rate": cache.warm_rate, "tick": cache.tick}
 
 
 def _sync_data(objects: Sequence[SyncSpec]) -> dict[str, object]:
@@ -267,6 +276,8 @@ def _thread_data(thread: object) -> object:
     data.update(priority=thread.priority, tickets=thread.tickets, nice=thread.nice, program=[])
     if thread.affinity is not None:
         data["affinity"] = list(thread.affinity)
+    if thread.working_set:
+        data["working_set"] = thread.working_set
     return data
 
 

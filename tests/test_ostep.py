@@ -19,7 +19,7 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from simulator import RunMetrics, parse_scenario, simulate
+from simulator import RunMetrics, load_scenario, parse_scenario, simulate
 from simulator.cli import main
 from tests.conftest import MS, ROOT
 
@@ -160,15 +160,24 @@ class ProcessRunAnswer:
     cpu_busy: int
 
 
+SWITCH_ON_IO, SWITCH_ON_END = "SWITCH_ON_IO", "SWITCH_ON_END"
+IO_RUN_LATER, IO_RUN_IMMEDIATE = "IO_RUN_LATER", "IO_RUN_IMMEDIATE"
+
+
 def process_run_reference(
-    programs: Sequence[Sequence[str]], io_length: int, *, switch_on_end: bool = False
+    programs: Sequence[Sequence[str]], io_length: int, switch: str = SWITCH_ON_IO, io_done: str = IO_RUN_LATER
 ) -> ProcessRunAnswer:
-    """process-run.py's default rules, one instruction per tick: a CPU instruction takes a tick; an I/O
-    takes a tick to issue, blocks for `io_length` ticks, then takes one more tick (its completion is
-    handled by the process, `io_done`). The CPU switches only when the running process issues an I/O or
-    ends, to the next ready process after it in process order (wrapping around); a process whose I/O
-    ends waits its turn, unless nothing else can run, then it runs at once. With `switch_on_end` (-S
-    SWITCH_ON_END) the CPU stays with a process while its I/O is in flight, idle."""
+    """process-run.py's rules, one instruction per tick: a CPU instruction takes a tick; an I/O takes a
+    tick to issue, is in flight for `io_length` ticks, then takes one more tick (its completion is handled
+    by the process, `io_done`). Each tick, first the I/Os that end then make their processes ready (in
+    process order); then the current process, if running, executes one instruction.
+
+    - `-S SWITCH_ON_IO`: the CPU changes process when the running one issues an I/O or ends, to the next
+      ready process after it in process order, wrapping around; `SWITCH_ON_END` only when it ends: while
+      its I/O is in flight the CPU is idle.
+    - `-I IO_RUN_LATER`: a process whose I/O ended waits its turn, unless nothing else can run (or, under
+      SWITCH_ON_END, it is the current process): then it runs at once; `IO_RUN_IMMEDIATE`: it runs at
+      once, and the running process becomes ready."""
     code = [
         [step for instruction in program for step in ([CPU] if instruction == CPU else [IO, "io_done"])]
         for program in programs
@@ -180,12 +189,18 @@ def process_run_reference(
     current, state[0] = 0, "RUNNING"
     clock = cpu_busy = 0
 
-    def next_process() -> None:
+    def run(pid: int) -> None:
         nonlocal current
+        current, state[pid] = pid, "RUNNING"
+
+    def next_process() -> None:
         for pid in [*range(current + 1, count), *range(current + 1)]:
             if state[pid] == "READY":
-                current, state[pid] = pid, "RUNNING"
+                run(pid)
                 return
+
+    def runnable() -> int:
+        return sum(s in ("READY", "RUNNING") for s in state)
 
     def end_if_done() -> None:
         if not code[current] and state[current] == "RUNNING":
@@ -194,10 +209,17 @@ def process_run_reference(
 
     while any(s != "DONE" for s in state):
         clock += 1
-        for pid in io_done_at.pop(clock, []):
+        for pid in sorted(io_done_at.pop(clock, [])):
             state[pid] = "READY"
-            if (switch_on_end and pid == current) or sum(s in ("READY", "RUNNING") for s in state) == 1:
-                current, state[pid] = pid, "RUNNING"
+            if io_done == IO_RUN_IMMEDIATE:
+                if current != pid and state[current] == "RUNNING":
+                    state[current] = "READY"
+                run(pid)
+            else:
+                if switch == SWITCH_ON_END and runnable() > 1:
+                    run(pid)
+                if runnable() == 1:
+                    run(pid)
             end_if_done()
         instruction = ""
         if state[current] == "RUNNING" and code[current]:
@@ -208,17 +230,26 @@ def process_run_reference(
         if instruction == IO:
             state[current] = "BLOCKED"
             io_done_at.setdefault(clock + io_length + 1, []).append(current)
-            if not switch_on_end:
+            if switch == SWITCH_ON_IO:
                 next_process()
         end_if_done()
     return ProcessRunAnswer(tuple(done), clock, cpu_busy)
 
 
-def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int, io: str = "io") -> str:
-    """The threadsim scenario: one thread per process under fcfs; a CPU instruction is `compute: 1`, an
-    I/O is `compute: 1` (issuing it), `io: L`, `compute: 1` (handling its completion). `io="compute"`
-    makes the I/O a computation instead, which keeps the CPU, as -S SWITCH_ON_END does."""
-    lines = ["time_unit: ms", "machine: {cpus: 1, policy: fcfs}", "threads:"]
+#: process-run.py's flags as fcfs's parameters (docs/policies.md).
+PROCESS_RUN_SWITCH = {SWITCH_ON_IO: "", SWITCH_ON_END: ", io_wait: hold"}
+PROCESS_RUN_IO_DONE = {IO_RUN_LATER: "", IO_RUN_IMMEDIATE: ", wakeup: preempt"}
+
+
+def process_run_policy(switch: str = SWITCH_ON_IO, io_done: str = IO_RUN_LATER, order: str = "cyclic") -> str:
+    """The fcfs policy with process-run.py's rules for its `-S` and `-I` flags."""
+    return f"{{name: fcfs, order: {order}{PROCESS_RUN_SWITCH[switch]}{PROCESS_RUN_IO_DONE[io_done]}}}"
+
+
+def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int, io: str = "io", policy: str = "fcfs") -> str:
+    """The threadsim scenario: one thread per process under `policy`; a CPU instruction is `compute: 1`, an
+    I/O is `compute: 1` (issuing it), `io: L`, `compute: 1` (handling its completion)."""
+    lines = ["time_unit: ms", f"machine: {{cpus: 1, policy: {policy}}}", "threads:"]
     for pid, program in enumerate(programs):
         steps: list[str] = []
         for instruction in program:
@@ -228,47 +259,91 @@ def process_run_yaml(programs: Sequence[Sequence[str]], io_length: int, io: str 
     return "\n".join(lines) + "\n"
 
 
-def threadsim_process_run(programs: Sequence[Sequence[str]], io_length: int, io: str = "io") -> ProcessRunAnswer:
+def threadsim_process_run(
+    programs: Sequence[Sequence[str]], io_length: int, io: str = "io", policy: str = "fcfs"
+) -> ProcessRunAnswer:
     """threadsim's figures for the same programs."""
-    metrics = run_text(process_run_yaml(programs, io_length, io))
+    metrics = run_text(process_run_yaml(programs, io_length, io, policy))
     done = tuple(int(in_ms(thread.completion)) for thread in metrics.threads)
     busy = sum(cpu.busy for cpu in metrics.cpu_stats)
     return ProcessRunAnswer(done, int(in_ms(metrics.end_time)), int(in_ms(busy)))
 
 
-@pytest.mark.parametrize(
-    ("descriptions", "io_length"),
-    [
-        (((5, 50), (5, 50)), 5),
-        (((4, 100), (1, 0)), 5),
-        (((3, 30), (6, 70), (4, 50)), 3),
-        (((8, 20), (8, 80), (5, 50), (3, 0)), 4),
-        (((10, 60), (10, 60)), 1),
-        (((6, 40), (6, 40), (6, 40)), 7),
-        (((6, 40), (6, 40)), 0),
-    ],
-)
+PROCESS_RUN_WORKLOADS = [
+    (((5, 50), (5, 50)), 5),
+    (((4, 100), (1, 0)), 5),
+    (((3, 30), (6, 70), (4, 50)), 3),
+    (((8, 20), (8, 80), (5, 50), (3, 0)), 4),
+    (((10, 60), (10, 60)), 1),
+    (((6, 40), (6, 40), (6, 40)), 7),
+    (((6, 40), (6, 40)), 0),
+]
+
+
+@pytest.mark.parametrize(("descriptions", "io_length"), PROCESS_RUN_WORKLOADS)
 def test_process_run_py_default_rules_match_for_many_seeds(
     descriptions: tuple[tuple[int, int], ...], io_length: int
 ) -> None:
-    """Each process's end, the total time and CPU busy equal process-run.py -c -p's, seeds 0-39."""
+    """Each process's end, the total time and CPU busy equal process-run.py -c -p's, seeds 0-39: under plain
+    fcfs, and under `order: cyclic` (process-run.py's own order)."""
     for seed in range(40):
         programs = process_run_programs(seed, descriptions)
-        assert threadsim_process_run(programs, io_length) == process_run_reference(programs, io_length), (
-            seed,
-            programs,
-        )
+        expected = process_run_reference(programs, io_length)
+        assert threadsim_process_run(programs, io_length) == expected, (seed, programs)
+        assert threadsim_process_run(programs, io_length, policy=process_run_policy()) == expected, (seed, programs)
+
+
+@pytest.mark.parametrize(("descriptions", "io_length"), PROCESS_RUN_WORKLOADS)
+@pytest.mark.parametrize(
+    ("switch", "io_done"),
+    [(SWITCH_ON_IO, IO_RUN_IMMEDIATE), (SWITCH_ON_END, IO_RUN_LATER), (SWITCH_ON_END, IO_RUN_IMMEDIATE)],
+)
+def test_process_run_py_flags_match_for_many_seeds(
+    descriptions: tuple[tuple[int, int], ...], io_length: int, switch: str, io_done: str
+) -> None:
+    """`-S SWITCH_ON_END` (fcfs `io_wait: hold`) and `-I IO_RUN_IMMEDIATE` (`wakeup: preempt`), alone and
+    together, with `order: cyclic`: each process's end, the total time and CPU busy equal process-run.py's,
+    seeds 0-39."""
+    policy = process_run_policy(switch, io_done)
+    for seed in range(40):
+        programs = process_run_programs(seed, descriptions)
+        expected = process_run_reference(programs, io_length, switch, io_done)
+        assert threadsim_process_run(programs, io_length, policy=policy) == expected, (seed, programs)
+
+
+def test_process_run_py_immediate_needs_the_cyclic_order() -> None:
+    """Under `-I IO_RUN_IMMEDIATE` a preempted process waits beside the others, and process-run.py scans
+    them from the current process on: the ready-longest order (`order: fifo`) picks another process in
+    some workloads, `order: cyclic` in none."""
+    fifo = process_run_policy(io_done=IO_RUN_IMMEDIATE, order="fifo")
+    differ = 0
+    for seed in range(40):
+        programs = process_run_programs(seed, ((6, 40), (6, 40), (6, 40)))
+        expected = process_run_reference(programs, 2, io_done=IO_RUN_IMMEDIATE)
+        differ += threadsim_process_run(programs, 2, policy=fifo) != expected
+    assert differ > 0
 
 
 def test_process_run_py_switch_on_end_is_io_as_computation() -> None:
-    """-S SWITCH_ON_END has no threadsim rule, but its timing is that of I/O modelled as computation:
-    the ends and the total time equal process-run.py's, and CPU busy counts the I/O ticks too."""
+    """-S SWITCH_ON_END's timing is also that of I/O modelled as computation: the ends and the total time
+    equal process-run.py's, but CPU busy then counts the I/O ticks too (`io_wait: hold` counts them idle)."""
     for seed in range(60):
         programs = process_run_programs(seed, ((5, 50), (4, 30), (6, 70)))
-        expected = process_run_reference(programs, 4, switch_on_end=True)
+        expected = process_run_reference(programs, 4, SWITCH_ON_END)
         got = threadsim_process_run(programs, 4, io="compute")
         ios = sum(program.count(IO) for program in programs)
         assert (got.done, got.total, got.cpu_busy) == (expected.done, expected.total, expected.cpu_busy + 4 * ios), seed
+
+
+def test_process_run_immediate_scenario_is_process_run_pys_answer() -> None:
+    """scenarios/ostep-process-run-immediate.yaml gives process-run.py's answer for `-l 3:0,5:100,5:100 -L 3
+    -I IO_RUN_IMMEDIATE -c -p`: ends 15, 8 and 16, total time 16, CPU busy 16."""
+    programs = [[IO] * 3, [CPU] * 5, [CPU] * 5]
+    expected = ProcessRunAnswer((15, 8, 16), 16, 16)
+    assert process_run_reference(programs, 3, io_done=IO_RUN_IMMEDIATE) == expected
+    metrics = simulate(load_scenario(ROOT / "scenarios" / "ostep-process-run-immediate.yaml"))
+    done = tuple(int(in_ms(thread.completion)) for thread in metrics.threads)
+    assert ProcessRunAnswer(done, int(in_ms(metrics.end_time)), int(in_ms(metrics.cpu_stats[0].busy))) == expected
 
 
 def test_process_run_homework_example() -> None:

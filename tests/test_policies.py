@@ -41,7 +41,7 @@ def test_policy_text_is_parsed_with_defaults_filled_in(text: str, expected: Poli
         ("mlfq:queues=0", "queues", "queues must be at least 1"),
         ("rr:quantum", None, "expected KEY=VALUE in 'rr:quantum', got 'quantum'"),
         ("rr:quantum=0", "quantum", "quantum must be positive"),
-        ("fcfs:quantum=3", "quantum", "policy 'fcfs' has no parameter 'quantum' (parameters: none)"),
+        ("fcfs:quantum=3", "quantum", "policy 'fcfs' has no parameter 'quantum' (parameters: order, wakeup, io_wait)"),
         ("rr:quantum=fast", "quantum", "expected a duration such as 5, 0.4 or \"250us\", got 'fast'"),
     ],
 )

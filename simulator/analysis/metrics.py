@@ -58,12 +58,14 @@ class ThreadMetrics:
 
 @attrs.frozen
 class CpuMetrics:
-    """One CPU's busy, idle and switching time (ns) over the run."""
+    """One CPU's busy, idle and switching time (ns) over the run; `warm`: with a cache model
+    (`machine.cache`), the part of `busy` spent running threads warm at a warm rate above 1 (None: no cache)."""
 
     cpu: int
     busy: int
     idle: int
     switching: int
+    warm: int | None = None
 
     def utilization(self, end_time: int) -> Fraction:
         """The fraction of the run this CPU spent running threads."""
@@ -264,7 +266,9 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         for thread in kernel.threads
     )
     end = kernel.end_time
-    cpus = tuple(CpuMetrics(cpu.index, cpu.busy, end - cpu.busy - cpu.switching, cpu.switching) for cpu in kernel.cpus)
+    warm = kernel.caches.warm_time if kernel.caches is not None else [None] * len(kernel.cpus)
+    cpus = tuple(CpuMetrics(cpu.index, cpu.busy, end - cpu.busy - cpu.switching, cpu.switching, warm[cpu.index])
+                 for cpu in kernel.cpus)  # fmt: skip
     scenario = kernel.scenario
     return RunMetrics(
         scenario=scenario.name,

@@ -123,6 +123,7 @@ class Creator:
         thread.demand = spec.demand
         thread.tickets = spec.tickets
         thread.nice = spec.nice
+        thread.working_set = spec.working_set
         if spec.affinity is not None:
             thread.affinity = frozenset(spec.affinity)
         process.threads[spec.name] = thread

@@ -98,30 +98,38 @@ class Slices:
         self.timer_at = -1
         self._done = at
         now = self._engine.now
-        running = [cpu.thread for cpu in self._cpus if cpu.thread is not None and cpu.thread.state is RUNNING]
+        running = []
+        for cpu in self._cpus:
+            thread = cpu.thread
+            if thread is not None and thread.state is RUNNING:
+                thread.remaining -= now - cpu.segment_start
+                cpu.segment_start = now
+                running.append(thread)
         policy = self._policy
         policy.on_timer(running)
+        renews = policy.renews_slices()
         for cpu in self._cpus:
             thread = cpu.thread
             if thread is None or thread.state is not RUNNING:
                 continue
-            thread.remaining -= now - cpu.segment_start
-            cpu.segment_start = now
             # A thread whose compute ends now (its next step is due at this instant) is not cut short.
             if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
                 self._kernel.preempt(cpu, thread)
                 continue
-            if cpu.time_slice is None:
-                continue
-            cpu.time_slice = self._policy.time_slice(thread)
-            cpu.slice_start = now
-            if not thread.remaining:
-                continue  # between two steps: the next one comes at this instant
-            if cpu.expiry is not None and cpu.time_slice is not None:
-                expiry = cpu.expiry = now + cpu.time_slice
-                cpu.token += 1
-                self._schedule(
-                    min(expiry, now + thread.remaining), self._cpu_priority, self._on_cpu_event, (cpu, cpu.token)
-                )
+            if renews:
+                if cpu.time_slice is None:
+                    continue
+                cpu.time_slice = self._policy.time_slice(thread)
+                cpu.slice_start = now
+                if not thread.remaining:
+                    continue  # between two steps: the next one comes at this instant
+                if cpu.expiry is not None and cpu.time_slice is not None:
+                    expiry = cpu.expiry = now + cpu.time_slice
+                    cpu.token += 1
+                    self._schedule(
+                        min(expiry, now + thread.remaining), self._cpu_priority, self._on_cpu_event, (cpu, cpu.token)
+                    )
+            elif not thread.remaining:
+                continue  # a timer that leaves slices alone (per-CPU peeking): the next step comes now
             self.arm_timer(now, now + thread.remaining)
         self._kernel.dispatch_soon()

@@ -68,7 +68,7 @@ class Thread:
         "proc", "registers", "result", "waiting_on", "waiting_reason", "wait_serial", "pending", "received",
         "receive_into", "done", "forked", "next_op", "demand", "tickets", "nice", "needs_gil", "gil", "affinity",
         "template", "held_back", "script", "pc", "body", "body_pc", "repeats", "timed_out", "base_priority",
-        "boosting",
+        "boosting", "working_set",
     )  # fmt: skip
 
     def __init__(
@@ -156,6 +156,8 @@ class Thread:
         self.demand = 0
         self.tickets = 100
         self.nice = 0
+        #: Its working set, in the units of the machine's cache (simulator.model.caches).
+        self.working_set = 0
         #: Its current compute runs Python code in a process with a GIL.
         self.needs_gil = False
         #: Its process's GIL, if it has one (proc.gil, kept here: the hot path asks at every CPU release).

@@ -67,6 +67,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
                 "idle": t(cpu.idle),
                 "switching": t(cpu.switching),
                 "utilization": rounded(cpu.utilization(metrics.end_time)),
+                **({} if cpu.warm is None else {"warm": t(cpu.warm)}),
             }
             for cpu in metrics.cpu_stats
         ],

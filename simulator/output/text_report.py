@@ -95,7 +95,12 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
          f"{shown(rounded(cpu.utilization(metrics.end_time) * 100, places=1))}%"]
         for cpu in metrics.cpu_stats
     ]  # fmt: skip
-    lines.extend(_table(["cpu", "busy", "idle", "switching", "utilization"], cpu_rows))
+    cpu_header = ["cpu", "busy", "idle", "switching", "utilization"]
+    if metrics.cpu_stats and metrics.cpu_stats[0].warm is not None:  # a cache model: time run warm
+        cpu_header.append("warm")
+        for row, cpu in zip(cpu_rows, metrics.cpu_stats, strict=True):
+            row.append(t(cpu.warm))
+    lines.extend(_table(cpu_header, cpu_rows))
     lines.append("")
     lines.extend(device_table(metrics))
     lines.extend(lock_table(metrics))

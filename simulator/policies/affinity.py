@@ -31,6 +31,7 @@ class PinnedQueue(Policy):
         self.timed = inner.timed
         self.timer_preempts = inner.timer_preempts
         self.tracks_slices = inner.tracks_slices
+        self.holds_cpu_for_io = inner.holds_cpu_for_io
 
     def attach(self, context: PolicyContext) -> None:
         super().attach(context)

@@ -121,10 +121,18 @@ class Policy(ABC):
     timer_preempts: bool = False
     #: Whether the kernel calls `left_cpu` when a thread that ran alone past its slice leaves its CPU.
     tracks_slices: bool = False
+    #: Whether a thread that starts an I/O keeps its CPU, which waits for it idle (fcfs's `io_wait: hold`).
+    holds_cpu_for_io: bool = False
 
     def __init__(self, spec: PolicySpec) -> None:
         self.spec = spec
         self.context: PolicyContext = None  # type: ignore[assignment]  # set by attach()
+
+    @classmethod
+    def build(cls, spec: PolicySpec) -> Policy:
+        """A fresh policy for one run of `spec` (a policy may hand specs that set rarely used rules to a
+        subclass that has them: fcfs's process-run.py rules)."""
+        return cls(spec)
 
     def setting(self, name: str) -> ParameterValue:
         """The spec's value of parameter `name`, or its default: a spec built in code before the parameter
@@ -184,9 +192,15 @@ class Policy(ABC):
         return None
 
     def on_timer(self, running: Sequence[Thread]) -> None:
-        """The timer of `next_timer` went off; `running` are the threads computing on CPUs, in CPU order.
-        The kernel then gives each a new slice (`time_slice`) and asks whether to preempt them."""
+        """The timer of `next_timer` went off; `running` are the threads computing on CPUs, in CPU order
+        (their `remaining` up to now). The kernel then gives each a new slice (`time_slice`), if
+        `renews_slices`, and asks whether to preempt them."""
         return None
+
+    def renews_slices(self) -> bool:
+        """Whether the timer that just went off gives the running threads new slices: yes, but a timer of the
+        queue layer's own (per-CPU peeking) does not, unless the policy's went off with it."""
+        return True
 
     @classmethod
     def complete(cls, values: dict[str, ParameterValue], given: Collection[str]) -> None:

@@ -7,7 +7,13 @@
   one, in that queue's order, allowed to run on it.
 - **Load balancing.** When at least `balance_interval` has passed since the last balance, the next time a
   thread becomes ready or a CPU picks, threads move from the most loaded queues to the least loaded ones
-  (those allowed there, from the back of the queue) until no two queues differ by more than one.
+  (those allowed there, from the back of the queue) until no two queues differ by more than one
+  (`balance_interval: 0`: never).
+- **Stealing** is `machine.stealing`: `idle` (above), `never`, or `peek`, OSTEP multi.py's `-P`: at every
+  multiple of `peek_interval`, each CPU whose queue is empty, in CPU order, looks at the queue of one other
+  CPU, drawn at random (the run's chooser), and moves the first thread there allowed on it to its own
+  queue. As in multi.py, a thread whose slice the policy's timer (rr's `timer: global`) ends at that
+  instant counts as at the back of its CPU's queue: a peek can take it off its CPU.
 
 A thread that moves to another queue (stolen or balanced) takes with it what the policy keeps about it
 (`Policy.adopt`: cfs's vruntime, kept relative to each queue's min_vruntime, as Linux does). Each CPU's
@@ -33,16 +39,24 @@ class PerCpuQueues(Policy):
     summary = "one ready queue per CPU, with load balancing and work stealing"
 
     def __init__(self, spec: PolicySpec, make: Callable[[PolicySpec], Policy], cpus: int,
-                 balance_interval: int, busy: Callable[[int], bool]) -> None:  # fmt: skip
+                 balance_interval: int, busy: Callable[[int], bool], *, stealing: str = "idle",
+                 peek_interval: int = 0) -> None:  # fmt: skip
         super().__init__(spec)
         self.queues = [make(spec) for _ in range(cpus)]
         self.balance_interval = balance_interval
         self.busy = busy
         self.last_balance = 0
         self.where: dict[int, int] = {}  # thread index -> the queue it waits in
-        self.timed = self.queues[0].timed
-        self.timer_preempts = self.queues[0].timer_preempts
+        self.steals = stealing == "idle"
+        #: `stealing: peek`: the period (0: no peeking); whether the policy's own timer went off with the
+        #: last timer; the running threads a peek took, by index, and the CPU whose queue each goes to.
+        self.peek_interval = peek_interval if stealing == "peek" and cpus > 1 else 0
+        self.inner_ticked = True
+        self.moving: dict[int, int] = {}
+        self.timed = self.queues[0].timed or bool(self.peek_interval)
+        self.timer_preempts = self.queues[0].timer_preempts or bool(self.peek_interval)
         self.tracks_slices = self.queues[0].tracks_slices
+        self.holds_cpu_for_io = self.queues[0].holds_cpu_for_io
 
     @property
     def preemptive(self) -> bool:  # type: ignore[override]
@@ -62,7 +76,10 @@ class PerCpuQueues(Policy):
     def add(self, thread: Thread, reason: ReadyReason) -> None:
         self.balance()
         last = thread.last_cpu
-        if last is not None and self.allowed(thread, last):
+        if self.moving and thread.index in self.moving:
+            target = self.moving.pop(thread.index)  # taken off its CPU by a peek
+            self.queues[target].adopt(thread, self.queues[last if last is not None else target])
+        elif last is not None and self.allowed(thread, last):
             target = last
         else:
             choices = [cpu for cpu in range(len(self.queues)) if self.allowed(thread, cpu)]
@@ -73,7 +90,7 @@ class PerCpuQueues(Policy):
     def pick(self, cpu: int) -> Thread | None:
         self.balance()
         own = self.queues[cpu]
-        thread = own.pick(cpu) if len(own) else self.steal(cpu)
+        thread = own.pick(cpu) if len(own) else self.steal(cpu) if self.steals else None
         if thread is not None:
             self.where.pop(thread.index, None)
         return thread
@@ -93,7 +110,7 @@ class PerCpuQueues(Policy):
     def balance(self) -> None:
         """Even out queue lengths, at most once per balance_interval."""
         now = self.context.now
-        if len(self.queues) < 2 or now - self.last_balance < self.balance_interval:
+        if len(self.queues) < 2 or not self.balance_interval or now - self.last_balance < self.balance_interval:
             return
         self.last_balance = now
         for _ in range(sum(len(queue) for queue in self.queues)):
@@ -134,13 +151,58 @@ class PerCpuQueues(Policy):
         self.queues[cpu].left_cpu(thread, start, length, now)
 
     def next_timer(self, now: int) -> int | None:
-        return self.queues[0].next_timer(now)  # the same policy on every CPU
+        at = self.queues[0].next_timer(now)  # the same policy on every CPU
+        period = self.peek_interval
+        if period:
+            peek = max(1, -(-now // period)) * period
+            at = peek if at is None else min(at, peek)
+        return at
 
     def on_timer(self, running: Sequence[Thread]) -> None:
-        for cpu, queue in enumerate(self.queues):
-            queue.on_timer([thread for thread in running if thread.cpu is not None and thread.cpu.index == cpu])
+        now = self.context.now
+        inner = self.queues[0]
+        self.inner_ticked = not self.peek_interval or (inner.timed and inner.next_timer(now) == now)
+        if self.inner_ticked:
+            for cpu, queue in enumerate(self.queues):
+                queue.on_timer([thread for thread in running if thread.cpu is not None and thread.cpu.index == cpu])
+        if self.peek_interval and now % self.peek_interval == 0:
+            self.peek(running)
+
+    def renews_slices(self) -> bool:
+        return self.inner_ticked
+
+    def peek(self, running: Sequence[Thread]) -> None:
+        """multi.py's peek: each CPU whose queue is empty, in CPU order, takes the first thread allowed on it
+        from the queue of one other CPU drawn at random. The running threads whose slice the policy's timer
+        ends now count as at the back of their CPU's queue (multi.py has just put them there): one taken is
+        marked in `moving`, and should_preempt takes it off its CPU, into the new queue."""
+        lines = [list(queue.ready_threads()) for queue in self.queues]
+        if self.inner_ticked and self.queues[0].timer_preempts:
+            for thread in running:
+                if thread.remaining and thread.preemptible and thread.cpu is not None:
+                    lines[thread.cpu.index].append(thread)
+        cpus = len(self.queues)
+        for cpu in range(cpus):
+            if lines[cpu]:
+                continue
+            donor = self.context.draw(cpus - 1)
+            donor += donor >= cpu  # one of the other CPUs
+            for thread in lines[donor]:
+                if self.allowed(thread, cpu):
+                    lines[donor].remove(thread)
+                    lines[cpu].append(thread)
+                    if thread.cpu is not None:
+                        self.moving[thread.index] = cpu
+                    else:
+                        self.queues[donor].take(thread)
+                        self.queues[cpu].adopt(thread, self.queues[donor])
+                        self.queues[cpu].add(thread, "preempted")
+                        self.where[thread.index] = cpu
+                    break
 
     def should_preempt(self, running: Thread) -> bool:
+        if self.moving and running.index in self.moving:
+            return True
         cpu = running.cpu.index if running.cpu is not None else 0
         return len(self.queues[cpu]) > 0 and self.queues[cpu].should_preempt(running)
 

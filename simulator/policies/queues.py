@@ -21,6 +21,7 @@ def ready_queues(machine: MachineSpec, pinned: bool, busy: Callable[[int], bool]
     """Fresh ready queues for one run on `machine`; `pinned`: some thread is pinned to some CPUs; `busy(cpu)`:
     whether that CPU runs a thread now (per-CPU balancing asks)."""
     if machine.queues == "per_cpu":
-        return PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval, busy)
+        return PerCpuQueues(machine.policy, make_policy, machine.cpus, machine.balance_interval, busy,
+                            stealing=machine.stealing, peek_interval=machine.peek_interval)  # fmt: skip
     policy = make_policy(machine.policy)
     return PinnedQueue(policy) if pinned else policy

@@ -32,7 +32,7 @@ _POSITIVE = {
 
 def make_policy(spec: PolicySpec) -> Policy:
     """A fresh policy object for one run."""
-    return POLICIES[spec.name](spec)
+    return POLICIES[spec.name].build(spec)
 
 
 def build_policy_spec(name: object, raw_params: Mapping[str, object], time_unit: str) -> PolicySpec:

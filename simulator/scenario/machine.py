@@ -6,7 +6,7 @@ from simulator.errors import did_you_mean
 from simulator.policies.registry import PolicyError, build_policy_spec, parse_policy_text
 from simulator.scenario.checking import Checker
 from simulator.scenario.limits import MAX_CPUS, MAX_SERVERS
-from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec
+from simulator.scenario.model import CacheSpec, DeviceSpec, MachineSpec, PolicySpec
 from simulator.scenario.objects import IPC_KINDS, check_sync_objects
 from simulator.scenario.source import PathKey
 from simulator.timeunits import type_name
@@ -21,6 +21,9 @@ _MACHINE_KEYS = (
     "same_instant",
     "queues",
     "balance_interval",
+    "stealing",
+    "peek_interval",
+    "cache",
     "migration_cost",
 )
 
@@ -41,13 +44,36 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
     tiebreak = checker.choice(raw, path, "tiebreak", ("fifo", "random"), "fifo")
     same_instant = checker.choice(raw, path, "same_instant", ("wakeups_first", "cpu_first"), "wakeups_first")
     queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
-    balance = checker.duration(raw, path, "balance_interval", 4_000_000)
-    if balance <= 0:
-        checker.fail((*path, "balance_interval"), "balance_interval must be positive")
+    balance = checker.duration(raw, path, "balance_interval", 4_000_000)  # 0: never
+    stealing = checker.choice(raw, path, "stealing", ("idle", "never", "peek"), "idle")
+    peek = checker.duration(raw, path, "peek_interval", 30_000_000)
+    if peek <= 0:
+        checker.fail((*path, "peek_interval"), "peek_interval must be positive")
     checker.cpus = cpus
     return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=checker.ipc,
-                       tiebreak=tiebreak, same_instant=same_instant, queues=queues, balance_interval=max(balance, 1),
-                       migration_cost=checker.duration(raw, path, "migration_cost", 0))  # fmt: skip
+                       tiebreak=tiebreak, same_instant=same_instant, queues=queues, balance_interval=balance,
+                       stealing=stealing, peek_interval=max(peek, 1),
+                       migration_cost=checker.duration(raw, path, "migration_cost", 0),
+                       cache=_cache(checker, raw.get("cache"), (*path, "cache")))  # fmt: skip
+
+
+_CACHE_KEYS = ("size", "warmup", "warm_rate", "tick")
+
+
+def _cache(checker: Checker, raw: object, path: PathKey) -> CacheSpec | None:
+    """`cache: {size: 100, warmup: 10, warm_rate: 2, tick: 1}` (OSTEP multi.py's -M, -w, -r; None: absent)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        checker.fail(path, f"cache must be a mapping such as {{size: 100, warmup: 10, warm_rate: 2}}, "
+                           f"got {type_name(raw)}")  # fmt: skip
+        return None
+    checker.keys(raw, path, _CACHE_KEYS, "cache")
+    default = CacheSpec()
+    return CacheSpec(size=checker.integer(raw, path, "size", default.size, minimum=0),
+                     warmup=checker.duration(raw, path, "warmup", default.warmup),
+                     warm_rate=checker.integer(raw, path, "warm_rate", default.warm_rate, minimum=1),
+                     tick=checker.duration(raw, path, "tick", default.tick))  # fmt: skip
 
 
 def _policy(checker: Checker, raw: object, path: PathKey) -> PolicySpec | None:

@@ -76,6 +76,18 @@ class SyncSpec:
 
 
 @attrs.frozen
+class CacheSpec:
+    """Each CPU's cache (OSTEP multi.py's cache model): `size` units of threads' working sets; a thread warms
+    up on a CPU after `warmup` of CPU time there, then computes `warm_rate` times as fast; `tick` (0: none)
+    is multi.py's clock tick: a warm compute takes whole ticks."""
+
+    size: int = 100
+    warmup: int = 10_000_000
+    warm_rate: int = 2
+    tick: int = 0
+
+
+@attrs.frozen
 class MachineSpec:
     """The CPUs, the scheduling policy, the context-switch cost, the I/O devices and the IPC objects."""
 
@@ -90,11 +102,17 @@ class MachineSpec:
     #: "wakeups_first": at one instant, arrivals and wake-ups join the ready queue before the CPUs' events
     #: (a quantum's end, a compute's end); "cpu_first": the CPUs' events first (OSTEP's simulators).
     same_instant: str = "wakeups_first"
-    #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns).
+    #: "global": one ready queue; "per_cpu": one per CPU, balanced every `balance_interval` (ns; 0: never).
     queues: str = "global"
     balance_interval: int = 4_000_000
+    #: per_cpu: when a CPU takes threads from another's queue: "idle" (whenever its own is empty), "never", or
+    #: "peek" (every `peek_interval`, if its own is empty, from one other CPU's chosen at random: OSTEP multi.py).
+    stealing: str = "idle"
+    peek_interval: int = 30_000_000
     #: Time charged on a CPU before running a thread that last ran on another CPU (ns).
     migration_cost: int = 0
+    #: Each CPU's cache of working sets (None: no cache model; see simulator.model.caches).
+    cache: CacheSpec | None = None
     made_at: str = _made_at_field()
 
 
@@ -116,6 +134,8 @@ class ThreadSpec:
     nice: int = 0
     #: The CPUs it may run on (None: any).
     affinity: tuple[int, ...] | None = None
+    #: Its working set, in the units of the machine's `cache` size.
+    working_set: int = 0
     #: Replicas: `count` copies named NAME-1 ... NAME-count (None: one thread, named NAME), copy k arriving
     #: at the arrival plus k-1 interarrival times. The arrival and the interarrival time may be drawn.
     count: int | None = None

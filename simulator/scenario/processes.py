@@ -48,6 +48,7 @@ _THREAD_KEYS = (
     "affinity",
     "count",
     "interarrival",
+    "working_set",
 )
 
 
@@ -256,6 +257,7 @@ def _thread(checker: Checker, raw: object, path: PathKey, process: str | None, p
         tickets=own.tickets,
         nice=own.nice,
         affinity=own.affinity,
+        working_set=checker.integer(raw, path, "working_set", 0, minimum=0),
         count=count,
         interarrival=interarrival,
         interarrival_distribution=interarrival_distribution,
