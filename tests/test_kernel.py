@@ -151,6 +151,22 @@ def test_the_step_bound_is_a_violation_and_never_a_hang() -> None:
     assert metrics.violations[0].message == "stopped after 1000 steps (the step bound, --max-steps 1000)"
 
 
+def test_events_that_take_no_step_are_bounded_with_the_steps() -> None:
+    """A 1 ns quantum over long computes takes two steps and ever more expiries: 10 events per step of the
+    step bound stop it."""
+    metrics = run_yaml("""\
+        time_unit: ns
+        machine: {policy: {name: rr, quantum: 1}}
+        threads: [{name: A, burst: 1000000000000}, {name: B, burst: 1000000000000}]
+        """, max_steps=1000)  # fmt: skip
+    assert not metrics.complete and metrics.steps == 2
+    assert [v.kind for v in metrics.violations] == ["step_bound"]
+    assert metrics.violations[0].message == (
+        "stopped after 10000 events and 2 steps (the event bound: 10 events per step of --max-steps 1000)"
+    )
+    assert metrics.end_time < 10000
+
+
 def test_until_stops_the_run_early_without_a_violation() -> None:
     """--until: incomplete, end time at the bound, every state charged up to it."""
     metrics = run_yaml("threads: [{name: A, burst: 10}, {name: B, burst: 10}]\n", until=15 * MS)
