@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 from simulator.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real imports, for type checkers and editors (tests/test_lazy_imports.py: the same as _EXPORTS)
-    from simulator.analysis.metrics import CpuMetrics, DeviceMetrics, GilMetrics, LockMetrics, RunMetrics, ThreadMetrics
+    from simulator.analysis.metrics import (
+        CpuMetrics,
+        DeviceMetrics,
+        GilMetrics,
+        LockMetrics,
+        Memory,
+        ProcessMemory,
+        RunMetrics,  # fmt: skip
+        ThreadMetrics,
+    )
     from simulator.analysis.violations import Violation
     from simulator.api import explore, replay
     from simulator.bounds import DEFAULT_MAX_STEPS
@@ -82,6 +91,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DeviceMetrics",
         "GilMetrics",
         "LockMetrics",
+        "Memory",
+        "ProcessMemory",
         "RunMetrics",
         "ThreadMetrics",
     ),
@@ -155,6 +166,8 @@ __all__ = [
     "DeviceMetrics",
     "LockMetrics",
     "GilMetrics",
+    "Memory",
+    "ProcessMemory",
     "DeviceSpec",
     "Exit",
     "Fork",

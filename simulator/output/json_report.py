@@ -101,7 +101,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "completed": metrics.completed,
         "throughput": None if throughput is None else rounded(throughput * NS_PER_UNIT[unit], places=6),
         "steps": metrics.steps,
-        "memory": {process: dict(variables) for process, variables in metrics.memory},
+        "memory": {process: dict(variables) for process, variables in metrics.memory.items()},
         "data_races": [
             {
                 "variable": race.variable,

@@ -186,8 +186,8 @@ def memory_lines(metrics: RunMetrics) -> list[str]:
     if not metrics.memory:
         return []
     lines = ["memory at the end:"]
-    for process, variables in metrics.memory:
-        lines.append(f"  {process}: " + ", ".join(f"{name} = {value}" for name, value in variables))
+    for process, variables in metrics.memory.items():
+        lines.append(f"  {process}: " + ", ".join(f"{name} = {value}" for name, value in variables.items()))
     return [*lines, ""]
 
 
