@@ -1,6 +1,20 @@
 """Tests of simulator.model.kernel: the scheduling semantics users ask about (SPEC section 4)."""
 
-from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec, simulate
+from pathlib import Path
+
+import pytest
+
+from simulator import (
+    Compute,
+    MachineSpec,
+    PolicySpec,
+    ProcessSpec,
+    Scenario,
+    ThreadSpec,
+    TraceEvent,
+    load_scenario,
+    simulate,  # fmt: skip
+)
 from simulator.model.kernel import Kernel
 from tests.conftest import MS, by_name, run_yaml, scenario_from, trace_of
 
@@ -204,3 +218,34 @@ def test_a_scenario_built_in_python_runs_like_one_from_yaml() -> None:
         processes=(ProcessSpec("p", 0, (ThreadSpec("t", "p", 0, (Compute(3 * MS),)),)),),
     )
     assert simulate(scenario).end_time == 3 * MS
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in Path("scenarios").glob("*.yaml")))
+def test_an_involuntary_switch_is_a_preemption_that_gave_the_cpu_to_another_thread(name: str) -> None:
+    """A thread's involuntary switches are its preempt and delay events, less those after which the policy
+    gave the same CPU straight back to it at that instant (cfs, lottery, stride and mlfq do when it is
+    still the best: it never left the CPU for another thread, and no context switch is counted)."""
+    events: list[TraceEvent] = []
+    scenario = load_scenario(f"scenarios/{name}")
+    metrics = simulate(scenario, listeners=[events.append])
+    expected: dict[str, int] = {}
+    pending: dict[int, TraceEvent] = {}  # CPU -> the preemption it saw last, until its next run
+    for event in events:
+        if event.event in ("preempt", "delay") and event.cpu is not None:
+            expected[event.thread] = expected.get(event.thread, 0) + 1  # type: ignore[index]
+            pending[event.cpu] = event
+        elif event.event == "run" and event.cpu in pending:
+            last = pending.pop(event.cpu)
+            if last.event == "preempt" and last.thread == event.thread and last.time == event.time:
+                expected[event.thread] -= 1  # type: ignore[index]
+    assert {t.name: t.involuntary_switches for t in metrics.threads if t.involuntary_switches} == {
+        thread: count for thread, count in expected.items() if count
+    }
+
+
+def test_cfs_counts_a_thread_given_the_cpu_straight_back_as_not_preempted() -> None:
+    """policy-cfs: nice5 is preempted at 6 ms with its vruntime still the least and runs on at once: it left
+    the CPU for nice0 twice, so two involuntary switches (it was three)."""
+    metrics = simulate(load_scenario("scenarios/policy-cfs.yaml"))
+    assert {t.name: t.involuntary_switches for t in metrics.threads} == {"nice0": 2, "nice5": 2}
+    assert metrics.context_switches == 5

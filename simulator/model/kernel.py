@@ -296,6 +296,11 @@ class Kernel:
             if previous is not None and previous is not thread:
                 self.context_switches += 1
                 cost = self.context_switch
+            elif previous is thread and cpu.preempted is thread and cpu.preempted_at == now:
+                # The policy gave the CPU straight back to the thread it just preempted (cfs, lottery, mlfq
+                # when it is still the best): it never left the CPU for another thread, so that was no
+                # involuntary switch, as no context switch is counted for it.
+                thread.involuntary_switches -= 1
             if migrated and self.migration_cost:
                 cost += self.migration_cost
             if cost:
@@ -576,6 +581,8 @@ class Kernel:
         now = self.engine.now
         self._vacate(cpu, thread, READY, now)
         thread.involuntary_switches += 1
+        cpu.preempted = thread
+        cpu.preempted_at = now
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
         self.policy.add(thread, "preempted")
