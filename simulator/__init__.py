@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 from simulator.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real imports, for type checkers and editors (tests/test_lazy_imports.py: the same as _EXPORTS)
-    from simulator.analysis.metrics import CpuMetrics, DeviceMetrics, GilMetrics, LockMetrics, RunMetrics, ThreadMetrics
+    from simulator.analysis.metrics import (
+        CpuMetrics,
+        DeviceMetrics,
+        GilMetrics,
+        LockMetrics,
+        Memory,
+        ProcessMemory,
+        RunMetrics,  # fmt: skip
+        ThreadMetrics,
+    )
     from simulator.analysis.violations import Violation
     from simulator.api import explore, replay
     from simulator.bounds import DEFAULT_MAX_STEPS
@@ -51,6 +60,7 @@ if TYPE_CHECKING:  # the real imports, for type checkers and editors (tests/test
         WaitProcess,
         assert_that,
         atomic_add,
+        atomic_load,
         atomic_set,
         atomic_sub,
         cas,
@@ -81,6 +91,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DeviceMetrics",
         "GilMetrics",
         "LockMetrics",
+        "Memory",
+        "ProcessMemory",
         "RunMetrics",
         "ThreadMetrics",
     ),
@@ -117,6 +129,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "WaitProcess",
         "assert_that",
         "atomic_add",
+        "atomic_load",
         "atomic_set",
         "atomic_sub",
         "cas",
@@ -153,6 +166,8 @@ __all__ = [
     "DeviceMetrics",
     "LockMetrics",
     "GilMetrics",
+    "Memory",
+    "ProcessMemory",
     "DeviceSpec",
     "Exit",
     "Fork",
@@ -202,6 +217,7 @@ __all__ = [
     "__version__",
     "assert_that",
     "atomic_add",
+    "atomic_load",
     "atomic_set",
     "atomic_sub",
     "cas",

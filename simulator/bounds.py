@@ -9,6 +9,11 @@ from __future__ import annotations
 
 #: The default step bound: a run that executes more operations than this stops with a violation.
 DEFAULT_MAX_STEPS = 10_000_000
+#: The step bound bounds a run's events too: a run stops after this many engine events per step of its bound
+#: (10,000,000 steps: 100,000,000 events, about as many minutes as the steps take). Events that take no step
+#: (quantum expiries, a policy's timer, GIL hand-overs, context switches) would otherwise go on for ever
+#: under a 1 ns quantum and a long compute, without the step bound ever being reached.
+EVENTS_PER_STEP = 10
 #: The steps one thread may take at one instant (simulated time standing still) before the run stops as a
 #: livelock: a zero-time spin is caught in a fraction of a second instead of at the step bound.
 DEFAULT_MAX_INSTANT_STEPS = 10_000

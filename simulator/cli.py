@@ -150,7 +150,7 @@ def main() -> None:
 @click.option(
     "--max-steps",
     type=click.IntRange(min=1, max=MAX_STEPS),
-    help="Step bound: stop with a violation after N operations (default 10,000,000).",
+    help="Step bound: stop with a violation after N operations, or 10*N engine events (default 10,000,000).",
 )
 @instant_option
 @click.option(
@@ -295,7 +295,7 @@ def policies() -> None:
     type=click.IntRange(min=1, max=MAX_STEPS),
     default=EXPLORE_MAX_STEPS,
     show_default=True,
-    help="Step bound of each schedule: it fails with step_bound after N operations.",
+    help="Step bound of each schedule: it fails with step_bound after N operations or 10*N engine events.",
 )
 @instant_option
 @click.option(

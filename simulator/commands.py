@@ -137,9 +137,9 @@ def _run_and_report(
         out.write(render_text(metrics, recorder, scenario_file=scenario_path, width=width, activity=activity,
                               reproduce=reproduce, end_state=end_state))  # fmt: skip
     else:
-        from simulator.output.json_report import render_json
+        from simulator.output.json_report import write_json
 
-        out.write(render_json(metrics))
+        write_json(metrics, out)
     return 1 if metrics.violations else 0
 
 

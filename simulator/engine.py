@@ -33,7 +33,7 @@ PRIORITY_CPU = 1
 class Engine:
     """Runs callbacks in time order. Time is integer nanoseconds and never goes backwards."""
 
-    __slots__ = ("now", "events", "defer", "_heap", "_sequence", "_stopped", "_deferred", "_tiebreak")
+    __slots__ = ("now", "events", "defer", "bounded", "_heap", "_sequence", "_stopped", "_deferred", "_tiebreak")
 
     def __init__(self, tiebreak: Callable[[], int] | None = None) -> None:
         """`tiebreak`, if given, draws a key that orders callbacks of the same instant and priority (instead
@@ -41,6 +41,8 @@ class Engine:
         self.now = 0
         #: Callbacks run so far (scheduled and deferred).
         self.events = 0
+        #: `run` stopped because it had run its `max_events`.
+        self.bounded = False
         self._heap: list[_Entry] = []
         self._sequence = 0
         self._stopped = False
@@ -119,17 +121,26 @@ class Engine:
         """End `run` after the current callback."""
         self._stopped = True
 
-    def run(self, until: int | None = None) -> None:
-        """Run callbacks until none is left, `stop()` is called, or the next one is after `until`."""
+    def run(self, until: int | None = None, max_events: int | None = None) -> None:
+        """Run callbacks until none is left, `stop()` is called, the next one is after `until`, or `events`
+        has reached `max_events` (then `bounded` is set and the run is stopped). Work a callback counts in
+        `events` itself, done in place of a callback, is not checked against `max_events` until `run` is next
+        called: the bound is on the callbacks the engine runs, which are what a run costs."""
+        budget = (1 << 62) if max_events is None else max_events - self.events
         with no_full_collections():
-            self._run(until)
+            if budget <= 0 or self._run(until, budget):
+                self.bounded = True
+                self._stopped = True
 
-    def _run(self, until: int | None) -> None:
+    def _run(self, until: int | None, budget: int) -> bool:
+        """Run callbacks; whether `budget` callbacks were run (the bound was reached)."""
         heap = self._heap
         deferred = self._deferred
         events = 0  # counted here, and added at the end to what the callbacks counted themselves
         now = self.now
         while not self._stopped:
+            if events >= budget:
+                break
             if heap:
                 time = heap[0][0]
                 if time == now or not deferred:
@@ -147,6 +158,10 @@ class Engine:
             events += 1
             deferred.pop(0)()
         self.events += events
+        if events < budget or self._stopped:
+            return False
+        # The bound was reached: it stopped the run only if there was more to do.
+        return bool(deferred) or (bool(heap) and (until is None or heap[0][0] <= until))
 
 
 #: Runs in progress (in any thread of the program), and the collector thresholds to restore after the last.

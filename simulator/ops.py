@@ -14,8 +14,8 @@ write them readably (`Compute(ms(5))`). A value (`Store`, `Put`, the atomics) is
 expression's text over the process's shared variables (`"x + 1"`, read at the step itself), or an
 `Expression`.
 
-What each operation sends back: `Load` the value read; `Get` the item taken; `atomic_add`, `atomic_sub`,
-`atomic_set` and `swap` the variable's old value; `cas` a `CasResult(succeeded, old)`; `Wait` True when
+What each operation sends back: `Load` and `atomic_load` the value read; `Get` the item taken; `atomic_add`,
+`atomic_sub`, `atomic_set` and `swap` the variable's old value; `cas` a `CasResult(succeeded, old)`; `Wait` True when
 notified and False when its timeout ran out (as `threading.Condition.wait`); everything else None.
 `incr` is the language's non-atomic increment, two steps: use it as `new = yield from incr("x")`.
 
@@ -119,6 +119,12 @@ def incr(var: str, by: int = 1) -> Generator[operations.Load | operations.Store,
 def _atomic(var: str, op: str, value: Value, expected: Value | None = None) -> operations.Atomic:
     return operations.Atomic(var, op, expression(value), None if expected is None else expression(expected),
                              RESULT_REGISTER)  # fmt: skip
+
+
+def atomic_load(var: str) -> operations.Atomic:
+    """Read `var` in one indivisible step, ordered with the other atomics on it (no data race with them, as
+    a plain `Load` has with a concurrent atomic write); sends back its value."""
+    return _atomic(var, "load", 0)
 
 
 def atomic_add(var: str, value: Value = 1) -> operations.Atomic:
@@ -268,6 +274,7 @@ __all__ = [
     "Yield",
     "assert_that",
     "atomic_add",
+    "atomic_load",
     "atomic_set",
     "atomic_sub",
     "cas",

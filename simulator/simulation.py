@@ -32,7 +32,8 @@ def simulate(
 
     `seed` defaults to the scenario's, or to the strategy's if it draws one (`schedules(seeds=True)` of
     simulator.strategies); `until` (ns) stops the run early; `max_steps` bounds the number of operations
-    executed (None: no bound); `max_instant_steps` bounds the steps one thread may take while simulated time
+    executed, and the engine's events at 10 per step (simulator.bounds.EVENTS_PER_STEP: quantum expiries and
+    timers take no step) (None: no bound); `max_instant_steps` bounds the steps one thread may take while simulated time
     stands still before the run stops as a livelock (None: no bound; see
     simulator.analysis.livelock). Each listener is called with every trace event, in order. `strategy`
     makes the scheduling decisions of a controlled run (see simulator.exploration). `watch`, if given, is

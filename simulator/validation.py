@@ -11,6 +11,14 @@ synchronization object (of the right kind) and device they name must exist, and 
 negative. Expectations are read again from their text. Every problem is reported at once, in one
 `ScenarioError`.
 
+Numbers are held to the limits a file's are (docs/scenarios.md, "Limits"), which a file's reader applies
+before the loader's checks and so are checked here: integers signed 64-bit (`seed`, `priority`, memory
+values, a semaphore's count, an expression's numbers...), durations at most 10**100 ns, nested repeats at
+most MAX_REPEATS passes, expressions nested at most as deep as the expression parser allows:
+
+    processes[0].memory.x: integer 1000000000000000000000 is out of range (integers in a scenario are
+    signed 64-bit: -2**63 to 2**63-1)
+
 `validate` returns the scenario ready to run: the same object when nothing needed filling in, else a copy
 whose policy has its parameters' defaults filled in (`PolicySpec("rr")` runs as `policy: rr` does).
 A scenario once validated is remembered by identity (for as long as it lives), so that `simulate` can
@@ -23,15 +31,17 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from typing import get_args
+from typing import Any, get_args
 
 import attrs
 
 from simulator.errors import InputErrors
-from simulator.program.expressions import Expression, variables
-from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation, Sleep, Wait, children
+from simulator.program.distributions import Distribution
+from simulator.program.expressions import Binary, Expression, Number, Unary, variables
+from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation, Repeat, Sleep, Wait, children
 from simulator.program.python import python_body
 from simulator.scenario.checking import Checker
+from simulator.scenario.limits import INT_MAX, INT_MIN, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_NESTING, MAX_REPEATS
 from simulator.scenario.loader import _expectations, scenario_from_source
 from simulator.scenario.model import CacheSpec, MachineSpec, ProcessSpec, Scenario, SyncSpec, ThreadSpec
 from simulator.scenario.processes import Survey
@@ -167,12 +177,16 @@ def _ready(scenario: Scenario) -> Scenario:
 def _check_specs(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], Problem]]:
     """The loader's checks of the machine, processes, threads and expectations."""
     data = scenario_data(scenario)
-    problems: list[tuple[tuple[str | int, ...], Problem]] = []
+    # Out of range first, as a file's reader finds it first; the loader's checks then say nothing more of it.
+    problems: list[tuple[tuple[str | int, ...], Problem]] = list(_out_of_range(data))
+    reported = {path for path, _ in problems}
     try:
         scenario_from_source(Source(PYTHON_SOURCE, data, positions={}), scenario.name or "scenario")
     except InputErrors as errors:
         for error in errors.errors:
-            problems.append((parse_path(error.location.path), Problem(error.location.path, error.message)))
+            path = parse_path(error.location.path)
+            if path not in reported:
+                problems.append((path, Problem(error.location.path, error.message)))
     if isinstance(scenario.processes, tuple) and all(isinstance(p, ProcessSpec) for p in scenario.processes):
         checker = Checker(Source(PYTHON_SOURCE, {"expect": [e.text for e in scenario.expect]}, positions={}))
         with contextlib.suppress(AttributeError, TypeError):  # a malformed process: the checks above report it
@@ -180,6 +194,74 @@ def _check_specs(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], Pr
         for error in checker.errors:
             problems.append((parse_path(error.location.path), Problem(error.location.path, error.message)))
     yield from problems
+
+
+#: Keys of the data whose values are durations (at most 10**100 ns, checked by the loader's checks as a
+#: file's are), not integers (signed 64-bit); a policy's duration parameters are added to them.
+_DURATION_KEYS = frozenset({"arrival", "context_switch", "balance_interval", "migration_cost", "switch_interval",
+                            "interarrival"})  # fmt: skip
+#: Keys under which names are the user's (variables, objects, devices), never settings.
+_NAMED = frozenset({"memory", "sync", "ipc", "devices"})
+
+
+def _duration_keys() -> frozenset[str]:
+    from simulator.policies.registry import POLICIES
+
+    policy_durations = {parameter.name for policy in POLICIES.values() for parameter in policy.parameters
+                        if parameter.kind in ("duration", "durations")}  # fmt: skip
+    return _DURATION_KEYS | policy_durations
+
+
+def _out_of_range(data: dict[str, object]) -> Found:
+    """Every integer of `data` out of the signed 64-bit range (but in a duration), and every duration past
+    10**100 ns: what a file's reader and its duration parser refuse (simulator.scenario.source,
+    simulator.timeunits). Each is replaced by 0 in `data`, for the loader's checks that follow (which would
+    take seconds, or raise, over a number of thousands of digits)."""
+    durations = _duration_keys()
+    # A loop, not recursion: the data of a scenario built in Python may nest deeply.
+    pending: list[tuple[Any, str | int, tuple[str | int, ...], bool, bool]] = [
+        (data, key, (key,), key in durations, key in _NAMED) for key in reversed(list(data))
+    ]
+    while pending:
+        container, key, here, duration, named = pending.pop()
+        value = container[key]
+        if isinstance(value, dict):
+            for inner in reversed(list(value)):
+                is_duration = duration or (not named and inner in durations)
+                pending.append((value, inner, (*here, inner), is_duration, not named and inner in _NAMED))
+        elif isinstance(value, list):
+            pending.extend((value, index, (*here, index), duration, False) for index in reversed(range(len(value))))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            message = _duration_too_long(value) if duration else _integer_out_of_range(value)
+            if message is not None:
+                container[key] = 0
+                yield here, Problem(format_path(here), message)
+
+
+def _shown(value: int) -> str:
+    """An integer as the file reader's messages show a long one."""
+    if value.bit_length() > 14_000:  # past str()'s 4,300 digits
+        return f"of about {int(value.bit_length() * 0.30103):,} digits"
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-6:]} ({len(text):,} characters)"
+
+
+def _integer_out_of_range(value: int) -> str | None:
+    """The file reader's message for an integer out of range (simulator.scenario.source), or None."""
+    if INT_MIN <= value <= INT_MAX:
+        return None
+    return f"integer {_shown(value)} is out of range (integers in a scenario are signed 64-bit: -2**63 to 2**63-1)"
+
+
+def _duration_too_long(value: int) -> str | None:
+    """The duration parser's message for a duration (ns) past 10**100 (simulator.timeunits), or None."""
+    if abs(value) <= _MAX_DURATION:
+        return None
+    return f"duration {_shown(value)} is too long (at most 10**100 in any unit)"
+
+
+#: The longest duration, in ns: the duration parser's bound (simulator.timeunits: 101 digits).
+_MAX_DURATION = 10**101 - 1
 
 
 def parse_path(text: str) -> tuple[str | int, ...]:
@@ -245,7 +327,12 @@ def _cache_data(cache: object) -> object:
 def _sync_data(objects: Sequence[SyncSpec]) -> dict[str, object]:
     declared: dict[str, object] = {}
     for spec in objects:
-        if spec.kind in ("mutex", "event"):
+        if spec.kind == "mutex" and spec.protocol:
+            settings: dict[str, object] = {"protocol": spec.protocol}
+            if spec.ceiling is not None:
+                settings["ceiling"] = spec.ceiling
+            declared[spec.name] = {"mutex": settings}
+        elif spec.kind in ("mutex", "event"):
             declared[spec.name] = spec.kind
         elif spec.kind == "condition":
             declared[spec.name] = {"condition": spec.mutex}
@@ -259,12 +346,37 @@ def _process_data(process: object) -> object:
         return process
     data: dict[str, object] = {"name": process.name, "start": process.start}
     if process.start != "forked":
-        data["arrival"] = process.arrival
+        data["arrival"] = _duration_data(process.arrival, process.arrival_distribution)
         data["memory"] = dict(process.memory)
     data["sync"] = _sync_data(process.sync)
     data["gil"] = False if process.gil is None else {"switch_interval": process.gil}
+    data.update(_replica_data(process))
     data["threads"] = [_thread_data(thread) for thread in process.threads]
     return data
+
+
+def _replica_data(spec: ProcessSpec | ThreadSpec) -> dict[str, object]:
+    """`count` and `interarrival`, as a file gives them (neither when there are no copies)."""
+    data: dict[str, object] = {}
+    if spec.count is not None:
+        data["count"] = spec.count
+    if spec.count is not None or spec.interarrival or spec.interarrival_distribution is not None:
+        data["interarrival"] = _duration_data(spec.interarrival, spec.interarrival_distribution)
+    return data
+
+
+def _duration_data(value: int, distribution: object) -> object:
+    """A duration (ns) as a file gives it: the number, or its distribution (`{exponential: MEAN}`...)."""
+    if distribution is None:
+        return value
+    if not isinstance(distribution, Distribution):
+        return distribution  # the loader's checks report its type
+    parameters: list[object] = list(distribution.parameters)
+    if distribution.kind == "exponential" and len(parameters) == 1:
+        return {"exponential": parameters[0]}
+    if distribution.kind in ("normal", "lognormal") and len(parameters) == 2:
+        return {distribution.kind: {"mean": parameters[0], "sd": parameters[1]}}
+    return {distribution.kind: parameters}
 
 
 def _thread_data(thread: object) -> object:
@@ -272,7 +384,8 @@ def _thread_data(thread: object) -> object:
         return thread
     data: dict[str, object] = {"name": thread.name, "start": thread.start}
     if thread.start != "spawned":
-        data["arrival"] = thread.arrival
+        data["arrival"] = _duration_data(thread.arrival, thread.arrival_distribution)
+    data.update(_replica_data(thread))
     data.update(priority=thread.priority, tickets=thread.tickets, nice=thread.nice, program=[])
     if thread.affinity is not None:
         data["affinity"] = list(thread.affinity)
@@ -301,14 +414,15 @@ def _check_programs(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...],
             if not isinstance(program, tuple) or python_body(program) is not None:
                 continue  # a Python generator body (checked as it runs), or a malformed thread reported above
             path: tuple[str | int, ...] = ("processes", index, "threads", thread_index, "program")
-            yield from _check_body(program, path, memory, objects, devices)
+            yield from _check_body(program, path, memory, objects, devices, 1)
 
 
 Found = Iterator[tuple[tuple[str | int, ...], Problem]]
 
 
 def _check_body(program: tuple[object, ...], path: tuple[str | int, ...], memory: frozenset[str],
-                objects: Mapping[str, str], devices: set[str]) -> Found:  # fmt: skip
+                objects: Mapping[str, str], devices: set[str], repeats: int) -> Found:  # fmt: skip
+    """`repeats`: the product of the `times` of the repeats around `program` (at most MAX_REPEATS)."""
     for position, operation in enumerate(program):
         here = (*path, position)
         if not isinstance(operation, OPERATION_TYPES):
@@ -317,9 +431,66 @@ def _check_body(program: tuple[object, ...], path: tuple[str | int, ...], memory
             continue
         for message in _operation_problems(operation, memory, objects, devices):
             yield here, Problem(format_path(here), message)
+        inner = repeats
+        if isinstance(operation, Repeat):
+            times = operation.times
+            if isinstance(times, bool) or not isinstance(times, int):
+                yield here, Problem(format_path(here), f"times must be an integer, got {type(times).__name__}")
+                continue
+            if times < 0:
+                yield here, Problem(format_path(here), f"times must be at least 0, got {times}")
+                continue
+            if repeats * times > MAX_REPEATS:
+                runs = f"{repeats * times:,}" if times <= INT_MAX else _shown(repeats * times)
+                yield here, Problem(format_path(here), f"times: repeats nested here run {runs} times; nested "
+                                                       f"repeats run at most {MAX_REPEATS:,} times (the product "
+                                                       f"of their times)")  # fmt: skip
+                continue
+            inner = repeats * max(times, 1)
         fields = list(operation.spec.bodies.values())
         for field, body in zip(fields, children(operation), strict=True):
-            yield from _check_body(body, (*here, field), memory, objects, devices)
+            yield from _check_body(body, (*here, field), memory, objects, devices, inner)
+
+
+def _distribution_problems(field: str, distribution: object) -> Iterator[str]:
+    """A distribution's parameters are durations (ns): integers, not negative, at most 10**100."""
+    if not isinstance(distribution, Distribution):
+        yield f"{field}: expected a Distribution (simulator.program.distributions), got {type(distribution).__name__}"
+        return
+    for position, value in enumerate(distribution.parameters, 1):
+        if isinstance(value, bool) or not isinstance(value, int):
+            yield f"{field}: parameter {position} must be an integer number of ns, got {type(value).__name__}"
+        elif value < 0:
+            yield f"{field}: parameter {position} must not be negative, got {_shown(value)}"
+        elif (too_long := _duration_too_long(value)) is not None:
+            yield f"{field}: parameter {position}: {too_long}"
+
+
+def _expression_problem(expression: Expression) -> str | None:
+    """What a file's expression parser would refuse in an expression built in Python: operations nested
+    more than MAX_EXPRESSION_DEPTH deep, `not` and `-` nested more than MAX_EXPRESSION_NESTING deep, a
+    number out of the signed 64-bit range (evaluating stays within Python's stack and the value range)."""
+    pending: list[tuple[Expression, int, int]] = [(expression, 0, 0)]  # a loop: the tree may be deep
+    while pending:
+        node, depth, nesting = pending.pop()
+        if isinstance(node, Number):
+            value = node.value
+            if isinstance(value, int) and not isinstance(value, bool):
+                message = _integer_out_of_range(value)
+                if message is not None:
+                    return message
+        elif isinstance(node, Unary):
+            if nesting + 1 > MAX_EXPRESSION_NESTING:
+                return f"'not' and '-' nest more than {MAX_EXPRESSION_NESTING} deep"
+            if depth + 1 > MAX_EXPRESSION_DEPTH:
+                return f"the expression nests more than {MAX_EXPRESSION_DEPTH} operations deep (split it with let)"
+            pending.append((node.operand, depth + 1, nesting + 1))
+        elif isinstance(node, Binary):
+            if depth + 1 > MAX_EXPRESSION_DEPTH:
+                return f"the expression nests more than {MAX_EXPRESSION_DEPTH} operations deep (split it with let)"
+            pending.append((node.right, depth + 1, nesting))
+            pending.append((node.left, depth + 1, nesting))
+    return None
 
 
 def _operation_problems(operation: Operation, memory: frozenset[str], objects: Mapping[str, str],
@@ -341,6 +512,10 @@ def _operation_problems(operation: Operation, memory: frozenset[str], objects: M
                 f"... or parse_expression's result), got {type(expression).__name__}"
             )
             continue
+        problem = _expression_problem(expression)
+        if problem is not None:
+            yield f"{field}: {problem}"
+            continue
         for variable in variables(expression):
             if variable.process is None and variable.name not in memory:
                 known = ", ".join(sorted(memory)) or "none"
@@ -361,6 +536,12 @@ def _operation_problems(operation: Operation, memory: frozenset[str], objects: M
         if isinstance(value, bool) or not isinstance(value, int):
             yield f"{field} must be an integer number of ns, got {type(value).__name__}"
         elif value < 0:
-            yield f"{field} must not be negative, got {value}"
+            yield f"{field} must not be negative, got {_shown(value)}"
+        elif (too_long := _duration_too_long(value)) is not None:
+            yield f"{field}: {too_long}"
+    for field in ("distribution", "timeout_distribution"):
+        distribution = getattr(operation, field, None)
+        if distribution is not None:
+            yield from _distribution_problems(field, distribution)
     if isinstance(operation, Io) and operation.device not in devices:
         yield f"device: unknown device {operation.device!r} (devices: {', '.join(sorted(devices))})"

@@ -120,7 +120,7 @@ def test_bad_arguments_are_refused() -> None:
 
 
 def _counter_is_twenty(metrics: RunMetrics) -> None:
-    assert dict(metrics.memory)["app"] == (("counter", 20),), f"counter is {dict(dict(metrics.memory)['app'])}"
+    assert dict(metrics.memory)["app"] == {"counter": 20}, f"counter is {dict(dict(metrics.memory)['app'])}"
 
 
 def test_a_check_on_the_metrics_fails_schedules_as_an_expectation_does() -> None:

@@ -187,3 +187,24 @@ def test_the_kernel_builds_its_threads_without_full_collections(monkeypatch: pyt
     Kernel(parse_scenario("threads:\n  - {name: A, burst: 1ms}\n  - {name: B, burst: 1ms}\n", "t.yaml"), seed=0)
     assert len(seen) == 2 and min(seen) > 1_000_000
     assert gc.get_threshold() == before
+
+
+def test_max_events_stops_a_run_only_when_more_was_to_come() -> None:
+    """run(max_events=N) runs N callbacks and says it was bounded, unless the N-th was the last one due."""
+
+    def engine_of(count: int) -> tuple[Engine, list[int]]:
+        engine = Engine()
+        seen: list[int] = []
+        for time in range(count):
+            engine.schedule(time, PRIORITY_CPU, seen.append, time)
+        return engine, seen
+
+    bounded, seen = engine_of(5)
+    bounded.run(max_events=3)
+    assert (seen, bounded.bounded, bounded.stopped, bounded.events) == ([0, 1, 2], True, True, 3)
+    ended, seen = engine_of(3)
+    ended.run(max_events=3)
+    assert (seen, ended.bounded, ended.events) == ([0, 1, 2], False, 3)
+    cut, seen = engine_of(5)
+    cut.run(until=2, max_events=3)
+    assert (seen, cut.bounded) == ([0, 1, 2], False)  # --until came first

@@ -130,3 +130,38 @@ def test_more_than_62_threads_have_a_documented_overflow_key() -> None:
     assert keys.endswith("+=any of the other 8 threads (see their rows)")
     assert all(len(line) <= 80 + 10 for line in lines[lines.index(CPU_LEGEND) + 1 :])
     assert re.fullmatch(r"t69 +\|\.+# *\|", next(line for line in lines if line.startswith("t69")))
+
+
+def test_rows_are_those_of_the_plain_per_column_count() -> None:
+    """The sparse columns (untouched: absent; covered whole by one span: its symbol) give the row the plain
+    count of every column gives, over random lanes with zero-length spans and every step."""
+    import random
+
+    from simulator.output import gantt
+
+    def plain(spans: list[tuple[int, int, str]], columns: int, step: int) -> str:
+        cells: list[dict[str, int]] = [{} for _ in range(columns)]
+        for start, stop, symbol in spans:
+            index = start // step
+            while index < columns and index * step < stop:
+                overlap = min(stop, (index + 1) * step) - max(start, index * step)
+                cells[index][symbol] = cells[index].get(symbol, 0) + overlap
+                index += 1
+        chars = []
+        for spent in cells:
+            spent[gantt.ABSENT] = spent.get(gantt.ABSENT, 0) + step - sum(spent.values())
+            chars.append(max(spent, key=lambda s: (spent[s], -gantt._thread_rank(s))))
+        return "".join(chars)
+
+    draw = random.Random(16)
+    symbols = [gantt.RUNNING, gantt.READY, gantt.WAITING, gantt.BLOCKED, gantt.SLEEPING, gantt.SWITCHING]
+    for _ in range(3000):
+        step = draw.choice((1, 2, 5, 10, 20))
+        time, spans = draw.randrange(3), []
+        for _ in range(draw.randrange(12)):
+            length = draw.choice((0, 0, 1, 2, step, 3 * step, draw.randrange(50)))
+            spans.append((time, time + length, draw.choice(symbols)))
+            time += length + draw.choice((0, 0, 1, step))
+        columns = max(1, -(-time // step))
+        expected = plain(spans, columns, step)
+        assert gantt._row(gantt._accumulate(spans, columns, step), columns, step, gantt._thread_rank) == expected

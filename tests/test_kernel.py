@@ -1,6 +1,20 @@
 """Tests of simulator.model.kernel: the scheduling semantics users ask about (SPEC section 4)."""
 
-from simulator import Compute, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec, simulate
+from pathlib import Path
+
+import pytest
+
+from simulator import (
+    Compute,
+    MachineSpec,
+    PolicySpec,
+    ProcessSpec,
+    Scenario,
+    ThreadSpec,
+    TraceEvent,
+    load_scenario,
+    simulate,  # fmt: skip
+)
 from simulator.model.kernel import Kernel
 from tests.conftest import MS, by_name, run_yaml, scenario_from, trace_of
 
@@ -151,6 +165,22 @@ def test_the_step_bound_is_a_violation_and_never_a_hang() -> None:
     assert metrics.violations[0].message == "stopped after 1000 steps (the step bound, --max-steps 1000)"
 
 
+def test_events_that_take_no_step_are_bounded_with_the_steps() -> None:
+    """A 1 ns quantum over long computes takes two steps and ever more expiries: 10 events per step of the
+    step bound stop it."""
+    metrics = run_yaml("""\
+        time_unit: ns
+        machine: {policy: {name: rr, quantum: 1}}
+        threads: [{name: A, burst: 1000000000000}, {name: B, burst: 1000000000000}]
+        """, max_steps=1000)  # fmt: skip
+    assert not metrics.complete and metrics.steps == 2
+    assert [v.kind for v in metrics.violations] == ["step_bound"]
+    assert metrics.violations[0].message == (
+        "stopped after 10000 events and 2 steps (the event bound: 10 events per step of --max-steps 1000)"
+    )
+    assert metrics.end_time < 10000
+
+
 def test_until_stops_the_run_early_without_a_violation() -> None:
     """--until: incomplete, end time at the bound, every state charged up to it."""
     metrics = run_yaml("threads: [{name: A, burst: 10}, {name: B, burst: 10}]\n", until=15 * MS)
@@ -188,3 +218,34 @@ def test_a_scenario_built_in_python_runs_like_one_from_yaml() -> None:
         processes=(ProcessSpec("p", 0, (ThreadSpec("t", "p", 0, (Compute(3 * MS),)),)),),
     )
     assert simulate(scenario).end_time == 3 * MS
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in Path("scenarios").glob("*.yaml")))
+def test_an_involuntary_switch_is_a_preemption_that_gave_the_cpu_to_another_thread(name: str) -> None:
+    """A thread's involuntary switches are its preempt and delay events, less those after which the policy
+    gave the same CPU straight back to it at that instant (cfs, lottery, stride and mlfq do when it is
+    still the best: it never left the CPU for another thread, and no context switch is counted)."""
+    events: list[TraceEvent] = []
+    scenario = load_scenario(f"scenarios/{name}")
+    metrics = simulate(scenario, listeners=[events.append])
+    expected: dict[str, int] = {}
+    pending: dict[int, TraceEvent] = {}  # CPU -> the preemption it saw last, until its next run
+    for event in events:
+        if event.event in ("preempt", "delay") and event.cpu is not None:
+            expected[event.thread] = expected.get(event.thread, 0) + 1  # type: ignore[index]
+            pending[event.cpu] = event
+        elif event.event == "run" and event.cpu in pending:
+            last = pending.pop(event.cpu)
+            if last.event == "preempt" and last.thread == event.thread and last.time == event.time:
+                expected[event.thread] -= 1  # type: ignore[index]
+    assert {t.name: t.involuntary_switches for t in metrics.threads if t.involuntary_switches} == {
+        thread: count for thread, count in expected.items() if count
+    }
+
+
+def test_cfs_counts_a_thread_given_the_cpu_straight_back_as_not_preempted() -> None:
+    """policy-cfs: nice5 is preempted at 6 ms with its vruntime still the least and runs on at once: it left
+    the CPU for nice0 twice, so two involuntary switches (it was three)."""
+    metrics = simulate(load_scenario("scenarios/policy-cfs.yaml"))
+    assert {t.name: t.involuntary_switches for t in metrics.threads} == {"nice0": 2, "nice5": 2}
+    assert metrics.context_switches == 5

@@ -64,3 +64,24 @@ def test_event_log_details_of_every_kind_are_what_dumps_writes() -> None:
         assert stream.getvalue().splitlines() == expected, unit
         for line in expected:
             json.loads(line, parse_float=Decimal)
+
+
+def test_the_streamed_json_report_is_the_json_report(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """write_json writes render_json's text a thread at a time, for every shipped scenario, batch sizes that
+    divide the threads and do not, times past 2**53 ns (written exactly) and names JSON must escape."""
+    from pathlib import Path
+
+    from simulator import load_scenario, parse_scenario, simulate
+    from simulator.output import json_report
+
+    runs = [simulate(load_scenario(path)) for path in sorted(Path("scenarios").glob("*.yaml"))]
+    runs.append(simulate(parse_scenario(
+        'time_unit: ns\nthreads: [{name: "a\\"b\\n  \\"threads\\": []", burst: \"36893488147419103239ns\"},'
+        ' {name: "é", burst: 1}, {name: w, count: 5, burst: 2}]\n'
+    )))  # fmt: skip
+    for batch in (1000, 1, 2, 3):
+        monkeypatch.setattr(json_report, "_BATCH", batch)
+        for metrics in runs:
+            out = io.StringIO()
+            json_report.write_json(metrics, out)
+            assert out.getvalue() == json_report.render_json(metrics)

@@ -46,7 +46,7 @@ def test_the_replica_register_holds_the_copy_number() -> None:
                 program:
                   - atomic: {var: total, op: add, value: replica}
         """)
-    assert dict(metrics.memory)["app"] == (("total", 10),)
+    assert dict(metrics.memory)["app"] == {"total": 10}
 
 
 def test_a_process_with_copies_has_one_memory_per_copy_and_shifted_threads() -> None:
@@ -64,7 +64,7 @@ def test_a_process_with_copies_has_one_memory_per_copy_and_shifted_threads() -> 
                   - store: {var: seen, value: replica * 10}
         """)
     assert [(t.name, t.process, t.arrival // MS) for t in metrics.threads] == [("h-1", "web-1", 1), ("h-2", "web-2", 6)]
-    assert dict(metrics.memory) == {"web-1": (("seen", 10),), "web-2": (("seen", 20),)}
+    assert dict(metrics.memory) == {"web-1": {"seen": 10}, "web-2": {"seen": 20}}
 
 
 def test_a_drawn_interarrival_is_replayed_by_the_seed() -> None:
@@ -166,7 +166,7 @@ def test_copies_of_copies_are_named_by_process_then_thread() -> None:
               - {name: t, count: 2, program: [atomic: {var: sum, op: add, value: replica}]}
         """)
     assert [t.name for t in metrics.threads] == ["t-1-1", "t-1-2", "t-2-1", "t-2-2"]
-    assert dict(metrics.memory) == {"p-1": (("sum", 3),), "p-2": (("sum", 3),)}
+    assert dict(metrics.memory) == {"p-1": {"sum": 3}, "p-2": {"sum": 3}}
 
 
 def test_a_process_named_like_a_copy_is_refused() -> None:

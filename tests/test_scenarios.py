@@ -97,7 +97,7 @@ def test_greedy_call_makes_others_wait_for_the_whole_call() -> None:
 def final(name: str) -> tuple[dict[str, dict[str, int]], list[str], int]:
     """A scenario's final memory, violation kinds and number of racing pairs."""
     metrics = simulate(load_scenario(SCENARIOS / name))
-    memory = {process: dict(variables) for process, variables in metrics.memory}
+    memory = {process: dict(variables) for process, variables in metrics.memory.items()}
     return memory, [violation.kind for violation in metrics.violations], len(metrics.races)
 
 

@@ -174,7 +174,7 @@ def test_spawn_join_fork_and_wait_process() -> None:
         """)
     assert not metrics.violations
     assert [t.name for t in metrics.threads] == ["main", "t", "w", "w#2"]
-    assert dict(metrics.memory) == {"p": (("x", 2),), "c": (("x", 20),), "c#2": (("x", 20),)}
+    assert dict(metrics.memory) == {"p": {"x": 2}, "c": {"x": 20}, "c#2": {"x": 20}}
 
 
 def test_ipc_channels_carry_values_between_processes() -> None:

@@ -88,7 +88,7 @@ def test_every_operation_that_computes_reports_overflow(lines: str, memory: str,
     (violation,) = metrics.violations
     assert (violation.kind, violation.thread, violation.subject) == ("overflow", "T1", subject)
     assert computed in violation.message
-    assert dict(metrics.memory)["p"] == (("x", int(memory.strip("{}").split(": ")[1])),)
+    assert dict(metrics.memory)["p"] == {"x": int(memory.strip("{}").split(": ")[1])}
 
 
 def test_a_put_that_overflows_puts_nothing() -> None:
@@ -154,7 +154,7 @@ def test_a_python_body_storing_a_huge_int_is_an_overflow() -> None:
     assert (violation.kind, violation.subject[1]) == ("overflow", "value")
     assert violation.subject[0].endswith(f"test_value_overflow.py:{square.__code__.co_firstlineno + 3}")
     assert "with the value 3433683820292512484657849089281, which is out of range" in violation.message
-    assert dict(metrics.memory)["p"] == (("x", 1853020188851841),)
+    assert dict(metrics.memory)["p"] == {"x": 1853020188851841}
 
 
 def test_a_python_body_with_an_int_too_long_to_print_is_an_overflow_not_a_traceback() -> None:

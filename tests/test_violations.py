@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from simulator.analysis.violations import MAX_VIOLATIONS_PER_SUBJECT, Violation, ViolationLog
 from simulator.cli import main
-from tests.conftest import run_yaml, trace_of
+from tests.conftest import MS, run_yaml, trace_of
 
 CAP = MAX_VIOLATIONS_PER_SUBJECT
 
@@ -62,34 +62,67 @@ processes:
       - name: T1
         program:
           - repeat:
-              times: 20000
+              times: 1000000000
               do:
                 - unlock: m
                 - compute: 1
 """
 
 
-def test_a_misuse_in_a_long_loop_keeps_a_hundred_violations(tmp_path: Path) -> None:
-    """20,000 unlocks of a mutex T1 does not hold: 100 violations listed, the report saying 19,900 more, and
-    the trace has one violation event per listed violation (not 20,000)."""
+#: 250 threads that each unlock a mutex they do not hold, once.
+UNLOCK_CROWD = """\
+name: unlock-crowd
+machine: {cpus: 1, policy: fcfs}
+processes:
+  - name: p
+    sync: {m: mutex}
+    threads:
+      - {name: T, count: 250, program: [unlock: m, compute: 1]}
+"""
+
+
+def test_a_misuse_in_a_long_loop_stops_its_thread_at_the_hundredth(tmp_path: Path) -> None:
+    """10**9 passes unlocking a mutex T1 does not hold: T1 stops at the 100th (the number a run lists), so
+    the run ends at once, after 100 passes, with 100 violations and one violation event each."""
     metrics, events = trace_of(UNLOCK_LOOP)
     assert len(metrics.violations) == CAP
-    assert metrics.violations[-1].message.endswith(
-        f"(and 19,900 more like it after this, not listed: a run lists the first {CAP} violations of each kind "
-        "and subject)"
+    assert (
+        metrics.violations[-1].message
+        == f"T1 unlocks mutex m, held by nobody; T1 stops (it made this misuse {CAP} times)"
     )
+    assert (metrics.complete, metrics.end_time, metrics.steps) == (True, 99 * MS, 2 * CAP)
     assert sum(event.event == "violation" for event in events) == CAP
     path = tmp_path / "loop.yaml"
     path.write_text(UNLOCK_LOOP, encoding="utf-8")
     result = CliRunner().invoke(main, ["run", str(path)])
     assert result.exit_code == 1
     assert f"violations: {CAP}\n" in result.output
-    assert "T1 unlocks mutex m, held by nobody (and 19,900 more like it after this" in result.output
+    assert f"T1 unlocks mutex m, held by nobody; T1 stops (it made this misuse {CAP} times)\n" in result.output
+
+
+def test_a_misuse_made_by_many_threads_keeps_a_hundred_violations() -> None:
+    """250 threads each make the same misuse once: each goes on; 100 violations listed, the last saying 150
+    more, and the trace has one violation event per listed violation."""
+    metrics, events = trace_of(UNLOCK_CROWD)
+    assert metrics.complete and len(metrics.violations) == CAP
+    assert metrics.violations[-1].message == (
+        f"T-100 unlocks mutex m, held by nobody (and 150 more like it after this, not listed: a run lists the "
+        f"first {CAP} violations of each kind and subject)"
+    )
+    assert sum(event.event == "violation" for event in events) == CAP
 
 
 def test_different_subjects_are_capped_separately() -> None:
-    """Two mutexes misused in one loop: a hundred of each."""
-    metrics = run_yaml(UNLOCK_LOOP.replace("{m: mutex}", "{m: mutex, n: mutex}").replace(
-        "- unlock: m", "- unlock: m\n                - unlock: n"))  # fmt: skip
+    """Two mutexes misused by each of 250 threads: a hundred of each."""
+    metrics = run_yaml(UNLOCK_CROWD.replace("{m: mutex}", "{m: mutex, n: mutex}").replace(
+        "[unlock: m,", "[unlock: m, unlock: n,"))  # fmt: skip
     assert [violation.subject for violation in metrics.violations].count(("n", "unlock")) == CAP
     assert len(metrics.violations) == 2 * CAP
+
+
+def test_a_thread_stops_at_its_hundredth_misuse_of_one_subject_only() -> None:
+    """Two mutexes misused in one loop: the thread stops at the 100th unlock of m, before the 100th of n."""
+    metrics = run_yaml(UNLOCK_LOOP.replace("{m: mutex}", "{m: mutex, n: mutex}").replace(
+        "- unlock: m", "- unlock: m\n                - unlock: n"))  # fmt: skip
+    subjects = [violation.subject for violation in metrics.violations]
+    assert (subjects.count(("m", "unlock")), subjects.count(("n", "unlock"))) == (CAP, CAP - 1)

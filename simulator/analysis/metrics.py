@@ -5,9 +5,9 @@ Times here are integer nanoseconds; reports convert them to the scenario's time 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -19,6 +19,55 @@ from simulator.model.locks import Mutex, Semaphore
 from simulator.model.wait_queue import SyncObject
 from simulator.program.operations import Span, walk
 from simulator.scenario.model import PolicySpec, Scenario
+
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+class _FrozenMapping(Mapping[_Key, _Value]):
+    """A read-only mapping that keeps its items' order, hashable (a set of runs' memories works)."""
+
+    __slots__ = ("_items", "_by_key")
+
+    def __init__(self, items: Iterable[tuple[_Key, _Value]] = ()) -> None:
+        self._items = tuple(items)
+        self._by_key = dict(self._items)
+
+    def __getitem__(self, key: _Key) -> _Value:
+        return self._by_key[key]
+
+    def __iter__(self) -> Iterator[_Key]:
+        return iter(self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:  # equal to any mapping with the same items (a dict too)
+        return dict(self.items()) == dict(other.items()) if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._by_key!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:  # pickled by its items (runs come back from --jobs workers)
+        return (type(self), (self._items,))
+
+
+class ProcessMemory(_FrozenMapping[str, int]):
+    """One process instance's shared variables at the end of a run: variable name -> value, in declaration
+    order. Read-only; `dict(memory)` gives a plain dict."""
+
+    __slots__ = ()
+
+
+class Memory(_FrozenMapping[str, ProcessMemory]):
+    """`RunMetrics.memory`: the final memory of each process instance that has any, by instance name (`app`,
+    a copy's `web-2`, a fork's `child#2`), in the order the instances started. Read-only and hashable:
+    `metrics.memory["app"]["counter"]`, `for process, variables in metrics.memory.items()`."""
+
+    __slots__ = ()
 
 
 @attrs.frozen
@@ -192,8 +241,8 @@ class RunMetrics:
     context_switches: int
     steps: int
     violations: tuple[Violation, ...]
-    #: Final memory of each process instance that has any: (process, ((variable, value), ...)).
-    memory: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    #: Final memory of each process instance that has any: `metrics.memory["app"]["counter"]` (see Memory).
+    memory: Memory = attrs.field(factory=Memory)
     #: Every racing pair of accesses found (a violation only under `expect: [no_data_race]`).
     races: tuple[Race, ...] = ()
     #: What the policy reports about itself (stride's strides, say), as JSON-ready values.
@@ -284,8 +333,10 @@ def collect_metrics(kernel: Kernel, *, seed: int) -> RunMetrics:
         context_switches=kernel.context_switches,
         steps=kernel.steps,
         violations=tuple(kernel.violations),
-        memory=tuple(
-            (process.name, tuple(process.memory.items())) for process in kernel.processes.values() if process.memory
+        memory=Memory(
+            (process.name, ProcessMemory(process.memory.items()))
+            for process in kernel.processes.values()
+            if process.memory
         ),
         races=tuple(kernel.races.races),
         policy_details=tuple(kernel.policy.describe().items()),

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simulator.analysis.deadlock import DeadlockDetector
+from simulator.analysis.violations import MAX_VIOLATIONS_PER_SUBJECT
 from simulator.engine import PRIORITY_WAKE, Engine
 from simulator.model.sync import Condition
 from simulator.model.wait_queue import SyncObject, WaitQueue
+from simulator.program.operations import Exit
 from simulator.states import State
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ class Blocking:
 
     __slots__ = (
         "engine", "races", "tracing", "emit", "interrupt_compute", "deadlocks", "wake", "_leave", "_violation",
-        "reprioritize",
+        "reprioritize", "_misuses",
     )  # fmt: skip
 
     def __init__(
@@ -58,6 +60,8 @@ class Blocking:
         self.deadlocks = DeadlockDetector()
         #: A thread's priority changed (a mutex's priority protocol): the kernel sets this to re-file it.
         self.reprioritize: Callable[[Thread], None] = _no_trace
+        #: How many times each thread made each misuse (by thread index and subject): see misuse.
+        self._misuses: dict[tuple[int, tuple[str, ...]], int] = {}
 
     def park(self, thread: Thread, queue: WaitQueue, obj: SyncObject, reason: str, timeout: int | None = None) -> None:
         """Block the running `thread` in `queue`, waiting for `obj`; optionally only for `timeout` ns."""
@@ -107,8 +111,17 @@ class Blocking:
             self.emit(None, taker.name, "handoff", ("object", obj.name), ("from", giver.name))
 
     def misuse(self, thread: Thread, message: str, subject: tuple[str, ...]) -> None:
-        """A thread used an object wrongly: a violation; the step has no effect and the thread goes on.
-        `subject`: the object's name and the operation (see simulator.analysis.violations)."""
+        """A thread used an object wrongly: a violation; the step has no effect and the thread goes on, unless
+        this is the MAX_VIOLATIONS_PER_SUBJECT-th time it made this same misuse (same subject): then it stops
+        after the step, as if its next operation were `exit` (what it holds stays held). A run lists no more
+        violations of a subject than that, so going on would only count more of them: a misuse in a loop of
+        10**9 passes would run to the step bound. `subject`: the object's name and the operation (see
+        simulator.analysis.violations)."""
+        key = (thread.index, subject)
+        count = self._misuses[key] = self._misuses.get(key, 0) + 1
+        if count >= MAX_VIOLATIONS_PER_SUBJECT:
+            message = f"{message}; {thread.name} stops (it made this misuse {count} times)"
+            thread.next_op = Exit()
         self._violation("misuse", thread, message, subject)
 
     def report_stuck(self, threads: list[Thread]) -> None:

@@ -13,7 +13,7 @@ class Cpu:
 
     __slots__ = (
         "index", "thread", "last_thread", "token", "switch_start", "run_start", "segment_start",
-        "time_slice", "slice_start", "expiry", "busy", "switching",
+        "time_slice", "slice_start", "expiry", "busy", "switching", "preempted", "preempted_at",
     )  # fmt: skip
 
     def __init__(self, index: int) -> None:
@@ -35,3 +35,7 @@ class Cpu:
         self.expiry: int | None = None
         self.busy = 0
         self.switching = 0
+        #: The thread last preempted off this CPU, and when: one the policy gives the CPU straight back to, at
+        #: that instant, never left it for another thread (its involuntary switch is taken back).
+        self.preempted: Thread | None = None
+        self.preempted_at = -1

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from simulator.analysis.footprints import Footprints, is_visible
 from simulator.analysis.races import RaceDetector
 from simulator.analysis.violations import ViolationLog
-from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS
+from simulator.bounds import DEFAULT_MAX_INSTANT_STEPS, EVENTS_PER_STEP
 from simulator.chooser import Chooser, Strategy
 from simulator.engine import PRIORITY_CPU, PRIORITY_CPU_FIRST, PRIORITY_WAKE, Engine
 from simulator.model.blocking import Blocking
@@ -62,8 +62,8 @@ class Kernel:
     # reads slots faster than the attributes of an instance with this many of them (about 9% on make bench).
     __slots__ = (
         "scenario", "chooser", "engine", "policy", "context_switch", "migration_cost", "cpus", "devices",
-        "max_steps", "steps", "context_switches", "dispatches", "wakeups", "violations", "races", "end_time",
-        "complete", "step_bound_hit", "threads", "processes", "ipc",
+        "max_steps", "max_events", "steps", "context_switches", "dispatches", "wakeups", "violations", "races",
+        "end_time", "complete", "step_bound_hit", "threads", "processes", "ipc",
         "_controlled", "_control", "_controlled_picks", "_footprints", "_creator", "_blocking",
         "_steps_by_type", "_finished", "_dispatch_pending", "_ready", "_unarmed", "_preemptive",
         "_slice", "_handover", "_dispatching", "_idle", "_anyone_fits", "_timed", "_slices",
@@ -89,7 +89,8 @@ class Kernel:
         max_instant_steps: int | None = DEFAULT_MAX_INSTANT_STEPS,
         detect_races: bool = True,
     ) -> None:
-        """`max_steps` bounds the steps of the run (None: no bound); `max_instant_steps` the steps one thread
+        """`max_steps` bounds the steps of the run, and its engine events (simulator.bounds.EVENTS_PER_STEP
+        per step; None: no bound); `max_instant_steps` the steps one thread
         may take at one instant before the run stops as a livelock (None: never; see
         simulator.analysis.livelock); without `detect_races`, no data race is looked for (an explorer's
         schedule of a scenario that does not expect `no_data_race`)."""
@@ -111,6 +112,8 @@ class Kernel:
         self.cpus = [Cpu(index) for index in range(machine.cpus)]
         self.devices = make_devices(machine)
         self.max_steps = max_steps
+        #: The engine's events are bounded with the steps (see simulator.bounds.EVENTS_PER_STEP).
+        self.max_events = None if max_steps is None else max_steps * EVENTS_PER_STEP
         self.steps = 0
         #: Livelock: the instant of the last step and the steps taken since the clock moved; once those pass
         #: max_instant_steps, each thread's are counted (Outcome.spins).
@@ -194,11 +197,14 @@ class Kernel:
         expectations are checked when the run ended by itself (not at `until` or the step bound).
         """
         if self.threads:
-            self.engine.run(until)
+            engine = self.engine
+            engine.run(until, self.max_events)
             control = self._control
-            while control is not None and control.delayed and self.engine.idle and not self.engine.stopped:
+            while control is not None and control.delayed and engine.idle and not engine.stopped:
                 control.release()  # nothing else can happen: the delayed threads go on
-                self.engine.run(until)
+                engine.run(until, self.max_events)
+            if engine.bounded:
+                self._outcome.event_bound()
         self._outcome.end(until, self._blocking)
 
     def _emit(self, cpu: int | None, thread: str | None, event: str, *details: tuple[str, object]) -> None:
@@ -290,6 +296,11 @@ class Kernel:
             if previous is not None and previous is not thread:
                 self.context_switches += 1
                 cost = self.context_switch
+            elif previous is thread and cpu.preempted is thread and cpu.preempted_at == now:
+                # The policy gave the CPU straight back to the thread it just preempted (cfs, lottery, mlfq
+                # when it is still the best): it never left the CPU for another thread, so that was no
+                # involuntary switch, as no context switch is counted for it.
+                thread.involuntary_switches -= 1
             if migrated and self.migration_cost:
                 cost += self.migration_cost
             if cost:
@@ -570,6 +581,8 @@ class Kernel:
         now = self.engine.now
         self._vacate(cpu, thread, READY, now)
         thread.involuntary_switches += 1
+        cpu.preempted = thread
+        cpu.preempted_at = now
         if self._listeners:
             self._emit(cpu.index, thread.name, "preempt", ("remaining", thread.remaining))
         self.policy.add(thread, "preempted")

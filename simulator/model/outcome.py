@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from simulator.analysis.expectations import check_expectations
 from simulator.analysis.livelock import LivelockDetector
 from simulator.analysis.violations import Violation, ViolationKind
+from simulator.bounds import EVENTS_PER_STEP
 from simulator.model.threads import DONE, SWITCHING, Thread
 from simulator.program.operations import Primitive
 from simulator.timeunits import format_time
@@ -72,6 +73,17 @@ class Outcome:
         if self._emit is not None:
             self._emit(None, thread.name, "step_bound", ("steps", kernel.steps))
         self._engine.stop()
+
+    def event_bound(self) -> None:
+        """The engine has run its bound of events (EVENTS_PER_STEP per step of the step bound), most of
+        them no step (quantum expiries, timers, GIL hand-overs): the run has stopped there."""
+        kernel = self._kernel
+        kernel.step_bound_hit = True
+        message = (f"stopped after {self._engine.events} events and {kernel.steps} steps (the event bound: "
+                   f"{EVENTS_PER_STEP} events per step of --max-steps {kernel.max_steps})")  # fmt: skip
+        self._violations.append(Violation("step_bound", self._engine.now, None, message))
+        if self._emit is not None:
+            self._emit(None, None, "step_bound", ("steps", kernel.steps), ("events", self._engine.events))
 
     # -- the end -----------------------------------------------------------------------------------------
 

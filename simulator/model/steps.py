@@ -223,6 +223,16 @@ class ProgramSteps:
         clock = process.atomic_clocks.setdefault(op.var, {})
         self.races.acquire(thread.index, clock)
         old = process.memory[op.var]
+        if op.op == "load":  # an atomic read: ordered with the other atomics of the variable, writes nothing
+            if op.into is not None:
+                thread.registers[op.into] = old
+            self.races.access(thread.index, process.name, op.var,
+                              Access(self.engine.now, thread.name, "atomic load", op.line, False))  # fmt: skip
+            self.races.release(thread.index, clock)
+            if self._listeners:
+                self._emit(thread.cpu_index(), thread.name, "atomic", ("var", op.var), ("op", "load"),
+                           ("old", old), ("value", old), ("line", op.line))  # fmt: skip
+            return True
         try:
             value = self._evaluate(thread, op.value, op.line)
             if op.op == "add":

@@ -63,9 +63,10 @@ class ActivityLog:
                 if event.event == "run":
                     lines.append(f"  {format_time(event.time, unit):>8}  -- {event.thread} runs on CPU{event.cpu}")
                     continue
-                what = f"{details['op']} " if event.event == "atomic" else ""
-                old = f" (was {details['old']})" if event.event == "atomic" else ""
-                verb = "read" if event.event == "load" else "wrote"
+                atomic_load = event.event == "atomic" and details["op"] == "load"
+                what = "atomic " if atomic_load else f"{details['op']} " if event.event == "atomic" else ""
+                old = f" (was {details['old']})" if event.event == "atomic" and not atomic_load else ""
+                verb = "read" if event.event == "load" or atomic_load else "wrote"
                 lines.append(f"  {format_time(event.time, unit):>8}  {event.thread}: {what}{verb} {details['var']}"
                              f" = {details['value']}{old}  (line {details['line']})")  # fmt: skip
             if self.more_accesses:

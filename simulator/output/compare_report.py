@@ -39,8 +39,8 @@ def render_compare_text(runs: Sequence[tuple[RunMetrics, IntervalRecorder]], sce
     rows.append(["context switches", *(str(metrics.context_switches) for metrics, _ in runs)])
     rows.append(["violations", *(str(len(metrics.violations)) for metrics, _ in runs)])
     # Final memory, a row per variable (forked instances may differ between policies: '-' where absent).
-    finals = [{f"{process}.{name}": value for process, variables in metrics.memory for name, value in variables}
-              for metrics, _ in runs]  # fmt: skip
+    finals = [{f"{process}.{name}": value for process, variables in metrics.memory.items()
+               for name, value in variables.items()} for metrics, _ in runs]  # fmt: skip
     for variable in dict.fromkeys(key for final in finals for key in final):
         rows.append([f"{printable(variable)} at end", *(str(final.get(variable, "-")) for final in finals)])
     for index, thread in enumerate(first.threads):

@@ -87,13 +87,18 @@ def column_width(end: int, width: int) -> int:
         magnitude *= 10
 
 
-def _row(cells: list[dict[str, int]], step: int, rank: Callable[[str], int]) -> str:
-    """Each column's symbol: the one its row spent most time on (ties: the lower rank, then the earlier)."""
-    chars = []
-    for spent in cells:
+def _row(cells: dict[int, dict[str, int] | str], columns: int, step: int, rank: Callable[[str], int]) -> str:
+    """Each column's symbol: the one its row spent most time on (ties: the lower rank, then the earlier); a
+    column no span touched is ABSENT, one a single span covered whole is its symbol (with thousands of
+    threads, most columns of most rows are one or the other)."""
+    chars = [ABSENT] * columns
+    for index, spent in cells.items():
+        if isinstance(spent, str):
+            chars[index] = spent
+            continue
         covered = sum(spent.values())
         spent[ABSENT] = spent.get(ABSENT, 0) + step - covered
-        chars.append(max(spent, key=lambda s: (spent[s], -rank(s))))
+        chars[index] = max(spent, key=lambda s: (spent[s], -rank(s)))
     return "".join(chars)
 
 
@@ -112,18 +117,33 @@ def _cpu_rank(symbol: str) -> int:
     return 2 if symbol == ABSENT else 1 if symbol == CPU_SWITCHING else 0
 
 
-def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) -> list[dict[str, int]]:
-    """Time spent on each symbol in each column; each span visits only the columns it overlaps."""
-    cells: list[dict[str, int]] = [{} for _ in range(columns)]
+def _accumulate(spans: Sequence[tuple[int, int, str]], columns: int, step: int) -> dict[int, dict[str, int] | str]:
+    """Time spent on each symbol in each column a span overlaps, by column index (the others are absent);
+    a column one span covers whole is just its symbol (a lane's spans do not overlap: nothing else can
+    outweigh it). Each span visits only the columns it overlaps."""
+    cells: dict[int, dict[str, int] | str] = {}
     for start, stop, symbol in spans:
         index = start // step
         if start < stop <= (index + 1) * step and index < columns:  # within one column: most spans of a long run
-            cell = cells[index]
+            cell = cells.get(index)
+            if cell is None:
+                cell = cells[index] = {}
+            elif isinstance(cell, str):
+                cell = cells[index] = {cell: step}
             cell[symbol] = cell.get(symbol, 0) + stop - start
             continue
         while index < columns and index * step < stop:
             overlap = min(stop, (index + 1) * step) - max(start, index * step)
-            cells[index][symbol] = cells[index].get(symbol, 0) + overlap
+            cell = cells.get(index)
+            if cell is None:
+                if overlap == step:
+                    cells[index] = symbol
+                    index += 1
+                    continue
+                cell = cells[index] = {}
+            elif isinstance(cell, str):
+                cell = cells[index] = {cell: step}
+            cell[symbol] = cell.get(symbol, 0) + overlap
             index += 1
     return cells
 
@@ -145,13 +165,14 @@ def render_gantt(recorder: IntervalRecorder, end: int, unit: str, width: int) ->
                    for state, _, thread, _ in kinds]  # fmt: skip
     for cpu, lane in enumerate(recorder.cpu_lanes):
         spans = [(lane[i], lane[i + 1], cpu_symbols[lane[i + 2]]) for i in range(0, len(lane), 3)]
-        row = _row(_accumulate(spans, columns, step), step, _cpu_rank).replace(ABSENT, CPU_IDLE)
+        row = _row(_accumulate(spans, columns, step), columns, step, _cpu_rank).replace(ABSENT, CPU_IDLE)
         lines.append(f"{f'CPU{cpu}':<{label_width}} |{row}|")
     thread_symbols = [_thread_symbol(state, reason) if thread is None else "" for state, _, thread, reason in kinds]
     for name, label in zip(names, labels[recorder.cpus :], strict=True):
         lane = recorder.thread_lanes[name]
         spans = [(lane[i], lane[i + 1], thread_symbols[lane[i + 2]]) for i in range(0, len(lane), 3)]
-        lines.append(f"{label:<{label_width}} |{_row(_accumulate(spans, columns, step), step, _thread_rank)}|")
+        row = _row(_accumulate(spans, columns, step), columns, step, _thread_rank)
+        lines.append(f"{label:<{label_width}} |{row}|")
     lines.append(" " * (label_width + 1) + _axis(end, columns, step, unit))
     lines += [THREAD_LEGEND, CPU_LEGEND, *_key_lines(names, keys, max(label_width + columns + 3, 40))]
     return lines

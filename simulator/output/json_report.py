@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
-from simulator.analysis.metrics import RunMetrics
+from simulator.analysis.metrics import RunMetrics, ThreadMetrics
 from simulator.analysis.races import Access
 from simulator.output.numbers import Number, dumps
 from simulator.output.values import average_value, policy_parameters, rounded, time_value
@@ -13,8 +13,36 @@ from simulator.timeunits import NS_PER_UNIT
 FORMAT = "threadsim-report/1"
 
 
-def report_dict(metrics: RunMetrics) -> dict[str, Any]:
-    """The JSON report as plain values, keys in a fixed order."""
+def thread_dict(thread: ThreadMetrics, unit: str) -> dict[str, Any]:
+    """One thread's entry of the report's `threads`."""
+
+    def t(ns: int | None) -> Number | None:
+        return time_value(ns, unit)
+
+    return {
+        "name": thread.name,
+        "process": thread.process,
+        "arrival": t(thread.arrival),
+        "first_run": t(thread.first_run),
+        "completion": t(thread.completion),
+        "cpu_time": t(thread.cpu_time),
+        "waiting": t(thread.waiting),
+        "blocked": t(thread.blocked),
+        "io": t(thread.io),
+        "sync": t(thread.sync),
+        "gil": t(thread.gil),
+        "sleeping": t(thread.sleeping),
+        "switching": t(thread.switching),
+        "response": t(thread.response),
+        "turnaround": t(thread.turnaround),
+        "voluntary_switches": thread.voluntary_switches,
+        "involuntary_switches": thread.involuntary_switches,
+        "migrations": thread.migrations,
+    }
+
+
+def report_dict(metrics: RunMetrics, *, threads: bool = True) -> dict[str, Any]:
+    """The JSON report as plain values, keys in a fixed order (`threads` false: its `threads` empty)."""
     unit = metrics.time_unit
 
     def t(ns: int | None) -> Number | None:
@@ -32,29 +60,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "context_switch": t(metrics.context_switch),
         "end_time": t(metrics.end_time),
         "complete": metrics.complete,
-        "threads": [
-            {
-                "name": thread.name,
-                "process": thread.process,
-                "arrival": t(thread.arrival),
-                "first_run": t(thread.first_run),
-                "completion": t(thread.completion),
-                "cpu_time": t(thread.cpu_time),
-                "waiting": t(thread.waiting),
-                "blocked": t(thread.blocked),
-                "io": t(thread.io),
-                "sync": t(thread.sync),
-                "gil": t(thread.gil),
-                "sleeping": t(thread.sleeping),
-                "switching": t(thread.switching),
-                "response": t(thread.response),
-                "turnaround": t(thread.turnaround),
-                "voluntary_switches": thread.voluntary_switches,
-                "involuntary_switches": thread.involuntary_switches,
-                "migrations": thread.migrations,
-            }
-            for thread in metrics.threads
-        ],
+        "threads": [thread_dict(thread, unit) for thread in metrics.threads] if threads else [],
         "averages": {
             "waiting": average_value(metrics.average("waiting"), unit),
             "response": average_value(metrics.average("response"), unit),
@@ -101,7 +107,7 @@ def report_dict(metrics: RunMetrics) -> dict[str, Any]:
         "completed": metrics.completed,
         "throughput": None if throughput is None else rounded(throughput * NS_PER_UNIT[unit], places=6),
         "steps": metrics.steps,
-        "memory": {process: dict(variables) for process, variables in metrics.memory},
+        "memory": {process: dict(variables) for process, variables in metrics.memory.items()},
         "data_races": [
             {
                 "variable": race.variable,
@@ -152,3 +158,32 @@ def access_dict(access: Access, unit: str) -> dict[str, Any]:
 def render_json(metrics: RunMetrics) -> str:
     """The JSON report as text (2-space indent, fixed key order, a final newline)."""
     return dumps(report_dict(metrics), indent=2, ensure_ascii=False) + "\n"
+
+
+#: How the (empty) threads list shows in the report's text: a top-level key, the only one indented by two
+#: spaces (nested keys have four or more; a string's newlines and quotes are escaped).
+_NO_THREADS = '\n  "threads": []'
+#: Threads written per call of `out.write`.
+_BATCH = 1000
+
+
+def write_json(metrics: RunMetrics, out: IO[str]) -> None:
+    """Write exactly `render_json(metrics)` to `out`, one thread's entry at a time: the whole text of a
+    million-thread report (json.dumps with an indent keeps every piece of it in a list first) took 4 GB."""
+    text = dumps(report_dict(metrics, threads=False), indent=2, ensure_ascii=False) + "\n"
+    if not metrics.threads:
+        out.write(text)
+        return
+    head, tail = text.split(_NO_THREADS, 1)
+    out.write(head + '\n  "threads": [\n')
+    unit = metrics.time_unit
+    batch: list[str] = []
+    separator = ""  # before the next batch: nothing, then the comma after the last entry written
+    for index, thread in enumerate(metrics.threads, 1):
+        entry = dumps(thread_dict(thread, unit), indent=2, ensure_ascii=False)
+        batch.append("    " + entry.replace("\n", "\n    "))  # nested two levels: four more spaces a line
+        if len(batch) == _BATCH or index == len(metrics.threads):
+            out.write(separator + ",\n".join(batch))
+            separator = ",\n"
+            batch.clear()
+    out.write("\n  ]" + tail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 
 from simulator.analysis.metrics import RunMetrics
@@ -78,17 +79,19 @@ def metrics_table(metrics: RunMetrics) -> list[str]:
 
     header = ["thread", "process", "arrival", "first_run", "completion", "cpu_time", "waiting", "blocked", "io",
               "sync", "gil", "sleeping", "switching", "response", "turnaround", "vol", "invol", "migr"]  # fmt: skip
-    rows = [
-        [thread.name, thread.process, t(thread.arrival), t(thread.first_run), t(thread.completion),
-         t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.io),
-         t(thread.sync), t(thread.gil), t(thread.sleeping), t(thread.switching),
-         t(thread.response), t(thread.turnaround), str(thread.voluntary_switches),
-         str(thread.involuntary_switches), str(thread.migrations)]
-        for thread in metrics.threads
-    ]  # fmt: skip
     averages = ["average", "", "", "", "", "", avg("waiting"), "", "", "", "", "", "", avg("response"),
                 avg("turnaround"), "", "", ""]  # fmt: skip
-    lines = _table(header, [*rows, averages])
+
+    def rows() -> Iterator[list[str]]:
+        for thread in metrics.threads:
+            yield [thread.name, thread.process, t(thread.arrival), t(thread.first_run), t(thread.completion),
+                   t(thread.cpu_time), t(thread.waiting), t(thread.blocked), t(thread.io),
+                   t(thread.sync), t(thread.gil), t(thread.sleeping), t(thread.switching),
+                   t(thread.response), t(thread.turnaround), str(thread.voluntary_switches),
+                   str(thread.involuntary_switches), str(thread.migrations)]  # fmt: skip
+        yield averages
+
+    lines = _streamed_table(header, rows)
     lines.append("")
     cpu_rows = [
         [f"CPU{cpu.cpu}", t(cpu.busy), t(cpu.idle), t(cpu.switching),
@@ -186,8 +189,8 @@ def memory_lines(metrics: RunMetrics) -> list[str]:
     if not metrics.memory:
         return []
     lines = ["memory at the end:"]
-    for process, variables in metrics.memory:
-        lines.append(f"  {process}: " + ", ".join(f"{name} = {value}" for name, value in variables))
+    for process, variables in metrics.memory.items():
+        lines.append(f"  {process}: " + ", ".join(f"{name} = {value}" for name, value in variables.items()))
     return [*lines, ""]
 
 
@@ -216,6 +219,25 @@ def violation_lines(metrics: RunMetrics) -> list[str]:
         lines.append(f"  [{violation.kind}] at {format_time(violation.time, metrics.time_unit)}{who}: "
                      f"{violation.message}")  # fmt: skip
     return lines
+
+
+def _streamed_table(header: list[str], rows: Callable[[], Iterable[list[str]]]) -> list[str]:
+    """`_table(header, list(rows()))`, making the rows twice (once to measure the columns, once to write
+    them) instead of keeping them: a million threads' cells took a gigabyte, twice over."""
+    widths = [len(printable(cell)) for cell in header]
+    for row in rows():
+        for index, cell in enumerate(row):
+            size = len(printable(cell))
+            if size > widths[index]:
+                widths[index] = size
+
+    def line(cells: list[str]) -> str:
+        cells = [printable(cell) for cell in cells]
+        first = f"{cells[0]:<{widths[0]}}"
+        rest = [f"{cell:>{width}}" for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest]).rstrip()
+
+    return [line(header), *(line(row) for row in rows())]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -27,7 +27,7 @@ _MAX_DURATION = 10**100
 _BINARY_OPS = frozenset({"or", "and", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "//", "%"})
 _UNARY_OPS = frozenset({"-", "not"})
 #: The operations an `atomic` step may do.
-ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
+ATOMIC_OPS = ("add", "sub", "set", "swap", "cas", "load")
 
 
 def field_problem(operation: Primitive) -> str | None:

@@ -61,7 +61,7 @@ OPERATIONS = tuple(KEYWORDS)
 BARE_OPERATIONS = tuple(keyword for keyword, kind in KEYWORDS.items() if kind.spec.keywords[keyword] is None)
 #: What a bare word makes (its operation has no fields but the line).
 _BARE: Mapping[str, Callable[..., Operation]] = {keyword: KEYWORDS[keyword] for keyword in BARE_OPERATIONS}
-ATOMIC_OPS = ("add", "sub", "set", "swap", "cas")
+ATOMIC_OPS = ("add", "sub", "set", "swap", "cas", "load")
 #: The YAML keys that hold sub-programs (`do`, `then`, `else`).
 BODY_KEYS = tuple(dict.fromkeys(key for kind in OPERATION_TYPES for key in kind.spec.bodies))
 
@@ -257,7 +257,7 @@ class ProgramParser:
         return Incr(self.variable(fields["var"], (*path, "var")), by, line=line)
 
     def op_atomic(self, value: object, path: PathKey, line: int) -> Atomic | None:
-        fields = self.fields(value, path, "atomic", ("var", "op", "value", "expected", "into"), ("var", "op", "value"),
+        fields = self.fields(value, path, "atomic", ("var", "op", "value", "expected", "into"), ("var", "op"),
                              "{var: counter, op: add, value: 1}")  # fmt: skip
         if fields is None:
             return None
@@ -265,6 +265,16 @@ class ProgramParser:
         if op not in ATOMIC_OPS:
             self.fail((*path, "op"), f"atomic op must be one of {', '.join(ATOMIC_OPS)}, got {op!r}"
                       f"{did_you_mean(str(op), ATOMIC_OPS)}")  # fmt: skip
+            return None
+        if op == "load":  # an atomic read: {var: x, op: load, into: r}
+            if "value" in fields or "into" not in fields:
+                self.fail(path, "an atomic load takes no 'value'" if "value" in fields
+                          else "an atomic load needs 'into', the register that receives the value")  # fmt: skip
+                return None
+            return Atomic(self.variable(fields["var"], (*path, "var")), "load", Number(0), None,
+                          self.register(fields["into"], (*path, "into")), line=line)  # fmt: skip
+        if "value" not in fields:
+            self.fail(path, f"atomic {op} needs 'value'")
             return None
         if (op == "cas") != ("expected" in fields):
             self.fail(path, "cas needs 'expected'" if op == "cas" else f"'expected' is only for cas, not {op}")
