@@ -9,6 +9,7 @@ from simulator.analysis.footprints import Footprint, step_footprint
 from simulator.model.steps import ProgramSteps
 from simulator.program import operations
 from simulator.program.expressions import Number, Register, Variable
+from simulator.program.operation_spec import Step
 from simulator.program.operations import (
     KEYWORDS,
     OPERATION_TYPES,
@@ -23,7 +24,6 @@ from simulator.program.operations import (
     Repeat,
     Sleep,
     SpanMark,
-    Step,
     Store,
     While,
     Yield,

@@ -24,6 +24,7 @@ from operator import attrgetter
 import attrs
 
 from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable, variables
+from simulator.program.operation_spec import Touches
 from simulator.program.operations import (
     OPERATION_TYPES,
     Assert,
@@ -36,7 +37,6 @@ from simulator.program.operations import (
     Primitive,
     Sleep,
     SpanMark,
-    Touches,
     Yield,
     walk,
 )

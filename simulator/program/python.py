@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 
 from simulator.program.expressions import Expression, Number, variables
+from simulator.program.operation_spec import OperationSpec, Step, Touches
 from simulator.program.operations import (
     PRIMITIVE_TYPES,
     Acquire,
@@ -46,13 +47,10 @@ from simulator.program.operations import (
     Load,
     Lock,
     Operation,
-    OperationSpec,
     Primitive,
     Release,
     Sleep,
     Spawn,
-    Step,
-    Touches,
     Unlock,
     Wait,
 )

@@ -71,7 +71,7 @@ def _check(checker: Checker, default_name: str) -> Scenario:
     seed = checker.integer(data, (), "seed", 0, minimum=0)
     machine = check_machine(checker, data.get("machine", {}), ("machine",))
     processes = check_processes(checker, data)
-    expect = _expectations(checker, data, processes)
+    expect = expectations_of(checker, data, processes)
     if checker.errors or machine is None:
         raise InputErrors(checker.errors)
     scenario = Scenario(
@@ -89,7 +89,7 @@ def _check(checker: Checker, default_name: str) -> Scenario:
     return remember(scenario)  # checked just now: simulate() need not check it again
 
 
-def _expectations(checker: Checker, data: Mapping[str, object],
+def expectations_of(checker: Checker, data: Mapping[str, object],
                   processes: tuple[ProcessSpec, ...]) -> tuple[Expectation, ...]:  # fmt: skip
     raw = checker.sequence(data, (), "expect")
     memory = {process.name: {name for name, _ in process.memory} for process in processes}
