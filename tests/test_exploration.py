@@ -649,3 +649,30 @@ def test_shrinking_takes_no_more_steps_than_its_step_budget() -> None:
     roomy = StepBudget(0)
     shrunk = explorer.shrink(seed, decisions, failure, steps=roomy)
     assert shrunk.state == "fewest" and shrunk.preemptions == 1 and 0 < roomy.spent < 1_000_000
+
+
+#: One CPU; A runs first, then B or C: which of them the CPU takes next decides x. No thread wakes up.
+WHOM_NEXT = """
+name: whom-next
+time_unit: ms
+machine: {{cpus: 1, policy: {policy}}}
+processes:
+  - name: app
+    memory: {{x: 0}}
+    threads:
+      - {{name: A, program: [compute: 1]}}
+      - {{name: B, program: [store: {{var: x, value: 1}}]}}
+      - {{name: C, program: [store: {{var: x, value: 2}}]}}
+expect: [app.x == 2]
+"""
+
+
+@pytest.mark.parametrize("policy", ["fcfs", "{name: fcfs, wakeup: preempt}", "{name: fcfs, order: cyclic}"])
+def test_fcfs_options_keep_the_explorers_picks(policy: str) -> None:
+    """fcfs's `wakeup: preempt` preempts once per wake-up, not by rank: exploration still picks whom to run
+    next, so the schedule where C runs before B is found (it was "proven" with one schedule)."""
+    from simulator import parse_scenario
+
+    scenario = parse_scenario(WHOM_NEXT.format(policy=policy))
+    result = Explorer("<whom-next>", scenario, "whomnext").explore_dfs(0)
+    assert result.runs == 6 and [failure.kind for failure in result.failures] == ["expect"]

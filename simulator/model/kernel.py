@@ -159,8 +159,8 @@ class Kernel(Dispatch):
         #: _refill): with one global queue, no pinning, no ranking preemption, no explorer.
         self._handover = self._anyone_fits and not (self._preemptive or self._controlled)
         #: Exploration chooses among ready threads, unless the policy ranks them and preempts for the best (it
-        #: would take the CPU straight back, at the same instant, for ever).
-        self._controlled_picks = self._controlled and not self.policy.preemptive
+        #: would take the CPU straight back, at the same instant, for ever: see Policy.ranks).
+        self._controlled_picks = self._controlled and not (self.policy.preemptive and self.policy.ranks)
         self._control = (Control(self, self.chooser, self._footprints)
                          if self._controlled and self._footprints is not None else None)  # fmt: skip
         self._schedule = self.engine.schedule

@@ -112,6 +112,11 @@ class Policy(ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     #: Whether `should_preempt` can ever say yes; the kernel skips asking policies that never preempt.
     preemptive: ClassVar[bool] = False
+    #: Whether its preemptions rank the threads (a better-ranked ready thread displaces a running one at any
+    #: dispatch): a thread an explorer picks instead would lose its CPU straight back, at the same instant,
+    #: for ever, so exploration leaves the picks to such a policy. Read only when `preemptive`; a policy that
+    #: preempts once for an event instead (fcfs's `wakeup: preempt`) says False.
+    ranks: ClassVar[bool] = True
     #: Whether `time_slice` is the same for every thread (the kernel then asks once).
     constant_time_slice: ClassVar[bool] = False
     #: Whether the policy has timers: the kernel then calls `on_timer` at the instants `next_timer` gives.

@@ -88,6 +88,7 @@ class OstepFcfs(Fcfs):
         self.woken: Thread | None = None
         self.owed = False
         self.preemptive = self.preempts_for_wakeups  # type: ignore[misc]  # per instance
+        self.ranks = False  # type: ignore[misc]  # one preemption per wake-up: an explorer's picks stay
         self.holds_cpu_for_io = self.setting("io_wait") == "hold"
 
     def add(self, thread: Thread, reason: ReadyReason) -> None:
