@@ -262,3 +262,16 @@ def test_a_setting_inside_an_aliased_value_changes_only_its_own_path(tmp_path: P
     result = sweep(load_source(path), [parse_setting("processes.a.threads.t1.program.0.compute=9")])
     lengths = {thread.process: thread.cpu_time for thread in result.rows[0].runs[0].threads}
     assert lengths == {"a": 9_000_000, "b": 5_000_000}
+
+
+def test_span_names_in_columns_are_escaped(tmp_path: Path) -> None:
+    """A span named like a formula, with a control character, is a CSV header cell that a spreadsheet does
+    not evaluate, and is shown escaped in the text table."""
+    text = (SCENARIOS / "web-server-pool.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "named.yaml"
+    path.write_text(text.replace("name: request", 'name: "=HYPERLINK(1)\\e[31m"'), encoding="utf-8")
+    _, table, _ = invoke("sweep", str(path), "--set", "machine.cpus=1")
+    assert "\x1b" not in table and "=HYPERLINK(1)\\x1b[31m.p99" in table
+    _, report, _ = invoke("sweep", str(path), "--set", "machine.cpus=1", "--report", "csv")
+    header = next(csv.reader(io.StringIO(report)))
+    assert "'=HYPERLINK(1)\x1b[31m.p99" in header

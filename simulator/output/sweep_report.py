@@ -100,7 +100,11 @@ def render_sweep_text(result: SweepResult) -> str:
         )
     else:
         seeds = f"seed {result.seeds[0]}"
-    header = [printable(setting.path) for setting in result.settings] + ["policy"] + [f.name for f in result.figures]
+    header = (
+        [printable(setting.path) for setting in result.settings]
+        + ["policy"]
+        + [printable(f.name) for f in result.figures]
+    )
     rows = [
         [*(printable(text) for _, text in row.settings), policy_text(row.policy, unit),
          *(_cell(figure, row.summary(figure), unit, several) for figure in result.figures)]
@@ -145,11 +149,8 @@ def render_sweep_csv(result: SweepResult) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     header = [csv_cell(setting.path) for setting in result.settings] + ["policy"]
     for figure in result.figures:
-        header += (
-            [f"{figure.name}", f"{figure.name}_sd", f"{figure.name}_min", f"{figure.name}_max"]
-            if several
-            else [figure.name]
-        )
+        name = csv_cell(figure.name)  # a span's or device's name is the user's: it may look like a formula
+        header += [name, f"{name}_sd", f"{name}_min", f"{name}_max"] if several else [name]
     writer.writerow(header)
     for row in result.rows:
         cells: list[object] = [text if _is_number(text) else csv_cell(text) for _, text in row.settings]
