@@ -37,7 +37,7 @@ import attrs
 
 from simulator.errors import InputErrors
 from simulator.program.distributions import Distribution
-from simulator.program.expressions import Binary, Expression, Number, Unary, variables
+from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable, variables
 from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation, Repeat, Sleep, Wait, children
 from simulator.program.python import python_body
 from simulator.scenario.checking import Checker
@@ -345,6 +345,10 @@ def _distribution_problems(field: str, distribution: object) -> Iterator[str]:
             yield f"{field}: parameter {position}: {too_long}"
 
 
+#: The classes of an expression's nodes (subclasses are refused).
+_NODE_TYPES = (Number, Register, Variable, Unary, Binary)
+
+
 def _expression_problem(expression: Expression) -> str | None:
     """What a file's expression parser would refuse in an expression built in Python: operations nested
     more than MAX_EXPRESSION_DEPTH deep, `not` and `-` nested more than MAX_EXPRESSION_NESTING deep, a
@@ -352,6 +356,9 @@ def _expression_problem(expression: Expression) -> str | None:
     pending: list[tuple[Expression, int, int]] = [(expression, 0, 0)]  # a loop: the tree may be deep
     while pending:
         node, depth, nesting = pending.pop()
+        if type(node) not in _NODE_TYPES:  # the evaluator tells nodes by their exact type
+            names = ", ".join(kind.__name__ for kind in _NODE_TYPES)
+            return f"an expression node must be one of {names} (not a subclass), got {type(node).__name__}"
         if isinstance(node, Number):
             value = node.value
             if isinstance(value, int) and not isinstance(value, bool):

@@ -9,7 +9,7 @@ import pytest
 
 from simulator import MachineSpec, PolicySpec, load_scenario, simulate, with_overrides
 from simulator.builder import Machine, Process, build
-from simulator.program.expressions import Register
+from simulator.program.expressions import Number, Register
 from simulator.program.operations import Compute, Load, Lock, Store, Unlock
 from simulator.scenario.model import ProcessSpec, Scenario, ThreadSpec
 from simulator.validation import ScenarioError, checked, validate
@@ -137,3 +137,27 @@ def test_a_thread_written_in_python_goes_through_the_builder() -> None:
 
     scenario = build(Machine(cpus=1), Process("app", memory={"x": 0}).thread("T1", program=bump))
     assert dict(dict(simulate(scenario).memory)["app"]) == {"x": 1}
+
+
+@attrs.frozen
+class _Five(Number):
+    """A subclass of an expression node: the evaluator tells nodes by their exact type."""
+
+
+def test_a_subclassed_expression_node_is_refused_not_a_crash() -> None:
+    """In a program built from operation objects, a subclass of Number is a ScenarioError naming the
+    field; yielded by a Python body, a misuse that stops the thread (it crashed evaluate before)."""
+    from simulator.ops import Store as PyStore
+
+    thread = ThreadSpec("T", "app", 0, (Store("x", _Five(5)),))
+    scenario = Scenario("s", "ms", 0, MachineSpec(cpus=1, policy=PolicySpec("fcfs")),
+                        (ProcessSpec("app", 0, (thread,), memory=(("x", 0),)),))  # fmt: skip
+    with pytest.raises(ScenarioError, match=r"program\[0\]: value: an expression node must be one of .* got _Five"):
+        validate(scenario)
+
+    def body():  # type: ignore[no-untyped-def]
+        yield PyStore("x", _Five(5))
+
+    metrics = simulate(build(Machine(cpus=1), Process("app", memory={"x": 0}).thread("T", program=body)))
+    (violation,) = metrics.violations
+    assert violation.kind == "misuse" and "must be a Number itself, not a subclass (_Five)" in violation.message
