@@ -436,3 +436,18 @@ def test_runs_with_caches_keep_every_invariant(scenario: Scenario, data: st.Data
     assert sum(cpu.busy for cpu in metrics.cpu_stats) == sum(t.cpu_time for t in metrics.threads)
     for cpu in metrics.cpu_stats:
         assert cpu.warm is not None and 0 <= cpu.warm <= cpu.busy
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-5", "duration must not be negative, got -5"), ("abc", "expected a duration such as"),
+     ("0", "peek_interval must be positive")],
+)  # fmt: skip
+def test_a_bad_peek_interval_is_one_located_error(value: str, message: str) -> None:
+    """Each bad `peek_interval` is reported once, by what is wrong with it (a value the duration parser
+    refused was also called "not positive" before)."""
+    with pytest.raises(InputErrors) as caught:
+        parse_scenario(f"machine: {{cpus: 2, queues: per_cpu, stealing: peek, peek_interval: {value}}}\n"
+                       "threads: [{name: a, burst: 1}]\n", "bad.yaml")  # fmt: skip
+    (error,) = caught.value.errors
+    assert message in str(error) and "peek_interval" in str(error)

@@ -46,8 +46,9 @@ def check_machine(checker: Checker, raw: object, path: PathKey) -> MachineSpec |
     queues = checker.choice(raw, path, "queues", ("global", "per_cpu"), "global")
     balance = checker.duration(raw, path, "balance_interval", 4_000_000)  # 0: never
     stealing = checker.choice(raw, path, "stealing", ("idle", "never", "peek"), "idle")
+    known = len(checker.errors)
     peek = checker.duration(raw, path, "peek_interval", 30_000_000)
-    if peek <= 0:
+    if peek <= 0 and len(checker.errors) == known:  # (a value refused already is not reported twice)
         checker.fail((*path, "peek_interval"), "peek_interval must be positive")
     checker.cpus = cpus
     return MachineSpec(cpus=cpus, policy=policy, context_switch=context_switch, devices=devices, ipc=checker.ipc,
