@@ -76,7 +76,15 @@ if TYPE_CHECKING:  # the real imports, for type checkers and editors (tests/test
     from simulator.program.interpreter import ProgramGenerator, run_program
     from simulator.program.operations import Compute, Exit, Io, Operation, Repeat, Sleep, Yield
     from simulator.scenario.loader import load_scenario, parse_scenario
-    from simulator.scenario.model import DeviceSpec, MachineSpec, PolicySpec, ProcessSpec, Scenario, ThreadSpec
+    from simulator.scenario.model import (
+        CacheSpec,
+        DeviceSpec,
+        MachineSpec,
+        PolicySpec,
+        ProcessSpec,
+        Scenario,
+        ThreadSpec,
+    )
     from simulator.simulation import simulate, with_overrides
     from simulator.states import State
     from simulator.trace import TraceEvent
@@ -144,7 +152,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "simulator.program.interpreter": ("ProgramGenerator", "run_program"),
     "simulator.program.operations": ("Compute", "Exit", "Io", "Operation", "Repeat", "Sleep", "Yield"),
     "simulator.program.determinism": ("NondeterministicBodyError",),
-    "simulator.scenario.model": ("DeviceSpec", "MachineSpec", "PolicySpec", "ProcessSpec", "Scenario", "ThreadSpec"),
+    "simulator.scenario.model": (
+        "CacheSpec",
+        "DeviceSpec",
+        "MachineSpec",
+        "PolicySpec",
+        "ProcessSpec",
+        "Scenario",
+        "ThreadSpec",
+    ),
     "simulator.scenario.loader": ("load_scenario", "parse_scenario"),
     "simulator.simulation": ("simulate", "with_overrides"),
     "simulator.states": ("State",),
@@ -168,6 +184,7 @@ __all__ = [
     "GilMetrics",
     "Memory",
     "ProcessMemory",
+    "CacheSpec",
     "DeviceSpec",
     "Exit",
     "Fork",

@@ -25,6 +25,7 @@ name of a class (`Load`, `Store`, `Wait`...) build that class with the fields a 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from typing import Any, get_args
 
@@ -231,7 +232,9 @@ def with_thread(scenario: Scenario, process: str, name: str, body: Body, *, arri
     processes = []
     for spec in scenario.processes:
         if spec.name == process:
-            thread = ThreadSpec(name, process, arrival, body, **fields)
+            caller = sys._getframe(1)  # the user's with_thread call: where a ScenarioError about it points
+            made_at = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+            thread = ThreadSpec(name, process, arrival, body, made_at=made_at, **fields)
             threads = [thread if old.name == name else old for old in spec.threads]
             if all(old.name != name for old in spec.threads):
                 threads.append(thread)

@@ -161,3 +161,20 @@ def test_a_subclassed_expression_node_is_refused_not_a_crash() -> None:
     metrics = simulate(build(Machine(cpus=1), Process("app", memory={"x": 0}).thread("T", program=body)))
     (violation,) = metrics.violations
     assert violation.kind == "misuse" and "must be a Number itself, not a subclass (_Five)" in violation.message
+
+
+def test_with_thread_errors_name_the_callers_line() -> None:
+    """A bad field given through with_thread is located at the with_thread call."""
+    from simulator import parse_scenario, with_thread
+    from simulator.ops import Compute as PyCompute
+
+    base = parse_scenario("machine: {cpus: 1}\nprocesses: [{name: app, threads: [{name: T1, burst: 1}]}]\n")
+
+    def body():  # type: ignore[no-untyped-def]
+        yield PyCompute(1)
+
+    line = test_with_thread_errors_name_the_callers_line.__code__.co_firstlineno + 11
+    scenario = with_thread(base, "app", "T2", body, priority=2**70)
+    with pytest.raises(ScenarioError) as caught:
+        validate(scenario)
+    assert caught.value.problems[0].made_at == f"{__file__}:{line}"

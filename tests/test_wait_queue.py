@@ -1,4 +1,4 @@
-"""Tests of the wait queue under every primitive (simulator.model.sync.WaitQueue) and of the vector clocks
+"""Tests of the wait queue under every primitive (simulator.model.wait_queue.WaitQueue) and of the vector clocks
 the primitives move (pinned to their values before the queue and the completions were rewritten)."""
 
 from __future__ import annotations
