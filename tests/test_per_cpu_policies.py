@@ -94,3 +94,38 @@ def test_cfs_with_a_zero_latency_still_runs() -> None:
     """sched_latency 0 alone is fine: every slice is then min_granularity."""
     text = SCENARIO.format(policy="{name: cfs, sched_latency: 0, min_granularity: 1}")
     assert simulate(parse_scenario(text, "latency.yaml")).complete
+
+
+PINNED_PEEK = """
+name: pinned-peek
+time_unit: ms
+machine:
+  cpus: 2
+  queues: per_cpu
+  balance_interval: 0
+  stealing: {stealing}
+  peek_interval: 0.7
+  policy: {policy}
+threads:
+  - {{name: T1, arrival: 1, priority: 1, nice: 2, tickets: 50, affinity: [0],
+     program: [compute: 5, sleep: 1, compute: 2.5]}}
+  - {{name: T2, arrival: 2, priority: 2, nice: 4, tickets: 100, affinity: [0],
+     program: [compute: 8, io: 1, compute: 2.5]}}
+  - {{name: T3, arrival: 0, priority: 3, nice: 6, tickets: 150, affinity: [0],
+     program: [compute: 11, sleep: 1, compute: 4]}}
+  - {{name: T4, arrival: 1, priority: 0, nice: 8, tickets: 200, affinity: [1],
+     program: [compute: 14, io: 1, compute: 5]}}
+"""
+
+
+@pytest.mark.parametrize("policy", ["fcfs", "{name: rr, quantum: 2}", "sjf", "srtf", "priority", "mlfq", "lottery",
+                                    "stride", "cfs"])  # fmt: skip
+def test_a_peek_that_can_take_nobody_changes_nothing(policy: str) -> None:
+    """With every thread pinned, no peek can move one: the run is the run without peeking (under cfs a peek
+    instant was a preemption point of its own: review finding)."""
+
+    def threads(stealing: str) -> object:
+        metrics = simulate(parse_scenario(PINNED_PEEK.format(stealing=stealing, policy=policy)), seed=3)
+        return metrics.threads, metrics.cpu_stats
+
+    assert threads("peek") == threads("never")

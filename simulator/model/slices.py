@@ -113,7 +113,7 @@ class Slices:
             if thread is None or thread.state is not RUNNING:
                 continue
             # A thread whose compute ends now (its next step is due at this instant) is not cut short.
-            if policy.timer_preempts and thread.remaining and thread.preemptible and policy.should_preempt(thread):
+            if policy.timer_preempts and thread.remaining and thread.preemptible and policy.preempts_at_timer(thread):
                 self._kernel.preempt(cpu, thread)
                 continue
             if renews:
@@ -132,4 +132,5 @@ class Slices:
             elif not thread.remaining:
                 continue  # a timer that leaves slices alone (per-CPU peeking): the next step comes now
             self.arm_timer(now, now + thread.remaining)
-        self._kernel.dispatch_soon()
+        if policy.timer_changed():
+            self._kernel.dispatch_soon()

@@ -207,6 +207,17 @@ class Policy(ABC):
         queue layer's own (per-CPU peeking) does not, unless the policy's went off with it."""
         return True
 
+    def preempts_at_timer(self, running: Thread) -> bool:
+        """Asked of each running thread, in CPU order, when the timer that just went off ends running slices
+        (`timer_preempts`): whether `running` leaves its CPU now. By default `should_preempt`."""
+        return self.should_preempt(running)
+
+    def timer_changed(self) -> bool:
+        """Whether the timer that just went off changed anything a dispatch must look at (the queues, the
+        slices): then the kernel dispatches at this instant, asking running threads `should_preempt` too. A
+        per-CPU peek that moved nobody changed nothing, and must not be a preemption point of its own."""
+        return True
+
     @classmethod
     def complete(cls, values: dict[str, ParameterValue], given: Collection[str]) -> None:
         """Check the parameters together, and fill in those that follow from others (`given`: the names the

@@ -52,6 +52,8 @@ class PerCpuQueues(Policy):
         #: last timer; the running threads a peek took, by index, and the CPU whose queue each goes to.
         self.peek_interval = peek_interval if stealing == "peek" and cpus > 1 else 0
         self.inner_ticked = True
+        #: The last peek moved a thread to another CPU's queue (else the timer changed nothing: no dispatch).
+        self.peek_moved = False
         self.moving: dict[int, int] = {}
         self.timed = self.queues[0].timed or bool(self.peek_interval)
         self.timer_preempts = self.queues[0].timer_preempts or bool(self.peek_interval)
@@ -171,11 +173,21 @@ class PerCpuQueues(Policy):
     def renews_slices(self) -> bool:
         return self.inner_ticked
 
+    def preempts_at_timer(self, running: Thread) -> bool:
+        # At a peek alone only a thread the peek moves leaves its CPU (the policy's timer did not go off).
+        if self.moving and running.index in self.moving:
+            return True
+        return self.inner_ticked and self.should_preempt(running)
+
+    def timer_changed(self) -> bool:
+        return self.inner_ticked or self.peek_moved
+
     def peek(self, running: Sequence[Thread]) -> None:
         """multi.py's peek: each CPU whose queue is empty, in CPU order, takes the first thread allowed on it
         from the queue of one other CPU drawn at random. The running threads whose slice the policy's timer
         ends now count as at the back of their CPU's queue (multi.py has just put them there): one taken is
         marked in `moving`, and should_preempt takes it off its CPU, into the new queue."""
+        self.peek_moved = False
         lines = [list(queue.ready_threads()) for queue in self.queues]
         if self.inner_ticked and self.queues[0].timer_preempts:
             for thread in running:
@@ -191,6 +203,7 @@ class PerCpuQueues(Policy):
                 if self.allowed(thread, cpu):
                     lines[donor].remove(thread)
                     lines[cpu].append(thread)
+                    self.peek_moved = True
                     if thread.cpu is not None:
                         self.moving[thread.index] = cpu
                     else:
