@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 
-from bench import policies, startup, workload
+from bench import policies, startup, whole, workload
 
 #: (threads, cycles): about one million events each.
 SIZES = ((1_000, 165), (100_000, 2))
@@ -127,6 +127,9 @@ def main() -> None:
     print(f"  per event beyond each thread's arrival and end (the events and time that twice the cycles add): "
           f"{small / 1e6:.3f}M and {large / 1e6:.3f}M events/s, {large / small:.2f}x")  # fmt: skip
     print()
+    if all(("simpy", threads) in rates for threads, _ in SIZES):
+        whole.print_whole(SIZES)
+        print()
     print("streaming the .jsonl event log (1,000 threads; trace events, peak memory of the whole process):")
     for cycles in STREAM_CYCLES:
         case = ("threadsim-jsonl", 1_000, cycles)

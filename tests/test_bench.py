@@ -3,6 +3,7 @@ a fresh process, and the runs go in rounds."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from bench import __main__ as bench
@@ -143,3 +144,27 @@ def test_the_report_figure_runs_every_format_against_the_bare_run(monkeypatch: p
     assert lines[-1].split()[:4] == ["--report", "json", "--timeline", "run.txt"]
     for case in ("simulation", "text", ".trace.json"):
         assert 0 < bench_reports.run_once(case, 6, 2) < 60
+
+
+def test_the_whole_process_w1_file_is_the_workload() -> None:
+    """bench.whole's YAML file is W1: loaded, it runs as the scenario bench.workload builds (names aside)."""
+    from bench import whole
+    from simulator import parse_scenario, simulate
+
+    written = simulate(parse_scenario(whole.w1_yaml(12, 3)))
+    built = simulate(workload._bench_scenario(12, 3))
+    assert [attrs.evolve(thread, name="", process="") for thread in written.threads] == [
+        attrs.evolve(thread, name="", process="") for thread in built.threads
+    ]
+    assert (written.end_time, written.context_switches) == (built.end_time, built.context_switches)
+
+
+def test_whole_process_seconds_come_from_the_child() -> None:
+    """A child's CPU seconds are measured, and a failing command is an error naming it."""
+    import sys
+
+    from bench import whole
+
+    assert whole.child_seconds([sys.executable, "-c", "sum(range(10**6))"]) > 0
+    with pytest.raises(RuntimeError, match="failed"):
+        whole.child_seconds([sys.executable, "-c", "raise SystemExit(3)"])
