@@ -668,11 +668,18 @@ expect: [app.x == 2]
 
 
 @pytest.mark.parametrize("policy", ["fcfs", "{name: fcfs, wakeup: preempt}", "{name: fcfs, order: cyclic}"])
-def test_fcfs_options_keep_the_explorers_picks(policy: str) -> None:
+@pytest.mark.parametrize("layout", ["global", "per_cpu", "pinned"])
+def test_fcfs_options_keep_the_explorers_picks(policy: str, layout: str) -> None:
     """fcfs's `wakeup: preempt` preempts once per wake-up, not by rank: exploration still picks whom to run
-    next, so the schedule where C runs before B is found (it was "proven" with one schedule)."""
+    next, so the schedule where C runs before B is found (it was "proven" with one schedule), also through
+    the queue layers (per-CPU queues, a pinned thread)."""
     from simulator import parse_scenario
 
-    scenario = parse_scenario(WHOM_NEXT.format(policy=policy))
+    text = WHOM_NEXT.format(policy=policy)
+    if layout == "per_cpu":
+        text = text.replace("machine: {cpus: 1,", "machine: {cpus: 1, queues: per_cpu,")
+    elif layout == "pinned":
+        text = text.replace("{name: B,", "{name: B, affinity: [0],")
+    scenario = parse_scenario(text)
     result = Explorer("<whom-next>", scenario, "whomnext").explore_dfs(0)
     assert result.runs == 6 and [failure.kind for failure in result.failures] == ["expect"]

@@ -27,6 +27,7 @@ class PinnedQueue(Policy):
         super().__init__(inner.spec)
         self.inner = inner
         self.preemptive = inner.preemptive  # type: ignore[misc]  # the inner policy's, per instance
+        self.ranks = inner.ranks  # type: ignore[misc]
         self.constant_time_slice = inner.constant_time_slice  # type: ignore[misc]
         self.timed = inner.timed
         self.timer_preempts = inner.timer_preempts

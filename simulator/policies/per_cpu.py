@@ -59,6 +59,7 @@ class PerCpuQueues(Policy):
         self.timer_preempts = self.queues[0].timer_preempts or bool(self.peek_interval)
         self.tracks_slices = self.queues[0].tracks_slices
         self.holds_cpu_for_io = self.queues[0].holds_cpu_for_io
+        self.ranks = self.queues[0].ranks  # type: ignore[misc]  # the inner policy's (see Policy.ranks)
 
     @property
     def preemptive(self) -> bool:  # type: ignore[override]
