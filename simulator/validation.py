@@ -31,13 +31,13 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, get_args
+from typing import Any
 
 import attrs
 
 from simulator.errors import InputErrors
 from simulator.program.distributions import Distribution
-from simulator.program.expressions import Binary, Expression, Number, Register, Unary, Variable, variables
+from simulator.program.expressions import EXPRESSION_TYPES, Binary, Expression, Number, Unary, variables
 from simulator.program.operations import OPERATION_TYPES, Compute, Io, Operation, Repeat, Sleep, Wait, children
 from simulator.program.python import python_body
 from simulator.scenario.checking import Checker
@@ -47,8 +47,6 @@ from simulator.scenario.model import MachineSpec, ProcessSpec, Scenario, ThreadS
 from simulator.scenario.processes import Survey
 from simulator.scenario.source import Source, format_path
 from simulator.scenario.to_data import scenario_data
-
-_EXPRESSION_TYPES = get_args(Expression)
 
 #: The file name the loader's checks see for a scenario built in Python.
 PYTHON_SOURCE = "<python>"
@@ -345,10 +343,6 @@ def _distribution_problems(field: str, distribution: object) -> Iterator[str]:
             yield f"{field}: parameter {position}: {too_long}"
 
 
-#: The classes of an expression's nodes (subclasses are refused).
-_NODE_TYPES = (Number, Register, Variable, Unary, Binary)
-
-
 def _expression_problem(expression: Expression) -> str | None:
     """What a file's expression parser would refuse in an expression built in Python: operations nested
     more than MAX_EXPRESSION_DEPTH deep, `not` and `-` nested more than MAX_EXPRESSION_NESTING deep, a
@@ -356,8 +350,8 @@ def _expression_problem(expression: Expression) -> str | None:
     pending: list[tuple[Expression, int, int]] = [(expression, 0, 0)]  # a loop: the tree may be deep
     while pending:
         node, depth, nesting = pending.pop()
-        if type(node) not in _NODE_TYPES:  # the evaluator tells nodes by their exact type
-            names = ", ".join(kind.__name__ for kind in _NODE_TYPES)
+        if type(node) not in EXPRESSION_TYPES:  # the evaluator tells nodes by their exact type
+            names = ", ".join(kind.__name__ for kind in EXPRESSION_TYPES)
             return f"an expression node must be one of {names} (not a subclass), got {type(node).__name__}"
         if isinstance(node, Number):
             value = node.value
@@ -392,7 +386,7 @@ def _operation_problems(operation: Operation, memory: frozenset[str], objects: M
         expression = getattr(operation, field)
         if expression is None:
             continue
-        if not isinstance(expression, _EXPRESSION_TYPES):
+        if not isinstance(expression, EXPRESSION_TYPES):
             yield (
                 f"{field}: expected an expression (simulator.program.expressions: Number, Register, Variable, "
                 f"... or parse_expression's result), got {type(expression).__name__}"

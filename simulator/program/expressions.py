@@ -111,6 +111,9 @@ class Binary:
 
 
 Expression = Number | Register | Variable | Unary | Binary
+#: The classes of an expression's nodes. `evaluate` tells them apart by exact class: no subclass is an
+#: expression (the checks of programs built in Python refuse one).
+EXPRESSION_TYPES: tuple[type[Expression], ...] = (Number, Register, Variable, Unary, Binary)
 
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*%<>().]))")
 _KEYWORDS = {"and", "or", "not"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import attrs
 
 from simulator.program.expressions import (
+    EXPRESSION_TYPES,
     MAX_EXPRESSION_DEPTH,
     MAX_EXPRESSION_LENGTH,
     Binary,
@@ -53,10 +54,6 @@ def field_problem(operation: Primitive) -> str | None:
     return None
 
 
-#: The classes of an expression's nodes.
-_NODE_TYPES = (Number, Register, Variable, Unary, Binary)
-
-
 def expression_problem(expression: object) -> str | None:
     """What makes `expression` one the kernel cannot evaluate (a node of the wrong type, an unknown operator,
     too deep or too big), else None. Walked without recursion, and at most MAX_EXPRESSION_LENGTH nodes."""
@@ -70,8 +67,9 @@ def expression_problem(expression: object) -> str | None:
         if depth > MAX_EXPRESSION_DEPTH:
             return f"an expression nested more than {MAX_EXPRESSION_DEPTH} operations deep"
         kind = type(node)
-        if isinstance(node, _NODE_TYPES) and kind not in _NODE_TYPES:  # the evaluator tells nodes by exact type
-            base = next(base for base in _NODE_TYPES if isinstance(node, base))
+        # The evaluator tells nodes apart by their exact class: a subclass of one is refused.
+        if isinstance(node, EXPRESSION_TYPES) and kind not in EXPRESSION_TYPES:
+            base = next(base for base in EXPRESSION_TYPES if isinstance(node, base))
             return f"an expression node must be a {base.__name__} itself, not a subclass ({kind.__name__})"
         if isinstance(node, Number):
             if isinstance(node.value, bool) or not isinstance(node.value, int):
