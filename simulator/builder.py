@@ -20,8 +20,6 @@ kinds as a file's does (`{"s": {"semaphore": 2}}`). A program is either a file's
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -31,23 +29,11 @@ from simulator.errors import InputErrors
 from simulator.program.operations import OPERATION_TYPES, Operation
 from simulator.program.python import as_program
 from simulator.scenario.loader import scenario_from_source
-from simulator.scenario.model import PolicySpec, Scenario
+from simulator.scenario.model import PolicySpec, Scenario, user_site
 from simulator.scenario.source import Source
 from simulator.validation import PYTHON_SOURCE, Problem, ScenarioError, checked, located, parse_path, remember
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-
 Path = tuple[str | int, ...]
-
-
-def _caller() -> str:
-    """`file:line` of the first frame outside threadsim: the user's builder call."""
-    frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
-        frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:
-        return ""
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def _given(**values: object) -> dict[str, object]:
@@ -82,7 +68,7 @@ class Machine:
                            tiebreak=tiebreak, same_instant=same_instant, queues=queues,
                            balance_interval=balance_interval, stealing=stealing, peek_interval=peek_interval,
                            migration_cost=migration_cost, cache=None if cache is None else dict(cache))  # fmt: skip
-        self.made_at = _caller()
+        self.made_at = user_site()
 
 
 def _in_ns(value: object) -> object:
@@ -114,7 +100,7 @@ class Process:
                            sync=None if sync is None else dict(sync), arrival=arrival, start=start, gil=gil,
                            priority=priority, tickets=tickets, nice=nice,
                            affinity=list(affinity) if isinstance(affinity, (list, tuple)) else affinity)  # fmt: skip
-        self.made_at = _caller()
+        self.made_at = user_site()
         self.threads: list[dict[str, object]] = []
         self.thread_made_at: list[str] = []
         #: Per thread, its program as operation objects (None: given as file data).
@@ -153,7 +139,7 @@ class Process:
         self.threads.append(_given(name=name, program=given, burst=burst,
                                    arrival=arrival, start=start, priority=priority, tickets=tickets, nice=nice,
                                    affinity=cpus, working_set=working_set))  # fmt: skip
-        self.thread_made_at.append(_caller())
+        self.thread_made_at.append(user_site())
         self.operations.append(operations)
         return self
 
@@ -170,7 +156,7 @@ def build(
     """The scenario of `machine` and `processes`, validated (raises ScenarioError naming each field at
     fault and the builder call that made it). `expect` lists end-of-run checks as a file's `expect` does:
     `"bank.a + bank.b == 200"`, `"no_deadlock"`, `"no_data_race"`."""
-    made_at: dict[Path, str] = {("machine",): machine.made_at, (): _caller()}
+    made_at: dict[Path, str] = {("machine",): machine.made_at, (): user_site()}
     raw_processes = []
     for index, process in enumerate(processes):
         made_at[("processes", index)] = process.made_at

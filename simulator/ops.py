@@ -25,7 +25,6 @@ name of a class (`Load`, `Store`, `Wait`...) build that class with the fields a 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Generator
 from typing import Any, get_args
 
@@ -52,7 +51,7 @@ from simulator.program.operations import (
     Yield,
 )
 from simulator.program.python import RESULT_REGISTER, Body, CasResult, ThreadContext
-from simulator.scenario.model import Scenario, ThreadSpec
+from simulator.scenario.model import Scenario, ThreadSpec, user_site
 
 #: A value an operation writes: an int, an expression's text, or an Expression.
 Value = int | str | Expression
@@ -232,9 +231,8 @@ def with_thread(scenario: Scenario, process: str, name: str, body: Body, *, arri
     processes = []
     for spec in scenario.processes:
         if spec.name == process:
-            caller = sys._getframe(1)  # the user's with_thread call: where a ScenarioError about it points
-            made_at = f"{caller.f_code.co_filename}:{caller.f_lineno}"
-            thread = ThreadSpec(name, process, arrival, body, made_at=made_at, **fields)
+            # The user's with_thread call: where a ScenarioError about this thread points.
+            thread = ThreadSpec(name, process, arrival, body, made_at=user_site(), **fields)
             threads = [thread if old.name == name else old for old in spec.threads]
             if all(old.name != name for old in spec.threads):
                 threads.append(thread)

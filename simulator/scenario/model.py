@@ -6,8 +6,10 @@ All times are integer nanoseconds. Names refer to things that exist; nothing her
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Iterator
+from types import FrameType
 
 import attrs
 
@@ -26,6 +28,19 @@ def _made_at() -> str:
     if frame.f_globals.get("__name__", "").startswith("simulator."):
         return ""
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+#: threadsim's package folder: frames of files under it are threadsim's own.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_site() -> str:
+    """`file:line` of the first frame, from the caller up, outside threadsim's package: the user's call of
+    a builder or helper (simulator.builder, simulator.ops.with_thread) that makes specs for them."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+        frame = frame.f_back
+    return "" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def _made_at_field() -> str:
