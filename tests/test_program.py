@@ -78,5 +78,5 @@ def test_an_increment_is_its_two_steps_in_a_script() -> None:
     incr = Incr("x", Number(1))
     assert as_script((incr, Compute(1))) == (incr.load, incr.store, Compute(1))
     repeat = Repeat(3, (incr, Compute(1)))
-    assert repeat.flat and repeat.steps == (incr.load, incr.store, Compute(1))
+    assert repeat.steps == (incr.load, incr.store, Compute(1))
     assert as_script((repeat,)) == (repeat,)

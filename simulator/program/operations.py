@@ -93,7 +93,9 @@ def expanded(operations: tuple[Operation, ...], *, flat_repeats: bool = False) -
     for operation in operations:
         if isinstance(operation, Incr):
             steps += (operation.load, operation.store)
-        elif not operation.spec.structured or (flat_repeats and isinstance(operation, Repeat) and operation.flat):
+        elif not operation.spec.structured or (
+            flat_repeats and isinstance(operation, Repeat) and operation.steps is not None
+        ):
             steps.append(operation)
         else:
             return None
@@ -112,8 +114,6 @@ class Repeat(Step):
     #: each pass replays this tuple, with each incr's two steps in its place; None otherwise. Worked out
     #: once here, not at every thread start.
     steps: tuple[Operation, ...] | None = attrs.field(init=False, eq=False, repr=False)
-    #: `steps` is there: a pass needs no generator.
-    flat: bool = attrs.field(init=False, eq=False, repr=False)
 
     #: A pass takes no step at all (the body is empty, or only repeats that take none): the interpreter skips
     #: the repeat, which would otherwise spin through 10^9 x 10^9 passes of nothing without one step that the
@@ -123,10 +123,6 @@ class Repeat(Step):
     @steps.default
     def _flat_steps(self) -> tuple[Operation, ...] | None:
         return expanded(self.body)
-
-    @flat.default
-    def _body_is_flat(self) -> bool:
-        return self.steps is not None
 
     @idle.default
     def _takes_no_step(self) -> bool:
